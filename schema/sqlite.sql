@@ -1,0 +1,27 @@
+-- The full SQLite schema tradestore creates in a new file. A legacy file is
+-- upgraded in place to the same columns (see sqlite_trade_store.cc); its
+-- existing rows are never rewritten.
+--
+-- Decimals are TEXT so that they are stored exactly ("1.50000000"), never as
+-- REAL. Times are ISO 8601 UTC text with microseconds.
+CREATE TABLE trades (
+  id              INTEGER PRIMARY KEY,
+  symbol          TEXT    NOT NULL,
+  side            TEXT    NOT NULL,
+  quantity        TEXT    NOT NULL,
+  price           TEXT    NOT NULL,
+  timestamp       TEXT    NOT NULL,
+  status          TEXT    NOT NULL,
+  client_order_id TEXT,
+  fee             TEXT,
+  version         INTEGER NOT NULL DEFAULT 1,
+  created_at      TEXT,
+  updated_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_trades_symbol ON trades(symbol);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_trades_client_order_id
+  ON trades(client_order_id) WHERE client_order_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS tradestore_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);

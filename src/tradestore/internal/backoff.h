@@ -1,0 +1,50 @@
+// Backoff: exponential delays with jitter, a cap and an overall deadline, the
+// reconnect schedule of the platform plan done right. Not thread-safe: one
+// Backoff per retry loop.
+#ifndef TRADESTORE_INTERNAL_BACKOFF_H_
+#define TRADESTORE_INTERNAL_BACKOFF_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+
+#include "tradestore/clock.h"
+
+namespace tradestore {
+
+struct BackoffOptions {
+  // First delay; each next one doubles, up to `max_delay`.
+  std::chrono::milliseconds initial_delay{50};
+  std::chrono::milliseconds max_delay{2000};
+  // Give up once this much time has passed since the first attempt.
+  std::chrono::milliseconds deadline{30000};
+};
+
+class Backoff {
+ public:
+  // `clock` must outlive the Backoff.
+  Backoff(const BackoffOptions& options, Clock* clock);
+
+  // Waits before the next attempt and returns true, or returns false without
+  // waiting when the deadline would be passed.
+  bool Wait();
+
+  // The delay the next Wait() would sleep (without jitter applied yet);
+  // equal jitter keeps each delay in [d/2, d].
+  std::chrono::microseconds NextDelay();
+
+  int attempts() const { return attempts_; }
+  std::chrono::microseconds elapsed() const;
+
+ private:
+  BackoffOptions options_;
+  Clock* clock_;
+  std::chrono::steady_clock::time_point start_;
+  int attempts_ = 0;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_INTERNAL_BACKOFF_H_

@@ -1,0 +1,40 @@
+// Running helper programs (initdb, pg_ctl, pgbouncer, psql) for the local
+// throwaway Postgres. Not for the request path.
+#ifndef TRADESTORE_INTERNAL_PROCESS_H_
+#define TRADESTORE_INTERNAL_PROCESS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tradestore::internal {
+
+struct CommandResult {
+  int exit_code = 0;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs argv[0] (looked up in PATH) and waits for it. When `run_as` is not
+// empty and this process is root, runs it as that user through runuser.
+// Returns kInternal only when the program could not be started.
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                         const std::string& run_as = "");
+
+// Like RunCommand, but returns kInternal with the output when the exit code
+// is not 0.
+absl::Status RunChecked(const std::vector<std::string>& argv,
+                        const std::string& run_as = "");
+
+// Starts `script` with /bin/sh in its own session, detached, with no
+// standard streams: it outlives this process.
+absl::Status SpawnDetached(const std::string& script);
+
+bool RunningAsRoot();
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+absl::StatusOr<int> FreeLoopbackPort();
+
+}  // namespace tradestore::internal
+
+#endif  // TRADESTORE_INTERNAL_PROCESS_H_

@@ -1,0 +1,160 @@
+#include "tradestore/postgres/migrator.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "tradestore/internal/embedded_sql.h"
+#include "tradestore/internal/sha256.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/postgres/pg_pool.h"
+
+namespace tradestore {
+namespace {
+
+// pg_advisory_xact_lock key: "tradestr" as eight ASCII bytes.
+constexpr int64_t kMigrationLockKey = 0x7472616465737472;
+
+constexpr char kCreateTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " checksum TEXT NOT NULL,"
+    " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())";
+
+struct Applied {
+  std::string name;
+  std::string checksum;
+};
+
+std::map<int, Applied> ReadApplied(pqxx::work& txn) {
+  std::map<int, Applied> applied;
+  for (const auto& row :
+       txn.exec("SELECT version, name, checksum FROM schema_migrations")) {
+    applied[row[0].as<int>()] = {row[1].as<std::string>(),
+                                 row[2].as<std::string>()};
+  }
+  return applied;
+}
+
+// Refuses edited files and versions this build does not know.
+absl::Status CheckApplied(const std::map<int, Applied>& applied,
+                          const std::vector<Migration>& migrations) {
+  std::map<int, const Migration*> known;
+  for (const Migration& m : migrations) known[m.version] = &m;
+  for (const auto& [version, row] : applied) {
+    auto it = known.find(version);
+    if (it == known.end()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the database has migration ", version, " (", row.name,
+          ") that this build does not know; upgrade tradestore"));
+    }
+    if (it->second->checksum != row.checksum) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "migration ", it->second->name, " was edited after it was applied "
+          "(applied sha256 ", row.checksum.substr(0, 12), ", file sha256 ",
+          it->second->checksum.substr(0, 12),
+          "); never edit an applied migration, add a new one"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Migration>> MakeMigrations(
+    const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<Migration> out;
+  std::set<int> seen;
+  for (const auto& [name, sql] : files) {
+    const size_t underscore = name.find('_');
+    int version = 0;
+    if (underscore == std::string::npos ||
+        !absl::SimpleAtoi(name.substr(0, underscore), &version) ||
+        version <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "migration file \"", name, "\" must be named NNNN_description.sql"));
+    }
+    if (!seen.insert(version).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("migration version ", version, " appears twice"));
+    }
+    out.push_back({version, name, sql, internal::Sha256Hex(sql)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Migration& a, const Migration& b) {
+              return a.version < b.version;
+            });
+  return out;
+}
+
+const std::vector<Migration>& BuiltinMigrations() {
+  static const auto* migrations = [] {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const auto& f : internal::EmbeddedMigrations()) {
+      files.emplace_back(std::string(f.name), std::string(f.text));
+    }
+    auto made = MakeMigrations(files);
+    if (!made.ok()) std::abort();  // a build with badly named files
+    return new std::vector<Migration>(*std::move(made));
+  }();
+  return *migrations;
+}
+
+absl::StatusOr<MigrateReport> Migrate(PgPool& pool,
+                                      const std::vector<Migration>& migrations) {
+  MigrateReport report;
+  TS_RETURN_IF_ERROR(pool.Transact([&](pqxx::work& txn) -> absl::Status {
+    report = MigrateReport();
+    // Transaction-scoped: released by COMMIT or ROLLBACK, so no session state
+    // is left behind on a PgBouncer server connection.
+    txn.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
+    txn.exec(kCreateTable);
+    const auto applied = ReadApplied(txn);
+    TS_RETURN_IF_ERROR(CheckApplied(applied, migrations));
+    for (const Migration& m : migrations) {
+      if (applied.count(m.version)) {
+        ++report.already_applied;
+        continue;
+      }
+      txn.exec(m.sql);
+      txn.exec_params(
+          "INSERT INTO schema_migrations (version, name, checksum) "
+          "VALUES ($1, $2, $3)",
+          m.version, m.name, m.checksum);
+      report.applied.push_back(m.name);
+    }
+    report.version = migrations.empty() ? 0 : migrations.back().version;
+    if (!applied.empty()) {
+      report.version = std::max(report.version, applied.rbegin()->first);
+    }
+    return absl::OkStatus();
+  }));
+  return report;
+}
+
+absl::StatusOr<MigrateReport> MigrateSchema(const PgOptions& options) {
+  TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(options));
+  return Migrate(*pool, BuiltinMigrations());
+}
+
+absl::StatusOr<int> AppliedSchemaVersion(PgPool& pool) {
+  int version = 0;
+  TS_RETURN_IF_ERROR(pool.Transact([&](pqxx::work& txn) {
+    if (!txn.exec("SELECT to_regclass('schema_migrations') IS NOT NULL")[0][0]
+             .as<bool>()) {
+      version = 0;
+      return absl::OkStatus();
+    }
+    version = txn.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")
+                  [0][0]
+                      .as<int>();
+    return absl::OkStatus();
+  }, PgPool::Kind::kRead));
+  return version;
+}
+
+}  // namespace tradestore

@@ -1,0 +1,51 @@
+// Options for every Postgres connection tradestore opens.
+//
+// `dsn` is any libpq conninfo or URI: several hosts with
+// target_session_attrs=read-write, sslmode=verify-full, a PgBouncer in
+// transaction pool mode in front (tradestore keeps no session state and uses
+// no named prepared statements). An empty dsn lets libpq read the PG*
+// environment variables. Passwords never appear in logs or messages.
+#ifndef TRADESTORE_POSTGRES_PG_OPTIONS_H_
+#define TRADESTORE_POSTGRES_PG_OPTIONS_H_
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "tradestore/clock.h"
+#include "tradestore/internal/backoff.h"
+
+namespace tradestore {
+
+// Test seams: called at the points where real failures hurt most.
+struct PgTestHooks {
+  // Called after the transaction body, just before COMMIT is sent, with the
+  // server process id of the connection (a test may terminate it).
+  std::function<void(int backend_pid)> before_commit;
+  // Called after a successful COMMIT; returning true makes the pool report
+  // the outcome as unknown, as if the acknowledgement had been lost.
+  std::function<bool()> lose_commit_ack;
+};
+
+struct PgOptions {
+  std::string dsn;
+  // Connections kept open at most.
+  int pool_size = 4;
+  // Seconds libpq waits for one connection attempt (added to the DSN unless
+  // it, or PGCONNECT_TIMEOUT, sets connect_timeout).
+  int connect_timeout_s = 5;
+  // Reconnects and retries: exponential backoff with jitter and a cap, up to
+  // an overall deadline per call.
+  BackoffOptions backoff;
+  // A connection idle longer than this is checked with a round trip before
+  // it is lent out.
+  std::chrono::milliseconds health_check_after_idle{1000};
+  std::string application_name = "tradestore";
+  Clock* clock = nullptr;              // null = Clock::Real()
+  const PgTestHooks* hooks = nullptr;  // tests only
+};
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_POSTGRES_PG_OPTIONS_H_

@@ -1,0 +1,234 @@
+#include "tradestore/postgres/pg_pool.h"
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tradestore/internal/backoff.h"
+#include "tradestore/postgres/dsn.h"
+
+namespace tradestore {
+
+struct PgPool::Conn {
+  std::unique_ptr<pqxx::connection> connection;
+  // Server notices and libpqxx's own warnings go nowhere: errors reach the
+  // caller as statuses, and notices could echo connection details.
+  std::unique_ptr<pqxx::quiet_errorhandler> quiet;
+  std::chrono::steady_clock::time_point last_used;
+};
+
+namespace {
+
+bool LostConnection(const pqxx::sql_error& e) {
+  // 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown.
+  return absl::StartsWith(e.sqlstate(), "08") ||
+         absl::StartsWith(e.sqlstate(), "57P0");
+}
+
+absl::Status MapSqlError(const pqxx::sql_error& e, const std::string& text) {
+  const std::string& state = e.sqlstate();
+  if (state == "23505") return absl::AlreadyExistsError(text);
+  if (absl::StartsWith(state, "22") || absl::StartsWith(state, "23")) {
+    return absl::InvalidArgumentError(text);
+  }
+  if (state == "42501") return absl::PermissionDeniedError(text);
+  if (state == "42P01" || state == "42703") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        text, " (is the schema migrated? run: tradestore schema migrate)"));
+  }
+  if (state == "53300" || absl::StartsWith(state, "08")) {
+    return absl::UnavailableError(text);
+  }
+  if (state == "57014") return absl::DeadlineExceededError(text);
+  return absl::InternalError(text);
+}
+
+}  // namespace
+
+absl::Status StatusFromPqxx(const std::exception& e, bool committing,
+                            const PgPool& pool) {
+  const std::string text =
+      absl::StrCat("postgres ", pool.masked_dsn(), ": ", pool.Scrub(e.what()));
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    return absl::UnknownError(absl::StrCat("commit outcome unknown: ", text));
+  }
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  const bool broken = dynamic_cast<const pqxx::broken_connection*>(&e) ||
+                      (sql != nullptr && LostConnection(*sql));
+  if (broken) {
+    return committing ? absl::UnknownError(
+                            absl::StrCat("commit outcome unknown: ", text))
+                      : absl::UnavailableError(text);
+  }
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    return absl::AbortedError(text);
+  }
+  if (sql != nullptr) return MapSqlError(*sql, text);
+  return absl::InternalError(text);
+}
+
+PgPool::PgPool(const PgOptions& options, std::string dsn, std::string password)
+    : options_(options),
+      dsn_(std::move(dsn)),
+      password_(std::move(password)),
+      masked_dsn_(MaskDsn(options.dsn)),
+      clock_(options.clock != nullptr ? options.clock : Clock::Real()) {}
+
+PgPool::~PgPool() = default;
+
+absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(
+    const PgOptions& options) {
+  auto password = DsnPassword(options.dsn);
+  if (!password.ok()) return password.status();
+  std::string dsn = options.dsn;
+  if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
+    dsn = WithDsnDefault(dsn, "connect_timeout",
+                         std::to_string(options.connect_timeout_s));
+  }
+  if (std::getenv("PGAPPNAME") == nullptr) {
+    dsn = WithDsnDefault(dsn, "application_name", options.application_name);
+  }
+  std::unique_ptr<PgPool> pool(
+      new PgPool(options, std::move(dsn), *std::move(password)));
+  Backoff backoff(options.backoff, pool->clock_);
+  auto conn = pool->Acquire(backoff);
+  if (!conn.ok()) return conn.status();
+  pool->Release(*std::move(conn));
+  return pool;
+}
+
+std::string PgPool::Scrub(const std::string& message) const {
+  return ScrubSecret(message, password_);
+}
+
+absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Connect() {
+  auto conn = std::make_unique<Conn>();
+  try {
+    conn->connection = std::make_unique<pqxx::connection>(dsn_);
+    conn->quiet = std::make_unique<pqxx::quiet_errorhandler>(*conn->connection);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot connect to postgres ", masked_dsn_, ": ", Scrub(e.what())));
+  }
+  conn->last_used = clock_->Monotonic();
+  return conn;
+}
+
+bool PgPool::Healthy(Conn& conn) {
+  if (!conn.connection->is_open()) return false;
+  if (clock_->Monotonic() - conn.last_used < options_.health_check_after_idle) {
+    return true;
+  }
+  try {
+    pqxx::nontransaction probe(*conn.connection);
+    probe.exec("SELECT 1");
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
+    Backoff& backoff) {
+  for (;;) {
+    std::unique_ptr<Conn> conn;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      released_.wait(lock, [this] {
+        return !idle_.empty() || open_ < std::max(1, options_.pool_size);
+      });
+      if (!idle_.empty()) {
+        conn = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        ++open_;
+      }
+    }
+    if (conn != nullptr) {
+      if (Healthy(*conn)) return conn;
+      conn.reset();  // broken: reconnect in its slot below
+    }
+    auto fresh = Connect();
+    if (fresh.ok()) return fresh;
+    Discard();
+    if (!backoff.Wait()) {
+      return absl::UnavailableError(absl::StrCat(
+          fresh.status().message(), " (gave up after ", backoff.attempts() + 1,
+          " attempts in ",
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              backoff.elapsed())
+              .count(),
+          " ms)"));
+    }
+  }
+}
+
+void PgPool::Release(std::unique_ptr<Conn> conn) {
+  conn->last_used = clock_->Monotonic();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.push_back(std::move(conn));
+  }
+  released_.notify_one();
+}
+
+void PgPool::Discard() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --open_;
+  }
+  released_.notify_one();
+}
+
+absl::Status PgPool::Transact(const TxnBody& body, Kind kind) {
+  Backoff backoff(options_.backoff, clock_);
+  for (;;) {
+    auto acquired = Acquire(backoff);
+    if (!acquired.ok()) return acquired.status();
+    std::unique_ptr<Conn> conn = *std::move(acquired);
+    bool committing = false;
+    bool ack_lost = false;
+    absl::Status status;
+    try {
+      pqxx::work txn(*conn->connection);
+      status = body(txn);
+      if (status.ok()) {
+        if (options_.hooks != nullptr && options_.hooks->before_commit) {
+          options_.hooks->before_commit(conn->connection->backendpid());
+        }
+        committing = true;
+        txn.commit();
+        if (options_.hooks != nullptr && options_.hooks->lose_commit_ack &&
+            options_.hooks->lose_commit_ack()) {
+          ack_lost = true;
+          status = absl::UnknownError(
+              "commit outcome unknown: acknowledgement lost (test hook)");
+        }
+      }
+      // An error from the body: ~work rolls back (it never throws).
+    } catch (const std::exception& e) {
+      status = StatusFromPqxx(e, committing && kind == Kind::kWrite, *this);
+    }
+    if (kind == Kind::kRead && absl::IsUnknown(status)) {
+      status = absl::UnavailableError(status.message());
+    }
+    // A connection that lost an acknowledgement is not trusted again.
+    const bool open = !ack_lost && conn->connection->is_open();
+    if (open) {
+      Release(std::move(conn));
+    } else {
+      conn.reset();
+      Discard();
+    }
+    const bool retry =
+        (absl::IsUnavailable(status) && !open) || absl::IsAborted(status);
+    if (!retry) return status;
+    if (!backoff.Wait()) {
+      return absl::Status(
+          status.code(),
+          absl::StrCat(status.message(), " (retried until the deadline)"));
+    }
+  }
+}
+
+}  // namespace tradestore

@@ -1,0 +1,55 @@
+// PgTradeStore: the TradeStore over Postgres (schema from migrations/).
+//
+// Every write is a short transaction through PgPool, safe behind PgBouncer
+// in transaction mode. A commit whose outcome is unknown (connection lost
+// during COMMIT) is resolved by looking the trade up, never by a blind retry:
+// an insert reserves its id before it writes, so the lookup by id is exact
+// and a retry with the same id can never make a second row.
+//
+// Thread-safety: safe for concurrent use.
+#ifndef TRADESTORE_POSTGRES_PG_TRADE_STORE_H_
+#define TRADESTORE_POSTGRES_PG_TRADE_STORE_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "tradestore/postgres/pg_options.h"
+#include "tradestore/trade_store.h"
+
+namespace tradestore {
+
+class PgPool;
+
+class PgTradeStore : public TradeStore {
+ public:
+  // Connects and checks that the schema is migrated to this build's version.
+  // Returns kFailedPrecondition (run `tradestore schema migrate`),
+  // kUnavailable, kInvalidArgument (bad DSN).
+  static absl::StatusOr<std::unique_ptr<PgTradeStore>> Open(
+      const PgOptions& options);
+  ~PgTradeStore() override;
+
+  absl::StatusOr<InsertResult> Insert(const Trade& trade) override;
+  absl::StatusOr<Trade> UpdateStatus(int64_t id, TradeStatus status) override;
+  absl::StatusOr<Trade> Get(int64_t id) override;
+  absl::StatusOr<Trade> GetByClientOrderId(absl::string_view key) override;
+  absl::StatusOr<std::vector<Trade>> QueryBySymbol(
+      const SymbolQuery& query) override;
+  absl::StatusOr<int64_t> Count() override;
+  absl::StatusOr<std::vector<Trade>> ScanById(int64_t after_id,
+                                              int limit) override;
+
+  PgPool& pool() { return *pool_; }
+
+ private:
+  explicit PgTradeStore(std::unique_ptr<PgPool> pool);
+  absl::StatusOr<int64_t> ReserveId();
+  absl::StatusOr<std::vector<Trade>> Select(const std::string& where,
+                                            std::vector<std::string> params);
+
+  std::unique_ptr<PgPool> pool_;
+};
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_POSTGRES_PG_TRADE_STORE_H_

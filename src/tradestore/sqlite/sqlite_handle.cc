@@ -1,0 +1,176 @@
+#include "tradestore/sqlite/sqlite_handle.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tradestore::sqlite {
+
+absl::Status SqliteStatus(int rc, sqlite3* db, absl::string_view what) {
+  const std::string message = absl::StrCat(
+      "sqlite: ", what, ": ", db != nullptr ? sqlite3_errmsg(db)
+                                            : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+      return absl::OkStatus();
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(message);
+    case SQLITE_CONSTRAINT:
+      return absl::AlreadyExistsError(message);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(message);
+    case SQLITE_CANTOPEN:
+      return absl::NotFoundError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
+    const std::string& path, int flags, int busy_timeout_ms) {
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteStatus(rc, db, absl::StrCat("open ", path));
+    sqlite3_close_v2(db);
+    return status;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  return std::unique_ptr<SqliteDb>(new SqliteDb(db));
+}
+
+SqliteDb::~SqliteDb() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+absl::Status SqliteDb::Exec(const std::string& sql) {
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  return SqliteStatus(rc, db_, sql.substr(0, 60));
+}
+
+absl::StatusOr<Statement> SqliteDb::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1,
+                                      SQLITE_PREPARE_PERSISTENT, &stmt,
+                                      nullptr);
+    if (rc != SQLITE_OK) return SqliteStatus(rc, db_, "prepare");
+    it = cache_.emplace(sql, stmt).first;
+  }
+  return Statement(it->second, db_);
+}
+
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, absl::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::BindBlobText(int index, absl::string_view text) {
+  sqlite3_bind_blob(stmt_, index, text.data(), static_cast<int>(text.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+absl::StatusOr<bool> Statement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteStatus(rc, db_, "step");
+}
+
+absl::Status Statement::Run() {
+  for (;;) {
+    auto row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+  }
+}
+
+int64_t Statement::ColumnInt(int i) const {
+  return sqlite3_column_int64(stmt_, i);
+}
+
+std::string Statement::ColumnText(int i) const {
+  const auto* p = sqlite3_column_text(stmt_, i);
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p),
+                                    sqlite3_column_bytes(stmt_, i));
+}
+
+bool Statement::ColumnIsNull(int i) const {
+  return sqlite3_column_type(stmt_, i) == SQLITE_NULL;
+}
+
+SqlValue Statement::ColumnValue(int i) const {
+  SqlValue v;
+  switch (sqlite3_column_type(stmt_, i)) {
+    case SQLITE_INTEGER:
+      v.type = SqlValue::Type::kInteger;
+      v.integer = sqlite3_column_int64(stmt_, i);
+      break;
+    case SQLITE_FLOAT:
+      v.type = SqlValue::Type::kReal;
+      v.real = sqlite3_column_double(stmt_, i);
+      break;
+    case SQLITE_TEXT:
+      v.type = SqlValue::Type::kText;
+      v.text = ColumnText(i);
+      break;
+    case SQLITE_BLOB: {
+      v.type = SqlValue::Type::kBlob;
+      const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
+      if (p != nullptr) v.text.assign(p, sqlite3_column_bytes(stmt_, i));
+      break;
+    }
+    default:
+      break;
+  }
+  return v;
+}
+
+absl::StatusOr<std::unique_ptr<WriteTransaction>> WriteTransaction::Begin(
+    SqliteDb* db) {
+  if (auto s = db->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  return std::unique_ptr<WriteTransaction>(new WriteTransaction(db));
+}
+
+WriteTransaction::~WriteTransaction() {
+  if (!done_) sqlite3_exec(db_->get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+absl::Status WriteTransaction::Commit() {
+  absl::Status status = db_->Exec("COMMIT");
+  // A failed COMMIT leaves the transaction open; the destructor rolls back.
+  if (status.ok()) done_ = true;
+  return status;
+}
+
+}  // namespace tradestore::sqlite

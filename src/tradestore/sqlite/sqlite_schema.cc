@@ -1,0 +1,145 @@
+#include "tradestore/sqlite/sqlite_schema.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tradestore/internal/embedded_sql.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace tradestore::sqlite {
+namespace {
+
+struct ColumnInfo {
+  std::string type;
+  bool primary_key = false;
+};
+
+// SQLite's affinity rules (datatype3.html, section 3.1): only TEXT affinity
+// (CHAR, CLOB, TEXT) and BLOB affinity (BLOB or no type) keep decimal text.
+bool KeepsDecimalText(const std::string& declared) {
+  const std::string t = absl::AsciiStrToUpper(declared);
+  if (absl::StrContains(t, "INT")) return false;
+  if (absl::StrContains(t, "CHAR") || absl::StrContains(t, "CLOB") ||
+      absl::StrContains(t, "TEXT")) {
+    return true;
+  }
+  return t.empty() || absl::StrContains(t, "BLOB");
+}
+
+absl::StatusOr<std::map<std::string, ColumnInfo>> TableColumns(SqliteDb* db) {
+  TS_ASSIGN_OR_RETURN(Statement stmt,
+                      db->Prepare("SELECT name, type, pk FROM "
+                                  "pragma_table_info('trades')"));
+  std::map<std::string, ColumnInfo> columns;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    columns[absl::AsciiStrToLower(stmt.ColumnText(0))] = {
+        stmt.ColumnText(1), stmt.ColumnInt(2) != 0};
+  }
+  return columns;
+}
+
+absl::StatusOr<int64_t> QueryInt(SqliteDb* db, const std::string& sql) {
+  TS_ASSIGN_OR_RETURN(Statement stmt, db->Prepare(sql));
+  TS_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnInt(0) : 0;
+}
+
+// Adds what a legacy trades table lacks. Existing rows keep their values; the
+// new columns read as NULL (or the default) on them.
+absl::Status UpgradeLegacy(SqliteDb* db,
+                           const std::map<std::string, ColumnInfo>& columns) {
+  std::vector<std::string> missing;
+  for (const char* required :
+       {"id", "symbol", "side", "quantity", "price", "timestamp", "status"}) {
+    if (!columns.count(required)) missing.push_back(required);
+  }
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("trades table lacks required column(s): ",
+                     absl::StrJoin(missing, ", ")));
+  }
+  const ColumnInfo& id = columns.at("id");
+  if (!id.primary_key || absl::AsciiStrToUpper(id.type) != "INTEGER") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "trades.id is declared \"", id.type,
+        "\"; tradestore needs it to be an INTEGER PRIMARY KEY"));
+  }
+  static const std::pair<const char*, const char*> kAdded[] = {
+      {"client_order_id", "TEXT"},
+      {"fee", "TEXT"},
+      {"version", "INTEGER NOT NULL DEFAULT 1"},
+      {"created_at", "TEXT"},
+      {"updated_at", "TEXT"},
+  };
+  for (const auto& [name, type] : kAdded) {
+    if (columns.count(name)) continue;
+    TS_RETURN_IF_ERROR(
+        db->Exec(absl::StrCat("ALTER TABLE trades ADD COLUMN ", name, " ", type)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db) {
+  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(db));
+  TS_ASSIGN_OR_RETURN(
+      int64_t has_trades,
+      QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                   "AND name = 'trades'"));
+  TS_ASSIGN_OR_RETURN(
+      int64_t has_meta,
+      QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                   "AND name = 'tradestore_meta'"));
+  TS_ASSIGN_OR_RETURN(int64_t user_version,
+                      QueryInt(db, "PRAGMA user_version"));
+  // Without our meta table the user_version, if any, was set by older code
+  // and says nothing about our schema.
+  const int64_t our_version = has_meta ? user_version : 0;
+  if (our_version > kSqliteSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the SQLite file has tradestore schema version ", our_version,
+        "; this build knows up to ", kSqliteSchemaVersion,
+        " (upgrade tradestore)"));
+  }
+  if (!has_trades) {
+    TS_RETURN_IF_ERROR(db->Exec(std::string(internal::SqliteSchemaSql())));
+  } else if (our_version < kSqliteSchemaVersion) {
+    TS_ASSIGN_OR_RETURN(auto columns, TableColumns(db));
+    TS_RETURN_IF_ERROR(UpgradeLegacy(db, columns));
+    TS_RETURN_IF_ERROR(db->Exec(
+        "CREATE TABLE IF NOT EXISTS tradestore_meta (key TEXT PRIMARY KEY, "
+        "value TEXT NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS idx_trades_symbol ON trades(symbol);"
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx_trades_client_order_id ON "
+        "trades(client_order_id) WHERE client_order_id IS NOT NULL;"));
+    if (!has_meta && user_version != 0) {
+      TS_ASSIGN_OR_RETURN(
+          Statement keep,
+          db->Prepare("INSERT OR REPLACE INTO tradestore_meta VALUES "
+                      "('legacy_user_version', ?)"));
+      TS_RETURN_IF_ERROR(keep.Bind(1, std::to_string(user_version)).Run());
+    }
+  }
+  if (our_version < kSqliteSchemaVersion) {
+    TS_RETURN_IF_ERROR(db->Exec(
+        absl::StrCat("PRAGMA user_version = ", kSqliteSchemaVersion)));
+  }
+  TS_ASSIGN_OR_RETURN(auto columns, TableColumns(db));
+  TS_RETURN_IF_ERROR(txn->Commit());
+  SchemaInfo info;
+  info.quantity_as_blob = !KeepsDecimalText(columns["quantity"].type);
+  info.price_as_blob = !KeepsDecimalText(columns["price"].type);
+  info.fee_as_blob = !KeepsDecimalText(columns["fee"].type);
+  return info;
+}
+
+}  // namespace tradestore::sqlite

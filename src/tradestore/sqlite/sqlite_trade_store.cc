@@ -1,0 +1,339 @@
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/sqlite/sqlite_handle.h"
+#include "tradestore/sqlite/sqlite_schema.h"
+
+namespace tradestore {
+namespace {
+
+using sqlite::SqliteDb;
+using sqlite::Statement;
+using sqlite::WriteTransaction;
+
+constexpr char kColumns[] =
+    "id, symbol, side, quantity, price, timestamp, status, client_order_id, "
+    "fee, version, created_at, updated_at";
+
+StoredRow ReadRow(const Statement& s) {
+  StoredRow row;
+  row.id = s.ColumnInt(0);
+  row.symbol = s.ColumnValue(1);
+  row.side = s.ColumnValue(2);
+  row.quantity = s.ColumnValue(3);
+  row.price = s.ColumnValue(4);
+  row.timestamp = s.ColumnValue(5);
+  row.status = s.ColumnValue(6);
+  row.client_order_id = s.ColumnValue(7);
+  row.fee = s.ColumnValue(8);
+  row.version = s.ColumnValue(9);
+  row.created_at = s.ColumnValue(10);
+  row.updated_at = s.ColumnValue(11);
+  return row;
+}
+
+// A stored row that cannot be read exactly is data loss from the caller's
+// point of view: name the row so an operator can find it.
+absl::StatusOr<Trade> Convert(const StoredRow& row) {
+  auto trade = ConvertStoredRow(row, nullptr);
+  if (!trade.ok()) {
+    return absl::DataLossError(absl::StrCat("trades row id ", row.id, ": ",
+                                            trade.status().message()));
+  }
+  return trade;
+}
+
+// Runs `stmt` (already bound) and converts every row.
+absl::StatusOr<std::vector<Trade>> ReadTrades(Statement& stmt) {
+  std::vector<Trade> trades;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return trades;
+    TS_ASSIGN_OR_RETURN(Trade t, Convert(ReadRow(stmt)));
+    trades.push_back(std::move(t));
+  }
+}
+
+absl::StatusOr<Trade> ReadOne(Statement& stmt, absl::string_view what) {
+  TS_ASSIGN_OR_RETURN(auto trades, ReadTrades(stmt));
+  if (trades.empty()) return absl::NotFoundError(absl::StrCat(what, " not found"));
+  return trades.front();
+}
+
+}  // namespace
+
+struct SqliteTradeStore::Impl {
+  SqliteStoreOptions options;
+  sqlite::SchemaInfo schema;
+  Clock* clock;
+
+  std::mutex writer_mu;
+  std::unique_ptr<SqliteDb> writer;
+
+  // Reader connections are lent out one caller at a time.
+  std::mutex readers_mu;
+  std::condition_variable reader_free;
+  std::vector<std::unique_ptr<SqliteDb>> idle_readers;
+
+  class ReaderLease {
+   public:
+    explicit ReaderLease(Impl* impl) : impl_(impl) {
+      std::unique_lock<std::mutex> lock(impl->readers_mu);
+      impl->reader_free.wait(lock,
+                             [impl] { return !impl->idle_readers.empty(); });
+      db_ = std::move(impl->idle_readers.back());
+      impl->idle_readers.pop_back();
+    }
+    ~ReaderLease() {
+      {
+        std::lock_guard<std::mutex> lock(impl_->readers_mu);
+        impl_->idle_readers.push_back(std::move(db_));
+      }
+      impl_->reader_free.notify_one();
+    }
+    SqliteDb* operator->() { return db_.get(); }
+
+   private:
+    Impl* impl_;
+    std::unique_ptr<SqliteDb> db_;
+  };
+
+  void BindDecimal(Statement& s, int index, Decimal d, bool as_blob) {
+    const std::string text = d.ToString();
+    if (as_blob) {
+      s.BindBlobText(index, text);
+    } else {
+      s.Bind(index, text);
+    }
+  }
+
+  absl::StatusOr<std::optional<Trade>> FindForWrite(const std::string& where,
+                                                    auto bind) {
+    TS_ASSIGN_OR_RETURN(
+        Statement s,
+        writer->Prepare(absl::StrCat("SELECT ", kColumns,
+                                     " FROM trades WHERE ", where)));
+    bind(s);
+    TS_ASSIGN_OR_RETURN(auto trades, ReadTrades(s));
+    if (trades.empty()) return std::optional<Trade>();
+    return std::optional<Trade>(trades.front());
+  }
+};
+
+SqliteTradeStore::SqliteTradeStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+SqliteTradeStore::~SqliteTradeStore() = default;
+
+absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
+    const SqliteStoreOptions& options) {
+  if (!options.create_if_missing && !std::filesystem::exists(options.path)) {
+    return absl::NotFoundError(
+        absl::StrCat("SQLite store ", options.path, " does not exist"));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = options.clock != nullptr ? options.clock : Clock::Real();
+  const int flags = SQLITE_OPEN_READWRITE |
+                    (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+  TS_ASSIGN_OR_RETURN(impl->writer, SqliteDb::Open(options.path, flags,
+                                                   options.busy_timeout_ms));
+  // WAL lets readers (and a running backfill) read while this one writes.
+  TS_RETURN_IF_ERROR(impl->writer->Exec("PRAGMA journal_mode = WAL"));
+  TS_RETURN_IF_ERROR(impl->writer->Exec(absl::StrCat(
+      "PRAGMA synchronous = ", options.sync_full ? "FULL" : "NORMAL")));
+  TS_ASSIGN_OR_RETURN(impl->schema, sqlite::UpgradeSchema(impl->writer.get()));
+  for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
+    TS_ASSIGN_OR_RETURN(auto reader,
+                        SqliteDb::Open(options.path, SQLITE_OPEN_READWRITE,
+                                       options.busy_timeout_ms));
+    TS_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only = ON"));
+    impl->idle_readers.push_back(std::move(reader));
+  }
+  return std::unique_ptr<SqliteTradeStore>(
+      new SqliteTradeStore(std::move(impl)));
+}
+
+absl::StatusOr<InsertResult> SqliteTradeStore::Insert(const Trade& input) {
+  TS_RETURN_IF_ERROR(ValidateTrade(input));
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
+  if (input.client_order_id) {
+    TS_ASSIGN_OR_RETURN(auto existing,
+                        m.FindForWrite("client_order_id = ?", [&](Statement& s) {
+                          s.Bind(1, *input.client_order_id);
+                        }));
+    if (existing) return InsertResult{*existing, false};
+  }
+  if (input.id != 0) {
+    TS_ASSIGN_OR_RETURN(auto existing,
+                        m.FindForWrite("id = ?", [&](Statement& s) {
+                          s.Bind(1, input.id);
+                        }));
+    if (existing) {
+      if (SameContent(*existing, input)) return InsertResult{*existing, false};
+      return absl::AlreadyExistsError(
+          absl::StrCat("id ", input.id, " already holds a different trade"));
+    }
+  }
+  Trade t = input;
+  t.version = 1;
+  t.created_at = t.updated_at = m.clock->Now();
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      m.writer->Prepare(absl::StrCat("INSERT INTO trades (", kColumns,
+                                     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")));
+  if (t.id != 0) {
+    s.Bind(1, t.id);
+  } else {
+    s.BindNull(1);
+  }
+  s.Bind(2, t.symbol).Bind(3, SideName(t.side));
+  m.BindDecimal(s, 4, t.quantity, m.schema.quantity_as_blob);
+  m.BindDecimal(s, 5, t.price, m.schema.price_as_blob);
+  s.Bind(6, t.timestamp.ToIso8601()).Bind(7, StatusName(t.status));
+  if (t.client_order_id) {
+    s.Bind(8, *t.client_order_id);
+  } else {
+    s.BindNull(8);
+  }
+  if (t.fee) {
+    m.BindDecimal(s, 9, *t.fee, m.schema.fee_as_blob);
+  } else {
+    s.BindNull(9);
+  }
+  s.Bind(10, t.version)
+      .Bind(11, t.created_at.ToIso8601())
+      .Bind(12, t.updated_at.ToIso8601());
+  TS_RETURN_IF_ERROR(s.Run());
+  if (t.id == 0) t.id = sqlite3_last_insert_rowid(m.writer->get());
+  TS_RETURN_IF_ERROR(txn->Commit());
+  return InsertResult{t, true};
+}
+
+absl::StatusOr<Trade> SqliteTradeStore::UpdateStatus(int64_t id,
+                                                     TradeStatus status) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
+  TS_ASSIGN_OR_RETURN(auto found, m.FindForWrite("id = ?", [&](Statement& s) {
+    s.Bind(1, id);
+  }));
+  if (!found) return absl::NotFoundError(absl::StrCat("trade ", id, " not found"));
+  Trade t = *found;
+  TS_RETURN_IF_ERROR(CheckTransition(t.status, status));
+  if (t.status == status) return t;
+  t.status = status;
+  t.version += 1;
+  t.updated_at = std::max(m.clock->Now(), t.updated_at);
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      m.writer->Prepare("UPDATE trades SET status = ?, version = ?, "
+                        "updated_at = ? WHERE id = ?"));
+  TS_RETURN_IF_ERROR(s.Bind(1, StatusName(status))
+                         .Bind(2, t.version)
+                         .Bind(3, t.updated_at.ToIso8601())
+                         .Bind(4, id)
+                         .Run());
+  TS_RETURN_IF_ERROR(txn->Commit());
+  return t;
+}
+
+absl::StatusOr<Trade> SqliteTradeStore::Get(int64_t id) {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      db->Prepare(absl::StrCat("SELECT ", kColumns, " FROM trades WHERE id = ?")));
+  s.Bind(1, id);
+  return ReadOne(s, absl::StrCat("trade ", id));
+}
+
+absl::StatusOr<Trade> SqliteTradeStore::GetByClientOrderId(
+    absl::string_view key) {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(Statement s,
+                      db->Prepare(absl::StrCat("SELECT ", kColumns,
+                                               " FROM trades WHERE "
+                                               "client_order_id = ?")));
+  s.Bind(1, key);
+  return ReadOne(s, absl::StrCat("trade with client_order_id \"", key, "\""));
+}
+
+absl::StatusOr<std::vector<Trade>> SqliteTradeStore::QueryBySymbol(
+    const SymbolQuery& q) {
+  if (q.limit < 1 || q.limit > 10000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit: ", q.limit, " is not in 1..10000"));
+  }
+  std::vector<Trade> trades;
+  {
+    Impl::ReaderLease db(impl_.get());
+    TS_ASSIGN_OR_RETURN(Statement s,
+                        db->Prepare(absl::StrCat("SELECT ", kColumns,
+                                                 " FROM trades WHERE "
+                                                 "symbol = ?")));
+    s.Bind(1, q.symbol);
+    // Legacy timestamps mix text and epoch numbers, so SQL cannot compare
+    // them; filter and order after the exact conversion.
+    TS_ASSIGN_OR_RETURN(trades, ReadTrades(s));
+  }
+  std::erase_if(trades, [&](const Trade& t) {
+    return t.timestamp < q.from || t.timestamp >= q.to;
+  });
+  std::sort(trades.begin(), trades.end(), [](const Trade& a, const Trade& b) {
+    return a.timestamp != b.timestamp ? a.timestamp > b.timestamp : a.id > b.id;
+  });
+  if (trades.size() > static_cast<size_t>(q.limit)) trades.resize(q.limit);
+  return trades;
+}
+
+absl::StatusOr<int64_t> SqliteTradeStore::Count() {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(Statement s, db->Prepare("SELECT count(*) FROM trades"));
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
+absl::StatusOr<std::vector<StoredRow>> SqliteTradeStore::ScanStoredRows(
+    int64_t after_id, int limit) {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(Statement s,
+                      db->Prepare(absl::StrCat("SELECT ", kColumns,
+                                               " FROM trades WHERE id > ? "
+                                               "ORDER BY id LIMIT ?")));
+  s.Bind(1, after_id).Bind(2, int64_t{limit});
+  std::vector<StoredRow> rows;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return rows;
+    rows.push_back(ReadRow(s));
+  }
+}
+
+absl::StatusOr<std::vector<Trade>> SqliteTradeStore::ScanById(int64_t after_id,
+                                                              int limit) {
+  TS_ASSIGN_OR_RETURN(auto rows, ScanStoredRows(after_id, limit));
+  std::vector<Trade> trades;
+  trades.reserve(rows.size());
+  for (const StoredRow& row : rows) {
+    TS_ASSIGN_OR_RETURN(Trade t, Convert(row));
+    trades.push_back(std::move(t));
+  }
+  return trades;
+}
+
+absl::StatusOr<int> SqliteTradeStore::SchemaVersion() {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(Statement s, db->Prepare("PRAGMA user_version"));
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? static_cast<int>(s.ColumnInt(0)) : 0;
+}
+
+}  // namespace tradestore

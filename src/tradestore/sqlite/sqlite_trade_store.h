@@ -1,0 +1,79 @@
+// SqliteTradeStore: the TradeStore over execution-service's SQLite file.
+//
+// Open() takes the existing file in place (the plan's
+// backend/services/execution/trade_store.db) and upgrades it without
+// rewriting a row: missing columns are added with defaults and tradestore's
+// own tables created, in one transaction, recorded in PRAGMA user_version. A
+// new file gets schema/sqlite.sql. WAL, a busy timeout, cached prepared
+// statements, BEGIN IMMEDIATE for writes, synchronous=FULL by default, one
+// writer connection and a few reader connections. Rows are read through
+// legacy_row.h, so legacy values read the same here as in backfill and
+// verify.
+//
+// Thread-safety: safe for concurrent use; writes are serialised on the writer
+// connection, reads spread over the reader connections.
+#ifndef TRADESTORE_SQLITE_SQLITE_TRADE_STORE_H_
+#define TRADESTORE_SQLITE_SQLITE_TRADE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "tradestore/clock.h"
+#include "tradestore/sqlite/legacy_row.h"
+#include "tradestore/trade_store.h"
+
+namespace tradestore {
+
+// The schema version this code writes into PRAGMA user_version.
+constexpr int kSqliteSchemaVersion = 1;
+
+struct SqliteStoreOptions {
+  std::string path;
+  // Create the file with the full schema when it does not exist.
+  bool create_if_missing = true;
+  // true: synchronous=FULL, an acknowledged trade survives power loss.
+  // false: synchronous=NORMAL, survives a process crash only.
+  bool sync_full = true;
+  int reader_connections = 4;
+  int busy_timeout_ms = 5000;
+  Clock* clock = nullptr;  // null = Clock::Real()
+};
+
+class SqliteTradeStore : public TradeStore {
+ public:
+  // Returns kNotFound (no file and !create_if_missing), kFailedPrecondition
+  // (a trades table this code cannot take: a required column missing, id not
+  // an INTEGER PRIMARY KEY, a newer schema version), kDataLoss (not a
+  // database), kUnavailable (locked past the busy timeout).
+  static absl::StatusOr<std::unique_ptr<SqliteTradeStore>> Open(
+      const SqliteStoreOptions& options);
+  ~SqliteTradeStore() override;
+
+  absl::StatusOr<InsertResult> Insert(const Trade& trade) override;
+  absl::StatusOr<Trade> UpdateStatus(int64_t id, TradeStatus status) override;
+  absl::StatusOr<Trade> Get(int64_t id) override;
+  absl::StatusOr<Trade> GetByClientOrderId(absl::string_view key) override;
+  absl::StatusOr<std::vector<Trade>> QueryBySymbol(
+      const SymbolQuery& query) override;
+  absl::StatusOr<int64_t> Count() override;
+  absl::StatusOr<std::vector<Trade>> ScanById(int64_t after_id,
+                                              int limit) override;
+
+  // Rows as stored, unconverted, in id order: what backfill and verify read
+  // so that they can quarantine or report a row instead of failing.
+  absl::StatusOr<std::vector<StoredRow>> ScanStoredRows(int64_t after_id,
+                                                        int limit);
+
+  // PRAGMA user_version of the file.
+  absl::StatusOr<int> SchemaVersion();
+
+ private:
+  struct Impl;
+  explicit SqliteTradeStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_SQLITE_SQLITE_TRADE_STORE_H_

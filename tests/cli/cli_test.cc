@@ -1,0 +1,88 @@
+#include "tradestore/cli/cli.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "testing/pg_environment.h"
+#include "tradestore/internal/process.h"
+
+namespace tradestore::cli {
+namespace {
+
+using tradestore::testing::PgEnvironment;
+
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+CliRun Cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int code = RunCli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(CliTest, HelpListsEveryCommand) {
+  CliRun r = Cli({"--help"});
+  EXPECT_EQ(r.code, 0);
+  for (const char* command : {"backfill", "verify", "phase", "archive", "relay",
+                              "loadgen", "demo", "schema"}) {
+    EXPECT_NE(r.out.find(std::string("  ") + command), std::string::npos)
+        << command;
+  }
+  EXPECT_EQ(Cli({"schema", "--help"}).code, 0);
+}
+
+TEST(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Cli({}).code, 2);
+  CliRun unknown = Cli({"frobnicate"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.err.find("unknown command"), std::string::npos);
+  CliRun flag = Cli({"schema", "migrate", "--nope"});
+  EXPECT_EQ(flag.code, 2);
+  EXPECT_NE(flag.err.find("unknown flag --nope"), std::string::npos);
+  EXPECT_NE(flag.err.find("usage: tradestore schema"), std::string::npos);
+  EXPECT_EQ(Cli({"schema"}).code, 2);
+  EXPECT_EQ(Cli({"schema", "migrate", "--pg"}).code, 2);
+}
+
+TEST(CliTest, SchemaMigrateTwiceIsANoOpTheSecondTime) {
+  auto& env = PgEnvironment::Get();
+  const std::string dsn = env.pg().Dsn(env.FreshDatabaseName());
+  CliRun first = Cli({"schema", "migrate", "--pg", dsn});
+  EXPECT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("applied 0001_create_trades.sql"), std::string::npos)
+      << first.out;
+  CliRun second = Cli({"schema", "migrate", "--pg", dsn});
+  EXPECT_EQ(second.code, 0) << second.err;
+  EXPECT_NE(second.out.find("nothing applied"), std::string::npos) << second.out;
+  CliRun status = Cli({"schema", "status", "--pg", dsn});
+  EXPECT_EQ(status.code, 0);
+  EXPECT_NE(status.out.find("nothing pending"), std::string::npos);
+}
+
+TEST(CliTest, SchemaMigrateReadsTheDsnFromTheEnvironment) {
+  auto& env = PgEnvironment::Get();
+  setenv("TRADESTORE_PG_DSN", env.pg().Dsn(env.FreshDatabaseName()).c_str(), 1);
+  CliRun r = Cli({"schema", "migrate"});
+  unsetenv("TRADESTORE_PG_DSN");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("applied"), std::string::npos);
+}
+
+TEST(CliTest, UnreachablePostgresExitsTwoWithoutThePassword) {
+  auto port = internal::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  CliRun r = Cli({"schema", "migrate", "--deadline", "1", "--pg",
+               "postgresql://app:Hunter2-secret@127.0.0.1:" +
+                   std::to_string(*port) + "/x"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.find("Hunter2-secret"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("Hunter2-secret"), std::string::npos);
+  EXPECT_NE(r.err.find("app:***@"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tradestore::cli

@@ -1,0 +1,28 @@
+# Installs the build tree to a temp prefix, configures and builds the
+# consumer project against it, runs it, and checks its output.
+set(work "${BUILD_DIR}/consumer-test")
+file(REMOVE_RECURSE "${work}")
+file(MAKE_DIRECTORY "${work}")
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(last_output "${out}" PARENT_SCOPE)
+endfunction()
+
+run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${work}/prefix")
+run(${CMAKE_COMMAND} -S "${CONSUMER_DIR}" -B "${work}/build"
+    -DCMAKE_PREFIX_PATH=${work}/prefix -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build "${work}/build" -j2)
+run("${work}/build/consumer" "${work}/store.db")
+if(NOT last_output STREQUAL "0.25000000@43000.12345678\n")
+  message(FATAL_ERROR "unexpected consumer output: '${last_output}'")
+endif()
+if(NOT EXISTS "${work}/prefix/bin/tradestore")
+  message(FATAL_ERROR "the tradestore CLI was not installed")
+endif()
+message(STATUS "consumer built with find_package(tradestore) and ran: ${last_output}")
+file(REMOVE_RECURSE "${work}")

@@ -1,0 +1,190 @@
+// Reconnects, unknown commit outcomes and secrets, against the real server
+// and PgBouncer started by the harness.
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "testing/pg_environment.h"
+#include "testing/status_matchers.h"
+#include "tradestore/internal/process.h"
+#include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_trade_store.h"
+
+namespace tradestore {
+namespace {
+
+using testing::PgEnvironment;
+using testing::TestPgOptions;
+
+Trade SampleTrade() {
+  Trade t;
+  t.symbol = "BTC-USD";
+  t.side = Side::kBuy;
+  t.quantity = *Decimal::Parse("1.5");
+  t.price = *Decimal::Parse("43000");
+  t.timestamp = *Timestamp::Parse("2024-05-01T12:00:00.123456Z");
+  return t;
+}
+
+std::unique_ptr<PgTradeStore> OpenStore(PgOptions options) {
+  auto store = PgTradeStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+TEST(PgReliabilityTest, ReconnectsAfterAPostgresCrashAndRestart) {
+  auto& env = PgEnvironment::Get();
+  auto store = OpenStore(TestPgOptions(env.pg().Dsn(env.FreshMigratedDatabase())));
+  ASSERT_NE(store, nullptr);
+  TS_ASSERT_OK(store->Insert(SampleTrade()));
+  TS_ASSERT_OK(env.pg().StopServer(/*immediate=*/true));
+  TS_ASSERT_OK(env.pg().StartServer());
+  // The pooled connection is dead; the store notices and reconnects.
+  auto after = store->Insert(SampleTrade());
+  TS_ASSERT_OK(after);
+  EXPECT_EQ(*store->Count(), 2);
+}
+
+TEST(PgReliabilityTest, SurvivesAPgBouncerRestart) {
+  auto& env = PgEnvironment::Get();
+  const std::string db = env.FreshMigratedDatabase();
+  auto store = OpenStore(TestPgOptions(env.pg().BouncerDsn(db)));
+  ASSERT_NE(store, nullptr);
+  TS_ASSERT_OK(store->Insert(SampleTrade()));
+  TS_ASSERT_OK(env.pg().StopBouncer());
+  TS_ASSERT_OK(env.pg().StartBouncer());
+  TS_ASSERT_OK(store->Insert(SampleTrade()));
+  EXPECT_EQ(*store->Count(), 2);
+}
+
+TEST(PgReliabilityTest, UnreachableIsUnavailableAfterTheDeadlineAndHidesThePassword) {
+  auto port = internal::FreeLoopbackPort();
+  TS_ASSERT_OK(port);
+  for (const std::string& dsn :
+       {absl::StrCat("host=127.0.0.1 port=", *port,
+                     " dbname=x user=u password=TopSecret-42"),
+        absl::StrCat("postgresql://u:TopSecret-42@127.0.0.1:", *port, "/x")}) {
+    PgOptions options = TestPgOptions(dsn);
+    options.backoff.deadline = std::chrono::milliseconds(300);
+    auto pool = PgPool::Create(options);
+    TS_EXPECT_CODE(pool, absl::StatusCode::kUnavailable);
+    const std::string message(pool.status().message());
+    EXPECT_EQ(message.find("TopSecret-42"), std::string::npos) << message;
+    EXPECT_NE(message.find("***"), std::string::npos) << message;
+    EXPECT_NE(message.find("gave up after"), std::string::npos) << message;
+  }
+}
+
+TEST(PgReliabilityTest, PasswordAuthWorksAndAWrongPasswordIsNeverShown) {
+  auto& env = PgEnvironment::Get();
+  const std::string db = env.FreshMigratedDatabase();
+  TS_ASSERT_OK(env.pg().Psql(
+      db, "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+          "'pw_app') THEN CREATE ROLE pw_app LOGIN PASSWORD 'Right-Pass-1' "
+          "IN ROLE tradestore_password_auth; "
+          "END IF; END$$; GRANT SELECT, INSERT, UPDATE ON trades, "
+          "schema_migrations TO pw_app; GRANT USAGE ON SEQUENCE trades_id_seq "
+          "TO pw_app;"));
+  const std::string base =
+      absl::StrCat("host=127.0.0.1 port=", env.pg().port(), " dbname=", db,
+                   " user=pw_app sslmode=prefer");
+  // A least-privilege role (no DDL) can use the store.
+  auto store = OpenStore(TestPgOptions(base + " password=Right-Pass-1"));
+  ASSERT_NE(store, nullptr);
+  TS_EXPECT_OK(store->Insert(SampleTrade()));
+
+  PgOptions wrong = TestPgOptions(base + " password=Wrong-Pass-77");
+  wrong.backoff.deadline = std::chrono::milliseconds(200);
+  auto refused = PgTradeStore::Open(wrong);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(std::string(refused.status().message()).find("Wrong-Pass-77"),
+            std::string::npos)
+      << refused.status();
+}
+
+TEST(PgReliabilityTest, LostCommitAcknowledgementIsResolvedByLookup) {
+  auto& env = PgEnvironment::Get();
+  int lose = 0;
+  PgTestHooks hooks;
+  hooks.lose_commit_ack = [&] { return lose-- > 0; };
+  PgOptions options = TestPgOptions(env.pg().Dsn(env.FreshMigratedDatabase()));
+  options.hooks = &hooks;
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  lose = 1;
+  auto inserted = store->Insert(SampleTrade());  // committed, ack "lost"
+  TS_ASSERT_OK(inserted);
+  EXPECT_TRUE(inserted->created);
+  EXPECT_EQ(*store->Count(), 1);  // resolved by lookup, not by a second insert
+
+  lose = 1;
+  auto updated = store->UpdateStatus(inserted->trade.id, TradeStatus::kFilled);
+  TS_ASSERT_OK(updated);
+  EXPECT_EQ(updated->version, 2);  // not applied twice
+}
+
+TEST(PgReliabilityTest, ConnectionKilledJustBeforeCommitIsRetriedSafely) {
+  auto& env = PgEnvironment::Get();
+  const std::string db = env.FreshMigratedDatabase();
+  int kills = 0;
+  PgTestHooks hooks;
+  hooks.before_commit = [&](int pid) {
+    if (kills-- > 0) {
+      auto killed = env.pg().Psql(
+          db, absl::StrCat("SELECT pg_terminate_backend(", pid, ", 5000)"));
+      EXPECT_TRUE(killed.ok()) << killed.status();
+    }
+  };
+  PgOptions options = TestPgOptions(env.pg().Dsn(db));
+  options.hooks = &hooks;
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  kills = 1;
+  Trade t = SampleTrade();
+  t.id = 500;  // no id reservation: the kill hits the insert itself
+  auto inserted = store->Insert(t);
+  TS_ASSERT_OK(inserted);
+  EXPECT_TRUE(inserted->created);
+  EXPECT_EQ(inserted->trade.id, 500);
+  EXPECT_LT(kills, 0);  // the first commit was killed, later ones ran
+  EXPECT_EQ(*store->Count(), 1);
+}
+
+TEST(PgReliabilityTest, SeveralHostsWithTargetSessionAttrs) {
+  auto& env = PgEnvironment::Get();
+  const std::string db = env.FreshMigratedDatabase();
+  auto dead = internal::FreeLoopbackPort();
+  TS_ASSERT_OK(dead);
+  auto store = OpenStore(TestPgOptions(absl::StrCat(
+      "host=127.0.0.1,127.0.0.1 port=", *dead, ",", env.pg().port(),
+      " dbname=", db, " user=postgres target_session_attrs=read-write")));
+  ASSERT_NE(store, nullptr);
+  TS_EXPECT_OK(store->Insert(SampleTrade()));
+}
+
+TEST(PgReliabilityTest, EmptyDsnUsesThePgEnvironment) {
+  auto& env = PgEnvironment::Get();
+  const std::string db = env.FreshMigratedDatabase();
+  setenv("PGHOST", "127.0.0.1", 1);
+  setenv("PGPORT", std::to_string(env.pg().port()).c_str(), 1);
+  setenv("PGDATABASE", db.c_str(), 1);
+  setenv("PGUSER", "postgres", 1);
+  auto store = OpenStore(TestPgOptions(""));
+  for (const char* v : {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER"}) unsetenv(v);
+  ASSERT_NE(store, nullptr);
+  TS_EXPECT_OK(store->Insert(SampleTrade()));
+}
+
+TEST(PgReliabilityTest, SslModeRequireOnAPlainServerFailsClearly) {
+  auto& env = PgEnvironment::Get();
+  PgOptions options = TestPgOptions(env.pg().Dsn() + " sslmode=require");
+  options.backoff.deadline = std::chrono::milliseconds(200);
+  auto pool = PgPool::Create(options);
+  TS_EXPECT_CODE(pool, absl::StatusCode::kUnavailable);
+  EXPECT_NE(pool.status().message().find("SSL"), std::string::npos)
+      << pool.status();
+}
+
+}  // namespace
+}  // namespace tradestore

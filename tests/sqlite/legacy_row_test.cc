@@ -1,0 +1,133 @@
+#include "tradestore/sqlite/legacy_row.h"
+
+#include <cmath>
+#include <limits>
+
+#include <gtest/gtest.h>
+
+#include "testing/status_matchers.h"
+
+namespace tradestore {
+namespace {
+
+StoredRow GoodRow() {
+  StoredRow r;
+  r.id = 7;
+  r.symbol = SqlValue::Text("ETH-USD");
+  r.side = SqlValue::Text("SELL");
+  r.quantity = SqlValue::Real(0.1);
+  r.price = SqlValue::Text("2500.25");
+  r.timestamp = SqlValue::Text("2023-11-14 22:13:21.471325");
+  r.status = SqlValue::Text("FILLED");
+  return r;
+}
+
+std::string ReasonFor(const StoredRow& r) {
+  auto t = ConvertStoredRow(r, nullptr);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(t.status().message());
+}
+
+TEST(LegacyRowTest, ConvertsAGoodLegacyRow) {
+  ConversionNotes notes;
+  auto t = ConvertStoredRow(GoodRow(), &notes);
+  TS_ASSERT_OK(t);
+  EXPECT_EQ(t->id, 7);
+  EXPECT_EQ(t->quantity.ToString(), "0.10000000");
+  EXPECT_EQ(t->price.ToString(), "2500.25000000");
+  EXPECT_EQ(t->timestamp.ToIso8601(), "2023-11-14T22:13:21.471325Z");
+  EXPECT_EQ(t->version, 1);
+  EXPECT_EQ(t->created_at, t->timestamp);  // legacy rows have none
+  EXPECT_EQ(notes.converted_from_float, 1);
+  EXPECT_TRUE(notes.possibly_lossy.empty());
+}
+
+TEST(LegacyRowTest, RealRoundsLikePrintfAndFlagsLongValues) {
+  ConversionNotes notes;
+  // 0.1 + 0.2 = 0.30000000000000004: 17 significant digits.
+  auto d = DecimalFromStored("price", SqlValue::Real(0.1 + 0.2), &notes);
+  TS_ASSERT_OK(d);
+  EXPECT_EQ(d->ToString(), "0.30000000");
+  ASSERT_EQ(notes.possibly_lossy.size(), 1u);
+  EXPECT_EQ(notes.possibly_lossy[0], "price");
+  // 1.000000005 is stored a little below the half: correct rounding goes down.
+  EXPECT_EQ(DecimalFromStored("q", SqlValue::Real(1.000000005), nullptr)
+                ->ToString(),
+            "1.00000000");
+  EXPECT_EQ(DecimalFromStored("q", SqlValue::Real(123456.78901234), nullptr)
+                ->ToString(),
+            "123456.78901234");
+}
+
+TEST(LegacyRowTest, IntegerAndTextDecimalsAreExact) {
+  EXPECT_EQ(DecimalFromStored("q", SqlValue::Integer(42), nullptr)->ToString(),
+            "42.00000000");
+  EXPECT_EQ(
+      DecimalFromStored("q", SqlValue::Text("0.12345678"), nullptr)->ToString(),
+      "0.12345678");
+  auto too_big = DecimalFromStored("q", SqlValue::Integer(10000000000), nullptr);
+  TS_EXPECT_CODE(too_big, absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LegacyRowTest, BadRowsNameTheColumnAndProblem) {
+  StoredRow r = GoodRow();
+  r.price = SqlValue::Null();
+  EXPECT_EQ(ReasonFor(r), "price: is NULL");
+  r = GoodRow();
+  r.quantity = SqlValue::Real(std::nan(""));
+  EXPECT_EQ(ReasonFor(r), "quantity: REAL NaN is not a number");
+  r = GoodRow();
+  r.quantity = SqlValue::Real(std::numeric_limits<double>::infinity());
+  EXPECT_EQ(ReasonFor(r), "quantity: REAL Inf is not a number");
+  r = GoodRow();
+  r.quantity = SqlValue::Real(-2.0);
+  EXPECT_EQ(ReasonFor(r), "quantity: -2 must be > 0");
+  r = GoodRow();
+  r.price = SqlValue::Text("12abc");
+  EXPECT_EQ(ReasonFor(r), "price: \"12abc\" is not a decimal number");
+  r = GoodRow();
+  r.symbol = SqlValue::Text(std::string(21, 'X'));
+  EXPECT_NE(ReasonFor(r).find("symbol: "), std::string::npos);
+  r = GoodRow();
+  r.side = SqlValue::Text("HOLD");
+  EXPECT_EQ(ReasonFor(r), "side: \"HOLD\" is not BUY or SELL");
+  r = GoodRow();
+  r.timestamp = SqlValue::Text("2023-02-30 10:00:00");
+  EXPECT_NE(ReasonFor(r).find("timestamp: "), std::string::npos);
+  r = GoodRow();
+  r.status = SqlValue::Text("PARTIALLY_FILLED_AND_MORE");
+  EXPECT_NE(ReasonFor(r).find("status: \"PARTIALLY_FILLED_AND_MORE\" is too long"),
+            std::string::npos);
+}
+
+TEST(LegacyRowTest, LowerCaseSideIsNormalised) {
+  StoredRow r = GoodRow();
+  r.side = SqlValue::Text("buy");
+  auto t = ConvertStoredRow(r, nullptr);
+  TS_ASSERT_OK(t);
+  EXPECT_EQ(t->side, Side::kBuy);
+}
+
+TEST(LegacyRowTest, EpochSecondsMillisecondsAndReal) {
+  ConversionNotes notes;
+  EXPECT_EQ(TimestampFromStored("ts", SqlValue::Integer(1700000001), &notes)
+                ->ToIso8601(),
+            "2023-11-14T22:13:21.000000Z");
+  EXPECT_EQ(TimestampFromStored("ts", SqlValue::Integer(1700000001471), &notes)
+                ->ToIso8601(),
+            "2023-11-14T22:13:21.471000Z");
+  EXPECT_EQ(TimestampFromStored("ts", SqlValue::Real(1700000001.471325), &notes)
+                ->ToIso8601(),
+            "2023-11-14T22:13:21.471325Z");
+  EXPECT_EQ(notes.converted_from_float, 1);
+  // The boundary: just below is seconds (year 5138), at it milliseconds.
+  EXPECT_EQ(TimestampFromStored("ts", SqlValue::Integer(kEpochMillisThreshold),
+                                nullptr)
+                ->ToIso8601(),
+            "1973-03-03T09:46:40.000000Z");
+  auto blob = TimestampFromStored("ts", SqlValue::Blob("x"), nullptr);
+  TS_EXPECT_CODE(blob, absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tradestore

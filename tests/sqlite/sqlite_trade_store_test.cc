@@ -1,0 +1,197 @@
+// What is particular to the SQLite backend: taking a legacy file in place.
+// The TradeStore behaviour itself is in trade_store_contract_test.cc.
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+
+namespace tradestore {
+namespace {
+
+using testing::TempDir;
+
+// Runs SQL on a raw connection, the way older code wrote the file.
+std::string Sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string out;
+  char* error = nullptr;
+  sqlite3_exec(
+      db, sql.c_str(),
+      [](void* arg, int n, char** values, char**) {
+        auto* out = static_cast<std::string*>(arg);
+        for (int i = 0; i < n; ++i) {
+          if (!out->empty()) *out += "|";
+          *out += values[i] != nullptr ? values[i] : "NULL";
+        }
+        return 0;
+      },
+      &out, &error);
+  EXPECT_EQ(error, nullptr) << error << " in " << sql;
+  sqlite3_free(error);
+  sqlite3_close(db);
+  return out;
+}
+
+// The file as execution-service's older code made it: the plan's seven
+// columns, DECIMAL and DATETIME declared types (NUMERIC affinity).
+void MakeLegacyFile(const std::string& path) {
+  Sql(path,
+      "CREATE TABLE trades (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+      "symbol VARCHAR(20) NOT NULL, side VARCHAR(4) NOT NULL, "
+      "quantity DECIMAL(18,8) NOT NULL, price DECIMAL(18,8) NOT NULL, "
+      "timestamp DATETIME NOT NULL, status VARCHAR(20) NOT NULL);"
+      "INSERT INTO trades VALUES (1, 'BTC-USD', 'buy', 0.1, 43000.5, "
+      "'2023-11-14 22:13:21.471325', 'FILLED');"
+      "INSERT INTO trades VALUES (2, 'ETH-USD', 'SELL', '2.5', 2500, "
+      "1700000001, 'NEW');"
+      "INSERT INTO trades VALUES (3, 'ETH-USD', 'SELL', 1.0, 2500, "
+      "1700000002000, 'NEW');"
+      "PRAGMA user_version = 7;");
+}
+
+Trade NewTrade(const char* qty) {
+  Trade t;
+  t.symbol = "SOL-USD";
+  t.side = Side::kSell;
+  t.quantity = *Decimal::Parse(qty);
+  t.price = *Decimal::Parse("98.76543210");
+  t.timestamp = *Timestamp::Parse("2024-01-02T03:04:05.678901Z");
+  return t;
+}
+
+TEST(SqliteTradeStoreTest, UpgradesLegacyFileInPlaceWithoutRewritingRows) {
+  TempDir dir;
+  const std::string path = dir.File("trade_store.db");
+  MakeLegacyFile(path);
+  const std::string before =
+      Sql(path, "SELECT typeof(quantity), typeof(price), typeof(timestamp) "
+                "FROM trades ORDER BY id");
+  auto store = SqliteTradeStore::Open({.path = path});
+  TS_ASSERT_OK(store);
+  EXPECT_EQ(*(*store)->SchemaVersion(), kSqliteSchemaVersion);
+  // Same storage classes as before: nothing was rewritten.
+  EXPECT_EQ(Sql(path, "SELECT typeof(quantity), typeof(price), "
+                      "typeof(timestamp) FROM trades ORDER BY id"),
+            before);
+  EXPECT_EQ(Sql(path, "SELECT value FROM tradestore_meta WHERE key = "
+                      "'legacy_user_version'"),
+            "7");
+  auto first = (*store)->Get(1);
+  TS_ASSERT_OK(first);
+  EXPECT_EQ(first->side, Side::kBuy);
+  EXPECT_EQ(first->quantity.ToString(), "0.10000000");
+  EXPECT_EQ(first->version, 1);
+  EXPECT_EQ((*store)->Get(2)->timestamp.ToIso8601(),
+            "2023-11-14T22:13:21.000000Z");
+  EXPECT_EQ((*store)->Get(3)->timestamp.ToIso8601(),
+            "2023-11-14T22:13:22.000000Z");
+}
+
+TEST(SqliteTradeStoreTest, NewDecimalsAreExactEvenInNumericColumns) {
+  TempDir dir;
+  const std::string path = dir.File("trade_store.db");
+  MakeLegacyFile(path);
+  auto store = SqliteTradeStore::Open({.path = path});
+  TS_ASSERT_OK(store);
+  // 18 significant digits: a REAL would keep only ~15.
+  auto inserted = (*store)->Insert(NewTrade("1234567890.12345678"));
+  TS_ASSERT_OK(inserted);
+  EXPECT_EQ(inserted->trade.id, 4);
+  EXPECT_EQ(Sql(path, "SELECT typeof(quantity), typeof(price) FROM trades "
+                      "WHERE id = 4"),
+            "blob|blob");
+  EXPECT_EQ((*store)->Get(4)->quantity.ToString(), "1234567890.12345678");
+}
+
+TEST(SqliteTradeStoreTest, NewFileGetsTheFullSchemaWithTextDecimals) {
+  TempDir dir;
+  const std::string path = dir.File("new.db");
+  auto store = SqliteTradeStore::Open({.path = path});
+  TS_ASSERT_OK(store);
+  TS_ASSERT_OK((*store)->Insert(NewTrade("0.00000001")));
+  EXPECT_EQ(Sql(path, "SELECT typeof(quantity), quantity FROM trades"),
+            "text|0.00000001");
+  EXPECT_EQ(Sql(path, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Sql(path, "PRAGMA user_version"),
+            std::to_string(kSqliteSchemaVersion));
+}
+
+TEST(SqliteTradeStoreTest, ReopeningChangesNothing) {
+  TempDir dir;
+  const std::string path = dir.File("trade_store.db");
+  MakeLegacyFile(path);
+  { TS_ASSERT_OK(SqliteTradeStore::Open({.path = path})); }
+  const std::string schema = Sql(path, "SELECT group_concat(sql) FROM sqlite_master");
+  auto again = SqliteTradeStore::Open({.path = path});
+  TS_ASSERT_OK(again);
+  EXPECT_EQ(Sql(path, "SELECT group_concat(sql) FROM sqlite_master"), schema);
+  EXPECT_EQ(*(*again)->Count(), 3);
+}
+
+TEST(SqliteTradeStoreTest, RefusesATableItCannotTake) {
+  TempDir dir;
+  const std::string path = dir.File("odd.db");
+  Sql(path, "CREATE TABLE trades (id INTEGER PRIMARY KEY, symbol TEXT, "
+            "side TEXT, amount REAL, timestamp TEXT, status TEXT)");
+  auto store = SqliteTradeStore::Open({.path = path});
+  TS_EXPECT_CODE(store, absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("quantity, price"), std::string::npos)
+      << store.status();
+  // The refused upgrade left the file as it was.
+  EXPECT_EQ(Sql(path, "SELECT count(*) FROM pragma_table_info('trades')"), "6");
+
+  const std::string text_id = dir.File("textid.db");
+  Sql(text_id, "CREATE TABLE trades (id TEXT PRIMARY KEY, symbol TEXT, side "
+               "TEXT, quantity TEXT, price TEXT, timestamp TEXT, status TEXT)");
+  auto refused = SqliteTradeStore::Open({.path = text_id});
+  TS_EXPECT_CODE(refused, absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(SqliteTradeStoreTest, MissingFileIsNotFoundWhenNotCreating) {
+  TempDir dir;
+  auto store = SqliteTradeStore::Open(
+      {.path = dir.File("absent.db"), .create_if_missing = false});
+  TS_EXPECT_CODE(store, absl::StatusCode::kNotFound);
+}
+
+TEST(SqliteTradeStoreTest, UnreadableLegacyRowIsDataLossNamingRowAndColumn) {
+  TempDir dir;
+  const std::string path = dir.File("trade_store.db");
+  MakeLegacyFile(path);
+  Sql(path, "INSERT INTO trades VALUES (9, 'XRP-USD', 'BUY', 'abc', 1, "
+            "'2023-01-01 00:00:00', 'NEW')");
+  auto store = SqliteTradeStore::Open({.path = path});
+  TS_ASSERT_OK(store);
+  auto bad = (*store)->Get(9);
+  TS_EXPECT_CODE(bad, absl::StatusCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find("row id 9: quantity"),
+            std::string::npos)
+      << bad.status();
+  // The raw scan still returns it, for backfill to quarantine.
+  auto rows = (*store)->ScanStoredRows(8, 10);
+  TS_ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].quantity.text, "abc");
+}
+
+TEST(SqliteTradeStoreTest, UpdateOnLegacyRowKeepsOtherValues) {
+  TempDir dir;
+  const std::string path = dir.File("trade_store.db");
+  MakeLegacyFile(path);
+  auto store = SqliteTradeStore::Open({.path = path});
+  TS_ASSERT_OK(store);
+  auto updated = (*store)->UpdateStatus(2, TradeStatus::kFilled);
+  TS_ASSERT_OK(updated);
+  EXPECT_EQ(updated->version, 2);
+  EXPECT_EQ(Sql(path, "SELECT typeof(quantity), quantity, status, version "
+                      "FROM trades WHERE id = 2"),
+            "real|2.5|FILLED|2");
+}
+
+}  // namespace
+}  // namespace tradestore

@@ -1,0 +1,43 @@
+// The Postgres test harness: one throwaway PostgreSQL 15 cluster with a
+// PgBouncer (transaction pool mode) in front, started once per test binary
+// and stopped at the end even when tests fail (and by a watchdog if the
+// binary dies). Each test takes a fresh database of its own.
+#ifndef TRADESTORE_TESTS_TESTING_PG_ENVIRONMENT_H_
+#define TRADESTORE_TESTS_TESTING_PG_ENVIRONMENT_H_
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tradestore/local_postgres.h"
+#include "tradestore/postgres/pg_options.h"
+
+namespace tradestore::testing {
+
+class PgEnvironment : public ::testing::Environment {
+ public:
+  // The environment registered by pg_test_main.cc.
+  static PgEnvironment& Get();
+
+  void SetUp() override;
+  void TearDown() override;
+
+  LocalPostgres& pg() { return *pg_; }
+
+  // A new empty database; returns its name.
+  std::string FreshDatabaseName();
+  // A new database with the schema migrated; returns its name.
+  std::string FreshMigratedDatabase();
+
+ private:
+  std::unique_ptr<LocalPostgres> pg_;
+  int next_db_ = 0;
+};
+
+// PgOptions for tests: a short retry deadline so a failure shows quickly.
+PgOptions TestPgOptions(const std::string& dsn);
+
+}  // namespace tradestore::testing
+
+#endif  // TRADESTORE_TESTS_TESTING_PG_ENVIRONMENT_H_

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for tradestore and builds it:
+# installs the Debian packages that are missing (and only those), then
+# configures and builds into build/ with -j2.
+#
+#   tools/setup.sh            install what is missing, build
+#   BUILD_TYPE=Debug tools/setup.sh
+#   SANITIZE=address,undefined tools/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  g++ cmake make pkg-config
+  libsqlite3-dev sqlite3
+  libpqxx-dev libpq-dev libssl-dev
+  libabsl-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql-15 postgresql-client-15 pgbouncer
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install ${missing[*]}" >&2; exit 2; }
+    sudo=(sudo)
+  fi
+  # Keep package scripts from starting system services (a pgbouncer on 6432,
+  # a cluster on 5432): tradestore starts its own, on free ports.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod +x "$policy"
+    added_policy=1
+  fi
+  trap '[[ $added_policy == 1 ]] && "${sudo[@]}" rm -f "$policy"' EXIT
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_type=${BUILD_TYPE:-RelWithDebInfo}
+cmake -S . -B build -DCMAKE_BUILD_TYPE="$build_type" \
+  -DTRADESTORE_SANITIZE="${SANITIZE:-}" >/dev/null
+cmake --build build -j2
+echo "setup: built build/tools/tradestore ($build_type)"

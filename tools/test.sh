@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets everything up (tools/setup.sh) and runs every test. The Postgres tests
+# start their own throwaway PostgreSQL 15 and PgBouncer on free loopback
+# ports (as the postgres user when run as root) and stop them afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+ctest --test-dir build --output-on-failure --timeout 900
