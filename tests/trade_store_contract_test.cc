@@ -11,6 +11,7 @@
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
+#include "testing/trades.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
@@ -33,21 +34,8 @@ std::string Name(const ::testing::TestParamInfo<Backend>& info) {
   return "?";
 }
 
-Trade MakeTrade(const std::string& symbol, const char* qty, const char* price,
-                const char* when) {
-  Trade t;
-  t.symbol = symbol;
-  t.side = Side::kBuy;
-  t.quantity = *Decimal::Parse(qty);
-  t.price = *Decimal::Parse(price);
-  t.timestamp = *Timestamp::Parse(when);
-  return t;
-}
-
-Trade SampleTrade() {
-  return MakeTrade("BTC-USD", "0.12345678", "43000.5",
-                   "2024-02-29T23:59:59.999999Z");
-}
+using testing::MakeTrade;
+using testing::SampleTrade;
 
 class TradeStoreContractTest : public ::testing::TestWithParam<Backend> {
  protected:

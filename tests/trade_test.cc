@@ -3,19 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "testing/status_matchers.h"
+#include "testing/trades.h"
 
 namespace tradestore {
 namespace {
 
-Trade ValidTrade() {
-  Trade t;
-  t.symbol = "BTC-USD";
-  t.side = Side::kBuy;
-  t.quantity = *Decimal::Parse("0.5");
-  t.price = *Decimal::Parse("43000.12345678");
-  t.timestamp = *Timestamp::Parse("2024-02-29T10:00:00.000001Z");
-  return t;
-}
+Trade ValidTrade() { return testing::SampleTrade(); }
 
 void ExpectInvalid(const Trade& t, const std::string& field,
                    const std::string& value) {

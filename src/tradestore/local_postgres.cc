@@ -103,7 +103,17 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
                    // pages), not an OS crash; synchronous_commit stays on
                    // so that a crash loses no acknowledged commit.
                    options.fsync ? "" : "fsync = off\nfull_page_writes = off\n",
-                   "log_min_messages = warning\n")));
+                   "log_min_messages = warning\n",
+                   options.ssl ? "ssl = on\n" : "")));
+  if (options.ssl) {
+    // Made by the cluster's own user so the key has the owner and mode
+    // (0600) the server insists on.
+    TS_RETURN_IF_ERROR(RunChecked(
+        {"openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj",
+         "/CN=localhost", "-newkey", "rsa:2048", "-keyout",
+         dir_ + "/data/server.key", "-out", dir_ + "/data/server.crt"},
+        user_));
+  }
   // Members of the role tradestore_password_auth must give a password (tests
   // of password handling create them); everyone else is trusted on loopback.
   std::ofstream(dir_ + "/data/pg_hba.conf")

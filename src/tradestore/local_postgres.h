@@ -25,6 +25,9 @@ struct LocalPostgresOptions {
   bool fsync = false;
   bool start_pgbouncer = false;
   int pgbouncer_pool_size = 10;
+  // TLS with a fresh self-signed certificate for CN=localhost (server.crt in
+  // dir(), usable as sslrootcert). Clients may still connect without TLS.
+  bool ssl = false;
   // Where initdb and pg_ctl live; empty = the newest under /usr/lib/postgresql.
   std::string bin_dir;
 };
@@ -52,6 +55,9 @@ class LocalPostgres {
   absl::Status StartServer();
   absl::Status StopBouncer();
   absl::Status StartBouncer();
+
+  // The certificate a verify-full client trusts, when ssl is on.
+  std::string ServerCertPath() const { return dir_ + "/data/server.crt"; }
 
   int port() const { return port_; }
   int bouncer_port() const { return bouncer_port_; }

@@ -14,8 +14,14 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${work}/prefix")
+# A sanitizer build of the library needs the consumer built the same way.
+set(flags "")
+if(SANITIZE)
+  set(flags "-fsanitize=${SANITIZE}")
+endif()
 run(${CMAKE_COMMAND} -S "${CONSUMER_DIR}" -B "${work}/build"
-    -DCMAKE_PREFIX_PATH=${work}/prefix -DCMAKE_BUILD_TYPE=Release)
+    -DCMAKE_PREFIX_PATH=${work}/prefix -DCMAKE_BUILD_TYPE=Release
+    "-DCMAKE_CXX_FLAGS=${flags}")
 run(${CMAKE_COMMAND} --build "${work}/build" -j2)
 run("${work}/build/consumer" "${work}/store.db")
 if(NOT last_output STREQUAL "0.25000000@43000.12345678\n")

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "testing/trades.h"
 #include "tradestore/internal/process.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_trade_store.h"
@@ -17,15 +19,7 @@ namespace {
 using testing::PgEnvironment;
 using testing::TestPgOptions;
 
-Trade SampleTrade() {
-  Trade t;
-  t.symbol = "BTC-USD";
-  t.side = Side::kBuy;
-  t.quantity = *Decimal::Parse("1.5");
-  t.price = *Decimal::Parse("43000");
-  t.timestamp = *Timestamp::Parse("2024-05-01T12:00:00.123456Z");
-  return t;
-}
+using testing::SampleTrade;
 
 std::unique_ptr<PgTradeStore> OpenStore(PgOptions options) {
   auto store = PgTradeStore::Open(options);
@@ -176,14 +170,46 @@ TEST(PgReliabilityTest, EmptyDsnUsesThePgEnvironment) {
   TS_EXPECT_OK(store->Insert(SampleTrade()));
 }
 
-TEST(PgReliabilityTest, SslModeRequireOnAPlainServerFailsClearly) {
+// True when the pool's connection runs over TLS.
+absl::StatusOr<bool> UsesTls(PgPool& pool) {
+  bool ssl = false;
+  absl::Status s = pool.Transact([&](pqxx::work& txn) {
+    ssl = txn.exec("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+              [0][0]
+                  .as<bool>();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return ssl;
+}
+
+TEST(PgReliabilityTest, TlsWithSslModeRequireAndVerifyFull) {
   auto& env = PgEnvironment::Get();
-  PgOptions options = TestPgOptions(env.pg().Dsn() + " sslmode=require");
-  options.backoff.deadline = std::chrono::milliseconds(200);
-  auto pool = PgPool::Create(options);
-  TS_EXPECT_CODE(pool, absl::StatusCode::kUnavailable);
-  EXPECT_NE(pool.status().message().find("SSL"), std::string::npos)
-      << pool.status();
+  auto required = PgPool::Create(TestPgOptions(env.pg().Dsn() + " sslmode=require"));
+  TS_ASSERT_OK(required);
+  EXPECT_TRUE(*UsesTls(**required));
+
+  const std::string verify =
+      absl::StrCat("host=localhost hostaddr=127.0.0.1 port=", env.pg().port(),
+                   " dbname=postgres user=postgres sslmode=verify-full");
+  auto verified = PgPool::Create(
+      TestPgOptions(verify + " sslrootcert=" + env.pg().ServerCertPath()));
+  TS_ASSERT_OK(verified);
+  EXPECT_TRUE(*UsesTls(**verified));
+
+  // A root the server's certificate does not chain to is refused, clearly.
+  testing::TempDir dir;
+  TS_ASSERT_OK(internal::RunChecked(
+      {"openssl", "req", "-new", "-x509", "-days", "1", "-nodes", "-subj",
+       "/CN=someone-else", "-newkey", "rsa:2048", "-keyout",
+       dir.File("other.key"), "-out", dir.File("other.crt")}));
+  PgOptions untrusted =
+      TestPgOptions(verify + " sslrootcert=" + dir.File("other.crt"));
+  untrusted.backoff.deadline = std::chrono::milliseconds(200);
+  auto refused = PgPool::Create(untrusted);
+  TS_EXPECT_CODE(refused, absl::StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("certificate"), std::string::npos)
+      << refused.status();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ PgEnvironment& PgEnvironment::Get() {
 void PgEnvironment::SetUp() {
   LocalPostgresOptions options;
   options.start_pgbouncer = true;
+  options.ssl = true;
   auto pg = LocalPostgres::Start(options);
   ASSERT_TRUE(pg.ok()) << pg.status();
   pg_ = *std::move(pg);
