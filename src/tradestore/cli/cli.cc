@@ -19,7 +19,7 @@ struct Command {
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
       {"backfill", "copy every trade of a legacy SQLite store into Postgres",
-       nullptr},
+       RunBackfillCommand},
       {"verify", "compare the SQLite and Postgres stores and report differences",
        nullptr},
       {"phase", "show, move or roll back the migration phase", nullptr},

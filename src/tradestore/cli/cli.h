@@ -31,6 +31,10 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
 int RunSchema(const std::vector<std::string>& args, std::ostream& out,
               std::ostream& err);
 
+// The `backfill` subcommand.
+int RunBackfillCommand(const std::vector<std::string>& args,
+                       std::ostream& out, std::ostream& err);
+
 // The `demo` subcommand.
 int RunDemo(const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err);

@@ -77,7 +77,7 @@ absl::Status BindBadRow(Statement& s, int64_t k) {
     case 5: s.Bind(3, "HOLD"); break;                      // unknown side
     case 6: s.Bind(6, "2023-02-30 10:00:00"); break;       // impossible date
     case 7: s.Bind(7, "FILLED_BUT_NOT_REALLY_DONE"); break;  // status too long
-    default: s.BindBlobText(2, "BTC\xFF"); break;          // not UTF-8
+    default: s.Bind(2, "BTC\xFF"); break;                  // not UTF-8
   }
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 
 namespace tradestore {
 namespace {
@@ -152,6 +153,52 @@ absl::StatusOr<Timestamp> TimestampFromStored(absl::string_view column,
     }
   }
   return Bad(column, "unknown storage class");
+}
+
+namespace {
+
+nlohmann::json ValueJson(const SqlValue& v) {
+  switch (v.type) {
+    case SqlValue::Type::kNull:
+      return nullptr;
+    case SqlValue::Type::kInteger:
+      return v.integer;
+    case SqlValue::Type::kReal:
+      if (std::isfinite(v.real)) return v.real;
+      return {{"$real", DescribeValue(v)}};
+    case SqlValue::Type::kText:
+      if (IsValidUtf8(v.text)) return v.text;
+      return {{"$hex", absl::BytesToHexString(v.text)}};
+    case SqlValue::Type::kBlob:
+      return {{"$hex", absl::BytesToHexString(v.text)}};
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string StoredRowJson(const StoredRow& row) {
+  nlohmann::json j = {{"id", row.id},
+                      {"symbol", ValueJson(row.symbol)},
+                      {"side", ValueJson(row.side)},
+                      {"quantity", ValueJson(row.quantity)},
+                      {"price", ValueJson(row.price)},
+                      {"timestamp", ValueJson(row.timestamp)},
+                      {"status", ValueJson(row.status)},
+                      {"client_order_id", ValueJson(row.client_order_id)},
+                      {"fee", ValueJson(row.fee)},
+                      {"version", ValueJson(row.version)},
+                      {"created_at", ValueJson(row.created_at)},
+                      {"updated_at", ValueJson(row.updated_at)}};
+  for (const auto& [name, value] : row.extra) j[name] = ValueJson(value);
+  return j.dump();
+}
+
+std::string ExtraColumnsJson(const StoredRow& row) {
+  if (row.extra.empty()) return "";
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, value] : row.extra) j[name] = ValueJson(value);
+  return j.dump();
 }
 
 absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,

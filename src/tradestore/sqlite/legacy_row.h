@@ -65,6 +65,9 @@ struct StoredRow {
   int64_t id = 0;
   SqlValue symbol, side, quantity, price, timestamp, status;
   SqlValue client_order_id, fee, version, created_at, updated_at;
+  // Columns of the legacy table that tradestore does not know, in table
+  // order: kept, never dropped silently.
+  std::vector<std::pair<std::string, SqlValue>> extra;
 };
 
 // What a conversion had to do, for reports.
@@ -91,6 +94,15 @@ constexpr int64_t kEpochMillisThreshold = 100'000'000'000;
 
 // A readable rendering of a stored value for error messages.
 std::string DescribeValue(const SqlValue& value);
+
+// The whole row as a JSON object, values as stored: integers and reals as
+// numbers (reals with 17 significant digits, so the binary value survives),
+// text as strings, BLOBs and non-UTF-8 text as {"$hex": "..."}, NULL as null.
+// For the quarantine's raw column.
+std::string StoredRowJson(const StoredRow& row);
+
+// The unknown columns as a JSON object, or "" when there are none.
+std::string ExtraColumnsJson(const StoredRow& row);
 
 }  // namespace tradestore
 

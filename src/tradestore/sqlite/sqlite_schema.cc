@@ -1,12 +1,15 @@
 #include "tradestore/sqlite/sqlite_schema.h"
 
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "tradestore/internal/embedded_sql.h"
 #include "tradestore/internal/status_macros.h"
@@ -87,9 +90,22 @@ absl::Status UpgradeLegacy(SqliteDb* db,
   return absl::OkStatus();
 }
 
+std::string NewStoreId() {
+  std::random_device rd;
+  return absl::StrFormat("%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+}
+
 }  // namespace
 
-absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db) {
+const std::set<std::string>& KnownColumns() {
+  static const auto* known = new std::set<std::string>{
+      "id", "symbol", "side", "quantity", "price", "timestamp", "status",
+      "client_order_id", "fee", "version", "created_at", "updated_at"};
+  return *known;
+}
+
+absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
+                                         bool require_trades_table) {
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(db));
   TS_ASSIGN_OR_RETURN(
       int64_t has_trades,
@@ -109,6 +125,10 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db) {
         "the SQLite file has tradestore schema version ", our_version,
         "; this build knows up to ", kSqliteSchemaVersion,
         " (upgrade tradestore)"));
+  }
+  if (!has_trades && require_trades_table) {
+    return absl::FailedPreconditionError(
+        "the SQLite file has no trades table (is it the trade store?)");
   }
   if (!has_trades) {
     TS_RETURN_IF_ERROR(db->Exec(std::string(internal::SqliteSchemaSql())));
@@ -133,9 +153,33 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db) {
     TS_RETURN_IF_ERROR(db->Exec(
         absl::StrCat("PRAGMA user_version = ", kSqliteSchemaVersion)));
   }
-  TS_ASSIGN_OR_RETURN(auto columns, TableColumns(db));
-  TS_RETURN_IF_ERROR(txn->Commit());
+  {
+    TS_ASSIGN_OR_RETURN(
+        Statement id, db->Prepare("INSERT OR IGNORE INTO tradestore_meta "
+                                  "VALUES ('store_id', ?)"));
+    TS_RETURN_IF_ERROR(id.Bind(1, NewStoreId()).Run());
+  }
   SchemaInfo info;
+  {
+    TS_ASSIGN_OR_RETURN(Statement id,
+                        db->Prepare("SELECT value FROM tradestore_meta WHERE "
+                                    "key = 'store_id'"));
+    TS_ASSIGN_OR_RETURN(bool row, id.Step());
+    if (row) info.store_id = id.ColumnText(0);
+  }
+  TS_ASSIGN_OR_RETURN(auto columns, TableColumns(db));
+  TS_ASSIGN_OR_RETURN(
+      Statement order,
+      db->Prepare("SELECT name FROM pragma_table_info('trades') ORDER BY cid"));
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool row, order.Step());
+    if (!row) break;
+    std::string name = order.ColumnText(0);
+    if (!KnownColumns().count(absl::AsciiStrToLower(name))) {
+      info.extra_columns.push_back(std::move(name));
+    }
+  }
+  TS_RETURN_IF_ERROR(txn->Commit());
   info.quantity_as_blob = !KeepsDecimalText(columns["quantity"].type);
   info.price_as_blob = !KeepsDecimalText(columns["price"].type);
   info.fee_as_blob = !KeepsDecimalText(columns["fee"].type);

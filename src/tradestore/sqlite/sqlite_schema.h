@@ -3,6 +3,10 @@
 #ifndef TRADESTORE_SQLITE_SQLITE_SCHEMA_H_
 #define TRADESTORE_SQLITE_SQLITE_SCHEMA_H_
 
+#include <set>
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 
@@ -15,12 +19,22 @@ struct SchemaInfo {
   bool quantity_as_blob = false;
   bool price_as_blob = false;
   bool fee_as_blob = false;
+  // Columns of the trades table tradestore does not know (legacy extras).
+  std::vector<std::string> extra_columns;
+  // A random id given to the store on first open (tradestore_meta
+  // 'store_id'): names it in backfill checkpoints whatever its path.
+  std::string store_id;
 };
+
+// The columns tradestore reads and writes, lower case.
+const std::set<std::string>& KnownColumns();
 
 // Brings the file on `db` to kSqliteSchemaVersion in one BEGIN IMMEDIATE
 // transaction, or creates the full schema in an empty file. Existing rows are
 // never rewritten. See SqliteTradeStore::Open for the status codes.
-absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db);
+// With `require_trades_table`, a file without one is refused, not created.
+absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
+                                         bool require_trades_table);
 
 }  // namespace tradestore::sqlite
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 #include "tradestore/sqlite/sqlite_schema.h"
@@ -22,7 +23,8 @@ constexpr char kColumns[] =
     "id, symbol, side, quantity, price, timestamp, status, client_order_id, "
     "fee, version, created_at, updated_at";
 
-StoredRow ReadRow(const Statement& s) {
+StoredRow ReadRow(const Statement& s,
+                  const std::vector<std::string>& extra_columns) {
   StoredRow row;
   row.id = s.ColumnInt(0);
   row.symbol = s.ColumnValue(1);
@@ -36,6 +38,9 @@ StoredRow ReadRow(const Statement& s) {
   row.version = s.ColumnValue(9);
   row.created_at = s.ColumnValue(10);
   row.updated_at = s.ColumnValue(11);
+  for (size_t i = 0; i < extra_columns.size(); ++i) {
+    row.extra.emplace_back(extra_columns[i], s.ColumnValue(12 + i));
+  }
   return row;
 }
 
@@ -56,7 +61,7 @@ absl::StatusOr<std::vector<Trade>> ReadTrades(Statement& stmt) {
   for (;;) {
     TS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return trades;
-    TS_ASSIGN_OR_RETURN(Trade t, Convert(ReadRow(stmt)));
+    TS_ASSIGN_OR_RETURN(Trade t, Convert(ReadRow(stmt, {})));
     trades.push_back(std::move(t));
   }
 }
@@ -148,7 +153,9 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
   TS_RETURN_IF_ERROR(impl->writer->Exec("PRAGMA journal_mode = WAL"));
   TS_RETURN_IF_ERROR(impl->writer->Exec(absl::StrCat(
       "PRAGMA synchronous = ", options.sync_full ? "FULL" : "NORMAL")));
-  TS_ASSIGN_OR_RETURN(impl->schema, sqlite::UpgradeSchema(impl->writer.get()));
+  TS_ASSIGN_OR_RETURN(impl->schema,
+                      sqlite::UpgradeSchema(impl->writer.get(),
+                                            options.require_trades_table));
   for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
     TS_ASSIGN_OR_RETURN(auto reader,
                         SqliteDb::Open(options.path, SQLITE_OPEN_READWRITE,
@@ -302,18 +309,25 @@ absl::StatusOr<int64_t> SqliteTradeStore::Count() {
 }
 
 absl::StatusOr<std::vector<StoredRow>> SqliteTradeStore::ScanStoredRows(
-    int64_t after_id, int limit) {
+    int64_t after_id, int limit, int64_t up_to_id) {
   Impl::ReaderLease db(impl_.get());
-  TS_ASSIGN_OR_RETURN(Statement s,
-                      db->Prepare(absl::StrCat("SELECT ", kColumns,
-                                               " FROM trades WHERE id > ? "
-                                               "ORDER BY id LIMIT ?")));
-  s.Bind(1, after_id).Bind(2, int64_t{limit});
+  const auto& extra = impl_->schema.extra_columns;
+  std::string columns = kColumns;
+  for (const std::string& name : extra) {
+    absl::StrAppend(&columns, ", \"", absl::StrReplaceAll(name, {{"\"", "\"\""}}),
+                    "\"");
+  }
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      db->Prepare(absl::StrCat("SELECT ", columns,
+                               " FROM trades WHERE id > ? AND id <= ? "
+                               "ORDER BY id LIMIT ?")));
+  s.Bind(1, after_id).Bind(2, up_to_id).Bind(3, int64_t{limit});
   std::vector<StoredRow> rows;
   for (;;) {
     TS_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return rows;
-    rows.push_back(ReadRow(s));
+    rows.push_back(ReadRow(s, extra));
   }
 }
 
@@ -327,6 +341,26 @@ absl::StatusOr<std::vector<Trade>> SqliteTradeStore::ScanById(int64_t after_id,
     trades.push_back(std::move(t));
   }
   return trades;
+}
+
+absl::StatusOr<int64_t> SqliteTradeStore::MaxId() {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(Statement s,
+                      db->Prepare("SELECT coalesce(max(id), 0) FROM trades"));
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
+const std::string& SqliteTradeStore::store_id() const {
+  return impl_->schema.store_id;
+}
+
+const std::string& SqliteTradeStore::path() const {
+  return impl_->options.path;
+}
+
+const std::vector<std::string>& SqliteTradeStore::extra_columns() const {
+  return impl_->schema.extra_columns;
 }
 
 absl::StatusOr<int> SqliteTradeStore::SchemaVersion() {

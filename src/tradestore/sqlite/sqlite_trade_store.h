@@ -15,6 +15,7 @@
 #ifndef TRADESTORE_SQLITE_SQLITE_TRADE_STORE_H_
 #define TRADESTORE_SQLITE_SQLITE_TRADE_STORE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,9 @@ struct SqliteStoreOptions {
   std::string path;
   // Create the file with the full schema when it does not exist.
   bool create_if_missing = true;
+  // Refuse (kFailedPrecondition) a file without a trades table instead of
+  // creating one: for tools that read an existing store.
+  bool require_trades_table = false;
   // true: synchronous=FULL, an acknowledged trade survives power loss.
   // false: synchronous=NORMAL, survives a process crash only.
   bool sync_full = true;
@@ -60,10 +64,22 @@ class SqliteTradeStore : public TradeStore {
   absl::StatusOr<std::vector<Trade>> ScanById(int64_t after_id,
                                               int limit) override;
 
-  // Rows as stored, unconverted, in id order: what backfill and verify read
-  // so that they can quarantine or report a row instead of failing.
-  absl::StatusOr<std::vector<StoredRow>> ScanStoredRows(int64_t after_id,
-                                                        int limit);
+  // Up to `limit` rows with after_id < id <= up_to_id as stored,
+  // unconverted, in id order, with the legacy extra columns: what backfill
+  // and verify read so that they can quarantine or report a row instead of
+  // failing. Each call is one short read transaction (WAL: never blocks the
+  // writer).
+  absl::StatusOr<std::vector<StoredRow>> ScanStoredRows(
+      int64_t after_id, int limit, int64_t up_to_id = INT64_MAX);
+
+  // The largest id, 0 when empty.
+  absl::StatusOr<int64_t> MaxId();
+
+  // The store's random id (tradestore_meta 'store_id').
+  const std::string& store_id() const;
+  const std::string& path() const;
+  // Legacy columns of the trades table that tradestore does not know.
+  const std::vector<std::string>& extra_columns() const;
 
   // PRAGMA user_version of the file.
   absl::StatusOr<int> SchemaVersion();

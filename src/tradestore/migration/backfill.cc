@@ -1,0 +1,253 @@
+#include "tradestore/migration/backfill.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/migration/progress.h"
+#include "tradestore/postgres/backfill_writer.h"
+#include "tradestore/postgres/dsn.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace tradestore {
+namespace {
+
+constexpr size_t kMaxSamples = 20;
+
+// Batches from the reader thread to the writer; at most `capacity` wait, so
+// memory stays at a few batches whatever the store's size.
+class BatchQueue {
+ public:
+  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
+
+  // False when the consumer has stopped (its error ends the run).
+  bool Push(BackfillBatch batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return stopped_ || queue_.size() < capacity_; });
+    if (stopped_) return false;
+    queue_.push_back(std::move(batch));
+    changed_.notify_all();
+    return true;
+  }
+
+  // Ends the stream: with an error when `status` is not ok.
+  void Close(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    reader_status_ = std::move(status);
+    changed_.notify_all();
+  }
+
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    changed_.notify_all();
+  }
+
+  // The next batch, nullopt at the end (then reader_status() tells why).
+  std::optional<BackfillBatch> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+    if (queue_.empty()) return std::nullopt;
+    BackfillBatch batch = std::move(queue_.front());
+    queue_.pop_front();
+    changed_.notify_all();
+    return batch;
+  }
+
+  absl::Status reader_status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reader_status_;
+  }
+
+ private:
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<BackfillBatch> queue_;
+  bool closed_ = false;
+  bool stopped_ = false;
+  absl::Status reader_status_;
+};
+
+// What the reader learns besides the batches; read after it has finished.
+struct ReadTally {
+  int64_t rows_read = 0;
+  int64_t converted_from_float = 0;
+  int64_t possibly_lossy = 0;
+};
+
+// Reads after_id < id <= high_water in batches, converting every row.
+absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
+                         int64_t high_water, int batch_rows,
+                         BatchQueue& queue, ReadTally& tally) {
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(auto rows,
+                        store.ScanStoredRows(after_id, batch_rows, high_water));
+    if (rows.empty()) return absl::OkStatus();
+    BackfillBatch batch;
+    batch.rows.reserve(rows.size());
+    for (const StoredRow& row : rows) {
+      ConversionNotes notes;
+      auto trade = ConvertStoredRow(row, &notes);
+      if (trade.ok()) {
+        batch.rows.push_back({*std::move(trade), ExtraColumnsJson(row)});
+        tally.converted_from_float += notes.converted_from_float;
+        tally.possibly_lossy += static_cast<int64_t>(notes.possibly_lossy.size());
+      } else {
+        batch.quarantined.push_back({row.id,
+                                     std::string(trade.status().message()),
+                                     StoredRowJson(row)});
+      }
+    }
+    tally.rows_read += static_cast<int64_t>(rows.size());
+    after_id = batch.last_id = rows.back().id;
+    if (!queue.Push(std::move(batch))) return absl::OkStatus();
+  }
+}
+
+void Tally(const BackfillBatch& batch, BackfillReport& report) {
+  report.rows_quarantined += static_cast<int64_t>(batch.quarantined.size());
+  for (const QuarantineRow& q : batch.quarantined) {
+    if (report.quarantine_samples.size() < kMaxSamples) {
+      report.quarantine_samples.push_back({q.source_id, q.reason});
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
+                                           std::ostream& log) {
+  Clock* clock = options.clock != nullptr ? options.clock : Clock::Real();
+  const auto start = clock->Monotonic();
+  BackfillReport report;
+  report.dry_run = options.dry_run;
+  report.source = options.sqlite_path;
+  report.target = MaskDsn(options.pg.dsn);
+
+  TS_ASSIGN_OR_RETURN(auto store,
+                      SqliteTradeStore::Open({.path = options.sqlite_path,
+                                              .create_if_missing = false,
+                                              .require_trades_table = true,
+                                              .reader_connections = 1}));
+  report.extra_columns = store->extra_columns();
+  TS_ASSIGN_OR_RETURN(report.high_water_id, store->MaxId());
+
+  std::unique_ptr<BackfillWriter> writer;
+  if (!options.dry_run) {
+    TS_ASSIGN_OR_RETURN(writer, BackfillWriter::Open(options.pg,
+                                                     store->store_id(),
+                                                     options.sqlite_path));
+    TS_ASSIGN_OR_RETURN(auto checkpoint, writer->LoadCheckpoint());
+    if (checkpoint) report.resumed_after_id = checkpoint->last_id;
+    TS_RETURN_IF_ERROR(writer->Begin(report.high_water_id));
+  }
+  if (report.resumed_after_id > 0) {
+    log << "backfill: resuming after id " << report.resumed_after_id << "\n";
+  }
+  const int batch_rows = std::max(1, options.batch_rows);
+  Progress progress(log, options.dry_run ? "backfill (dry run)" : "backfill",
+                    options.progress_tty,
+                    report.high_water_id - report.resumed_after_id, clock,
+                    options.log_interval);
+
+  BatchQueue queue(2);
+  ReadTally tally;
+  std::thread reader([&] {
+    queue.Close(ReadBatches(*store, report.resumed_after_id,
+                            report.high_water_id, batch_rows, queue, tally));
+  });
+  absl::Status write_status;
+  int64_t done = 0;
+  while (auto batch = queue.Pop()) {
+    if (writer != nullptr) {
+      auto outcome = writer->Write(*batch);
+      if (!outcome.ok()) {
+        write_status = outcome.status();
+        queue.Stop();
+        break;
+      }
+      report.rows_copied += outcome->copied;
+      report.rows_skipped += outcome->skipped;
+      if (options.after_batch) options.after_batch(batch->last_id);
+    } else {
+      report.rows_copied += static_cast<int64_t>(batch->rows.size());
+    }
+    Tally(*batch, report);
+    done += static_cast<int64_t>(batch->rows.size() + batch->quarantined.size());
+    progress.Update(done);
+  }
+  reader.join();
+  TS_RETURN_IF_ERROR(write_status);
+  TS_RETURN_IF_ERROR(queue.reader_status());
+  progress.Finish(done);
+  report.rows_read = tally.rows_read;
+  report.converted_from_float = tally.converted_from_float;
+  report.possibly_lossy = tally.possibly_lossy;
+  if (writer != nullptr) {
+    TS_ASSIGN_OR_RETURN(report.next_id, writer->Finish());
+  }
+  report.duration_s =
+      std::chrono::duration<double>(clock->Monotonic() - start).count();
+  report.rows_per_s =
+      report.duration_s > 0 ? report.rows_read / report.duration_s : 0;
+  return report;
+}
+
+std::string BackfillReport::ToJson() const {
+  nlohmann::json samples = nlohmann::json::array();
+  for (const auto& s : quarantine_samples) {
+    samples.push_back({{"source_id", s.source_id}, {"reason", s.reason}});
+  }
+  return nlohmann::json{{"dry_run", dry_run},
+                        {"source", source},
+                        {"target", target},
+                        {"resumed_after_id", resumed_after_id},
+                        {"high_water_id", high_water_id},
+                        {"rows_read", rows_read},
+                        {"rows_copied", rows_copied},
+                        {"rows_quarantined", rows_quarantined},
+                        {"rows_skipped", rows_skipped},
+                        {"converted_from_float", converted_from_float},
+                        {"possibly_lossy", possibly_lossy},
+                        {"extra_columns", extra_columns},
+                        {"quarantine_samples", samples},
+                        {"next_id", next_id},
+                        {"duration_s", duration_s},
+                        {"rows_per_s", rows_per_s}}
+      .dump(2);
+}
+
+void BackfillReport::PrintSummary(std::ostream& out) const {
+  out << (dry_run ? "backfill (dry run, nothing written): " : "backfill: ")
+      << rows_read << " rows read up to id " << high_water_id;
+  if (resumed_after_id > 0) out << " (resumed after id " << resumed_after_id << ")";
+  out << "\n  " << (dry_run ? "would copy   " : "copied       ") << rows_copied
+      << "\n  skipped      " << rows_skipped
+      << " (already in Postgres with the same or a newer version)"
+      << "\n  " << (dry_run ? "would quarantine " : "quarantined  ")
+      << rows_quarantined << "\n  from float   " << converted_from_float
+      << " values (" << possibly_lossy << " possibly lossy at source)\n";
+  for (const auto& s : quarantine_samples) {
+    out << "    row " << s.source_id << ": " << s.reason << "\n";
+  }
+  if (static_cast<size_t>(rows_quarantined) > quarantine_samples.size()) {
+    out << "    ... see trades_quarantine for all of them\n";
+  }
+  if (!extra_columns.empty()) {
+    out << "  kept " << extra_columns.size()
+        << " unknown legacy column(s) in trades.extra\n";
+  }
+  if (!dry_run) out << "  next id from Postgres: " << next_id << "\n";
+  out << "  " << absl::StrFormat("%.2f s, %.0f rows/s", duration_s, rows_per_s)
+      << "\n";
+}
+
+}  // namespace tradestore

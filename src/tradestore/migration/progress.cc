@@ -1,0 +1,62 @@
+#include "tradestore/migration/progress.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_format.h"
+
+namespace tradestore {
+
+bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+
+Progress::Progress(std::ostream& out, std::string what, bool tty,
+                   int64_t total, Clock* clock,
+                   std::chrono::milliseconds interval)
+    : out_(out),
+      what_(std::move(what)),
+      tty_(tty),
+      total_(total),
+      clock_(clock),
+      // A terminal redraws often; a log gets a line now and then.
+      interval_(tty ? std::chrono::milliseconds(200) : interval),
+      start_(clock->Monotonic()),
+      last_print_(start_) {}
+
+double Progress::rate(int64_t done) const {
+  const double seconds =
+      std::chrono::duration<double>(clock_->Monotonic() - start_).count();
+  return seconds > 0 ? done / seconds : 0;
+}
+
+std::string Progress::Line(int64_t done) const {
+  const double per_second = rate(done);
+  std::string line = absl::StrFormat("%s: %d", what_, done);
+  if (total_ > 0) {
+    absl::StrAppendFormat(&line, "/%d rows (%.1f%%)", total_,
+                          100.0 * done / total_);
+  } else {
+    line += " rows";
+  }
+  absl::StrAppendFormat(&line, ", %.0f rows/s", per_second);
+  if (total_ > 0 && per_second > 0 && done < total_) {
+    absl::StrAppendFormat(&line, ", ETA %.0fs", (total_ - done) / per_second);
+  }
+  return line;
+}
+
+void Progress::Update(int64_t done) {
+  const auto now = clock_->Monotonic();
+  if (now - last_print_ < interval_) return;
+  last_print_ = now;
+  if (tty_) {
+    out_ << "\r\033[K" << Line(done) << std::flush;
+  } else {
+    out_ << Line(done) << "\n" << std::flush;
+  }
+}
+
+void Progress::Finish(int64_t done) {
+  if (tty_) out_ << "\r\033[K";
+  out_ << Line(done) << "\n" << std::flush;
+}
+
+}  // namespace tradestore

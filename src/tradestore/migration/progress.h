@@ -1,0 +1,50 @@
+// Progress of long work: on a terminal one line redrawn in place with the
+// count, the rate and the ETA; elsewhere (cron, systemd, CI) a plain log
+// line every `interval`.
+//
+// Thread-safety: call from one thread.
+#ifndef TRADESTORE_MIGRATION_PROGRESS_H_
+#define TRADESTORE_MIGRATION_PROGRESS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "tradestore/clock.h"
+
+namespace tradestore {
+
+class Progress {
+ public:
+  // `total` may be 0 when unknown (no percentage or ETA then).
+  Progress(std::ostream& out, std::string what, bool tty, int64_t total,
+           Clock* clock,
+           std::chrono::milliseconds interval = std::chrono::seconds(5));
+
+  void Update(int64_t done);
+  // The last line, always printed (and the terminal line ended).
+  void Finish(int64_t done);
+
+  // The rate so far, per second.
+  double rate(int64_t done) const;
+
+ private:
+  std::string Line(int64_t done) const;
+
+  std::ostream& out_;
+  const std::string what_;
+  const bool tty_;
+  const int64_t total_;
+  Clock* clock_;
+  const std::chrono::milliseconds interval_;
+  const std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_print_;
+};
+
+// True when standard error is a terminal.
+bool StderrIsTerminal();
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_MIGRATION_PROGRESS_H_

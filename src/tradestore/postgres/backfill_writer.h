@@ -1,0 +1,97 @@
+// The Postgres side of the backfill: writes a batch of converted trades, the
+// batch's quarantined rows and the checkpoint in one transaction, so a kill
+// at any moment leaves either the whole batch and its checkpoint or neither.
+//
+// Trades are streamed with COPY. When the batch's id range holds no row yet
+// (the common case) they go straight into trades; otherwise (rows written by
+// dual-write, or a batch replayed after an unknown commit) they are staged
+// in a temporary table and upserted by id with a version guard, so a row
+// already present is never overwritten by an older version.
+//
+// Thread-safety: one writer per backfill; not for concurrent use.
+#ifndef TRADESTORE_POSTGRES_BACKFILL_WRITER_H_
+#define TRADESTORE_POSTGRES_BACKFILL_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tradestore/postgres/pg_options.h"
+#include "tradestore/trade.h"
+
+namespace tradestore {
+
+class PgPool;
+
+struct BackfillRow {
+  Trade trade;
+  std::string extra_json;  // legacy extra columns, "" when none
+};
+
+struct QuarantineRow {
+  int64_t source_id = 0;
+  std::string reason;
+  std::string raw_json;
+};
+
+struct BackfillBatch {
+  std::vector<BackfillRow> rows;
+  std::vector<QuarantineRow> quarantined;
+  int64_t last_id = 0;  // the checkpoint after this batch
+};
+
+struct BackfillCheckpoint {
+  int64_t last_id = 0;
+  int64_t high_water_id = 0;
+  int64_t rows_copied = 0;
+  int64_t rows_quarantined = 0;
+  int64_t rows_skipped = 0;
+  bool completed = false;
+};
+
+struct BatchOutcome {
+  int64_t copied = 0;   // inserted, or updated to a newer version
+  int64_t skipped = 0;  // already present with the same or a newer version
+};
+
+class BackfillWriter {
+ public:
+  // Connects and applies missing schema migrations.
+  static absl::StatusOr<std::unique_ptr<BackfillWriter>> Open(
+      const PgOptions& options, const std::string& store_id,
+      const std::string& source_path);
+  ~BackfillWriter();
+
+  // The checkpoint of this source, if a run started before.
+  absl::StatusOr<std::optional<BackfillCheckpoint>> LoadCheckpoint();
+
+  // Records the start of a run up to `high_water_id` (keeps last_id).
+  absl::Status Begin(int64_t high_water_id);
+
+  // Writes the batch and moves the checkpoint, in one transaction. Safe to
+  // repeat after any failure, including an unknown commit outcome.
+  absl::StatusOr<BatchOutcome> Write(const BackfillBatch& batch);
+
+  // Moves the id sequence past max(id) and marks the checkpoint completed.
+  // Returns the next id the sequence will give.
+  absl::StatusOr<int64_t> Finish();
+
+  const std::string& masked_dsn() const;
+
+ private:
+  BackfillWriter(std::unique_ptr<PgPool> pool, std::string store_id,
+                 std::string source_path);
+  absl::StatusOr<BatchOutcome> WriteOnce(const BackfillBatch& batch,
+                                         bool staged);
+
+  std::unique_ptr<PgPool> pool_;
+  const std::string store_id_;
+  const std::string source_path_;
+};
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_POSTGRES_BACKFILL_WRITER_H_
