@@ -1,0 +1,38 @@
+#include "bench_util.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace tradestore::bench {
+
+Measured RunMeasured(const std::vector<std::string>& argv,
+                     const std::string& log_path) {
+  Measured m;
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(log, 1);
+    dup2(log, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                            start)
+                  .count();
+  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  m.peak_rss_kb = usage.ru_maxrss;
+  return m;
+}
+
+}  // namespace tradestore::bench

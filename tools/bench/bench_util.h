@@ -1,0 +1,24 @@
+// Helpers for the end-to-end benchmarks: run a command as a child and
+// measure its wall time and peak memory (ru_maxrss), the way a user would
+// see them.
+#ifndef TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_
+#define TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_
+
+#include <string>
+#include <vector>
+
+namespace tradestore::bench {
+
+struct Measured {
+  int exit_code = -1;
+  double seconds = 0;
+  long peak_rss_kb = 0;
+};
+
+// Runs argv with stdout and stderr appended to `log_path`.
+Measured RunMeasured(const std::vector<std::string>& argv,
+                     const std::string& log_path);
+
+}  // namespace tradestore::bench
+
+#endif  // TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_
