@@ -75,14 +75,9 @@ int RunBackfillCommand(const std::vector<std::string>& args, std::ostream& out,
       return kExitUsage;
     }
   }
-  if (auto deadline = parsed->Get("deadline")) {
-    int seconds = 0;
-    if (!absl::SimpleAtoi(*deadline, &seconds) || seconds <= 0) {
-      err << "tradestore backfill: --deadline: \"" << *deadline
-          << "\" is not a positive number of seconds\n";
-      return kExitUsage;
-    }
-    options.pg.backoff.deadline = std::chrono::seconds(seconds);
+  if (auto s = DeadlineFrom(*parsed, &options.pg.backoff.deadline); !s.ok()) {
+    err << "tradestore backfill: " << s.message() << "\n";
+    return kExitUsage;
   }
   auto report = RunBackfill(options, err);
   if (!report.ok()) {

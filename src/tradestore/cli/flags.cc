@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace tradestore::cli {
@@ -78,6 +79,19 @@ absl::StatusOr<std::string> SqlitePathFrom(const ParsedArgs& args) {
   if (const char* env = std::getenv("TRADESTORE_SQLITE")) return std::string(env);
   return absl::InvalidArgumentError(
       "missing --sqlite PATH (or TRADESTORE_SQLITE)");
+}
+
+absl::Status DeadlineFrom(const ParsedArgs& args,
+                          std::chrono::milliseconds* deadline) {
+  auto value = args.Get("deadline");
+  if (!value) return absl::OkStatus();
+  int seconds = 0;
+  if (!absl::SimpleAtoi(*value, &seconds) || seconds <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--deadline: \"", *value, "\" is not a positive number of seconds"));
+  }
+  *deadline = std::chrono::seconds(seconds);
+  return absl::OkStatus();
 }
 
 FlagSpec PgFlag() {

@@ -6,6 +6,7 @@
 #ifndef TRADESTORE_CLI_FLAGS_H_
 #define TRADESTORE_CLI_FLAGS_H_
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -40,6 +41,11 @@ std::string FlagHelp(const std::vector<FlagSpec>& specs);
 std::string PgDsnFrom(const ParsedArgs& args);
 // --sqlite, else $TRADESTORE_SQLITE; kInvalidArgument when neither is set.
 absl::StatusOr<std::string> SqlitePathFrom(const ParsedArgs& args);
+
+// Applies --deadline SECONDS (the Postgres retry deadline) to *deadline.
+// Returns kInvalidArgument naming the value when it is not a positive count.
+absl::Status DeadlineFrom(const ParsedArgs& args,
+                          std::chrono::milliseconds* deadline);
 
 // The common --pg flag.
 FlagSpec PgFlag();

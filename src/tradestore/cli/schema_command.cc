@@ -94,14 +94,9 @@ int RunSchema(const std::vector<std::string>& args, std::ostream& out,
   }
   PgOptions options;
   options.dsn = PgDsnFrom(*parsed);
-  if (auto deadline = parsed->Get("deadline")) {
-    int seconds = 0;
-    if (!absl::SimpleAtoi(*deadline, &seconds) || seconds <= 0) {
-      err << "tradestore schema: --deadline: \"" << *deadline
-          << "\" is not a positive number of seconds\n";
-      return kExitUsage;
-    }
-    options.backoff.deadline = std::chrono::seconds(seconds);
+  if (auto s = DeadlineFrom(*parsed, &options.backoff.deadline); !s.ok()) {
+    err << "tradestore schema: " << s.message() << "\n";
+    return kExitUsage;
   }
   return parsed->positional[0] == "migrate" ? Migrate(options, out, err)
                                             : Status(options, out, err);

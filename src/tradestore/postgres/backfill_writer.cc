@@ -10,6 +10,10 @@
 namespace tradestore {
 namespace {
 
+// How often an idempotent statement is repeated while its commit outcome
+// stays unknown before the caller is told.
+constexpr int kMaxUnknownRepeats = 5;
+
 constexpr char kColumns[] =
     "id, symbol, side, quantity, price, \"timestamp\", status, "
     "client_order_id, fee, version, created_at, updated_at, extra";
@@ -144,7 +148,10 @@ BackfillWriter::LoadCheckpoint() {
 }
 
 absl::Status BackfillWriter::Begin(int64_t high_water_id) {
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+  absl::Status status;
+  // The statement is idempotent: an unknown outcome is settled by repeating.
+  for (int attempt = 0; attempt < kMaxUnknownRepeats; ++attempt) {
+  status = pool_->Transact([&](pqxx::work& txn) {
     txn.exec_params(
         "INSERT INTO backfill_checkpoints (source_store_id, source_path, "
         "last_id, high_water_id) VALUES ($1, $2, 0, $3) "
@@ -155,8 +162,8 @@ absl::Status BackfillWriter::Begin(int64_t high_water_id) {
         store_id_, source_path_, high_water_id);
     return absl::OkStatus();
   });
-  // The statement is idempotent: an unknown outcome is settled by repeating.
-  if (absl::IsUnknown(status)) return Begin(high_water_id);
+  if (!absl::IsUnknown(status)) break;
+  }
   return status;
 }
 
@@ -231,7 +238,10 @@ absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch) {
 
 absl::StatusOr<int64_t> BackfillWriter::Finish() {
   int64_t next = 1;
-  absl::Status status = pool_->Transact([&](pqxx::work& txn) {
+  absl::Status status;
+  // Idempotent too: repeat while the outcome is unknown.
+  for (int attempt = 0; attempt < kMaxUnknownRepeats; ++attempt) {
+  status = pool_->Transact([&](pqxx::work& txn) {
     // Never move the sequence backwards: past max(id), past the high-water
     // mark, and past whatever it has already handed out.
     const int64_t top =
@@ -253,7 +263,8 @@ absl::StatusOr<int64_t> BackfillWriter::Finish() {
         store_id_);
     return absl::OkStatus();
   });
-  if (absl::IsUnknown(status)) return Finish();  // idempotent
+  if (!absl::IsUnknown(status)) break;
+  }
   TS_RETURN_IF_ERROR(status);
   return next;
 }
