@@ -135,11 +135,13 @@ BackfillWriter::LoadCheckpoint() {
             "WHERE source_store_id = $1",
             store_id_);
         checkpoint.reset();
+        known_ = BackfillCheckpoint();
         if (!r.empty()) {
           checkpoint = BackfillCheckpoint{
               r[0][0].as<int64_t>(), r[0][1].as<int64_t>(),
               r[0][2].as<int64_t>(), r[0][3].as<int64_t>(),
               r[0][4].as<int64_t>(), r[0][5].as<bool>()};
+          known_ = *checkpoint;
         }
         return absl::OkStatus();
       },
@@ -219,21 +221,29 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
 }
 
 absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch) {
-  TS_ASSIGN_OR_RETURN(auto before, LoadCheckpoint());
+  const BackfillCheckpoint before = known_;
   auto outcome = WriteOnce(batch, /*staged=*/false);
   // A row appeared in the range between the check and the COPY (dual-write):
   // the transaction rolled back; upsert instead.
   if (absl::IsAlreadyExists(outcome.status())) {
     outcome = WriteOnce(batch, /*staged=*/true);
   }
-  if (!absl::IsUnknown(outcome.status())) return outcome;
-  // The commit may or may not have happened: the checkpoint tells.
-  TS_ASSIGN_OR_RETURN(auto after, LoadCheckpoint());
-  if (after && before && after->last_id >= batch.last_id) {
-    return BatchOutcome{after->rows_copied - before->rows_copied,
-                        after->rows_skipped - before->rows_skipped};
+  if (absl::IsUnknown(outcome.status())) {
+    // The commit may or may not have happened: the checkpoint tells.
+    TS_ASSIGN_OR_RETURN(auto after, LoadCheckpoint());
+    if (after && after->last_id >= batch.last_id) {
+      return BatchOutcome{after->rows_copied - before.rows_copied,
+                          after->rows_skipped - before.rows_skipped};
+    }
+    outcome = WriteOnce(batch, /*staged=*/true);  // it did not: replay
   }
-  return WriteOnce(batch, /*staged=*/true);  // it did not: replay, upserting
+  if (outcome.ok()) {
+    known_.last_id = batch.last_id;
+    known_.rows_copied += outcome->copied;
+    known_.rows_skipped += outcome->skipped;
+    known_.rows_quarantined += static_cast<int64_t>(batch.quarantined.size());
+  }
+  return outcome;
 }
 
 absl::StatusOr<int64_t> BackfillWriter::Finish() {

@@ -88,6 +88,9 @@ class BackfillWriter {
                                          bool staged);
 
   std::unique_ptr<PgPool> pool_;
+  // The checkpoint as this writer last knew it committed: the "before" that
+  // settles an unknown commit, without a round trip per batch.
+  BackfillCheckpoint known_;
   const std::string store_id_;
   const std::string source_path_;
 };
