@@ -6,6 +6,7 @@
 #   tools/setup.sh            install what is missing, build
 #   BUILD_TYPE=Debug tools/setup.sh
 #   SANITIZE=address,undefined tools/setup.sh
+#   WITH_BENCH=1 tools/setup.sh   also the benchmarks' baselines (pgloader)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 pgbouncer
 )
+# The benchmarks' baselines (tools/bench/run.sh sets this).
+if [[ ${WITH_BENCH:-0} == 1 ]]; then
+  packages+=(pgloader)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
