@@ -73,3 +73,12 @@ CREATE TABLE backfill_checkpoints (
   updated_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
   completed_at     TIMESTAMPTZ DEFAULT NULL
 );
+
+-- Secondary indexes a backfill into an empty table dropped, to build after
+-- the load (0003).
+CREATE TABLE deferred_indexes (
+  name        TEXT        PRIMARY KEY,
+  definition  TEXT        NOT NULL,
+  deferred_by TEXT        NOT NULL,
+  deferred_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);

@@ -101,6 +101,14 @@ class BackfillTest : public ::testing::Test {
     return compared;
   }
 
+  std::string Indexes() {
+    return Sql("SELECT indexname FROM pg_indexes WHERE tablename = 'trades' "
+               "ORDER BY 1");
+  }
+  static constexpr const char* kAllIndexes =
+      "idx_trades_symbol\nidx_trades_timestamp\ntrades_client_order_id_key\n"
+      "trades_pkey\n";
+
   TempDir dir_;
   std::string db_, dsn_;
 };
@@ -311,6 +319,58 @@ TEST_F(BackfillTest, KillNineAtRandomPointsThenARerunEndsExact) {
   TS_ASSERT_OK(final_run);
   EXPECT_EQ(ExpectExactCopy(path), 150000 - 150000 / 997);
   EXPECT_EQ(Sql("SELECT last_id FROM backfill_checkpoints"), "150000\n");
+  EXPECT_EQ(Indexes(), kAllIndexes);  // the drop survived the kills
+  EXPECT_EQ(Sql("SELECT count(*) FROM deferred_indexes"), "0\n");
+}
+
+TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsSecondaryIndexes) {
+  const std::string path = Legacy(3000, 0);
+  TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
+  ASSERT_EQ(Indexes(), kAllIndexes);
+  std::string during, recorded;
+  BackfillOptions options;
+  options.sqlite_path = path;
+  options.pg = TestPgOptions(dsn_);
+  options.batch_rows = 1000;
+  options.after_batch = [&](int64_t) {
+    if (!during.empty()) return;
+    during = Indexes();
+    recorded = Sql("SELECT name FROM deferred_indexes ORDER BY 1");
+  };
+  std::ostringstream log;
+  auto report = RunBackfill(options, log);
+  TS_ASSERT_OK(report);
+  // Constraint indexes stay; the plan's two wait for the end.
+  EXPECT_EQ(during, "trades_client_order_id_key\ntrades_pkey\n");
+  EXPECT_EQ(recorded, "idx_trades_symbol\nidx_trades_timestamp\n");
+  EXPECT_EQ(report->rebuilt_indexes,
+            (std::vector<std::string>{"idx_trades_symbol",
+                                      "idx_trades_timestamp"}));
+  EXPECT_EQ(Indexes(), kAllIndexes);
+  EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                "'idx_trades_symbol'"),
+            "CREATE INDEX idx_trades_symbol ON public.trades USING btree "
+            "(symbol, \"timestamp\" DESC, id DESC)\n");
+}
+
+TEST_F(BackfillTest, KeepsTheIndexesWhenTheTableAlreadyHasRows) {
+  const std::string path = Legacy(2000, 0);
+  TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
+  Sql("INSERT INTO trades (id, symbol, side, quantity, price, \"timestamp\", "
+      "status) VALUES (5000, 'BTC-USD', 'BUY', 1, 1, now(), 'NEW')");
+  std::string during;
+  BackfillOptions options;
+  options.sqlite_path = path;
+  options.pg = TestPgOptions(dsn_);
+  options.batch_rows = 500;
+  options.after_batch = [&](int64_t) {
+    if (during.empty()) during = Indexes();
+  };
+  std::ostringstream log;
+  auto report = RunBackfill(options, log);
+  TS_ASSERT_OK(report);
+  EXPECT_EQ(during, kAllIndexes);
+  EXPECT_TRUE(report->rebuilt_indexes.empty());
 }
 
 }  // namespace

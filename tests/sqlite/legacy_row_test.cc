@@ -1,7 +1,11 @@
 #include "tradestore/sqlite/legacy_row.h"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <random>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -127,6 +131,47 @@ TEST(LegacyRowTest, EpochSecondsMillisecondsAndReal) {
             "1973-03-03T09:46:40.000000Z");
   auto blob = TimestampFromStored("ts", SqlValue::Blob("x"), nullptr);
   TS_EXPECT_CODE(blob, absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tradestore
+
+namespace tradestore {
+namespace {
+
+int64_t PrintfUnits(double v, int scale) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", scale, v);
+  std::string digits;
+  for (const char* p = buf; *p != 0; ++p) {
+    if (*p != '.') digits += *p;
+  }
+  return std::stoll(digits);
+}
+
+// RoundToScale stands in for printf("%.8f"); it must give the same digits
+// for every double a legacy file can hold, ties and tiny values included.
+TEST(RoundToScaleTest, AgreesWithPrintf) {
+  std::mt19937_64 rng(7);
+  std::vector<double> values = {0.001953125,  // x * 1e8 is an exact tie
+                                0.005859375, 1.5e-8, 0.5e-8, 2.5e-8,
+                                1e-300, 5e-324, 0.1, 0.3, 9999999999.99999999,
+                                123456789.12345678, 1.0, 0.0};
+  for (int i = 0; i < 200000; ++i) {
+    const int64_t units = static_cast<int64_t>(rng() % 1'000'000'000'000'000'000);
+    values.push_back(static_cast<double>(units) / 1e8);
+    values.push_back(std::ldexp(static_cast<double>(rng() >> 11),
+                                -static_cast<int>(rng() % 90)));
+  }
+  for (double v : values) {
+    for (int scale : {6, 8}) {
+      if (std::fabs(v) * std::pow(10.0, scale) >= 4e18) continue;
+      for (double signed_v : {v, -v}) {
+        ASSERT_EQ(RoundToScale(signed_v, scale), PrintfUnits(signed_v, scale))
+            << "v=" << signed_v << " scale=" << scale;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/progress.h"
@@ -85,7 +86,7 @@ struct ReadTally {
 
 // Reads after_id < id <= high_water in batches, converting every row.
 absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
-                         int64_t high_water, int batch_rows,
+                         int64_t high_water, int batch_rows, bool copy_text,
                          BatchQueue& queue, ReadTally& tally) {
   for (;;) {
     TS_ASSIGN_OR_RETURN(auto rows,
@@ -106,6 +107,7 @@ absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
                                      StoredRowJson(row)});
       }
     }
+    if (copy_text) batch.copy_text = CopyText(batch.rows);
     tally.rows_read += static_cast<int64_t>(rows.size());
     after_id = batch.last_id = rows.back().id;
     if (!queue.Push(std::move(batch))) return absl::OkStatus();
@@ -162,7 +164,8 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   ReadTally tally;
   std::thread reader([&] {
     queue.Close(ReadBatches(*store, report.resumed_after_id,
-                            report.high_water_id, batch_rows, queue, tally));
+                            report.high_water_id, batch_rows,
+                            /*copy_text=*/writer != nullptr, queue, tally));
   });
   absl::Status write_status;
   int64_t done = 0;
@@ -193,6 +196,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   report.possibly_lossy = tally.possibly_lossy;
   if (writer != nullptr) {
     TS_ASSIGN_OR_RETURN(report.next_id, writer->Finish());
+    report.rebuilt_indexes = writer->rebuilt_indexes();
   }
   report.duration_s =
       std::chrono::duration<double>(clock->Monotonic() - start).count();
@@ -218,6 +222,7 @@ std::string BackfillReport::ToJson() const {
                         {"converted_from_float", converted_from_float},
                         {"possibly_lossy", possibly_lossy},
                         {"extra_columns", extra_columns},
+                        {"rebuilt_indexes", rebuilt_indexes},
                         {"quarantine_samples", samples},
                         {"next_id", next_id},
                         {"duration_s", duration_s},
@@ -244,6 +249,10 @@ void BackfillReport::PrintSummary(std::ostream& out) const {
   if (!extra_columns.empty()) {
     out << "  kept " << extra_columns.size()
         << " unknown legacy column(s) in trades.extra\n";
+  }
+  if (!rebuilt_indexes.empty()) {
+    out << "  loaded before building " << absl::StrJoin(rebuilt_indexes, ", ")
+        << "\n";
   }
   if (!dry_run) out << "  next id from Postgres: " << next_id << "\n";
   out << "  " << absl::StrFormat("%.2f s, %.0f rows/s", duration_s, rows_per_s)

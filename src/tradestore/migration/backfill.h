@@ -60,6 +60,9 @@ struct BackfillReport {
   int64_t converted_from_float = 0;
   int64_t possibly_lossy = 0;    // REALs with more than 15 significant digits
   std::vector<std::string> extra_columns;  // kept in trades.extra
+  // Secondary indexes dropped for the load into an empty table and built
+  // again at the end.
+  std::vector<std::string> rebuilt_indexes;
   std::vector<QuarantineSample> quarantine_samples;  // the first 20
   int64_t next_id = 0;           // what the Postgres sequence gives next
   double duration_s = 0;

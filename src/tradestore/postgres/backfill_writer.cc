@@ -3,6 +3,7 @@
 #include <pqxx/tablewriter>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
@@ -54,14 +55,14 @@ void AppendCopyLine(std::string* out, const BackfillRow& row) {
   out->push_back('\n');
 }
 
-// Streams the rows into `table` with COPY, in chunks of about 1 MB.
+// Streams the batch's COPY text into `table`.
 //
 // libpqxx 6.4 keeps raw COPY lines private in stream_to; tablewriter still
 // offers them. Its deprecation is about its own escaping, which we do not
 // use: our lines are escaped above, and escaping only ASCII bytes is safe in
-// UTF-8.
+// UTF-8. One "line" may hold many: the protocol carries bytes, not lines.
 void CopyRows(pqxx::work& txn, const std::string& table,
-              const std::vector<BackfillRow>& rows) {
+              absl::string_view copy_text) {
   static const std::vector<std::string> kCopyColumns = {
       "id", "symbol", "side", "quantity", "price", "\"timestamp\"", "status",
       "client_order_id", "fee", "version", "created_at", "updated_at", "extra"};
@@ -69,19 +70,16 @@ void CopyRows(pqxx::work& txn, const std::string& table,
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   pqxx::tablewriter copy(txn, table, kCopyColumns.begin(), kCopyColumns.end());
 #pragma GCC diagnostic pop
-  std::string chunk;
-  chunk.reserve(1 << 20);
-  for (const BackfillRow& row : rows) {
-    AppendCopyLine(&chunk, row);
-    if (chunk.size() >= (1 << 20)) {
-      chunk.pop_back();  // write_raw_line adds the final newline
-      copy.write_raw_line(chunk);
-      chunk.clear();
+  constexpr size_t kChunk = 1 << 20;
+  while (!copy_text.empty()) {
+    // Up to a line end near kChunk; write_raw_line adds that newline back.
+    size_t end = copy_text.size() - 1;
+    if (end > kChunk) {
+      end = copy_text.rfind('\n', kChunk);
+      if (end == absl::string_view::npos) end = copy_text.find('\n');
     }
-  }
-  if (!chunk.empty()) {
-    chunk.pop_back();
-    copy.write_raw_line(chunk);
+    copy.write_raw_line(std::string(copy_text.substr(0, end)));
+    copy_text.remove_prefix(end + 1);
   }
   copy.complete();
 }
@@ -101,7 +99,40 @@ const std::string& UpsertSql() {
   return *sql;
 }
 
+// Drops the secondary indexes of an empty trades table, recording each
+// definition in the same transaction.
+void DeferIndexesIfEmpty(pqxx::work& txn, const std::string& store_id) {
+  if (txn.exec("SELECT EXISTS (SELECT 1 FROM trades)")[0][0].as<bool>()) {
+    return;
+  }
+  // Only indexes that back no constraint, and only when this role owns the
+  // table (a least-privilege role keeps them and loads a little slower).
+  const pqxx::result indexes = txn.exec(
+      "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+      "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+      "WHERE i.indrelid = 'trades'::regclass "
+      "AND pg_has_role(current_user, t.relowner, 'USAGE') "
+      "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+      "WHERE c.conindid = i.indexrelid)");
+  for (const auto& index : indexes) {
+    const std::string name = index[0].as<std::string>();
+    txn.exec_params(
+        "INSERT INTO deferred_indexes (name, definition, deferred_by) "
+        "VALUES ($1, $2, $3)",
+        name, index[1].as<std::string>(), store_id);
+    // DDL takes no parameters; the name is the catalog's own, quoted.
+    txn.exec(absl::StrCat("DROP INDEX ", txn.quote_name(name)));
+  }
+}
+
 }  // namespace
+
+std::string CopyText(const std::vector<BackfillRow>& rows) {
+  std::string text;
+  text.reserve(rows.size() * 160);
+  for (const BackfillRow& row : rows) AppendCopyLine(&text, row);
+  return text;
+}
 
 BackfillWriter::BackfillWriter(std::unique_ptr<PgPool> pool,
                                std::string store_id, std::string source_path)
@@ -153,25 +184,53 @@ absl::Status BackfillWriter::Begin(int64_t high_water_id) {
   absl::Status status;
   // The statement is idempotent: an unknown outcome is settled by repeating.
   for (int attempt = 0; attempt < kMaxUnknownRepeats; ++attempt) {
-  status = pool_->Transact([&](pqxx::work& txn) {
-    txn.exec_params(
-        "INSERT INTO backfill_checkpoints (source_store_id, source_path, "
-        "last_id, high_water_id) VALUES ($1, $2, 0, $3) "
-        "ON CONFLICT (source_store_id) DO UPDATE SET "
-        "high_water_id = GREATEST(backfill_checkpoints.high_water_id, "
-        "EXCLUDED.high_water_id), source_path = EXCLUDED.source_path, "
-        "completed_at = NULL, updated_at = now()",
-        store_id_, source_path_, high_water_id);
-    return absl::OkStatus();
-  });
-  if (!absl::IsUnknown(status)) break;
+    status = pool_->Transact([&](pqxx::work& txn) {
+      txn.exec_params(
+          "INSERT INTO backfill_checkpoints (source_store_id, source_path, "
+          "last_id, high_water_id) VALUES ($1, $2, 0, $3) "
+          "ON CONFLICT (source_store_id) DO UPDATE SET "
+          "high_water_id = GREATEST(backfill_checkpoints.high_water_id, "
+          "EXCLUDED.high_water_id), source_path = EXCLUDED.source_path, "
+          "completed_at = NULL, updated_at = now()",
+          store_id_, source_path_, high_water_id);
+      DeferIndexesIfEmpty(txn, store_id_);
+      return absl::OkStatus();
+    });
+    if (!absl::IsUnknown(status)) break;
   }
   return status;
+}
+
+absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
+  std::vector<std::string> built;
+  TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
+    built.clear();
+    // Server memory for the sort, for this transaction only.
+    txn.exec("SET LOCAL maintenance_work_mem = '256MB'");
+    const pqxx::result deferred = txn.exec(
+        "SELECT name, definition FROM deferred_indexes ORDER BY name "
+        "FOR UPDATE");
+    for (const auto& index : deferred) {
+      // The definition is pg_get_indexdef's text, recorded with the drop.
+      txn.exec(index[1].as<std::string>());
+      txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1",
+                      index[0].as<std::string>());
+      built.push_back(index[0].as<std::string>());
+    }
+    return absl::OkStatus();
+  }));
+  return built;
 }
 
 absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
     const BackfillBatch& batch, bool staged) {
   BatchOutcome outcome;
+  std::string own_text;
+  if (batch.copy_text.empty() && !batch.rows.empty()) {
+    own_text = CopyText(batch.rows);
+  }
+  const absl::string_view copy_text =
+      own_text.empty() ? absl::string_view(batch.copy_text) : own_text;
   TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     outcome = BatchOutcome();
     const auto& rows = batch.rows;
@@ -183,13 +242,13 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
                           rows.front().trade.id, rows.back().trade.id)[0][0]
               .as<bool>();
       if (!occupied) {
-        CopyRows(txn, "trades", rows);
+        CopyRows(txn, "trades", copy_text);
         outcome.copied = static_cast<int64_t>(rows.size());
       } else {
         // ON COMMIT DROP: no session state survives, fine under PgBouncer.
         txn.exec("CREATE TEMP TABLE backfill_stage (LIKE trades INCLUDING "
                  "DEFAULTS) ON COMMIT DROP");
-        CopyRows(txn, "backfill_stage", rows);
+        CopyRows(txn, "backfill_stage", copy_text);
         outcome.copied = static_cast<int64_t>(txn.exec(UpsertSql()).size());
         outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.copied;
       }
@@ -247,6 +306,8 @@ absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch) {
 }
 
 absl::StatusOr<int64_t> BackfillWriter::Finish() {
+  // A failure here leaves the definitions recorded; the next run builds them.
+  TS_ASSIGN_OR_RETURN(rebuilt_indexes_, RebuildIndexes());
   int64_t next = 1;
   absl::Status status;
   // Idempotent too: repeat while the outcome is unknown.

@@ -41,7 +41,13 @@ struct BackfillBatch {
   std::vector<BackfillRow> rows;
   std::vector<QuarantineRow> quarantined;
   int64_t last_id = 0;  // the checkpoint after this batch
+  // The rows as COPY text (CopyText), made by the reader thread so the
+  // writer only streams; the writer makes it when empty.
+  std::string copy_text;
 };
+
+// The rows in COPY text format, in the writer's column order.
+std::string CopyText(const std::vector<BackfillRow>& rows);
 
 struct BackfillCheckpoint {
   int64_t last_id = 0;
@@ -68,16 +74,24 @@ class BackfillWriter {
   // The checkpoint of this source, if a run started before.
   absl::StatusOr<std::optional<BackfillCheckpoint>> LoadCheckpoint();
 
-  // Records the start of a run up to `high_water_id` (keeps last_id).
+  // Records the start of a run up to `high_water_id` (keeps last_id). When
+  // trades is empty, drops its secondary indexes in the same transaction,
+  // recording their definitions in deferred_indexes for Finish to rebuild.
   absl::Status Begin(int64_t high_water_id);
 
   // Writes the batch and moves the checkpoint, in one transaction. Safe to
   // repeat after any failure, including an unknown commit outcome.
   absl::StatusOr<BatchOutcome> Write(const BackfillBatch& batch);
 
-  // Moves the id sequence past max(id) and marks the checkpoint completed.
-  // Returns the next id the sequence will give.
+  // Builds the deferred indexes, moves the id sequence past max(id) and
+  // marks the checkpoint completed. Returns the next id the sequence will
+  // give.
   absl::StatusOr<int64_t> Finish();
+
+  // The indexes Finish built again.
+  const std::vector<std::string>& rebuilt_indexes() const {
+    return rebuilt_indexes_;
+  }
 
   const std::string& masked_dsn() const;
 
@@ -86,6 +100,7 @@ class BackfillWriter {
                  std::string source_path);
   absl::StatusOr<BatchOutcome> WriteOnce(const BackfillBatch& batch,
                                          bool staged);
+  absl::StatusOr<std::vector<std::string>> RebuildIndexes();
 
   std::unique_ptr<PgPool> pool_;
   // The checkpoint as this writer last knew it committed: the "before" that
@@ -93,6 +108,7 @@ class BackfillWriter {
   BackfillCheckpoint known_;
   const std::string store_id_;
   const std::string source_path_;
+  std::vector<std::string> rebuilt_indexes_;
 };
 
 }  // namespace tradestore

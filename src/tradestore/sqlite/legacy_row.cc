@@ -1,5 +1,6 @@
 #include "tradestore/sqlite/legacy_row.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,15 +22,52 @@ absl::Status InColumn(absl::string_view column, const absl::Status& s) {
   return absl::InvalidArgumentError(absl::StrCat(column, ": ", s.message()));
 }
 
-// Significant digits needed for `v` to round-trip through text.
+// Significant digits needed for `v` to round-trip through text: the
+// shortest representation that reads back as the same double (to_chars).
 int RoundTripDigits(double v) {
   char buf[64];
-  for (int digits = 1; digits < 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v) return digits;
+  const auto r = std::to_chars(buf, buf + sizeof buf, v,
+                               std::chars_format::scientific);
+  int digits = 0;
+  for (const char* p = buf; p != r.ptr && *p != 'e'; ++p) {
+    if (*p >= '0' && *p <= '9') ++digits;
   }
-  return 17;
+  return digits;
 }
+
+}  // namespace
+
+int64_t RoundToScale(double v, int scale) {
+  static constexpr uint64_t kPow10[] = {1,       10,       100,      1000,
+                                        10000,   100000,   1000000,  10000000,
+                                        100000000};
+  // |v| = mant * 2^exp exactly; mant < 2^53 and 10^8 < 2^27, so
+  // mant * 10^scale is exact in 128 bits and the rounding below is of the
+  // binary value itself, half to even, as glibc's printf("%.*f") does.
+  int exp = 0;
+  const double frac = std::frexp(std::fabs(v), &exp);
+  const auto mant = static_cast<uint64_t>(std::ldexp(frac, 53));
+  exp -= 53;
+  const unsigned __int128 n =
+      static_cast<unsigned __int128>(mant) * kPow10[scale];
+  unsigned __int128 q;
+  if (exp >= 0) {
+    q = n << exp;  // callers bound |v| well below 2^53
+  } else if (-exp >= 127) {
+    q = 0;  // n < 2^81, less than half a unit
+  } else {
+    const int shift = -exp;
+    q = n >> shift;
+    const unsigned __int128 rest = n - (q << shift);
+    const unsigned __int128 half = static_cast<unsigned __int128>(1)
+                                   << (shift - 1);
+    if (rest > half || (rest == half && (q & 1) != 0)) ++q;
+  }
+  const auto units = static_cast<int64_t>(q);
+  return std::signbit(v) ? -units : units;
+}
+
+namespace {
 
 absl::StatusOr<std::string> RequireText(absl::string_view column,
                                         const SqlValue& v) {
@@ -88,9 +126,7 @@ absl::StatusOr<Decimal> DecimalFromStored(absl::string_view column,
         return Bad(column, absl::StrCat(DescribeValue(v),
                                         " is outside DECIMAL(18,8)"));
       }
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.8f", v.real);
-      auto d = Decimal::Parse(buf);
+      auto d = Decimal::FromUnits(RoundToScale(v.real, 8));
       if (!d.ok()) return InColumn(column, d.status());
       if (notes != nullptr) {
         ++notes->converted_from_float;
@@ -133,19 +169,8 @@ absl::StatusOr<Timestamp> TimestampFromStored(absl::string_view column,
         return Bad(column, absl::StrCat(DescribeValue(v),
                                         " is not a usable epoch"));
       }
-      // "%.6f" rounds the binary value correctly to the microsecond.
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.6f", v.real);
-      absl::string_view text(buf);
-      const bool negative = text.front() == '-';
-      if (negative) text.remove_prefix(1);
-      const size_t dot = text.find('.');
-      const int64_t secs = std::strtoll(std::string(text.substr(0, dot)).c_str(),
-                                        nullptr, 10);
-      const int64_t frac =
-          std::strtoll(std::string(text.substr(dot + 1)).c_str(), nullptr, 10);
-      int64_t micros = secs * Timestamp::kMicrosPerSecond + frac;
-      if (negative) micros = -micros;
+      // The binary value rounded correctly to the microsecond.
+      const int64_t micros = RoundToScale(v.real, 6);
       auto t = Timestamp::FromUnixMicros(micros);
       if (!t.ok()) return InColumn(column, t.status());
       if (notes != nullptr) ++notes->converted_from_float;

@@ -81,6 +81,11 @@ struct ConversionNotes {
 absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
                                        ConversionNotes* notes);
 
+// `v` times 10^scale (scale 0..8), its exact binary value rounded to the
+// nearest integer, ties to even: the digits printf("%.*f", scale, v) gives,
+// without printf's cost. |v| * 10^scale must be below 2^62.
+int64_t RoundToScale(double v, int scale);
+
 // The column rules on their own, each naming `column` in its errors.
 absl::StatusOr<Decimal> DecimalFromStored(absl::string_view column,
                                           const SqlValue& value,
