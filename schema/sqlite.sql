@@ -21,6 +21,10 @@ CREATE TABLE trades (
 CREATE INDEX IF NOT EXISTS idx_trades_symbol ON trades(symbol);
 CREATE UNIQUE INDEX IF NOT EXISTS idx_trades_client_order_id
   ON trades(client_order_id) WHERE client_order_id IS NOT NULL;
+-- What changed since a time (incremental verify); legacy rows have no
+-- updated_at and never change, so the index leaves them out.
+CREATE INDEX IF NOT EXISTS idx_trades_updated_at
+  ON trades(updated_at) WHERE updated_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS tradestore_meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL

@@ -104,6 +104,9 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
                    // so that a crash loses no acknowledged commit.
                    options.fsync ? "" : "fsync = off\nfull_page_writes = off\n",
                    "log_min_messages = warning\n",
+                   // A bulk load of millions of rows writes gigabytes of
+                   // WAL; at the default 1GB a checkpoint lands mid-load.
+                   "max_wal_size = 4GB\n",
                    options.ssl ? "ssl = on\n" : "")));
   if (options.ssl) {
     // Made by the cluster's own user so the key has the owner and mode

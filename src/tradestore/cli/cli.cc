@@ -21,7 +21,7 @@ const std::vector<Command>& Commands() {
       {"backfill", "copy every trade of a legacy SQLite store into Postgres",
        RunBackfillCommand},
       {"verify", "compare the SQLite and Postgres stores and report differences",
-       nullptr},
+       RunVerifyCommand},
       {"phase", "show, move or roll back the migration phase", nullptr},
       {"archive", "write and check a compressed backup of the SQLite store",
        nullptr},

@@ -35,6 +35,10 @@ int RunSchema(const std::vector<std::string>& args, std::ostream& out,
 int RunBackfillCommand(const std::vector<std::string>& args,
                        std::ostream& out, std::ostream& err);
 
+// The `verify` subcommand.
+int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
+                     std::ostream& err);
+
 // The `demo` subcommand.
 int RunDemo(const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err);

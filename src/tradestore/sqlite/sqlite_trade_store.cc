@@ -331,6 +331,22 @@ absl::StatusOr<std::vector<StoredRow>> SqliteTradeStore::ScanStoredRows(
   }
 }
 
+absl::StatusOr<std::vector<int64_t>> SqliteTradeStore::ChangedIdsSince(
+    Timestamp since) {
+  Impl::ReaderLease db(impl_.get());
+  // ISO 8601 text of one fixed width sorts as time does.
+  TS_ASSIGN_OR_RETURN(
+      Statement s, db->Prepare("SELECT id FROM trades WHERE updated_at >= ? "
+                               "AND updated_at IS NOT NULL ORDER BY id"));
+  s.Bind(1, since.ToIso8601());
+  std::vector<int64_t> ids;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return ids;
+    ids.push_back(s.ColumnInt(0));
+  }
+}
+
 absl::StatusOr<std::vector<Trade>> SqliteTradeStore::ScanById(int64_t after_id,
                                                               int limit) {
   TS_ASSIGN_OR_RETURN(auto rows, ScanStoredRows(after_id, limit));

@@ -27,7 +27,7 @@
 namespace tradestore {
 
 // The schema version this code writes into PRAGMA user_version.
-constexpr int kSqliteSchemaVersion = 1;
+constexpr int kSqliteSchemaVersion = 2;
 
 struct SqliteStoreOptions {
   std::string path;
@@ -71,6 +71,11 @@ class SqliteTradeStore : public TradeStore {
   // writer).
   absl::StatusOr<std::vector<StoredRow>> ScanStoredRows(
       int64_t after_id, int limit, int64_t up_to_id = INT64_MAX);
+
+  // Ids of the rows this backend wrote or changed at or after `since`, in id
+  // order (idx_trades_updated_at: the cost grows with the changes). Legacy
+  // rows, which have no updated_at, are never among them.
+  absl::StatusOr<std::vector<int64_t>> ChangedIdsSince(Timestamp since);
 
   // The largest id, 0 when empty.
   absl::StatusOr<int64_t> MaxId();

@@ -1,0 +1,58 @@
+#include "tradestore/verify/money_tally.h"
+
+#include <algorithm>
+
+namespace tradestore::verify {
+
+void MoneyTally::Add(absl::string_view symbol, absl::string_view side,
+                     int64_t quantity_units, int64_t price_units) {
+  auto key = std::make_pair(std::string(symbol), std::string(side));
+  auto it = sums_.find(key);
+  if (it == sums_.end()) it = sums_.emplace(std::move(key), MoneySum()).first;
+  MoneySum& sum = it->second;
+  ++sum.count;
+  const __int128 notional =
+      static_cast<__int128>(quantity_units) * static_cast<__int128>(price_units);
+  sum.overflow |= __builtin_add_overflow(sum.quantity, quantity_units,
+                                         &sum.quantity);
+  sum.overflow |= __builtin_add_overflow(sum.notional, notional, &sum.notional);
+}
+
+bool MoneyTally::ParseUnits(absl::string_view text, int64_t* units) {
+  bool negative = false;
+  if (!text.empty() && text[0] == '-') {
+    negative = true;
+    text.remove_prefix(1);
+  }
+  const size_t dot = text.find('.');
+  if (dot == absl::string_view::npos || dot == 0 || dot > 10 ||
+      text.size() - dot - 1 != 8) {
+    return false;
+  }
+  int64_t value = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i == dot) continue;
+    const char c = text[i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  *units = negative ? -value : value;
+  return true;
+}
+
+std::string ScaledToString(__int128 value, int scale) {
+  const bool negative = value < 0;
+  unsigned __int128 magnitude =
+      negative ? -static_cast<unsigned __int128>(value) : value;
+  std::string digits;
+  do {
+    digits.push_back(static_cast<char>('0' + static_cast<int>(magnitude % 10)));
+    magnitude /= 10;
+  } while (magnitude != 0);
+  while (digits.size() < static_cast<size_t>(scale) + 1) digits.push_back('0');
+  std::reverse(digits.begin(), digits.end());
+  digits.insert(digits.size() - scale, ".");
+  return negative ? "-" + digits : digits;
+}
+
+}  // namespace tradestore::verify

@@ -1,0 +1,44 @@
+// Exact money totals per symbol and side: count, sum(quantity) and
+// sum(quantity x price), in 128-bit fixed point (scales 8 and 16), so a
+// reader sees at a glance whether the money in the two stores adds up.
+#ifndef TRADESTORE_VERIFY_MONEY_TALLY_H_
+#define TRADESTORE_VERIFY_MONEY_TALLY_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+
+namespace tradestore::verify {
+
+struct MoneySum {
+  int64_t count = 0;
+  __int128 quantity = 0;  // units of 1e-8
+  __int128 notional = 0;  // units of 1e-16
+  bool overflow = false;
+};
+
+class MoneyTally {
+ public:
+  void Add(absl::string_view symbol, absl::string_view side,
+           int64_t quantity_units, int64_t price_units);
+  // Parses NUMERIC(18,8) text as Postgres prints it ("-12.50000000");
+  // false when it is not that.
+  static bool ParseUnits(absl::string_view text, int64_t* units);
+
+  const std::map<std::pair<std::string, std::string>, MoneySum>& sums() const {
+    return sums_;
+  }
+
+ private:
+  std::map<std::pair<std::string, std::string>, MoneySum> sums_;
+};
+
+// `value` / 10^scale as decimal text with all `scale` places.
+std::string ScaledToString(__int128 value, int scale);
+
+}  // namespace tradestore::verify
+
+#endif  // TRADESTORE_VERIFY_MONEY_TALLY_H_

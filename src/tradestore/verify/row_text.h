@@ -1,0 +1,42 @@
+// One canonical text form of a trade, for comparing the two stores fast:
+// the exact bytes PostgreSQL's COPY TO prints for the trades columns (with
+// TimeZone UTC and DateStyle ISO), so a Postgres row is compared as it
+// arrives and a SQLite row is formatted once. Equal lines mean equal trades
+// in every column: decimals as fixed-point values with 8 places, times to
+// the microsecond, strings byte for byte.
+#ifndef TRADESTORE_VERIFY_ROW_TEXT_H_
+#define TRADESTORE_VERIFY_ROW_TEXT_H_
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "tradestore/trade.h"
+
+namespace tradestore::verify {
+
+// The compared columns, in line order.
+inline constexpr std::array<const char*, 12> kColumns = {
+    "id",     "symbol",          "side", "quantity", "price",      "timestamp",
+    "status", "client_order_id", "fee",  "version",  "created_at", "updated_at"};
+
+// The SELECT list that makes Postgres print the same columns.
+extern const char kPgSelectColumns[];
+
+// Appends the trade's line (no trailing newline).
+void AppendRowText(std::string* out, const Trade& t);
+
+// PostgreSQL's ISO output of a timestamptz in UTC: "2023-01-01 00:00:18.51373+00"
+// (fraction without trailing zeros, none when whole seconds).
+void AppendPgTimestamp(std::string* out, Timestamp t);
+
+// The line's fields, still escaped.
+std::vector<absl::string_view> SplitFields(absl::string_view line);
+
+// The id at the start of a line; -1 if it does not start with one.
+int64_t LineId(absl::string_view line);
+
+}  // namespace tradestore::verify
+
+#endif  // TRADESTORE_VERIFY_ROW_TEXT_H_

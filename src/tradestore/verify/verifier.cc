@@ -1,0 +1,730 @@
+#include "tradestore/verify/verifier.h"
+
+#include <pqxx/pqxx>
+#include <pqxx/tablereader>
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/migration/progress.h"
+#include "tradestore/postgres/dsn.h"
+#include "tradestore/postgres/migrator.h"
+#include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_row.h"
+#include "nlohmann/json.hpp"
+#include "tradestore/sqlite/legacy_row.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/verify/chunk_queue.h"
+#include "tradestore/verify/money_tally.h"
+#include "tradestore/verify/row_text.h"
+
+namespace tradestore {
+namespace {
+
+using verify::AppendRowText;
+using verify::ChunkQueue;
+using verify::MoneyTally;
+
+// Rows of one store, in id order, as canonical lines back to back.
+struct Chunk {
+  struct Row {
+    int64_t id;
+    uint32_t offset, length;
+    int32_t reason;  // index into reasons when the row is unreadable, else -1
+  };
+  std::string text;
+  std::vector<Row> rows;
+  std::vector<std::string> reasons;
+
+  void AddLine(int64_t id, absl::string_view line) {
+    rows.push_back({id, static_cast<uint32_t>(text.size()),
+                    static_cast<uint32_t>(line.size()), -1});
+    text.append(line.data(), line.size());
+  }
+  absl::string_view Line(const Row& row) const {
+    return absl::string_view(text).substr(row.offset, row.length);
+  }
+};
+
+// Converts stored SQLite rows into a chunk, tallying the money.
+void AddStoredRows(const std::vector<StoredRow>& stored, Chunk& chunk,
+                   MoneyTally* tally) {
+  std::string line;
+  for (const StoredRow& row : stored) {
+    auto trade = ConvertStoredRow(row, nullptr);
+    if (!trade.ok()) {
+      chunk.rows.push_back({row.id, 0, 0,
+                            static_cast<int32_t>(chunk.reasons.size())});
+      chunk.reasons.emplace_back(trade.status().message());
+      continue;
+    }
+    line.clear();
+    AppendRowText(&line, *trade);
+    chunk.AddLine(row.id, line);
+    if (tally != nullptr) {
+      tally->Add(trade->symbol, SideName(trade->side), trade->quantity.units(),
+                 trade->price.units());
+    }
+  }
+}
+
+std::string IdList(const std::vector<int64_t>& ids) {
+  return absl::StrJoin(ids, ",");
+}
+
+// Streams `select` (a SELECT of kPgSelectColumns ordered by id) with COPY,
+// calling `on_line` per row. TimeZone and DateStyle are pinned so the text
+// is the canonical form whatever the server's settings.
+absl::Status CopyOut(PgPool& pool, const std::string& select,
+                     const std::function<bool(absl::string_view)>& on_line) {
+  return pool.Transact(
+      [&](pqxx::work& txn) -> absl::Status {
+        txn.exec("SET LOCAL TimeZone = 'UTC'");
+        txn.exec("SET LOCAL DateStyle = 'ISO'");
+        std::vector<std::string> no_columns;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        // tablereader runs "COPY <name> TO STDOUT": a parenthesised query
+        // is a valid <name>. The query holds only integers we formatted.
+        pqxx::tablereader reader(txn, absl::StrCat("(", select, ")"),
+                                 no_columns.begin(), no_columns.end());
+#pragma GCC diagnostic pop
+        std::string line;
+        bool more = true;
+        while (reader.get_raw_line(line)) {
+          if (!line.empty() && line.back() == '\n') line.pop_back();
+          if (more) more = on_line(line);
+        }
+        reader.complete();
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kRead);
+}
+
+class Verifier {
+ public:
+  Verifier(const VerifyOptions& options, std::ostream& log)
+      : options_(options),
+        log_(log),
+        clock_(options.clock != nullptr ? options.clock : Clock::Real()) {}
+
+  absl::StatusOr<VerifyReport> Run();
+
+ private:
+  enum class Kind { kMissingInPostgres, kMissingInSqlite, kMismatched };
+
+  absl::Status LoadQuarantine();
+  absl::Status FullScan();
+  absl::Status ChangedRows(Timestamp since);
+  // Reads the given ids (sorted) from both stores into chunks.
+  absl::Status ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
+                       Chunk& postgres);
+  // Compares two id-ordered chunks; `final_pass` reports every difference
+  // instead of setting writes in flight aside.
+  void Merge(const Chunk& sqlite, const Chunk& postgres, bool final_pass);
+  void CompareOne(const Chunk* s, const Chunk::Row* srow, const Chunk* p,
+                  const Chunk::Row* prow, bool final_pass);
+  void Report(Kind kind, int64_t id, absl::string_view sqlite_line,
+              absl::string_view pg_line, absl::string_view reason);
+  absl::Status RecheckInFlight();
+  absl::Status Repair();
+  absl::Status Record();
+  void FillTotals(const MoneyTally& sqlite, const MoneyTally& postgres);
+  bool Quarantined(int64_t id) const { return quarantine_.contains(id); }
+
+  const VerifyOptions& options_;
+  std::ostream& log_;
+  Clock* clock_;
+  VerifyReport report_;
+  std::unique_ptr<SqliteTradeStore> sqlite_;
+  std::unique_ptr<PgPool> pool_;
+  absl::flat_hash_set<int64_t> quarantine_;
+  std::vector<int64_t> in_flight_;
+  Timestamp newest_in_flight_;
+  // Every difference, for --repair (samples in the report are capped).
+  std::vector<std::pair<Kind, int64_t>> differences_;
+};
+
+const size_t kMaxInFlight = 100000;
+
+absl::Status Verifier::LoadQuarantine() {
+  // Retried rows were re-imported and must be in Postgres; accepted and
+  // unresolved ones stay out on purpose.
+  return pool_->Transact(
+      [&](pqxx::work& txn) {
+        quarantine_.clear();
+        for (const auto& row : txn.exec(
+                 "SELECT source_id FROM trades_quarantine "
+                 "WHERE resolution IS DISTINCT FROM 'retried'")) {
+          quarantine_.insert(row[0].as<int64_t>());
+        }
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kRead);
+}
+
+void Verifier::Report(Kind kind, int64_t id, absl::string_view sqlite_line,
+                      absl::string_view pg_line, absl::string_view reason) {
+  if (options_.repair) differences_.emplace_back(kind, id);
+  const size_t cap = static_cast<size_t>(std::max(0, options_.max_samples));
+  switch (kind) {
+    case Kind::kMissingInPostgres:
+      ++report_.missing_in_postgres;
+      if (report_.missing_in_postgres_ids.size() < cap) {
+        report_.missing_in_postgres_ids.push_back(id);
+        report_.missing_in_postgres_reasons.emplace_back(reason);
+      }
+      return;
+    case Kind::kMissingInSqlite:
+      ++report_.missing_in_sqlite;
+      if (report_.missing_in_sqlite_ids.size() < cap) {
+        report_.missing_in_sqlite_ids.push_back(id);
+      }
+      return;
+    case Kind::kMismatched: {
+      ++report_.mismatched;
+      if (report_.mismatches.size() >= cap) return;
+      RowMismatch m;
+      m.id = id;
+      if (!reason.empty()) {
+        m.columns.push_back("(unreadable in SQLite)");
+        m.sqlite_values.emplace_back(reason);
+        m.postgres_values.emplace_back(pg_line);
+      } else {
+        const auto a = verify::SplitFields(sqlite_line);
+        const auto b = verify::SplitFields(pg_line);
+        for (size_t i = 0; i < verify::kColumns.size(); ++i) {
+          const absl::string_view x = i < a.size() ? a[i] : "";
+          const absl::string_view y = i < b.size() ? b[i] : "";
+          if (x != y) {
+            m.columns.emplace_back(verify::kColumns[i]);
+            m.sqlite_values.emplace_back(x);
+            m.postgres_values.emplace_back(y);
+          }
+        }
+      }
+      report_.mismatches.push_back(std::move(m));
+      return;
+    }
+  }
+}
+
+// The later updated_at of the two lines (field 11), if either parses.
+std::optional<Timestamp> LatestUpdate(absl::string_view a,
+                                      absl::string_view b) {
+  std::optional<Timestamp> latest;
+  for (absl::string_view line : {a, b}) {
+    if (line.empty()) continue;
+    const auto fields = verify::SplitFields(line);
+    if (fields.size() < verify::kColumns.size()) continue;
+    auto t = Timestamp::Parse(fields[11]);
+    if (t.ok() && (!latest || *t > *latest)) latest = *t;
+  }
+  return latest;
+}
+
+void Verifier::CompareOne(const Chunk* s, const Chunk::Row* srow,
+                          const Chunk* p, const Chunk::Row* prow,
+                          bool final_pass) {
+  const int64_t id = srow != nullptr ? srow->id : prow->id;
+  const bool unreadable = srow != nullptr && srow->reason >= 0;
+  const absl::string_view reason =
+      unreadable ? absl::string_view(s->reasons[srow->reason]) : "";
+  const absl::string_view sline =
+      srow != nullptr && !unreadable ? s->Line(*srow) : "";
+  const absl::string_view pline = prow != nullptr ? p->Line(*prow) : "";
+  if (unreadable && prow == nullptr && Quarantined(id)) {
+    ++report_.quarantined;
+    if (report_.quarantined_ids.size() <
+        static_cast<size_t>(std::max(0, options_.max_samples))) {
+      report_.quarantined_ids.push_back(id);
+    }
+    return;
+  }
+  if (srow != nullptr && prow != nullptr && !unreadable && sline == pline) {
+    ++report_.rows_matching;
+    return;
+  }
+  if (!final_pass) {
+    // A row written or changed within min_age may still be on its way.
+    const auto latest = LatestUpdate(sline, pline);
+    const Timestamp horizon = Timestamp::FromUnixMicros(
+        report_.started_at.unix_micros() - options_.min_age.count())
+        .value_or(Timestamp());
+    if (latest && *latest >= horizon && in_flight_.size() < kMaxInFlight) {
+      in_flight_.push_back(id);
+      newest_in_flight_ = std::max(newest_in_flight_, *latest);
+      return;
+    }
+  }
+  if (srow == nullptr) {
+    Report(Kind::kMissingInSqlite, id, "", pline, "");
+  } else if (prow == nullptr) {
+    Report(Kind::kMissingInPostgres, id, sline, "", reason);
+  } else {
+    Report(Kind::kMismatched, id, sline, pline, reason);
+  }
+}
+
+void Verifier::Merge(const Chunk& sqlite, const Chunk& postgres,
+                     bool final_pass) {
+  size_t i = 0, j = 0;
+  const auto& a = sqlite.rows;
+  const auto& b = postgres.rows;
+  while (i < a.size() || j < b.size()) {
+    if (j >= b.size() || (i < a.size() && a[i].id < b[j].id)) {
+      CompareOne(&sqlite, &a[i++], nullptr, nullptr, final_pass);
+    } else if (i >= a.size() || b[j].id < a[i].id) {
+      CompareOne(nullptr, nullptr, &postgres, &b[j++], final_pass);
+    } else {
+      CompareOne(&sqlite, &a[i++], &postgres, &b[j++], final_pass);
+    }
+  }
+}
+
+absl::Status Verifier::FullScan() {
+  TS_ASSIGN_OR_RETURN(const int64_t max_id, sqlite_->MaxId());
+  const int64_t from = options_.mode == VerifyMode::kIds ? options_.id_from : 1;
+  const int64_t to = options_.mode == VerifyMode::kIds ? options_.id_to
+                                                       : INT64_MAX;
+  report_.id_from = from;
+  report_.id_to = options_.mode == VerifyMode::kIds ? to : max_id;
+  const int batch = std::max(1000, options_.batch_rows);
+
+  // Each store streams chunks of about `batch` rows from its own thread; the
+  // merge below takes them in id order. Chunks end on id boundaries chosen
+  // by the SQLite side so both sides cover the same ranges.
+  ChunkQueue<std::pair<Chunk, int64_t>> sqlite_chunks(3);
+  ChunkQueue<Chunk> pg_chunks(3);
+  ChunkQueue<int64_t> bounds(64);  // SQLite -> Postgres: each chunk's last id
+  MoneyTally sqlite_money, pg_money;
+
+  std::thread sqlite_thread([&] {
+    absl::Status status;
+    int64_t after = from - 1;
+    for (;;) {
+      auto rows = sqlite_->ScanStoredRows(after, batch, to);
+      if (!rows.ok()) {
+        status = rows.status();
+        break;
+      }
+      // The last chunk reaches to the end of the range, so rows Postgres
+      // has beyond SQLite's last id are seen too.
+      const int64_t last = rows->size() < static_cast<size_t>(batch)
+                               ? to
+                               : rows->back().id;
+      Chunk chunk;
+      AddStoredRows(*rows, chunk, &sqlite_money);
+      if (!bounds.Push(last) ||
+          !sqlite_chunks.Push({std::move(chunk), last}) || last == to) {
+        break;
+      }
+      after = last;
+    }
+    bounds.Close(status);
+    sqlite_chunks.Close(status);
+  });
+
+  std::thread pg_thread([&] {
+    absl::Status status;
+    int64_t after = from - 1;
+    while (auto last = bounds.Pop()) {
+      Chunk chunk;
+      status = CopyOut(
+          *pool_,
+          absl::StrCat("SELECT ", verify::kPgSelectColumns,
+                       " FROM trades WHERE id > ", after, " AND id <= ", *last,
+                       " ORDER BY id"),
+          [&](absl::string_view line) {
+            chunk.AddLine(verify::LineId(line), line);
+            return true;
+          });
+      if (!status.ok()) break;
+      for (const Chunk::Row& row : chunk.rows) {
+        const auto f = verify::SplitFields(chunk.Line(row));
+        int64_t q = 0, p = 0;
+        if (f.size() >= 5 && MoneyTally::ParseUnits(f[3], &q) &&
+            MoneyTally::ParseUnits(f[4], &p)) {
+          pg_money.Add(f[1], f[2], q, p);
+        }
+      }
+      if (!pg_chunks.Push(std::move(chunk))) break;
+      after = *last;
+    }
+    if (status.ok()) status = bounds.status();
+    pg_chunks.Close(status);
+  });
+
+  Progress progress(log_, "verify", options_.progress_tty,
+                    std::max<int64_t>(0, report_.id_to - from + 1), clock_,
+                    options_.log_interval);
+  int64_t done = 0;
+  absl::Status status;
+  for (;;) {
+    auto s = sqlite_chunks.Pop();
+    auto p = pg_chunks.Pop();
+    if (!s || !p) break;
+    report_.rows_sqlite += static_cast<int64_t>(s->first.rows.size());
+    report_.rows_postgres += static_cast<int64_t>(p->rows.size());
+    Merge(s->first, *p, /*final_pass=*/false);
+    done = std::min(report_.id_to, s->second) - from + 1;
+    progress.Update(done);
+  }
+  sqlite_chunks.Stop();
+  pg_chunks.Stop();
+  bounds.Stop();
+  sqlite_thread.join();
+  pg_thread.join();
+  TS_RETURN_IF_ERROR(sqlite_chunks.status());
+  TS_RETURN_IF_ERROR(pg_chunks.status());
+  progress.Finish(done);
+  FillTotals(sqlite_money, pg_money);
+  return absl::OkStatus();
+}
+
+absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
+                               Chunk& postgres) {
+  std::vector<StoredRow> stored;
+  for (int64_t id : ids) {
+    TS_ASSIGN_OR_RETURN(auto rows, sqlite_->ScanStoredRows(id - 1, 1, id));
+    for (StoredRow& row : rows) stored.push_back(std::move(row));
+  }
+  AddStoredRows(stored, sqlite, nullptr);
+  for (size_t i = 0; i < ids.size(); i += 5000) {
+    const std::vector<int64_t> part(
+        ids.begin() + i, ids.begin() + std::min(ids.size(), i + 5000));
+    TS_RETURN_IF_ERROR(CopyOut(
+        *pool_,
+        absl::StrCat("SELECT ", verify::kPgSelectColumns,
+                     " FROM trades WHERE id IN (", IdList(part),
+                     ") ORDER BY id"),
+        [&](absl::string_view line) {
+          postgres.AddLine(verify::LineId(line), line);
+          return true;
+        }));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Verifier::ChangedRows(Timestamp since) {
+  report_.since = since;
+  TS_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                      sqlite_->ChangedIdsSince(since));
+  std::vector<int64_t> pg_ids;
+  TS_RETURN_IF_ERROR(pool_->Transact(
+      [&](pqxx::work& txn) {
+        pg_ids.clear();
+        for (const auto& row :
+             txn.exec_params("SELECT id FROM trades WHERE updated_at >= "
+                             "to_timestamp($1::float8 / 1e6) ORDER BY id",
+                             since.unix_micros())) {
+          pg_ids.push_back(row[0].as<int64_t>());
+        }
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kRead));
+  std::vector<int64_t> all;
+  std::set_union(ids.begin(), ids.end(), pg_ids.begin(), pg_ids.end(),
+                 std::back_inserter(all));
+  for (size_t i = 0; i < all.size(); i += 20000) {
+    const std::vector<int64_t> part(
+        all.begin() + i, all.begin() + std::min(all.size(), i + 20000));
+    Chunk s, p;
+    TS_RETURN_IF_ERROR(ReadIds(part, s, p));
+    report_.rows_sqlite += static_cast<int64_t>(s.rows.size());
+    report_.rows_postgres += static_cast<int64_t>(p.rows.size());
+    Merge(s, p, /*final_pass=*/false);
+  }
+  if (!all.empty()) {
+    report_.id_from = all.front();
+    report_.id_to = all.back();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Verifier::RecheckInFlight() {
+  if (in_flight_.empty()) return absl::OkStatus();
+  // Wait until the newest of them is min_age old, then let the outbox drain.
+  const int64_t wait_until =
+      newest_in_flight_.unix_micros() + options_.min_age.count();
+  const int64_t now = clock_->Now().unix_micros();
+  if (wait_until > now) {
+    clock_->SleepFor(std::chrono::microseconds(
+        std::min<int64_t>(wait_until - now, options_.min_age.count())));
+  }
+  if (options_.before_recheck) TS_RETURN_IF_ERROR(options_.before_recheck());
+  std::vector<int64_t> ids = std::move(in_flight_);
+  in_flight_.clear();
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  report_.rechecked_in_flight = static_cast<int64_t>(ids.size());
+  Chunk s, p;
+  TS_RETURN_IF_ERROR(ReadIds(ids, s, p));
+  Merge(s, p, /*final_pass=*/true);
+  return absl::OkStatus();
+}
+
+void Verifier::FillTotals(const MoneyTally& sqlite, const MoneyTally& postgres) {
+  report_.totals_computed = true;
+  std::map<std::pair<std::string, std::string>, MoneyTotal> merged;
+  auto fill = [&](const MoneyTally& tally, bool is_sqlite) {
+    for (const auto& [key, sum] : tally.sums()) {
+      MoneyTotal& t = merged[key];
+      t.symbol = key.first;
+      t.side = key.second;
+      const std::string qty =
+          sum.overflow ? "overflow" : verify::ScaledToString(sum.quantity, 8);
+      const std::string notional =
+          sum.overflow ? "overflow" : verify::ScaledToString(sum.notional, 16);
+      if (is_sqlite) {
+        t.count_sqlite = sum.count;
+        t.quantity_sqlite = qty;
+        t.notional_sqlite = notional;
+      } else {
+        t.count_postgres = sum.count;
+        t.quantity_postgres = qty;
+        t.notional_postgres = notional;
+      }
+    }
+  };
+  fill(sqlite, true);
+  fill(postgres, false);
+  for (auto& [key, total] : merged) {
+    for (std::string* s : {&total.quantity_sqlite, &total.quantity_postgres}) {
+      if (s->empty()) *s = verify::ScaledToString(0, 8);
+    }
+    for (std::string* s : {&total.notional_sqlite, &total.notional_postgres}) {
+      if (s->empty()) *s = verify::ScaledToString(0, 16);
+    }
+    report_.totals.push_back(std::move(total));
+  }
+}
+
+constexpr size_t kMaxRepairLog = 1000;
+
+absl::Status Verifier::Repair() {
+  if (options_.source_of_truth != RepairSource::kSqlite) {
+    return absl::UnimplementedError(
+        "--repair with Postgres as the source of truth is not built yet");
+  }
+  auto note = [&](std::string line) {
+    if (report_.repair_log.size() < kMaxRepairLog) {
+      report_.repair_log.push_back(std::move(line));
+    }
+  };
+  for (const auto& [kind, id] : differences_) {
+    TS_ASSIGN_OR_RETURN(auto rows, sqlite_->ScanStoredRows(id - 1, 1, id));
+    if (rows.empty()) {
+      // Only in Postgres: never deleted silently, moved to quarantine.
+      bool moved = false;
+      TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
+        moved = !txn.exec_params(
+                        "WITH moved AS (DELETE FROM trades WHERE id = $1 "
+                        "RETURNING *) INSERT INTO trades_quarantine "
+                        "(source_id, reason, raw) SELECT id, $2, "
+                        "to_jsonb(moved) FROM moved ON CONFLICT (source_id) "
+                        "DO UPDATE SET reason = EXCLUDED.reason, "
+                        "raw = EXCLUDED.raw, last_seen_at = now(), "
+                        "resolution = NULL RETURNING source_id",
+                        id,
+                        "repair: in Postgres but not in SQLite, the source "
+                        "of truth")
+                     .empty();
+        return absl::OkStatus();
+      }));
+      if (moved) {
+        ++report_.repaired;
+        note(absl::StrCat("moved Postgres row ", id,
+                          " to trades_quarantine (not in SQLite)"));
+      }
+      continue;
+    }
+    auto trade = ConvertStoredRow(rows[0], nullptr);
+    if (!trade.ok()) {
+      // Cannot be copied exactly: quarantined as the backfill would, with
+      // any Postgres row of that id kept beside it.
+      const std::string reason(trade.status().message());
+      TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
+        txn.exec_params(
+            "INSERT INTO trades_quarantine (source_id, reason, raw) "
+            "SELECT $1, $2, CASE WHEN t.id IS NULL THEN $3::jsonb ELSE "
+            "$3::jsonb || jsonb_build_object('postgres_row', to_jsonb(t)) END "
+            "FROM (SELECT 1) one LEFT JOIN trades t ON t.id = $1 "
+            "ON CONFLICT (source_id) DO UPDATE SET reason = EXCLUDED.reason, "
+            "raw = EXCLUDED.raw, last_seen_at = now(), resolution = NULL",
+            id, reason, StoredRowJson(rows[0]));
+        txn.exec_params("DELETE FROM trades WHERE id = $1", id);
+        return absl::OkStatus();
+      }));
+      ++report_.repaired;
+      note(absl::StrCat("quarantined SQLite row ", id, ": ", reason));
+      continue;
+    }
+    bool written = false;
+    TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
+      // Version-guarded: a newer Postgres row is reported, not overwritten.
+      written = !pg::Exec(
+                     txn,
+                     "INSERT INTO trades (id, symbol, side, quantity, price, "
+                     "\"timestamp\", status, client_order_id, fee, version, "
+                     "created_at, updated_at) VALUES ($1, $2, $3, "
+                     "$4::numeric, $5::numeric, $6::timestamptz, $7, $8, "
+                     "$9::numeric, $10, $11::timestamptz, $12::timestamptz) "
+                     "ON CONFLICT (id) DO UPDATE SET symbol = EXCLUDED.symbol, "
+                     "side = EXCLUDED.side, quantity = EXCLUDED.quantity, "
+                     "price = EXCLUDED.price, \"timestamp\" = "
+                     "EXCLUDED.\"timestamp\", status = EXCLUDED.status, "
+                     "client_order_id = EXCLUDED.client_order_id, "
+                     "fee = EXCLUDED.fee, version = EXCLUDED.version, "
+                     "created_at = EXCLUDED.created_at, "
+                     "updated_at = EXCLUDED.updated_at "
+                     "WHERE trades.version <= EXCLUDED.version RETURNING id",
+                     pg::InsertParams(*trade))
+                     .empty();
+      return absl::OkStatus();
+    }));
+    if (written) {
+      ++report_.repaired;
+      note(absl::StrCat(kind == Kind::kMissingInPostgres ? "copied" : "rewrote",
+                        " row ", id, " from SQLite into Postgres"));
+    } else {
+      note(absl::StrCat("left row ", id,
+                        ": Postgres holds a newer version than SQLite"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Verifier::Record() {
+  const nlohmann::json summary = nlohmann::json::parse(report_.ToJson())["summary"];
+  return pool_->Transact([&](pqxx::work& txn) {
+    const pg::Params params = {
+        sqlite_->store_id(),
+        std::string(VerifyModeName(report_.mode)),
+        report_.started_at.ToIso8601(),
+        report_.covers_all_rows ? "true" : "false",
+        std::to_string(report_.id_from),
+        std::to_string(report_.id_to),
+        report_.since ? std::optional<std::string>(report_.since->ToIso8601())
+                      : std::nullopt,
+        std::to_string(report_.rows_sqlite),
+        std::to_string(report_.rows_postgres),
+        std::to_string(report_.missing_in_postgres),
+        std::to_string(report_.missing_in_sqlite),
+        std::to_string(report_.mismatched),
+        std::to_string(report_.quarantined),
+        report_.clean() ? "true" : "false",
+        std::to_string(report_.repaired),
+        summary.dump()};
+    const pqxx::result r = pg::Exec(
+        txn,
+        "INSERT INTO verification_runs (source_store_id, mode, started_at, "
+        "covers_all_rows, id_from, id_to, changed_since, rows_sqlite, "
+        "rows_postgres, missing_in_postgres, missing_in_sqlite, mismatched, "
+        "quarantined, clean, repaired, summary) VALUES ($1, $2, "
+        "$3::timestamptz, $4::boolean, $5, $6, $7::timestamptz, $8, $9, $10, "
+        "$11, $12, $13, $14::boolean, $15, $16::jsonb) RETURNING id",
+        params);
+    report_.run_id = r[0][0].as<int64_t>();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<VerifyReport> Verifier::Run() {
+  const auto start = clock_->Monotonic();
+  report_.mode = options_.mode;
+  report_.source = options_.sqlite_path;
+  report_.target = MaskDsn(options_.pg.dsn);
+  report_.started_at = clock_->Now();
+  report_.covers_all_rows = options_.mode == VerifyMode::kFull;
+  TS_ASSIGN_OR_RETURN(sqlite_,
+                      SqliteTradeStore::Open({.path = options_.sqlite_path,
+                                              .create_if_missing = false,
+                                              .require_trades_table = true,
+                                              .reader_connections = 1}));
+  TS_ASSIGN_OR_RETURN(pool_, PgPool::Create(options_.pg));
+  TS_RETURN_IF_ERROR(Migrate(*pool_, BuiltinMigrations()).status());
+  TS_RETURN_IF_ERROR(LoadQuarantine());
+
+  switch (options_.mode) {
+    case VerifyMode::kFull:
+    case VerifyMode::kIds:
+      TS_RETURN_IF_ERROR(FullScan());
+      break;
+    case VerifyMode::kSince:
+      TS_RETURN_IF_ERROR(ChangedRows(options_.since));
+      break;
+    case VerifyMode::kIncremental: {
+      std::optional<Timestamp> last_clean;
+      TS_RETURN_IF_ERROR(pool_->Transact(
+          [&](pqxx::work& txn) {
+            const pqxx::result r = txn.exec_params(
+                "SELECT (extract(epoch FROM max(started_at)) * 1000000)::int8 "
+                "FROM verification_runs WHERE source_store_id = $1 AND clean",
+                sqlite_->store_id());
+            last_clean.reset();
+            if (!r[0][0].is_null()) {
+              last_clean = Timestamp::FromUnixMicros(r[0][0].as<int64_t>())
+                               .value_or(Timestamp());
+            }
+            return absl::OkStatus();
+          },
+          PgPool::Kind::kRead));
+      if (!last_clean) {
+        log_ << "verify: no clean run recorded yet; running a full verify\n";
+        report_.mode = VerifyMode::kFull;
+        report_.covers_all_rows = true;
+        TS_RETURN_IF_ERROR(FullScan());
+        break;
+      }
+      // Back by min_age: a write in flight when that run read its row.
+      TS_RETURN_IF_ERROR(ChangedRows(
+          Timestamp::FromUnixMicros(last_clean->unix_micros() -
+                                    options_.min_age.count())
+              .value_or(Timestamp())));
+      break;
+    }
+  }
+  TS_RETURN_IF_ERROR(RecheckInFlight());
+  if (options_.repair && !report_.clean()) TS_RETURN_IF_ERROR(Repair());
+  report_.duration_s =
+      std::chrono::duration<double>(clock_->Monotonic() - start).count();
+  if (options_.record_run) TS_RETURN_IF_ERROR(Record());
+  return report_;
+}
+
+}  // namespace
+
+const char* VerifyModeName(VerifyMode mode) {
+  switch (mode) {
+    case VerifyMode::kFull: return "full";
+    case VerifyMode::kIds: return "ids";
+    case VerifyMode::kSince: return "since";
+    case VerifyMode::kIncremental: return "incremental";
+  }
+  return "?";
+}
+
+bool MoneyTotal::matches() const {
+  return count_sqlite == count_postgres &&
+         quantity_sqlite == quantity_postgres &&
+         notional_sqlite == notional_postgres;
+}
+
+bool VerifyReport::totals_match() const {
+  return std::all_of(totals.begin(), totals.end(),
+                     [](const MoneyTotal& t) { return t.matches(); });
+}
+
+absl::StatusOr<VerifyReport> RunVerify(const VerifyOptions& options,
+                                       std::ostream& log) {
+  Verifier verifier(options, log);
+  return verifier.Run();
+}
+
+}  // namespace tradestore

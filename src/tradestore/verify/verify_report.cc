@@ -1,0 +1,192 @@
+// The verify report's three forms: JSON for scripts, Prometheus text for
+// node_exporter's textfile collector, and a summary for people.
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+#include "tradestore/verify/verifier.h"
+
+namespace tradestore {
+namespace {
+
+// Prometheus label values escape backslash, quote and newline.
+std::string Label(absl::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string VerifyReport::ToJson() const {
+  nlohmann::json summary = {
+      {"clean", clean()},
+      {"mode", VerifyModeName(mode)},
+      {"covers_all_rows", covers_all_rows},
+      {"id_from", id_from},
+      {"id_to", id_to},
+      {"since", since ? nlohmann::json(since->ToIso8601()) : nlohmann::json()},
+      {"started_at", started_at.ToIso8601()},
+      {"source", source},
+      {"target", target},
+      {"rows_sqlite", rows_sqlite},
+      {"rows_postgres", rows_postgres},
+      {"rows_matching", rows_matching},
+      {"missing_in_postgres", missing_in_postgres},
+      {"missing_in_sqlite", missing_in_sqlite},
+      {"mismatched", mismatched},
+      {"quarantined", quarantined},
+      {"rechecked_in_flight", rechecked_in_flight},
+      {"totals_computed", totals_computed},
+      {"totals_match", totals_match()},
+      {"repaired", repaired},
+      {"run_id", run_id},
+      {"duration_s", duration_s}};
+  nlohmann::json missing_pg = nlohmann::json::array();
+  for (size_t i = 0; i < missing_in_postgres_ids.size(); ++i) {
+    nlohmann::json entry = {{"id", missing_in_postgres_ids[i]}};
+    if (!missing_in_postgres_reasons[i].empty()) {
+      entry["unreadable_in_sqlite"] = missing_in_postgres_reasons[i];
+    }
+    missing_pg.push_back(entry);
+  }
+  nlohmann::json mismatched_json = nlohmann::json::array();
+  for (const RowMismatch& m : mismatches) {
+    nlohmann::json columns = nlohmann::json::array();
+    for (size_t i = 0; i < m.columns.size(); ++i) {
+      columns.push_back({{"column", m.columns[i]},
+                         {"sqlite", m.sqlite_values[i]},
+                         {"postgres", m.postgres_values[i]}});
+    }
+    mismatched_json.push_back({{"id", m.id}, {"columns", columns}});
+  }
+  nlohmann::json totals_json = nlohmann::json::array();
+  for (const MoneyTotal& t : totals) {
+    totals_json.push_back({{"symbol", t.symbol},
+                           {"side", t.side},
+                           {"matches", t.matches()},
+                           {"count_sqlite", t.count_sqlite},
+                           {"count_postgres", t.count_postgres},
+                           {"quantity_sqlite", t.quantity_sqlite},
+                           {"quantity_postgres", t.quantity_postgres},
+                           {"notional_sqlite", t.notional_sqlite},
+                           {"notional_postgres", t.notional_postgres}});
+  }
+  return nlohmann::json{{"summary", summary},
+                        {"missing_in_postgres", missing_pg},
+                        {"missing_in_sqlite", missing_in_sqlite_ids},
+                        {"mismatched", mismatched_json},
+                        {"quarantined_ids", quarantined_ids},
+                        {"money_totals", totals_json},
+                        {"repair_log", repair_log}}
+      .dump(2);
+}
+
+std::string VerifyReport::ToPrometheus() const {
+  const std::string labels =
+      absl::StrCat("{mode=\"", VerifyModeName(mode), "\",source=\"",
+                   Label(source), "\"}");
+  std::string out;
+  auto metric = [&](absl::string_view name, absl::string_view help,
+                    absl::string_view type, const std::string& value) {
+    absl::StrAppend(&out, "# HELP tradestore_verify_", name, " ", help, "\n",
+                    "# TYPE tradestore_verify_", name, " ", type, "\n",
+                    "tradestore_verify_", name, labels, " ", value, "\n");
+  };
+  metric("clean", "1 when the stores agree, 0 when differences were found",
+         "gauge", clean() ? "1" : "0");
+  metric("missing_in_postgres", "rows in SQLite and not in Postgres", "gauge",
+         absl::StrCat(missing_in_postgres));
+  metric("missing_in_sqlite", "rows in Postgres and not in SQLite", "gauge",
+         absl::StrCat(missing_in_sqlite));
+  metric("mismatched", "rows present in both with differing columns", "gauge",
+         absl::StrCat(mismatched));
+  metric("quarantined", "rows the backfill quarantined (not differences)",
+         "gauge", absl::StrCat(quarantined));
+  metric("rows_sqlite", "rows read from SQLite", "gauge",
+         absl::StrCat(rows_sqlite));
+  metric("rows_postgres", "rows read from Postgres", "gauge",
+         absl::StrCat(rows_postgres));
+  metric("totals_match",
+         "1 when the money totals per symbol and side agree (full runs)",
+         "gauge", totals_match() ? "1" : "0");
+  metric("duration_seconds", "how long the run took", "gauge",
+         absl::StrFormat("%.3f", duration_s));
+  metric("last_run_timestamp_seconds", "when the run started (unix time)",
+         "gauge", absl::StrCat(started_at.unix_micros() / 1000000));
+  return out;
+}
+
+void VerifyReport::PrintSummary(std::ostream& out) const {
+  out << "verify (" << VerifyModeName(mode) << "): "
+      << (clean() ? "CLEAN, the stores agree" : "DIFFERENCES FOUND") << "\n"
+      << "  rows read    SQLite " << rows_sqlite << ", Postgres "
+      << rows_postgres;
+  if (covers_all_rows || mode == VerifyMode::kIds) {
+    out << " (ids " << id_from << ".." << id_to << ")";
+  }
+  if (since) out << " (changed since " << since->ToIso8601() << ")";
+  out << "\n  matching     " << rows_matching
+      << "\n  missing in Postgres " << missing_in_postgres
+      << "\n  missing in SQLite   " << missing_in_sqlite
+      << "\n  mismatched   " << mismatched
+      << "\n  quarantined  " << quarantined
+      << " (left out by the backfill, not differences)\n";
+  if (rechecked_in_flight > 0) {
+    out << "  rechecked    " << rechecked_in_flight
+        << " rows changed during the run, after they settled\n";
+  }
+  if (!missing_in_postgres_ids.empty()) {
+    out << "  missing in Postgres: " << absl::StrJoin(missing_in_postgres_ids, ", ")
+        << (missing_in_postgres > static_cast<int64_t>(
+                                      missing_in_postgres_ids.size())
+                ? ", ..."
+                : "")
+        << "\n";
+  }
+  if (!missing_in_sqlite_ids.empty()) {
+    out << "  missing in SQLite: " << absl::StrJoin(missing_in_sqlite_ids, ", ")
+        << (missing_in_sqlite > static_cast<int64_t>(missing_in_sqlite_ids.size())
+                ? ", ..."
+                : "")
+        << "\n";
+  }
+  for (const RowMismatch& m : mismatches) {
+    out << "  row " << m.id << " differs:";
+    for (size_t i = 0; i < m.columns.size(); ++i) {
+      out << " " << m.columns[i] << " (SQLite " << m.sqlite_values[i]
+          << ", Postgres " << m.postgres_values[i] << ")";
+    }
+    out << "\n";
+  }
+  if (totals_computed) {
+    out << "  money per symbol and side: "
+        << (totals_match() ? "the totals agree" : "THE TOTALS DIFFER") << "\n";
+    for (const MoneyTotal& t : totals) {
+      out << absl::StrFormat("    %-10s %-4s %s count %d/%d  qty %s/%s  "
+                             "notional %s/%s\n",
+                             t.symbol, t.side, t.matches() ? "ok " : "BAD",
+                             t.count_sqlite, t.count_postgres,
+                             t.quantity_sqlite, t.quantity_postgres,
+                             t.notional_sqlite, t.notional_postgres);
+    }
+  }
+  if (repaired > 0 || !repair_log.empty()) {
+    out << "  repair: " << repaired << " rows changed\n";
+    for (const std::string& line : repair_log) out << "    " << line << "\n";
+  }
+  out << absl::StrFormat("  %.2f s", duration_s);
+  if (run_id > 0) out << ", recorded as verification run " << run_id;
+  out << "\n";
+}
+
+}  // namespace tradestore
