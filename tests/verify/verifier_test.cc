@@ -1,0 +1,328 @@
+#include "tradestore/verify/verifier.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "testing/pg_environment.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "testing/trades.h"
+#include "tradestore/cli/cli.h"
+#include "tradestore/migration/backfill.h"
+#include "tradestore/sqlite/legacy_generator.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace tradestore {
+namespace {
+
+using testing::PgEnvironment;
+using testing::TempDir;
+using testing::TestPgOptions;
+
+constexpr int64_t kRows = 4000;
+constexpr int64_t kBadEvery = 397;  // every kind of bad row, quarantined
+
+class VerifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = PgEnvironment::Get().FreshDatabaseName();
+    dsn_ = PgEnvironment::Get().pg().Dsn(db_);
+    path_ = dir_.File("trade_store.db");
+    auto made = GenerateLegacyStore(
+        {.path = path_, .rows = kRows, .bad_every = kBadEvery});
+    ASSERT_TRUE(made.ok()) << made.status();
+    BackfillOptions backfill;
+    backfill.sqlite_path = path_;
+    backfill.pg = TestPgOptions(dsn_);
+    std::ostringstream log;
+    auto report = RunBackfill(backfill, log);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->rows_quarantined, kRows / kBadEvery);
+  }
+
+  VerifyOptions Options() {
+    VerifyOptions options;
+    options.sqlite_path = path_;
+    options.pg = TestPgOptions(dsn_);
+    options.min_age = std::chrono::milliseconds(200);
+    options.batch_rows = 1000;  // several chunks, so chunk edges are crossed
+    return options;
+  }
+
+  VerifyReport Verify(VerifyOptions options) {
+    std::ostringstream log;
+    auto report = RunVerify(options, log);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : VerifyReport();
+  }
+
+  std::string Sql(const std::string& sql) {
+    auto out = PgEnvironment::Get().pg().Psql(db_, sql);
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? *out : "";
+  }
+
+  TempDir dir_;
+  std::string db_, dsn_, path_;
+};
+
+TEST_F(VerifierTest, ABackfilledStoreIsCleanWithItsQuarantinedRowsCounted) {
+  const VerifyReport report = Verify(Options());
+  EXPECT_TRUE(report.clean());
+  EXPECT_TRUE(report.covers_all_rows);
+  EXPECT_EQ(report.quarantined, kRows / kBadEvery);
+  EXPECT_EQ(report.rows_sqlite, kRows);
+  EXPECT_EQ(report.rows_postgres, kRows - kRows / kBadEvery);
+  EXPECT_EQ(report.rows_matching, kRows - kRows / kBadEvery);
+  EXPECT_TRUE(report.totals_computed);
+  EXPECT_FALSE(report.totals.empty());
+  EXPECT_TRUE(report.totals_match());
+  EXPECT_EQ(Sql("SELECT mode, clean, covers_all_rows, quarantined FROM "
+                "verification_runs"),
+            absl::StrCat("full|t|t|", kRows / kBadEvery, "\n"));
+}
+
+// Each column changed by its smallest step, on its own row, and a row
+// missing on either side: the report names exactly those.
+TEST_F(VerifierTest, NamesEveryInjectedDifferenceAndNothingElse) {
+  const std::vector<std::pair<std::string, std::string>> changes = {
+      {"symbol", "symbol = symbol || 'X'"},
+      {"side", "side = CASE side WHEN 'BUY' THEN 'SELL' ELSE 'BUY' END"},
+      {"quantity", "quantity = quantity + 0.00000001"},
+      {"price", "price = price - 0.00000001"},
+      {"timestamp", "\"timestamp\" = \"timestamp\" + interval '1 microsecond'"},
+      {"status", "status = CASE status WHEN 'NEW' THEN 'FILLED' ELSE 'NEW' END"},
+      {"client_order_id", "client_order_id = 'injected'"},
+      {"fee", "fee = 0.00000001"},
+      {"version", "version = version + 1"},
+      {"created_at", "created_at = created_at - interval '1 microsecond'"},
+      {"updated_at", "updated_at = updated_at - interval '1 microsecond'"},
+  };
+  std::map<int64_t, std::string> expected;
+  int64_t id = 10;
+  for (const auto& [column, set] : changes) {
+    id += 101;
+    if (id % kBadEvery == 0) ++id;
+    Sql(absl::StrCat("UPDATE trades SET ", set, " WHERE id = ", id));
+    expected[id] = column;
+  }
+  Sql("DELETE FROM trades WHERE id IN (1, 2500, 4000)");
+  Sql("INSERT INTO trades (id, symbol, side, quantity, price, \"timestamp\", "
+      "status, created_at, updated_at) VALUES (9000, 'BTC-USD', 'BUY', 1, 1, "
+      "'2024-01-01', 'NEW', '2024-01-01', '2024-01-01')");
+
+  VerifyOptions options = Options();
+  const VerifyReport report = Verify(options);
+  EXPECT_FALSE(report.clean());
+  EXPECT_EQ(report.missing_in_postgres_ids,
+            (std::vector<int64_t>{1, 2500, 4000}));
+  EXPECT_EQ(report.missing_in_postgres, 3);
+  EXPECT_EQ(report.missing_in_sqlite_ids, (std::vector<int64_t>{9000}));
+  EXPECT_EQ(report.mismatched, static_cast<int64_t>(changes.size()));
+  ASSERT_EQ(report.mismatches.size(), changes.size());
+  for (const RowMismatch& m : report.mismatches) {
+    ASSERT_EQ(m.columns.size(), 1u) << "row " << m.id;
+    EXPECT_EQ(m.columns[0], expected[m.id]) << "row " << m.id;
+  }
+  EXPECT_EQ(report.quarantined, kRows / kBadEvery);
+  EXPECT_FALSE(report.totals_match());  // the money moved too
+
+  const nlohmann::json json = nlohmann::json::parse(report.ToJson());
+  EXPECT_EQ(json["summary"]["mismatched"], changes.size());
+  EXPECT_EQ(json["missing_in_sqlite"], nlohmann::json::array({9000}));
+  EXPECT_EQ(json["mismatched"][0]["columns"][0]["column"], "symbol");
+  EXPECT_NE(report.ToPrometheus().find("tradestore_verify_clean{mode=\"full\""),
+            std::string::npos);
+
+  // Samples are capped; counts stay complete.
+  options.max_samples = 2;
+  options.record_run = false;
+  const VerifyReport capped = Verify(options);
+  EXPECT_EQ(capped.mismatches.size(), 2u);
+  EXPECT_EQ(capped.mismatched, static_cast<int64_t>(changes.size()));
+  EXPECT_EQ(capped.missing_in_postgres_ids.size(), 2u);
+  EXPECT_EQ(capped.missing_in_postgres, 3);
+}
+
+TEST_F(VerifierTest, AnIdWindowSeesOnlyItsRows) {
+  Sql("DELETE FROM trades WHERE id IN (100, 3000)");
+  VerifyOptions options = Options();
+  options.mode = VerifyMode::kIds;
+  options.id_from = 2000;
+  options.id_to = 3999;
+  const VerifyReport report = Verify(options);
+  EXPECT_FALSE(report.covers_all_rows);
+  EXPECT_EQ(report.missing_in_postgres_ids, (std::vector<int64_t>{3000}));
+  EXPECT_EQ(report.rows_sqlite, 2000);
+}
+
+TEST_F(VerifierTest, RepairMakesPostgresMatchAndAVerifyAfterIsClean) {
+  Sql("DELETE FROM trades WHERE id IN (5, 6)");
+  Sql("UPDATE trades SET price = price + 1 WHERE id = 7");
+  Sql("UPDATE trades SET version = version + 5, status = 'CANCELLED' "
+      "WHERE id = 8");  // newer in Postgres: never overwritten
+  Sql("INSERT INTO trades (id, symbol, side, quantity, price, \"timestamp\", "
+      "status) VALUES (8000, 'BTC-USD', 'BUY', 1, 1, '2024-01-01', 'NEW')");
+  VerifyOptions options = Options();
+  options.repair = true;
+  const VerifyReport repaired = Verify(options);
+  EXPECT_EQ(repaired.missing_in_postgres + repaired.missing_in_sqlite +
+                repaired.mismatched,
+            5);
+  EXPECT_EQ(repaired.repaired, 4);
+  EXPECT_EQ(repaired.repair_log.size(), 5u);
+  // The Postgres-only row was moved to quarantine, not deleted.
+  EXPECT_EQ(Sql("SELECT raw->>'symbol' FROM trades_quarantine WHERE "
+                "source_id = 8000"),
+            "BTC-USD\n");
+
+  options.repair = false;
+  const VerifyReport after = Verify(options);
+  EXPECT_EQ(after.missing_in_postgres, 0);
+  EXPECT_EQ(after.missing_in_sqlite, 0);
+  EXPECT_EQ(after.mismatched, 1);  // row 8, which Postgres holds newer
+  ASSERT_EQ(after.mismatches.size(), 1u);
+  EXPECT_EQ(after.mismatches[0].id, 8);
+}
+
+// A write that lands in SQLite during the run and reaches Postgres a moment
+// later (the outbox) is read again once it settles, not reported.
+TEST_F(VerifierTest, WritesInFlightAreRecheckedNotReported) {
+  auto store = SqliteTradeStore::Open({.path = path_});
+  ASSERT_TRUE(store.ok());
+  auto inserted = (*store)->Insert(testing::SampleTrade());
+  TS_ASSERT_OK(inserted);
+  auto updated = (*store)->UpdateStatus(20, TradeStatus::kCancelled);
+  const bool updated_ok = updated.ok();  // legacy row 20 may refuse the move
+  VerifyOptions options = Options();
+  int drained = 0;
+  options.before_recheck = [&]() -> absl::Status {
+    ++drained;
+    // What the relay would do: bring Postgres up to date.
+    auto pg = PgEnvironment::Get().pg().Psql(
+        db_, absl::StrCat(
+                 "INSERT INTO trades (id, symbol, side, quantity, price, "
+                 "\"timestamp\", status, client_order_id, fee, version, "
+                 "created_at, updated_at) VALUES (",
+                 inserted->trade.id, ", '", inserted->trade.symbol, "', '",
+                 SideName(inserted->trade.side), "', ",
+                 inserted->trade.quantity.ToString(), ", ",
+                 inserted->trade.price.ToString(), ", '",
+                 inserted->trade.timestamp.ToIso8601(), "', '",
+                 StatusName(inserted->trade.status), "', ",
+                 inserted->trade.client_order_id
+                     ? absl::StrCat("'", *inserted->trade.client_order_id, "'")
+                     : "NULL",
+                 ", ",
+                 inserted->trade.fee ? inserted->trade.fee->ToString() : "NULL",
+                 ", ", inserted->trade.version, ", '",
+                 inserted->trade.created_at.ToIso8601(), "', '",
+                 inserted->trade.updated_at.ToIso8601(), "')"));
+    if (!pg.ok()) return pg.status();
+    if (updated_ok) {
+      auto u = PgEnvironment::Get().pg().Psql(
+          db_, absl::StrCat("UPDATE trades SET status = 'CANCELLED', "
+                            "version = ", updated->version, ", updated_at = '",
+                            updated->updated_at.ToIso8601(), "' WHERE id = 20"));
+      if (!u.ok()) return u.status();
+    }
+    return absl::OkStatus();
+  };
+  const VerifyReport report = Verify(options);
+  EXPECT_EQ(drained, 1);
+  EXPECT_TRUE(report.clean()) << report.ToJson();
+  EXPECT_EQ(report.rechecked_in_flight, updated_ok ? 2 : 1);
+
+  // Never delivered: reported after the recheck.
+  auto again = (*store)->Insert(testing::MakeTrade("ETH-USD", "2.5", "3100.12345678", "2024-03-01T10:00:00Z"));
+  TS_ASSERT_OK(again);
+  options.before_recheck = nullptr;
+  const VerifyReport late = Verify(options);
+  EXPECT_EQ(late.missing_in_postgres_ids,
+            (std::vector<int64_t>{again->trade.id}));
+  EXPECT_EQ(late.rechecked_in_flight, 1);
+}
+
+TEST_F(VerifierTest, IncrementalReadsOnlyWhatChangedSinceTheLastCleanRun) {
+  ASSERT_TRUE(Verify(Options()).clean());
+  auto store = SqliteTradeStore::Open({.path = path_});
+  ASSERT_TRUE(store.ok());
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto t = (*store)->Insert(testing::MakeTrade("SOL-USD", "10", "101.5", "2024-03-01T10:00:00.5Z"));
+    TS_ASSERT_OK(t);
+    ids.push_back(t->trade.id);
+  }
+  VerifyOptions options = Options();
+  options.mode = VerifyMode::kIncremental;
+  options.min_age = std::chrono::microseconds(0);
+  const VerifyReport report = Verify(options);
+  EXPECT_EQ(report.mode, VerifyMode::kIncremental);
+  EXPECT_FALSE(report.covers_all_rows);
+  EXPECT_EQ(report.rows_sqlite, 3);
+  EXPECT_EQ(report.missing_in_postgres_ids, ids);
+  EXPECT_FALSE(report.totals_computed);
+}
+
+TEST_F(VerifierTest, IncrementalWithoutACleanRunFallsBackToFull) {
+  VerifyOptions options = Options();
+  options.mode = VerifyMode::kIncremental;
+  const VerifyReport report = Verify(options);
+  EXPECT_EQ(report.mode, VerifyMode::kFull);
+  EXPECT_TRUE(report.covers_all_rows);
+  EXPECT_EQ(report.rows_sqlite, kRows);
+}
+
+TEST_F(VerifierTest, CliExitCodesJsonAndPrometheusFiles) {
+  const std::string json = dir_.File("report.json");
+  const std::string prom = dir_.File("verify.prom");
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path_, "--pg", dsn_, "--json",
+                         json, "--prom", prom, "--min-age", "0"},
+                        out, err),
+            0)
+      << err.str();
+  EXPECT_NE(out.str().find("CLEAN"), std::string::npos);
+  std::ifstream in(json);
+  const nlohmann::json parsed = nlohmann::json::parse(in);
+  EXPECT_EQ(parsed["summary"]["clean"], true);
+  EXPECT_EQ(parsed["summary"]["quarantined"], kRows / kBadEvery);
+  std::ifstream prom_in(prom);
+  std::stringstream prom_text;
+  prom_text << prom_in.rdbuf();
+  EXPECT_NE(prom_text.str().find("tradestore_verify_clean{mode=\"full\",source="),
+            std::string::npos);
+
+  Sql("DELETE FROM trades WHERE id = 42");
+  std::ostringstream out2, err2;
+  EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path_, "--pg", dsn_,
+                         "--min-age", "0"},
+                        out2, err2),
+            1);
+  EXPECT_NE(out2.str().find("missing in Postgres: 42"), std::string::npos)
+      << out2.str();
+
+  std::ostringstream out3, err3;
+  EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path_, "--pg",
+                         "host=127.0.0.1 port=1 user=nobody password=s3cret "
+                         "dbname=x",
+                         "--deadline", "1"},
+                        out3, err3),
+            2);
+  EXPECT_EQ(err3.str().find("s3cret"), std::string::npos) << err3.str();
+
+  std::ostringstream out4, err4;
+  EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path_, "--pg", dsn_, "--ids",
+                         "9-3"},
+                        out4, err4),
+            2);
+  EXPECT_NE(err4.str().find("--ids"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tradestore
