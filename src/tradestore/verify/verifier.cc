@@ -299,8 +299,8 @@ absl::Status Verifier::FullScan() {
   // Each store streams chunks of about `batch` rows from its own thread; the
   // merge below takes them in id order. Chunks end on id boundaries chosen
   // by the SQLite side so both sides cover the same ranges.
-  ChunkQueue<std::pair<Chunk, int64_t>> sqlite_chunks(3);
-  ChunkQueue<Chunk> pg_chunks(3);
+  ChunkQueue<std::pair<Chunk, int64_t>> sqlite_chunks(2);
+  ChunkQueue<Chunk> pg_chunks(2);
   ChunkQueue<int64_t> bounds(64);  // SQLite -> Postgres: each chunk's last id
   MoneyTally sqlite_money, pg_money;
 

@@ -52,7 +52,7 @@ struct VerifyOptions {
   bool repair = false;
   RepairSource source_of_truth = RepairSource::kSqlite;
   bool record_run = true;
-  int batch_rows = 50000;
+  int batch_rows = 10000;
   bool progress_tty = false;
   std::chrono::milliseconds log_interval = std::chrono::seconds(5);
   Clock* clock = nullptr;
