@@ -63,6 +63,18 @@ TEST(CliTest, SchemaMigrateTwiceIsANoOpTheSecondTime) {
   EXPECT_NE(status.out.find("nothing pending"), std::string::npos);
 }
 
+// The README's main job, on the harness's Postgres: every built step runs
+// and the stores end verified equal.
+TEST(CliTest, DemoRunsTheBuiltStepsAndEndsClean) {
+  auto& env = PgEnvironment::Get();
+  const std::string dsn = env.pg().Dsn(env.FreshDatabaseName());
+  CliRun demo = Cli({"demo", "--rows", "3000", "--pg", dsn});
+  EXPECT_EQ(demo.code, 0) << demo.err << demo.out;
+  EXPECT_NE(demo.out.find("verify: clean"), std::string::npos) << demo.out;
+  EXPECT_NE(demo.out.find("money totals agree"), std::string::npos);
+  EXPECT_NE(demo.out.find("verify again: clean"), std::string::npos);
+}
+
 TEST(CliTest, SchemaMigrateReadsTheDsnFromTheEnvironment) {
   auto& env = PgEnvironment::Get();
   setenv("TRADESTORE_PG_DSN", env.pg().Dsn(env.FreshDatabaseName()).c_str(), 1);
