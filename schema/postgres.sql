@@ -109,3 +109,26 @@ CREATE TABLE verification_runs (
 CREATE INDEX idx_verification_runs_store
   ON verification_runs (source_store_id, finished_at DESC);
 CREATE INDEX idx_trades_updated_at ON trades (updated_at);
+
+-- The migration phase and its history (0005).
+CREATE TABLE migration_phase (
+  singleton  BOOLEAN     PRIMARY KEY DEFAULT true,
+  phase      TEXT        NOT NULL,
+  version    BIGINT      NOT NULL,
+  changed_by TEXT        NOT NULL,
+  changed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  reason     TEXT        NOT NULL,
+  CONSTRAINT migration_phase_singleton_check CHECK (singleton),
+  CONSTRAINT migration_phase_phase_check CHECK (phase IN ('sqlite_only',
+    'dual_write', 'read_postgres', 'postgres_only', 'archived'))
+);
+CREATE TABLE migration_phase_history (
+  version    BIGINT      PRIMARY KEY,
+  from_phase TEXT        DEFAULT NULL,
+  to_phase   TEXT        NOT NULL,
+  changed_by TEXT        NOT NULL,
+  changed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  reason     TEXT        NOT NULL,
+  forced     BOOLEAN     NOT NULL DEFAULT false,
+  gates      JSONB       NOT NULL DEFAULT '[]'
+);

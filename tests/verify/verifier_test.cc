@@ -190,6 +190,19 @@ TEST_F(VerifierTest, RepairMakesPostgresMatchAndAVerifyAfterIsClean) {
   EXPECT_EQ(after.mismatches[0].id, 8);
 }
 
+TEST_F(VerifierTest, RepairFollowsThePhaseAndNeverWritesTheSourceOfTruth) {
+  Sql("DELETE FROM trades WHERE id = 5");
+  Sql("UPDATE migration_phase SET phase = 'read_postgres'");
+  VerifyOptions options = Options();
+  options.repair = true;
+  std::ostringstream log;
+  auto report = RunVerify(options, log);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(report.status().message().find("Postgres is the source of truth"),
+            std::string::npos);
+  EXPECT_EQ(Sql("SELECT count(*) FROM trades WHERE id = 5"), "0\n");
+}
+
 // A write that lands in SQLite during the run and reaches Postgres a moment
 // later (the outbox) is read again once it settles, not reported.
 TEST_F(VerifierTest, WritesInFlightAreRecheckedNotReported) {

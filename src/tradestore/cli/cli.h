@@ -39,6 +39,10 @@ int RunBackfillCommand(const std::vector<std::string>& args,
 int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
                      std::ostream& err);
 
+// The `phase` subcommand.
+int RunPhaseCommand(const std::vector<std::string>& args, std::ostream& out,
+                    std::ostream& err);
+
 // The `demo` subcommand.
 int RunDemo(const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err);

@@ -508,9 +508,20 @@ void Verifier::FillTotals(const MoneyTally& sqlite, const MoneyTally& postgres) 
 constexpr size_t kMaxRepairLog = 1000;
 
 absl::Status Verifier::Repair() {
-  if (options_.source_of_truth != RepairSource::kSqlite) {
-    return absl::UnimplementedError(
-        "--repair with Postgres as the source of truth is not built yet");
+  // The source of truth follows the phase: SQLite until reads move.
+  std::string phase;
+  TS_RETURN_IF_ERROR(pool_->Transact(
+      [&](pqxx::work& txn) {
+        phase = txn.exec("SELECT phase FROM migration_phase")[0][0]
+                    .as<std::string>();
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kRead));
+  if (phase != "sqlite_only" && phase != "dual_write") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the phase is ", phase,
+        ", so Postgres is the source of truth; repairing SQLite from it is "
+        "not built yet (nothing was changed)"));
   }
   auto note = [&](std::string line) {
     if (report_.repair_log.size() < kMaxRepairLog) {

@@ -37,8 +37,6 @@ enum class VerifyMode {
 
 const char* VerifyModeName(VerifyMode mode);
 
-enum class RepairSource { kSqlite, kPostgres };
-
 struct VerifyOptions {
   std::string sqlite_path;
   PgOptions pg;
@@ -48,9 +46,9 @@ struct VerifyOptions {
   Timestamp since;
   std::chrono::microseconds min_age = std::chrono::seconds(5);
   int max_samples = 100;
-  // Make the store that is not the source of truth match the one that is.
+  // Make the store that is not the source of truth in the current phase
+  // match the one that is (SQLite in sqlite_only and dual_write).
   bool repair = false;
-  RepairSource source_of_truth = RepairSource::kSqlite;
   bool record_run = true;
   int batch_rows = 10000;
   bool progress_tty = false;

@@ -1,0 +1,223 @@
+#include "tradestore/migration/phase.h"
+
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "testing/pg_environment.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "tradestore/cli/cli.h"
+#include "tradestore/migration/backfill.h"
+#include "tradestore/sqlite/legacy_generator.h"
+#include "tradestore/verify/verifier.h"
+
+namespace tradestore {
+namespace {
+
+using testing::PgEnvironment;
+using testing::TempDir;
+using testing::TestPgOptions;
+
+class PhaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = PgEnvironment::Get().FreshDatabaseName();
+    dsn_ = PgEnvironment::Get().pg().Dsn(db_);
+    path_ = dir_.File("trade_store.db");
+    ASSERT_TRUE(GenerateLegacyStore({.path = path_, .rows = 800}).ok());
+    auto store = PhaseStore::Open(TestPgOptions(dsn_));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  PhaseMoveResult Move(Phase to, PhaseMoveOptions options = {}) {
+    options.sqlite_path = path_;
+    options.target = to;
+    options.changed_by = "test";
+    auto result = store_->Move(options);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : PhaseMoveResult();
+  }
+
+  // Backfill and a clean full verify: what the gates want besides soak and
+  // the outbox.
+  void BackfillAndVerify() {
+    BackfillOptions backfill;
+    backfill.sqlite_path = path_;
+    backfill.pg = TestPgOptions(dsn_);
+    std::ostringstream log;
+    ASSERT_TRUE(RunBackfill(backfill, log).ok());
+    VerifyOptions verify;
+    verify.sqlite_path = path_;
+    verify.pg = TestPgOptions(dsn_);
+    auto report = RunVerify(verify, log);
+    ASSERT_TRUE(report.ok() && report->clean());
+  }
+
+  Phase Current() { return store_->Current()->phase; }
+
+  std::string Sql(const std::string& sql) {
+    auto out = PgEnvironment::Get().pg().Psql(db_, sql);
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? *out : "";
+  }
+
+  TempDir dir_;
+  std::string db_, dsn_, path_;
+  std::unique_ptr<PhaseStore> store_;
+};
+
+TEST_F(PhaseTest, StartsInSqliteOnlyAndRefusesToSkip) {
+  EXPECT_EQ(Current(), Phase::kSqliteOnly);
+  const PhaseMoveResult r = Move(Phase::kPostgresOnly);
+  EXPECT_TRUE(r.refused);
+  EXPECT_EQ(r.refusal,
+            "no skipping: from sqlite_only the next phase is dual_write");
+  EXPECT_EQ(Current(), Phase::kSqliteOnly);
+}
+
+TEST_F(PhaseTest, IntoDualWriteIsUngatedAndMirroredIntoSqlite) {
+  const PhaseMoveResult r = Move(Phase::kDualWrite, {.reason = "go"});
+  ASSERT_FALSE(r.refused) << r.refusal;
+  ASSERT_TRUE(r.after.has_value());
+  EXPECT_EQ(r.after->version, 2);
+  auto mirrored = ReadSqlitePhase(path_);
+  TS_ASSERT_OK(mirrored);
+  ASSERT_TRUE(mirrored->has_value());
+  EXPECT_EQ((*mirrored)->phase, Phase::kDualWrite);
+  EXPECT_EQ((*mirrored)->version, 2);
+}
+
+TEST_F(PhaseTest, ARefusalNamesEveryFailedGate) {
+  Move(Phase::kDualWrite);
+  Sql("INSERT INTO trades_quarantine (source_id, reason, raw) VALUES "
+      "(5, 'price: is NULL', '{}')");
+  const PhaseMoveResult r = Move(Phase::kReadPostgres);
+  EXPECT_TRUE(r.refused);
+  for (const char* gate :
+       {"backfill completed: no backfill", "no full verification recorded",
+        "soak in dual_write: 0.0h so far; --min-soak is 48.0h",
+        "outbox drained", "quarantine resolved: 1 quarantined rows"}) {
+    EXPECT_NE(r.refusal.find(gate), std::string::npos) << gate << "\n"
+                                                       << r.refusal;
+  }
+  EXPECT_EQ(Current(), Phase::kDualWrite);
+}
+
+TEST_F(PhaseTest, GatesPassOneByOneAndTheOutboxNeedsForceForNow) {
+  Move(Phase::kDualWrite);
+  BackfillAndVerify();
+  PhaseMoveOptions options;
+  options.min_soak = std::chrono::seconds(0);
+  PhaseMoveResult r = Move(Phase::kReadPostgres, options);
+  ASSERT_EQ(r.gates.size(), 5u);
+  for (const GateCheck& g : r.gates) {
+    EXPECT_EQ(g.passed, g.name != "outbox drained") << g.name << ": " << g.detail;
+  }
+  EXPECT_TRUE(r.refused);
+
+  // A stale verification is refused.
+  options.max_verify_age = std::chrono::seconds(0);
+  Sql("UPDATE verification_runs SET finished_at = now() - interval '1 hour'");
+  r = Move(Phase::kReadPostgres, options);
+  EXPECT_NE(r.refusal.find("old; --max-verify-age is 0.0h"), std::string::npos)
+      << r.refusal;
+
+  // Dry run: the report, no change.
+  options.max_verify_age = std::chrono::hours(24);
+  options.force = true;
+  options.reason = "outbox checked by hand";
+  options.dry_run = true;
+  r = Move(Phase::kReadPostgres, options);
+  EXPECT_FALSE(r.refused);
+  EXPECT_FALSE(r.after.has_value());
+  EXPECT_EQ(Current(), Phase::kDualWrite);
+
+  options.dry_run = false;
+  r = Move(Phase::kReadPostgres, options);
+  ASSERT_TRUE(r.after.has_value());
+  EXPECT_EQ(Current(), Phase::kReadPostgres);
+  auto history = store_->History();
+  TS_ASSERT_OK(history);
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_TRUE(history->back().forced);
+  EXPECT_EQ(history->back().reason, "outbox checked by hand");
+  EXPECT_EQ(Sql("SELECT gates->3->>'gate' FROM migration_phase_history "
+                "WHERE version = 3"),
+            "outbox drained\n");
+}
+
+TEST_F(PhaseTest, ForceNeedsAReason) {
+  PhaseMoveOptions options;
+  options.sqlite_path = path_;
+  options.target = Phase::kDualWrite;
+  options.force = true;
+  EXPECT_EQ(store_->Move(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PhaseTest, RollbackFromReadPostgresIsImmediateFromPostgresOnlyItIsNot) {
+  Move(Phase::kDualWrite);
+  PhaseMoveOptions force;
+  force.force = true;
+  force.reason = "test";
+  Move(Phase::kReadPostgres, force);
+  PhaseMoveResult back = Move(Phase::kDualWrite);
+  EXPECT_FALSE(back.refused) << back.refusal;
+  EXPECT_TRUE(back.gates.empty());
+  EXPECT_EQ(Current(), Phase::kDualWrite);
+
+  Move(Phase::kReadPostgres, force);
+  Move(Phase::kPostgresOnly, force);
+  back = Move(Phase::kReadPostgres);
+  EXPECT_TRUE(back.refused);
+  EXPECT_NE(back.refusal.find("reverse catch-up into SQLite"),
+            std::string::npos);
+  EXPECT_EQ(Current(), Phase::kPostgresOnly);
+  back = Move(Phase::kDualWrite);
+  EXPECT_NE(back.refusal.find("roll back one phase at a time"),
+            std::string::npos);
+}
+
+TEST_F(PhaseTest, CliShowSetHistoryAndExitCodes) {
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunCli({"phase", "show", "--sqlite", path_, "--pg", dsn_},
+                        out, err),
+            0)
+      << err.str();
+  EXPECT_NE(out.str().find("phase: sqlite_only (version 1"), std::string::npos);
+  std::ostringstream out2, err2;
+  EXPECT_EQ(cli::RunCli({"phase", "set", "read_postgres", "--sqlite", path_,
+                         "--pg", dsn_},
+                        out2, err2),
+            1);
+  EXPECT_NE(out2.str().find("no skipping"), std::string::npos);
+  std::ostringstream out3, err3;
+  EXPECT_EQ(cli::RunCli({"phase", "set", "dual_write", "--sqlite", path_,
+                         "--pg", dsn_, "--reason", "soak starts"},
+                        out3, err3),
+            0)
+      << err3.str();
+  std::ostringstream out4, err4;
+  EXPECT_EQ(cli::RunCli({"phase", "history", "--sqlite", path_, "--pg", dsn_},
+                        out4, err4),
+            0);
+  EXPECT_NE(out4.str().find("sqlite_only -> dual_write"), std::string::npos)
+      << out4.str();
+  std::ostringstream out5, err5;
+  EXPECT_EQ(cli::RunCli({"phase", "set", "nowhere", "--sqlite", path_, "--pg",
+                         dsn_},
+                        out5, err5),
+            2);
+  EXPECT_NE(err5.str().find("\"nowhere\" is not one of"), std::string::npos);
+  std::ostringstream out6, err6;
+  EXPECT_EQ(cli::RunCli({"phase", "set", "read_postgres", "--sqlite", path_,
+                         "--pg", dsn_, "--force"},
+                        out6, err6),
+            2);
+  EXPECT_NE(err6.str().find("--force needs --reason"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tradestore
