@@ -388,6 +388,19 @@ TEST_F(BackfillTest, NeverBlocksTheSqliteWriter) {
   EXPECT_EQ(report->rows_read, 20000);
 }
 
+// A deferred index someone built again by hand does not stop the rebuild.
+TEST_F(BackfillTest, RebuildToleratesAnIndexThatAlreadyExists) {
+  const std::string path = Legacy(500, 0);
+  TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
+  Sql("INSERT INTO deferred_indexes (name, definition, deferred_by) SELECT "
+      "'idx_trades_symbol', pg_get_indexdef('idx_trades_symbol'::regclass), "
+      "'elsewhere'");
+  auto report = Backfill(path);
+  TS_ASSERT_OK(report);
+  EXPECT_EQ(Sql("SELECT count(*) FROM deferred_indexes"), "0\n");
+  EXPECT_EQ(Indexes(), kAllIndexes);
+}
+
 TEST_F(BackfillTest, KeepsTheIndexesWhenTheTableAlreadyHasRows) {
   const std::string path = Legacy(2000, 0);
   TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));

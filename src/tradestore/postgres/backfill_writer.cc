@@ -2,6 +2,9 @@
 
 #include <pqxx/tablewriter>
 
+#include <cstring>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "tradestore/internal/status_macros.h"
@@ -118,7 +121,9 @@ void DeferIndexesIfEmpty(pqxx::work& txn, const std::string& store_id) {
     const std::string name = index[0].as<std::string>();
     txn.exec_params(
         "INSERT INTO deferred_indexes (name, definition, deferred_by) "
-        "VALUES ($1, $2, $3)",
+        "VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
+        "definition = EXCLUDED.definition, deferred_by = EXCLUDED.deferred_by, "
+        "deferred_at = now()",
         name, index[1].as<std::string>(), store_id);
     // DDL takes no parameters; the name is the catalog's own, quoted.
     txn.exec(absl::StrCat("DROP INDEX ", txn.quote_name(name)));
@@ -211,8 +216,16 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
         "SELECT name, definition FROM deferred_indexes ORDER BY name "
         "FOR UPDATE");
     for (const auto& index : deferred) {
-      // The definition is pg_get_indexdef's text, recorded with the drop.
-      txn.exec(index[1].as<std::string>());
+      // The definition is pg_get_indexdef's text, recorded with the drop;
+      // IF NOT EXISTS in case someone built it by hand meanwhile.
+      std::string sql = index[1].as<std::string>();
+      for (const char* kind : {"CREATE INDEX ", "CREATE UNIQUE INDEX "}) {
+        if (absl::StartsWith(sql, kind)) {
+          sql.insert(std::strlen(kind), "IF NOT EXISTS ");
+          break;
+        }
+      }
+      txn.exec(sql);
       txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1",
                       index[0].as<std::string>());
       built.push_back(index[0].as<std::string>());

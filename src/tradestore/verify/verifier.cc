@@ -421,8 +421,8 @@ absl::Status Verifier::ChangedRows(Timestamp since) {
         pg_ids.clear();
         for (const auto& row :
              txn.exec_params("SELECT id FROM trades WHERE updated_at >= "
-                             "to_timestamp($1::float8 / 1e6) ORDER BY id",
-                             since.unix_micros())) {
+                             "$1::timestamptz ORDER BY id",
+                             since.ToIso8601())) {
           pg_ids.push_back(row[0].as<int64_t>());
         }
         return absl::OkStatus();
