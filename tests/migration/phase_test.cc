@@ -78,7 +78,9 @@ TEST_F(PhaseTest, StartsInSqliteOnlyAndRefusesToSkip) {
 }
 
 TEST_F(PhaseTest, IntoDualWriteIsUngatedAndMirroredIntoSqlite) {
-  const PhaseMoveResult r = Move(Phase::kDualWrite, {.reason = "go"});
+  PhaseMoveOptions options;
+  options.reason = "go";
+  const PhaseMoveResult r = Move(Phase::kDualWrite, options);
   ASSERT_FALSE(r.refused) << r.refusal;
   ASSERT_TRUE(r.after.has_value());
   EXPECT_EQ(r.after->version, 2);

@@ -203,6 +203,23 @@ TEST_F(VerifierTest, RepairFollowsThePhaseAndNeverWritesTheSourceOfTruth) {
   EXPECT_EQ(Sql("SELECT count(*) FROM trades WHERE id = 5"), "0\n");
 }
 
+// The report job runs as a role that can read and record, nothing more.
+TEST_F(VerifierTest, RunsAsALeastPrivilegeRole) {
+  Sql("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+      "'verify_job') THEN CREATE ROLE verify_job LOGIN PASSWORD 'Verify-Pw-9' "
+      "IN ROLE tradestore_password_auth; END IF; END$$; "
+      "GRANT SELECT ON trades, trades_quarantine, migration_phase, "
+      "schema_migrations, verification_runs TO verify_job; "
+      "GRANT INSERT ON verification_runs TO verify_job;");
+  VerifyOptions options = Options();
+  options.pg = TestPgOptions(absl::StrCat(
+      "host=127.0.0.1 port=", PgEnvironment::Get().pg().port(), " dbname=",
+      db_, " user=verify_job password=Verify-Pw-9"));
+  const VerifyReport report = Verify(options);
+  EXPECT_TRUE(report.clean());
+  EXPECT_GT(report.run_id, 0);
+}
+
 // A write that lands in SQLite during the run and reaches Postgres a moment
 // later (the outbox) is read again once it settles, not reported.
 TEST_F(VerifierTest, WritesInFlightAreRecheckedNotReported) {

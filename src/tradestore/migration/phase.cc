@@ -202,7 +202,7 @@ absl::StatusOr<std::unique_ptr<PhaseStore>> PhaseStore::Open(
     const PgOptions& options) {
   auto impl = std::make_unique<Impl>();
   TS_ASSIGN_OR_RETURN(impl->pool, PgPool::Create(options));
-  TS_RETURN_IF_ERROR(Migrate(*impl->pool, BuiltinMigrations()).status());
+  TS_RETURN_IF_ERROR(EnsureMigrated(*impl->pool));
   return std::unique_ptr<PhaseStore>(new PhaseStore(std::move(impl)));
 }
 

@@ -155,7 +155,7 @@ absl::StatusOr<std::unique_ptr<BackfillWriter>> BackfillWriter::Open(
     const PgOptions& options, const std::string& store_id,
     const std::string& source_path) {
   TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(options));
-  TS_RETURN_IF_ERROR(Migrate(*pool, BuiltinMigrations()).status());
+  TS_RETURN_IF_ERROR(EnsureMigrated(*pool));
   return std::unique_ptr<BackfillWriter>(
       new BackfillWriter(std::move(pool), store_id, source_path));
 }

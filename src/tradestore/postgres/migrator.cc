@@ -157,4 +157,10 @@ absl::StatusOr<int> AppliedSchemaVersion(PgPool& pool) {
   return version;
 }
 
+absl::Status EnsureMigrated(PgPool& pool) {
+  TS_ASSIGN_OR_RETURN(const int applied, AppliedSchemaVersion(pool));
+  if (applied >= BuiltinMigrations().back().version) return absl::OkStatus();
+  return Migrate(pool, BuiltinMigrations()).status();
+}
+
 }  // namespace tradestore

@@ -54,6 +54,11 @@ absl::StatusOr<MigrateReport> MigrateSchema(const PgOptions& options);
 // The highest applied version, 0 on a database never migrated.
 absl::StatusOr<int> AppliedSchemaVersion(PgPool& pool);
 
+// For the commands that need the schema (backfill, verify, phase): applies
+// the builtin migrations only when some are missing, so a least-privilege
+// role (no CREATE on the schema) runs them against a migrated database.
+absl::Status EnsureMigrated(PgPool& pool);
+
 }  // namespace tradestore
 
 #endif  // TRADESTORE_POSTGRES_MIGRATOR_H_

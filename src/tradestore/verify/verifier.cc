@@ -659,7 +659,7 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
                                               .require_trades_table = true,
                                               .reader_connections = 1}));
   TS_ASSIGN_OR_RETURN(pool_, PgPool::Create(options_.pg));
-  TS_RETURN_IF_ERROR(Migrate(*pool_, BuiltinMigrations()).status());
+  TS_RETURN_IF_ERROR(EnsureMigrated(*pool_));
   TS_RETURN_IF_ERROR(LoadQuarantine());
 
   switch (options_.mode) {
