@@ -146,21 +146,28 @@ absl::StatusOr<Timestamp> Timestamp::Parse(absl::string_view text) {
                         int64_t{offset_minutes} * 60 * kMicrosPerSecond);
 }
 
-std::string Timestamp::ToIso8601() const {
+Timestamp::Civil Timestamp::ToCivil() const {
   int64_t days = micros_ / (86400 * kMicrosPerSecond);
   int64_t rem = micros_ % (86400 * kMicrosPerSecond);
   if (rem < 0) {
     rem += 86400 * kMicrosPerSecond;
     --days;
   }
-  int y, m, d;
-  CivilFromDays(days, &y, &m, &d);
+  Civil c;
+  CivilFromDays(days, &c.year, &c.month, &c.day);
   const int64_t secs = rem / kMicrosPerSecond;
+  c.hour = static_cast<int>(secs / 3600);
+  c.minute = static_cast<int>(secs / 60 % 60);
+  c.second = static_cast<int>(secs % 60);
+  c.micros = static_cast<int>(rem % kMicrosPerSecond);
+  return c;
+}
+
+std::string Timestamp::ToIso8601() const {
+  const Civil c = ToCivil();
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", y, m,
-                d, static_cast<int>(secs / 3600),
-                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60),
-                static_cast<int>(rem % kMicrosPerSecond));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", c.year,
+                c.month, c.day, c.hour, c.minute, c.second, c.micros);
   return buf;
 }
 

@@ -42,6 +42,12 @@ class Timestamp {
   // "2023-11-14T22:13:21.471325Z": always 6 fractional digits, always UTC.
   std::string ToIso8601() const;
 
+  // The UTC calendar fields, for formats other than ToIso8601.
+  struct Civil {
+    int year, month, day, hour, minute, second, micros;
+  };
+  Civil ToCivil() const;
+
   constexpr int64_t unix_micros() const { return micros_; }
 
   friend constexpr auto operator<=>(Timestamp a, Timestamp b) = default;

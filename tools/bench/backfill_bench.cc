@@ -25,8 +25,7 @@ namespace tradestore::bench {
 namespace {
 
 void Die(const std::string& what, const absl::Status& s) {
-  std::cerr << "backfill_bench: " << what << ": " << s << "\n";
-  std::exit(2);
+  tradestore::bench::Die("backfill_bench", what, s);
 }
 
 // The rows as CSV in the target's canonical form: what a hand-made export
@@ -74,9 +73,7 @@ int main(int argc, char** argv) {
       return arg == "--help" ? 0 : 2;
     }
   }
-  const std::string cli = absl::StrCat(
-      std::filesystem::canonical("/proc/self/exe").parent_path().parent_path().string(),
-      "/tradestore");
+  const std::string cli = TradestoreCli();
   auto pg = LocalPostgres::Start({});
   if (!pg.ok()) Die("postgres", pg.status());
   const std::string dir = (*pg)->dir() + "/bench";

@@ -6,8 +6,23 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
 
 namespace tradestore::bench {
+
+std::string TradestoreCli() {
+  return (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() /
+          "tradestore")
+      .string();
+}
+
+void Die(const std::string& program, const std::string& what,
+         const absl::Status& status) {
+  std::cerr << program << ": " << what << ": " << status << "\n";
+  std::exit(2);
+}
 
 Measured RunMeasured(const std::vector<std::string>& argv,
                      const std::string& log_path) {

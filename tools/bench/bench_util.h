@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+
 namespace tradestore::bench {
 
 struct Measured {
@@ -14,6 +16,13 @@ struct Measured {
   double seconds = 0;
   long peak_rss_kb = 0;
 };
+
+// The tradestore CLI built beside this benchmark (build/tools/tradestore).
+std::string TradestoreCli();
+
+// Prints "<program>: <what>: <status>" and exits 2.
+[[noreturn]] void Die(const std::string& program, const std::string& what,
+                      const absl::Status& status);
 
 // Runs argv with stdout and stderr appended to `log_path`.
 Measured RunMeasured(const std::vector<std::string>& argv,

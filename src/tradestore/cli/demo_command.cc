@@ -159,7 +159,9 @@ int BackfillAndVerify(const std::string& path, const std::string& dsn,
       << (checked->totals_match() ? "agree" : "DIFFER") << "\n";
   // A write Postgres never got, as a dual-write bug would leave it.
   const int64_t lost = copied->high_water_id;
-  auto pool = PgPool::Create(PgOptions{.dsn = dsn});
+  PgOptions options;
+  options.dsn = dsn;
+  auto pool = PgPool::Create(options);
   if (!pool.ok()) return Fail(err, pool.status());
   if (auto s = (*pool)->Transact([&](pqxx::work& txn) {
         txn.exec_params("DELETE FROM trades WHERE id = $1", lost);

@@ -1,8 +1,5 @@
 #include "tradestore/migration/backfill.h"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -10,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/chunk_queue.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/progress.h"
 #include "tradestore/postgres/backfill_writer.h"
@@ -21,61 +19,9 @@ namespace {
 
 constexpr size_t kMaxSamples = 20;
 
-// Batches from the reader thread to the writer; at most `capacity` wait, so
-// memory stays at a few batches whatever the store's size.
-class BatchQueue {
- public:
-  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
-
-  // False when the consumer has stopped (its error ends the run).
-  bool Push(BackfillBatch batch) {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return stopped_ || queue_.size() < capacity_; });
-    if (stopped_) return false;
-    queue_.push_back(std::move(batch));
-    changed_.notify_all();
-    return true;
-  }
-
-  // Ends the stream: with an error when `status` is not ok.
-  void Close(absl::Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    reader_status_ = std::move(status);
-    changed_.notify_all();
-  }
-
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopped_ = true;
-    changed_.notify_all();
-  }
-
-  // The next batch, nullopt at the end (then reader_status() tells why).
-  std::optional<BackfillBatch> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return closed_ || !queue_.empty(); });
-    if (queue_.empty()) return std::nullopt;
-    BackfillBatch batch = std::move(queue_.front());
-    queue_.pop_front();
-    changed_.notify_all();
-    return batch;
-  }
-
-  absl::Status reader_status() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return reader_status_;
-  }
-
- private:
-  const size_t capacity_;
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<BackfillBatch> queue_;
-  bool closed_ = false;
-  bool stopped_ = false;
-  absl::Status reader_status_;
-};
+// Batches from the reader thread to the writer; at most a few wait, so
+// memory stays flat whatever the store's size.
+using BatchQueue = internal::ChunkQueue<BackfillBatch>;
 
 // What the reader learns besides the batches; read after it has finished.
 struct ReadTally {
@@ -189,7 +135,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   }
   reader.join();
   TS_RETURN_IF_ERROR(write_status);
-  TS_RETURN_IF_ERROR(queue.reader_status());
+  TS_RETURN_IF_ERROR(queue.status());
   progress.Finish(done);
   report.rows_read = tally.rows_read;
   report.converted_from_float = tally.converted_from_float;

@@ -29,19 +29,6 @@ void Append2(std::string* out, int v) {
   out->push_back(static_cast<char>('0' + v % 10));
 }
 
-// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-void CivilFromDays(int64_t z, int* y, int* m, int* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  *y = static_cast<int>(yoe + era * 400 + (*m <= 2 ? 1 : 0));
-}
-
 }  // namespace
 
 const char kPgSelectColumns[] =
@@ -49,37 +36,22 @@ const char kPgSelectColumns[] =
     "client_order_id, fee, version, created_at, updated_at";
 
 void AppendPgTimestamp(std::string* out, Timestamp t) {
-  constexpr int64_t kDay = 86'400'000'000;
-  const int64_t micros = t.unix_micros();
-  int64_t days = micros / kDay;
-  int64_t rem = micros % kDay;
-  if (rem < 0) {
-    rem += kDay;
-    --days;
-  }
-  int y, m, d;
-  CivilFromDays(days, &y, &m, &d);
-  const int64_t secs = rem / 1'000'000;
-  int frac = static_cast<int>(rem % 1'000'000);
-  char date[16];
-  const int year = y;
-  date[0] = static_cast<char>('0' + year / 1000 % 10);
-  date[1] = static_cast<char>('0' + year / 100 % 10);
-  date[2] = static_cast<char>('0' + year / 10 % 10);
-  date[3] = static_cast<char>('0' + year % 10);
-  out->append(date, 4);
+  const Timestamp::Civil c = t.ToCivil();
+  Append2(out, c.year / 100);  // years are 1..9999
+  Append2(out, c.year % 100);
   out->push_back('-');
-  Append2(out, m);
+  Append2(out, c.month);
   out->push_back('-');
-  Append2(out, d);
+  Append2(out, c.day);
   out->push_back(' ');
-  Append2(out, static_cast<int>(secs / 3600));
+  Append2(out, c.hour);
   out->push_back(':');
-  Append2(out, static_cast<int>(secs / 60 % 60));
+  Append2(out, c.minute);
   out->push_back(':');
-  Append2(out, static_cast<int>(secs % 60));
-  if (frac != 0) {
-    char digits[7];
+  Append2(out, c.second);
+  if (c.micros != 0) {
+    char digits[6];
+    int frac = c.micros;
     for (int i = 5; i >= 0; --i) {
       digits[i] = static_cast<char>('0' + frac % 10);
       frac /= 10;

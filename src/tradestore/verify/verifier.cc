@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tradestore/internal/chunk_queue.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/progress.h"
 #include "tradestore/postgres/dsn.h"
@@ -19,7 +20,6 @@
 #include "nlohmann/json.hpp"
 #include "tradestore/sqlite/legacy_row.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
-#include "tradestore/verify/chunk_queue.h"
 #include "tradestore/verify/money_tally.h"
 #include "tradestore/verify/row_text.h"
 
@@ -27,7 +27,7 @@ namespace tradestore {
 namespace {
 
 using verify::AppendRowText;
-using verify::ChunkQueue;
+using internal::ChunkQueue;
 using verify::MoneyTally;
 
 // Rows of one store, in id order, as canonical lines back to back.

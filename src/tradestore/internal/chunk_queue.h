@@ -1,7 +1,8 @@
 // A bounded queue between one producer thread and one consumer: at most
 // `capacity` items wait, so memory stays flat whatever the table's size.
-#ifndef TRADESTORE_VERIFY_CHUNK_QUEUE_H_
-#define TRADESTORE_VERIFY_CHUNK_QUEUE_H_
+// Backfill (reader -> writer) and verify (each store -> the merge) use it.
+#ifndef TRADESTORE_INTERNAL_CHUNK_QUEUE_H_
+#define TRADESTORE_INTERNAL_CHUNK_QUEUE_H_
 
 #include <condition_variable>
 #include <deque>
@@ -10,7 +11,7 @@
 
 #include "absl/status/status.h"
 
-namespace tradestore::verify {
+namespace tradestore::internal {
 
 template <typename T>
 class ChunkQueue {
@@ -68,6 +69,6 @@ class ChunkQueue {
   absl::Status status_;
 };
 
-}  // namespace tradestore::verify
+}  // namespace tradestore::internal
 
-#endif  // TRADESTORE_VERIFY_CHUNK_QUEUE_H_
+#endif  // TRADESTORE_INTERNAL_CHUNK_QUEUE_H_
