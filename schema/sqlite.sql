@@ -29,3 +29,14 @@ CREATE TABLE IF NOT EXISTS tradestore_meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+-- The dual-write outbox: each write of the dual-write phases adds an entry in
+-- the trade's own transaction; the relay applies the trade's current row to
+-- Postgres (version-guarded, so replays are harmless) and then deletes the
+-- entries it applied. AUTOINCREMENT: a seq is never reused, so "applied
+-- through seq N" stays true.
+CREATE TABLE IF NOT EXISTS tradestore_outbox (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  trade_id    INTEGER NOT NULL,
+  version     INTEGER NOT NULL,
+  enqueued_at TEXT    NOT NULL
+);

@@ -1,6 +1,7 @@
-// One contract for every TradeStore: the SQLite file, Postgres directly, and
-// Postgres through PgBouncer in transaction pool mode. (The dual-write store
-// joins this list when it exists.)
+// One contract for every TradeStore: the SQLite file, Postgres directly,
+// Postgres through PgBouncer in transaction pool mode, and the phased store
+// of the migration in dual_write, read_postgres and postgres_only (through
+// PgBouncer).
 #include <atomic>
 #include <functional>
 #include <set>
@@ -12,6 +13,8 @@
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
+#include "tradestore/migration/phase.h"
+#include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
@@ -20,7 +23,14 @@ namespace {
 
 using testing::PgEnvironment;
 
-enum class Backend { kSqlite, kPostgres, kPgBouncer };
+enum class Backend {
+  kSqlite,
+  kPostgres,
+  kPgBouncer,
+  kDualWrite,
+  kReadPostgres,
+  kPostgresOnly
+};
 
 std::string Name(const ::testing::TestParamInfo<Backend>& info) {
   switch (info.param) {
@@ -30,6 +40,12 @@ std::string Name(const ::testing::TestParamInfo<Backend>& info) {
       return "Postgres";
     case Backend::kPgBouncer:
       return "PostgresViaPgBouncer";
+    case Backend::kDualWrite:
+      return "PhasedDualWrite";
+    case Backend::kReadPostgres:
+      return "PhasedReadPostgres";
+    case Backend::kPostgresOnly:
+      return "PhasedPostgresOnly";
   }
   return "?";
 }
@@ -49,12 +65,45 @@ class TradeStoreContractTest : public ::testing::TestWithParam<Backend> {
     }
     auto& env = PgEnvironment::Get();
     const std::string db = env.FreshMigratedDatabase();
+    if (GetParam() >= Backend::kDualWrite) {
+      OpenPhased(env.pg().BouncerDsn(db));
+      return;
+    }
     PgOptions options = testing::TestPgOptions(
         GetParam() == Backend::kPostgres ? env.pg().Dsn(db)
                                          : env.pg().BouncerDsn(db));
     options.clock = &clock_;
     auto store = PgTradeStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  // The phased store, moved (and forced) to the phase under test.
+  void OpenPhased(const std::string& dsn) {
+    PhasedStoreOptions options;
+    options.sqlite_path = dir_.File("trade_store.db");
+    options.pg = testing::TestPgOptions(dsn);
+    options.phase_poll = std::chrono::milliseconds(0);
+    options.clock = &clock_;
+    auto store = PhasedTradeStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto phases = PhaseStore::Open(testing::TestPgOptions(dsn));
+    ASSERT_TRUE(phases.ok()) << phases.status();
+    for (Phase p : {Phase::kDualWrite, Phase::kReadPostgres,
+                    Phase::kPostgresOnly}) {
+      PhaseMoveOptions move;
+      move.sqlite_path = options.sqlite_path;
+      move.target = p;
+      move.force = true;
+      move.reason = "contract test";
+      auto moved = (*phases)->Move(move);
+      ASSERT_TRUE(moved.ok() && moved->after) << moved.status();
+      TS_ASSERT_OK((*store)->CheckPhase());
+      if (p == Phase::kDualWrite && GetParam() == Backend::kDualWrite) break;
+      if (p == Phase::kReadPostgres && GetParam() == Backend::kReadPostgres) {
+        break;
+      }
+    }
     store_ = *std::move(store);
   }
 
@@ -281,7 +330,10 @@ TEST_P(TradeStoreContractTest, ConcurrentRetriesOfOneKeyMakeOneRow) {
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, TradeStoreContractTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres,
-                                           Backend::kPgBouncer),
+                                           Backend::kPgBouncer,
+                                           Backend::kDualWrite,
+                                           Backend::kReadPostgres,
+                                           Backend::kPostgresOnly),
                          Name);
 
 }  // namespace

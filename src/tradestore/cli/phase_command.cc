@@ -20,6 +20,8 @@ const std::vector<FlagSpec>& PhaseFlags() {
        "time in the current phase before a forward move (default 48h)"},
       {"max-verify-age", "DURATION",
        "the latest full verification must be younger (default 24h)"},
+      {"max-outbox-lag", "DURATION",
+       "no outbox entry may have waited longer (default 5s)"},
       {"dry-run", "", "print the gate report, change nothing"},
       {"force", "", "override failed gates (needs --reason; recorded)"},
       {"reason", "TEXT", "why, recorded in the history"},
@@ -34,8 +36,8 @@ void PhaseUsage(std::ostream& os) {
   os << "usage: tradestore phase show|history --sqlite PATH --pg DSN\n"
         "       tradestore phase set PHASE --sqlite PATH --pg DSN "
         "[--min-soak 48h]\n"
-        "            [--max-verify-age 24h] [--dry-run] [--force --reason "
-        "TEXT]\n\n"
+        "            [--max-verify-age 24h] [--max-outbox-lag 5s] [--dry-run]\n"
+        "            [--force --reason TEXT]\n\n"
         "Phases, one step at a time:\n"
         "  sqlite_only -> dual_write -> read_postgres -> postgres_only -> "
         "archived\n"
@@ -112,6 +114,13 @@ int RunPhaseCommand(const std::vector<std::string>& args, std::ostream& out,
   if (!ParseSeconds(parsed->Get("max-verify-age"), &move.max_verify_age)) {
     return Usage(err, "--max-verify-age: not a duration like 24h or 90m");
   }
+  if (auto lag = parsed->Get("max-outbox-lag")) {
+    absl::Duration d;
+    if (!absl::ParseDuration(*lag, &d) || d < absl::ZeroDuration()) {
+      return Usage(err, "--max-outbox-lag: not a duration like 5s or 500ms");
+    }
+    move.max_outbox_lag = std::chrono::milliseconds(absl::ToInt64Milliseconds(d));
+  }
   move.dry_run = parsed->Has("dry-run");
   move.force = parsed->Has("force");
   move.reason = parsed->Get("reason").value_or("");
@@ -180,6 +189,9 @@ int RunPhaseCommand(const std::vector<std::string>& args, std::ostream& out,
   }
   out << "phase: " << PhaseName(result->before.phase) << " -> ";
   PrintState(out, *result->after);
+  if (!result->mirror_warning.empty()) {
+    err << "tradestore phase: warning: " << result->mirror_warning << "\n";
+  }
   return kExitOk;
 }
 

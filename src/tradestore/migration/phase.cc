@@ -13,6 +13,8 @@
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/migration/reverse_catch_up.h"
+#include "tradestore/postgres/pg_mirror.h"
 
 namespace tradestore {
 namespace {
@@ -34,6 +36,7 @@ Timestamp FromMicros(const pqxx::field& f) {
 // The gates of a forward move into `target`, read in one transaction.
 std::vector<GateCheck> CheckGates(pqxx::work& txn, Phase target,
                                   const std::string& store_id,
+                                  const OutboxStatus& outbox, Timestamp now,
                                   const PhaseMoveOptions& options) {
   std::vector<GateCheck> gates;
   if (target == Phase::kArchived) {
@@ -111,10 +114,21 @@ std::vector<GateCheck> CheckGates(pqxx::work& txn, Phase target,
                             Hours(needed));
     gates.push_back(g);
   }
-  // 4. The dual-write outbox drained.
-  gates.push_back({"outbox drained", false,
-                   "the outbox lag cannot be read: the dual-write outbox is "
-                   "not built yet"});
+  // 4. The dual-write outbox drained: nothing waiting longer than the
+  //    allowed lag (a busy service always has a few entries in flight).
+  {
+    GateCheck g{"outbox drained", true, "the outbox is empty"};
+    if (outbox.entries > 0 && outbox.oldest) {
+      const int64_t age_ms =
+          (now.unix_micros() - outbox.oldest->unix_micros()) / 1000;
+      g.passed = age_ms <= options.max_outbox_lag.count();
+      g.detail = absl::StrCat(outbox.entries, " entries waiting, the oldest ",
+                              age_ms, " ms; allowed lag is ",
+                              options.max_outbox_lag.count(), " ms",
+                              g.passed ? "" : " (is the relay running?)");
+    }
+    gates.push_back(g);
+  }
   // 5. No quarantined row left unresolved.
   {
     const int64_t open =
@@ -148,28 +162,23 @@ std::string MoveRule(Phase from, Phase to) {
   return "";
 }
 
-absl::Status MirrorIntoSqlite(const std::string& path, const PhaseState& s) {
-  // Upgrades the file first, so tradestore_meta exists.
-  TS_RETURN_IF_ERROR(SqliteTradeStore::Open({.path = path,
-                                             .create_if_missing = false,
-                                             .reader_connections = 1})
-                         .status());
-  TS_ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::Open(
-                                   path, SQLITE_OPEN_READWRITE, 5000));
-  TS_ASSIGN_OR_RETURN(
-      sqlite::Statement put,
-      db->Prepare("INSERT OR REPLACE INTO tradestore_meta VALUES (?, ?)"));
-  for (const auto& [key, value] :
-       {std::pair<std::string, std::string>{"phase", PhaseName(s.phase)},
-        {"phase_version", std::to_string(s.version)},
-        {"phase_changed_at", s.changed_at.ToIso8601()}}) {
-    TS_RETURN_IF_ERROR(put.Bind(1, key).Bind(2, value).Run());
-    put.Reset();
-  }
-  return absl::OkStatus();
+}  // namespace
+
+absl::Status MirrorPhaseIntoSqlite(SqliteTradeStore& store,
+                                   const PhaseState& s) {
+  return store.SetMeta({{"phase", PhaseName(s.phase)},
+                        {"phase_version", std::to_string(s.version)},
+                        {"phase_changed_at", s.changed_at.ToIso8601()}});
 }
 
-}  // namespace
+absl::Status MirrorPhaseIntoSqlite(const std::string& path,
+                                   const PhaseState& s) {
+  TS_ASSIGN_OR_RETURN(auto store,
+                      SqliteTradeStore::Open({.path = path,
+                                              .create_if_missing = false,
+                                              .reader_connections = 1}));
+  return MirrorPhaseIntoSqlite(*store, s);
+}
 
 const char* PhaseName(Phase phase) {
   switch (phase) {
@@ -266,13 +275,42 @@ absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
   if (options.force && options.reason.empty()) {
     return absl::InvalidArgumentError("--force needs --reason TEXT");
   }
-  std::string store_id;
+  TS_ASSIGN_OR_RETURN(auto store,
+                      SqliteTradeStore::Open({.path = options.sqlite_path,
+                                              .create_if_missing = false,
+                                              .reader_connections = 1}));
+  const std::string store_id = store->store_id();
+  TS_ASSIGN_OR_RETURN(OutboxStatus outbox, store->GetOutboxStatus());
+  // Rolling back from postgres_only: copy what Postgres took alone into
+  // SQLite first. Version-guarded and repeatable, so it runs before the
+  // move's transaction; a service switching back repeats it for the writes
+  // it made meanwhile.
+  std::optional<GateCheck> catch_up;
   {
-    TS_ASSIGN_OR_RETURN(auto store,
-                        SqliteTradeStore::Open({.path = options.sqlite_path,
-                                                .create_if_missing = false,
-                                                .reader_connections = 1}));
-    store_id = store->store_id();
+    TS_ASSIGN_OR_RETURN(PhaseState now_state, Current());
+    if (now_state.phase == Phase::kPostgresOnly &&
+        options.target == Phase::kReadPostgres) {
+      const Timestamp since =
+          Timestamp::FromUnixMicros(now_state.changed_at.unix_micros() -
+                                    int64_t{300} * 1000000)
+              .value_or(Timestamp());
+      catch_up = GateCheck{"reverse catch-up into SQLite", true, ""};
+      if (options.dry_run) {
+        catch_up->detail = absl::StrCat(
+            "would copy the trades Postgres changed since ", since.ToIso8601());
+      } else {
+        PgMirror mirror(impl_->pool.get());
+        auto caught = ReverseCatchUp(mirror, *store, since);
+        if (caught.ok()) {
+          catch_up->detail = absl::StrCat(
+              "copied ", caught->written, " of ", caught->read,
+              " trades Postgres changed since ", since.ToIso8601());
+        } else {
+          catch_up->passed = false;
+          catch_up->detail = std::string(caught.status().message());
+        }
+      }
+    }
   }
   PhaseMoveResult result;
   TS_RETURN_IF_ERROR(impl_->pool->Transact([&](pqxx::work& txn) -> absl::Status {
@@ -289,13 +327,14 @@ absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
     }
     const bool forward = Rank(to) > Rank(from);
     if (forward && Rank(to) >= Rank(Phase::kReadPostgres)) {
-      result.gates = CheckGates(txn, to, store_id, options);
+      result.gates = CheckGates(txn, to, store_id, outbox,
+                                impl_->pool->clock()->Now(), options);
     }
     if (from == Phase::kPostgresOnly && to == Phase::kReadPostgres) {
       result.gates.push_back(
-          {"reverse catch-up into SQLite", false,
-           "trades written to Postgres since the switch must first be copied "
-           "into SQLite (the reverse catch-up is not built yet)"});
+          catch_up.value_or(GateCheck{"reverse catch-up into SQLite", false,
+                                      "the phase changed while checking; "
+                                      "run the move again"}));
     }
     std::vector<std::string> failed;
     for (const GateCheck& g : result.gates) {
@@ -332,8 +371,14 @@ absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
   if (result.after) {
     // After the commit: Postgres is where the phase lives; the mirror lets a
     // service restarted during an outage know it. A failure here is
-    // reported; the next move or `phase show --sqlite` mirrors again.
-    TS_RETURN_IF_ERROR(MirrorIntoSqlite(options.sqlite_path, *result.after));
+    // reported, not an error: the move is made.
+    absl::Status mirrored = MirrorPhaseIntoSqlite(*store, *result.after);
+    if (!mirrored.ok()) {
+      result.mirror_warning = absl::StrCat(
+          "the phase moved, but mirroring it into ", options.sqlite_path,
+          " failed (", mirrored.message(),
+          "); running services mirror it themselves within a poll");
+    }
   }
   return result;
 }

@@ -26,6 +26,8 @@
 
 namespace tradestore {
 
+class SqliteTradeStore;
+
 enum class Phase { kSqliteOnly, kDualWrite, kReadPostgres, kPostgresOnly,
                    kArchived };
 
@@ -62,6 +64,8 @@ struct PhaseMoveOptions {
   Phase target = Phase::kSqliteOnly;
   std::chrono::seconds min_soak = std::chrono::hours(48);
   std::chrono::seconds max_verify_age = std::chrono::hours(24);
+  // The outbox gate passes when no entry has waited longer than this.
+  std::chrono::milliseconds max_outbox_lag{5000};
   bool dry_run = false;
   bool force = false;
   std::string reason;      // required with force
@@ -74,6 +78,7 @@ struct PhaseMoveResult {
   std::vector<GateCheck> gates;
   bool refused = false;
   std::string refusal;  // why, when refused
+  std::string mirror_warning;  // set when the SQLite mirror failed
 };
 
 class PhaseStore {
@@ -94,6 +99,13 @@ class PhaseStore {
   explicit PhaseStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Writes `state` into the SQLite file's tradestore_meta (phase,
+// phase_version, phase_changed_at).
+absl::Status MirrorPhaseIntoSqlite(const std::string& sqlite_path,
+                                   const PhaseState& state);
+absl::Status MirrorPhaseIntoSqlite(SqliteTradeStore& store,
+                                   const PhaseState& state);
 
 // The phase as mirrored in the SQLite file, if it was ever mirrored.
 absl::StatusOr<std::optional<PhaseState>> ReadSqlitePhase(

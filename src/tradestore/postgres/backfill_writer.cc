@@ -1,7 +1,5 @@
 #include "tradestore/postgres/backfill_writer.h"
 
-#include <pqxx/tablewriter>
-
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -10,6 +8,7 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/trade_copy.h"
 
 namespace tradestore {
 namespace {
@@ -17,90 +16,6 @@ namespace {
 // How often an idempotent statement is repeated while its commit outcome
 // stays unknown before the caller is told.
 constexpr int kMaxUnknownRepeats = 5;
-
-constexpr char kColumns[] =
-    "id, symbol, side, quantity, price, \"timestamp\", status, "
-    "client_order_id, fee, version, created_at, updated_at, extra";
-
-// COPY text format: backslash, tab, newline and carriage return escaped.
-void AppendEscaped(std::string* out, absl::string_view value) {
-  for (char c : value) {
-    switch (c) {
-      case '\\': out->append("\\\\"); break;
-      case '\t': out->append("\\t"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      default: out->push_back(c);
-    }
-  }
-}
-
-void AppendCopyLine(std::string* out, const BackfillRow& row) {
-  const Trade& t = row.trade;
-  absl::StrAppend(out, t.id, "\t");
-  AppendEscaped(out, t.symbol);
-  absl::StrAppend(out, "\t", SideName(t.side), "\t", t.quantity.ToString(),
-                  "\t", t.price.ToString(), "\t", t.timestamp.ToIso8601(),
-                  "\t", StatusName(t.status), "\t");
-  if (t.client_order_id) {
-    AppendEscaped(out, *t.client_order_id);
-  } else {
-    out->append("\\N");
-  }
-  absl::StrAppend(out, "\t", t.fee ? t.fee->ToString() : "\\N", "\t",
-                  t.version, "\t", t.created_at.ToIso8601(), "\t",
-                  t.updated_at.ToIso8601(), "\t");
-  if (row.extra_json.empty()) {
-    out->append("\\N");
-  } else {
-    AppendEscaped(out, row.extra_json);
-  }
-  out->push_back('\n');
-}
-
-// Streams the batch's COPY text into `table`.
-//
-// libpqxx 6.4 keeps raw COPY lines private in stream_to; tablewriter still
-// offers them. Its deprecation is about its own escaping, which we do not
-// use: our lines are escaped above, and escaping only ASCII bytes is safe in
-// UTF-8. One "line" may hold many: the protocol carries bytes, not lines.
-void CopyRows(pqxx::work& txn, const std::string& table,
-              absl::string_view copy_text) {
-  static const std::vector<std::string> kCopyColumns = {
-      "id", "symbol", "side", "quantity", "price", "\"timestamp\"", "status",
-      "client_order_id", "fee", "version", "created_at", "updated_at", "extra"};
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  pqxx::tablewriter copy(txn, table, kCopyColumns.begin(), kCopyColumns.end());
-#pragma GCC diagnostic pop
-  constexpr size_t kChunk = 1 << 20;
-  while (!copy_text.empty()) {
-    // Up to a line end near kChunk; write_raw_line adds that newline back.
-    size_t end = copy_text.size() - 1;
-    if (end > kChunk) {
-      end = copy_text.rfind('\n', kChunk);
-      if (end == absl::string_view::npos) end = copy_text.find('\n');
-    }
-    copy.write_raw_line(std::string(copy_text.substr(0, end)));
-    copy_text.remove_prefix(end + 1);
-  }
-  copy.complete();
-}
-
-const std::string& UpsertSql() {
-  static const std::string* sql = new std::string(absl::StrCat(
-      "INSERT INTO trades (", kColumns, ") SELECT ", kColumns,
-      " FROM backfill_stage ORDER BY id ON CONFLICT (id) DO UPDATE SET "
-      "symbol = EXCLUDED.symbol, side = EXCLUDED.side, "
-      "quantity = EXCLUDED.quantity, price = EXCLUDED.price, "
-      "\"timestamp\" = EXCLUDED.\"timestamp\", status = EXCLUDED.status, "
-      "client_order_id = EXCLUDED.client_order_id, fee = EXCLUDED.fee, "
-      "version = EXCLUDED.version, created_at = EXCLUDED.created_at, "
-      "updated_at = EXCLUDED.updated_at, extra = EXCLUDED.extra "
-      // Never overwrite a row with an older (or the same) version.
-      "WHERE trades.version < EXCLUDED.version RETURNING id"));
-  return *sql;
-}
 
 // Drops the secondary indexes of an empty trades table, recording each
 // definition in the same transaction.
@@ -131,13 +46,6 @@ void DeferIndexesIfEmpty(pqxx::work& txn, const std::string& store_id) {
 }
 
 }  // namespace
-
-std::string CopyText(const std::vector<BackfillRow>& rows) {
-  std::string text;
-  text.reserve(rows.size() * 160);
-  for (const BackfillRow& row : rows) AppendCopyLine(&text, row);
-  return text;
-}
 
 BackfillWriter::BackfillWriter(std::unique_ptr<PgPool> pool,
                                std::string store_id, std::string source_path)
@@ -255,24 +163,17 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
                           rows.front().trade.id, rows.back().trade.id)[0][0]
               .as<bool>();
       if (!occupied) {
-        CopyRows(txn, "trades", copy_text);
+        pg::CopyRows(txn, "trades", copy_text);
         outcome.copied = static_cast<int64_t>(rows.size());
       } else {
-        // ON COMMIT DROP: no session state survives, fine under PgBouncer.
-        txn.exec("CREATE TEMP TABLE backfill_stage (LIKE trades INCLUDING "
-                 "DEFAULTS) ON COMMIT DROP");
-        CopyRows(txn, "backfill_stage", copy_text);
-        outcome.copied = static_cast<int64_t>(txn.exec(UpsertSql()).size());
+        pg::CreateStage(txn, "backfill_stage");
+        pg::CopyRows(txn, "backfill_stage", copy_text);
+        outcome.copied = static_cast<int64_t>(txn.exec(pg::UpsertFromStageSql("backfill_stage")).size());
         outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.copied;
       }
     }
     for (const QuarantineRow& q : batch.quarantined) {
-      txn.exec_params(
-          "INSERT INTO trades_quarantine (source_id, reason, raw) "
-          "VALUES ($1, $2, $3::jsonb) ON CONFLICT (source_id) DO UPDATE SET "
-          "reason = EXCLUDED.reason, raw = EXCLUDED.raw, last_seen_at = now() "
-          "WHERE trades_quarantine.resolution IS NULL",
-          q.source_id, q.reason, q.raw_json);
+      pg::PutQuarantine(txn, q);
     }
     const pqxx::result moved = txn.exec_params(
         "UPDATE backfill_checkpoints SET last_id = $2, "

@@ -20,22 +20,12 @@
 
 #include "absl/status/statusor.h"
 #include "tradestore/postgres/pg_options.h"
+#include "tradestore/postgres/trade_copy.h"
 #include "tradestore/trade.h"
 
 namespace tradestore {
 
 class PgPool;
-
-struct BackfillRow {
-  Trade trade;
-  std::string extra_json;  // legacy extra columns, "" when none
-};
-
-struct QuarantineRow {
-  int64_t source_id = 0;
-  std::string reason;
-  std::string raw_json;
-};
 
 struct BackfillBatch {
   std::vector<BackfillRow> rows;
@@ -45,9 +35,6 @@ struct BackfillBatch {
   // writer only streams; the writer makes it when empty.
   std::string copy_text;
 };
-
-// The rows in COPY text format, in the writer's column order.
-std::string CopyText(const std::vector<BackfillRow>& rows);
 
 struct BackfillCheckpoint {
   int64_t last_id = 0;

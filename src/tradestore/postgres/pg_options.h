@@ -42,6 +42,9 @@ struct PgOptions {
   // it is lent out.
   std::chrono::milliseconds health_check_after_idle{1000};
   std::string application_name = "tradestore";
+  // false: opening checks nothing and connects on first use, so a service
+  // can start while Postgres is down (dual-write keeps working on SQLite).
+  bool connect_at_open = true;
   Clock* clock = nullptr;              // null = Clock::Real()
   const PgTestHooks* hooks = nullptr;  // tests only
 };

@@ -90,6 +90,7 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(
   }
   std::unique_ptr<PgPool> pool(
       new PgPool(options, std::move(dsn), *std::move(password)));
+  if (!options.connect_at_open) return pool;
   Backoff backoff(options.backoff, pool->clock_);
   auto conn = pool->Acquire(backoff);
   if (!conn.ok()) return conn.status();

@@ -27,7 +27,8 @@ namespace tradestore {
 
 class PgPool {
  public:
-  // Validates the DSN and opens one connection (retrying to the deadline).
+  // Validates the DSN and, with options.connect_at_open, opens one
+  // connection (retrying to the deadline).
   // Returns kInvalidArgument (bad DSN) or kUnavailable.
   static absl::StatusOr<std::unique_ptr<PgPool>> Create(
       const PgOptions& options);

@@ -43,6 +43,9 @@ PgTradeStore::~PgTradeStore() = default;
 absl::StatusOr<std::unique_ptr<PgTradeStore>> PgTradeStore::Open(
     const PgOptions& options) {
   TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(options));
+  if (!options.connect_at_open) {
+    return std::unique_ptr<PgTradeStore>(new PgTradeStore(std::move(pool)));
+  }
   TS_ASSIGN_OR_RETURN(int version, AppliedSchemaVersion(*pool));
   const int needed = BuiltinMigrations().back().version;
   if (version < needed) {

@@ -22,7 +22,8 @@ class PgPool;
 
 class PgTradeStore : public TradeStore {
  public:
-  // Connects and checks that the schema is migrated to this build's version.
+  // Connects and checks that the schema is migrated to this build's version
+  // (neither, with options.connect_at_open false).
   // Returns kFailedPrecondition (run `tradestore schema migrate`),
   // kUnavailable, kInvalidArgument (bad DSN).
   static absl::StatusOr<std::unique_ptr<PgTradeStore>> Open(

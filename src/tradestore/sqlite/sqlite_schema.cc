@@ -1,6 +1,7 @@
 #include "tradestore/sqlite/sqlite_schema.h"
 
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -95,6 +96,57 @@ std::string NewStoreId() {
   return absl::StrFormat("%08x%08x%08x%08x", rd(), rd(), rd(), rd());
 }
 
+// What the store needs to know of a current schema; reads only.
+absl::StatusOr<SchemaInfo> DescribeSchema(SqliteDb* db) {
+  SchemaInfo info;
+  {
+    TS_ASSIGN_OR_RETURN(Statement id,
+                        db->Prepare("SELECT value FROM tradestore_meta WHERE "
+                                    "key = 'store_id'"));
+    TS_ASSIGN_OR_RETURN(bool row, id.Step());
+    if (row) info.store_id = id.ColumnText(0);
+  }
+  TS_ASSIGN_OR_RETURN(
+      Statement order,
+      db->Prepare("SELECT name FROM pragma_table_info('trades') ORDER BY cid"));
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool row, order.Step());
+    if (!row) break;
+    std::string name = order.ColumnText(0);
+    if (!KnownColumns().count(absl::AsciiStrToLower(name))) {
+      info.extra_columns.push_back(std::move(name));
+    }
+  }
+  TS_ASSIGN_OR_RETURN(auto columns, TableColumns(db));
+  info.quantity_as_blob = !KeepsDecimalText(columns["quantity"].type);
+  info.price_as_blob = !KeepsDecimalText(columns["price"].type);
+  info.fee_as_blob = !KeepsDecimalText(columns["fee"].type);
+  return info;
+}
+
+// The schema when it is current and has a store id, else nullopt. In a
+// read transaction: most opens find it current, and a busy service holds
+// the write lock most of the time.
+absl::StatusOr<std::optional<SchemaInfo>> CurrentSchema(SqliteDb* db) {
+  TS_RETURN_IF_ERROR(db->Exec("BEGIN"));
+  auto info = [&]() -> absl::StatusOr<std::optional<SchemaInfo>> {
+    TS_ASSIGN_OR_RETURN(
+        int64_t ready,
+        QueryInt(db, absl::StrCat(
+                         "SELECT (SELECT count(*) FROM sqlite_master WHERE "
+                         "type = 'table' AND name IN ('trades', "
+                         "'tradestore_meta', 'tradestore_outbox')) = 3 AND "
+                         "(SELECT user_version FROM pragma_user_version) = ",
+                         kSqliteSchemaVersion)));
+    if (!ready) return std::optional<SchemaInfo>();
+    TS_ASSIGN_OR_RETURN(SchemaInfo described, DescribeSchema(db));
+    if (described.store_id.empty()) return std::optional<SchemaInfo>();
+    return std::optional<SchemaInfo>(std::move(described));
+  }();
+  db->Exec("COMMIT").IgnoreError();
+  return info;
+}
+
 }  // namespace
 
 const std::set<std::string>& KnownColumns() {
@@ -106,6 +158,8 @@ const std::set<std::string>& KnownColumns() {
 
 absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
                                          bool require_trades_table) {
+  TS_ASSIGN_OR_RETURN(auto current, CurrentSchema(db));
+  if (current) return *std::move(current);
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(db));
   TS_ASSIGN_OR_RETURN(
       int64_t has_trades,
@@ -144,7 +198,10 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
         // Partial: legacy rows (NULL) cost nothing, so adding it to a large
         // legacy file is quick. Incremental verify reads changes through it.
         "CREATE INDEX IF NOT EXISTS idx_trades_updated_at ON "
-        "trades(updated_at) WHERE updated_at IS NOT NULL;"));
+        "trades(updated_at) WHERE updated_at IS NOT NULL;"
+        "CREATE TABLE IF NOT EXISTS tradestore_outbox (seq INTEGER PRIMARY "
+        "KEY AUTOINCREMENT, trade_id INTEGER NOT NULL, version INTEGER NOT "
+        "NULL, enqueued_at TEXT NOT NULL);"));
     if (!has_meta && user_version != 0) {
       TS_ASSIGN_OR_RETURN(
           Statement keep,
@@ -163,30 +220,8 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
                                   "VALUES ('store_id', ?)"));
     TS_RETURN_IF_ERROR(id.Bind(1, NewStoreId()).Run());
   }
-  SchemaInfo info;
-  {
-    TS_ASSIGN_OR_RETURN(Statement id,
-                        db->Prepare("SELECT value FROM tradestore_meta WHERE "
-                                    "key = 'store_id'"));
-    TS_ASSIGN_OR_RETURN(bool row, id.Step());
-    if (row) info.store_id = id.ColumnText(0);
-  }
-  TS_ASSIGN_OR_RETURN(auto columns, TableColumns(db));
-  TS_ASSIGN_OR_RETURN(
-      Statement order,
-      db->Prepare("SELECT name FROM pragma_table_info('trades') ORDER BY cid"));
-  for (;;) {
-    TS_ASSIGN_OR_RETURN(bool row, order.Step());
-    if (!row) break;
-    std::string name = order.ColumnText(0);
-    if (!KnownColumns().count(absl::AsciiStrToLower(name))) {
-      info.extra_columns.push_back(std::move(name));
-    }
-  }
+  TS_ASSIGN_OR_RETURN(SchemaInfo info, DescribeSchema(db));
   TS_RETURN_IF_ERROR(txn->Commit());
-  info.quantity_as_blob = !KeepsDecimalText(columns["quantity"].type);
-  info.price_as_blob = !KeepsDecimalText(columns["price"].type);
-  info.fee_as_blob = !KeepsDecimalText(columns["fee"].type);
   return info;
 }
 

@@ -11,41 +11,33 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 #include "tradestore/sqlite/sqlite_schema.h"
+#include "tradestore/sqlite/sqlite_store_impl.h"
 
-namespace tradestore {
-namespace {
-
-using sqlite::SqliteDb;
-using sqlite::Statement;
-using sqlite::WriteTransaction;
-
-constexpr char kColumns[] =
-    "id, symbol, side, quantity, price, timestamp, status, client_order_id, "
-    "fee, version, created_at, updated_at";
+namespace tradestore::sqlite {
 
 StoredRow ReadRow(const Statement& s,
-                  const std::vector<std::string>& extra_columns) {
+                  const std::vector<std::string>& extra_columns,
+                  int first_column) {
+  const int c = first_column;
   StoredRow row;
-  row.id = s.ColumnInt(0);
-  row.symbol = s.ColumnValue(1);
-  row.side = s.ColumnValue(2);
-  row.quantity = s.ColumnValue(3);
-  row.price = s.ColumnValue(4);
-  row.timestamp = s.ColumnValue(5);
-  row.status = s.ColumnValue(6);
-  row.client_order_id = s.ColumnValue(7);
-  row.fee = s.ColumnValue(8);
-  row.version = s.ColumnValue(9);
-  row.created_at = s.ColumnValue(10);
-  row.updated_at = s.ColumnValue(11);
+  row.id = s.ColumnInt(c);
+  row.symbol = s.ColumnValue(c + 1);
+  row.side = s.ColumnValue(c + 2);
+  row.quantity = s.ColumnValue(c + 3);
+  row.price = s.ColumnValue(c + 4);
+  row.timestamp = s.ColumnValue(c + 5);
+  row.status = s.ColumnValue(c + 6);
+  row.client_order_id = s.ColumnValue(c + 7);
+  row.fee = s.ColumnValue(c + 8);
+  row.version = s.ColumnValue(c + 9);
+  row.created_at = s.ColumnValue(c + 10);
+  row.updated_at = s.ColumnValue(c + 11);
   for (size_t i = 0; i < extra_columns.size(); ++i) {
-    row.extra.emplace_back(extra_columns[i], s.ColumnValue(12 + i));
+    row.extra.emplace_back(extra_columns[i], s.ColumnValue(c + 12 + static_cast<int>(i)));
   }
   return row;
 }
 
-// A stored row that cannot be read exactly is data loss from the caller's
-// point of view: name the row so an operator can find it.
 absl::StatusOr<Trade> Convert(const StoredRow& row) {
   auto trade = ConvertStoredRow(row, nullptr);
   if (!trade.ok()) {
@@ -55,7 +47,6 @@ absl::StatusOr<Trade> Convert(const StoredRow& row) {
   return trade;
 }
 
-// Runs `stmt` (already bound) and converts every row.
 absl::StatusOr<std::vector<Trade>> ReadTrades(Statement& stmt) {
   std::vector<Trade> trades;
   for (;;) {
@@ -72,65 +63,18 @@ absl::StatusOr<Trade> ReadOne(Statement& stmt, absl::string_view what) {
   return trades.front();
 }
 
-}  // namespace
+}  // namespace tradestore::sqlite
 
-struct SqliteTradeStore::Impl {
-  SqliteStoreOptions options;
-  sqlite::SchemaInfo schema;
-  Clock* clock;
+namespace tradestore {
 
-  std::mutex writer_mu;
-  std::unique_ptr<SqliteDb> writer;
-
-  // Reader connections are lent out one caller at a time.
-  std::mutex readers_mu;
-  std::condition_variable reader_free;
-  std::vector<std::unique_ptr<SqliteDb>> idle_readers;
-
-  class ReaderLease {
-   public:
-    explicit ReaderLease(Impl* impl) : impl_(impl) {
-      std::unique_lock<std::mutex> lock(impl->readers_mu);
-      impl->reader_free.wait(lock,
-                             [impl] { return !impl->idle_readers.empty(); });
-      db_ = std::move(impl->idle_readers.back());
-      impl->idle_readers.pop_back();
-    }
-    ~ReaderLease() {
-      {
-        std::lock_guard<std::mutex> lock(impl_->readers_mu);
-        impl_->idle_readers.push_back(std::move(db_));
-      }
-      impl_->reader_free.notify_one();
-    }
-    SqliteDb* operator->() { return db_.get(); }
-
-   private:
-    Impl* impl_;
-    std::unique_ptr<SqliteDb> db_;
-  };
-
-  void BindDecimal(Statement& s, int index, Decimal d, bool as_blob) {
-    const std::string text = d.ToString();
-    if (as_blob) {
-      s.BindBlobText(index, text);
-    } else {
-      s.Bind(index, text);
-    }
-  }
-
-  absl::StatusOr<std::optional<Trade>> FindForWrite(const std::string& where,
-                                                    auto bind) {
-    TS_ASSIGN_OR_RETURN(
-        Statement s,
-        writer->Prepare(absl::StrCat("SELECT ", kColumns,
-                                     " FROM trades WHERE ", where)));
-    bind(s);
-    TS_ASSIGN_OR_RETURN(auto trades, ReadTrades(s));
-    if (trades.empty()) return std::optional<Trade>();
-    return std::optional<Trade>(trades.front());
-  }
-};
+using sqlite::Convert;
+using sqlite::ReadOne;
+using sqlite::ReadRow;
+using sqlite::ReadTrades;
+using sqlite::SqliteDb;
+using sqlite::Statement;
+using sqlite::WriteTransaction;
+using sqlite::kColumns;
 
 SqliteTradeStore::SqliteTradeStore(std::unique_ptr<Impl> impl)
     : impl_(std::move(impl)) {}
@@ -167,7 +111,38 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
       new SqliteTradeStore(std::move(impl)));
 }
 
+void SqliteTradeStore::Impl::BindTrade(Statement& s, const Trade& t) {
+  if (t.id != 0) {
+    s.Bind(1, t.id);
+  } else {
+    s.BindNull(1);
+  }
+  s.Bind(2, t.symbol).Bind(3, SideName(t.side));
+  BindDecimal(s, 4, t.quantity, schema.quantity_as_blob);
+  BindDecimal(s, 5, t.price, schema.price_as_blob);
+  s.Bind(6, t.timestamp.ToIso8601()).Bind(7, StatusName(t.status));
+  if (t.client_order_id) {
+    s.Bind(8, *t.client_order_id);
+  } else {
+    s.BindNull(8);
+  }
+  if (t.fee) {
+    BindDecimal(s, 9, *t.fee, schema.fee_as_blob);
+  } else {
+    s.BindNull(9);
+  }
+  s.Bind(10, t.version)
+      .Bind(11, t.created_at.ToIso8601())
+      .Bind(12, t.updated_at.ToIso8601());
+}
+
 absl::StatusOr<InsertResult> SqliteTradeStore::Insert(const Trade& input) {
+  return InsertEnqueued(input, /*enqueue=*/false, nullptr);
+}
+
+absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
+    const Trade& input, bool enqueue, int64_t* outbox_seq) {
+  if (outbox_seq != nullptr) *outbox_seq = 0;
   TS_RETURN_IF_ERROR(ValidateTrade(input));
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);
@@ -197,36 +172,25 @@ absl::StatusOr<InsertResult> SqliteTradeStore::Insert(const Trade& input) {
       Statement s,
       m.writer->Prepare(absl::StrCat("INSERT INTO trades (", kColumns,
                                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")));
-  if (t.id != 0) {
-    s.Bind(1, t.id);
-  } else {
-    s.BindNull(1);
-  }
-  s.Bind(2, t.symbol).Bind(3, SideName(t.side));
-  m.BindDecimal(s, 4, t.quantity, m.schema.quantity_as_blob);
-  m.BindDecimal(s, 5, t.price, m.schema.price_as_blob);
-  s.Bind(6, t.timestamp.ToIso8601()).Bind(7, StatusName(t.status));
-  if (t.client_order_id) {
-    s.Bind(8, *t.client_order_id);
-  } else {
-    s.BindNull(8);
-  }
-  if (t.fee) {
-    m.BindDecimal(s, 9, *t.fee, m.schema.fee_as_blob);
-  } else {
-    s.BindNull(9);
-  }
-  s.Bind(10, t.version)
-      .Bind(11, t.created_at.ToIso8601())
-      .Bind(12, t.updated_at.ToIso8601());
+  m.BindTrade(s, t);
   TS_RETURN_IF_ERROR(s.Run());
   if (t.id == 0) t.id = sqlite3_last_insert_rowid(m.writer->get());
+  if (enqueue) {
+    TS_ASSIGN_OR_RETURN(int64_t seq, m.Enqueue(t));
+    if (outbox_seq != nullptr) *outbox_seq = seq;
+  }
   TS_RETURN_IF_ERROR(txn->Commit());
   return InsertResult{t, true};
 }
 
 absl::StatusOr<Trade> SqliteTradeStore::UpdateStatus(int64_t id,
                                                      TradeStatus status) {
+  return UpdateStatusEnqueued(id, status, /*enqueue=*/false, nullptr);
+}
+
+absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
+    int64_t id, TradeStatus status, bool enqueue, int64_t* outbox_seq) {
+  if (outbox_seq != nullptr) *outbox_seq = 0;
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
@@ -249,6 +213,10 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatus(int64_t id,
                          .Bind(3, t.updated_at.ToIso8601())
                          .Bind(4, id)
                          .Run());
+  if (enqueue) {
+    TS_ASSIGN_OR_RETURN(int64_t seq, m.Enqueue(t));
+    if (outbox_seq != nullptr) *outbox_seq = seq;
+  }
   TS_RETURN_IF_ERROR(txn->Commit());
   return t;
 }
@@ -312,11 +280,7 @@ absl::StatusOr<std::vector<StoredRow>> SqliteTradeStore::ScanStoredRows(
     int64_t after_id, int limit, int64_t up_to_id) {
   Impl::ReaderLease db(impl_.get());
   const auto& extra = impl_->schema.extra_columns;
-  std::string columns = kColumns;
-  for (const std::string& name : extra) {
-    absl::StrAppend(&columns, ", \"", absl::StrReplaceAll(name, {{"\"", "\"\""}}),
-                    "\"");
-  }
+  const std::string columns = impl_->StoredColumns("");
   TS_ASSIGN_OR_RETURN(
       Statement s,
       db->Prepare(absl::StrCat("SELECT ", columns,

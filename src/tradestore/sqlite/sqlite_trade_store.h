@@ -17,7 +17,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "tradestore/clock.h"
@@ -27,7 +30,7 @@
 namespace tradestore {
 
 // The schema version this code writes into PRAGMA user_version.
-constexpr int kSqliteSchemaVersion = 2;
+constexpr int kSqliteSchemaVersion = 3;
 
 struct SqliteStoreOptions {
   std::string path;
@@ -42,6 +45,28 @@ struct SqliteStoreOptions {
   int reader_connections = 4;
   int busy_timeout_ms = 5000;
   Clock* clock = nullptr;  // null = Clock::Real()
+};
+
+// One entry of the dual-write outbox.
+struct OutboxEntry {
+  int64_t seq = 0;
+  int64_t trade_id = 0;
+  int64_t version = 0;  // the version the write produced
+  Timestamp enqueued_at;
+};
+
+// What the relay applies next: entries in seq order, and the current row of
+// each trade they name (once per trade, in id order, with legacy extras).
+struct OutboxBatch {
+  std::vector<OutboxEntry> entries;
+  std::vector<StoredRow> rows;
+  int64_t last_seq = 0;  // 0 when empty
+};
+
+struct OutboxStatus {
+  int64_t entries = 0;
+  std::optional<Timestamp> oldest;  // enqueued_at of the oldest entry
+  int64_t last_seq = 0;             // the highest seq ever given, 0 if none
 };
 
 class SqliteTradeStore : public TradeStore {
@@ -64,6 +89,30 @@ class SqliteTradeStore : public TradeStore {
   absl::StatusOr<std::vector<Trade>> ScanById(int64_t after_id,
                                               int limit) override;
 
+  // Insert and UpdateStatus that, with `enqueue`, also add an outbox entry
+  // in the same transaction (the dual-write phases). *outbox_seq (may be
+  // null) is the entry's seq, 0 when nothing was written (an existing trade
+  // returned, the status it already had).
+  absl::StatusOr<InsertResult> InsertEnqueued(const Trade& trade, bool enqueue,
+                                              int64_t* outbox_seq);
+  absl::StatusOr<Trade> UpdateStatusEnqueued(int64_t id, TradeStatus status,
+                                             bool enqueue, int64_t* outbox_seq);
+
+  // Up to `limit` outbox entries with seq > after_seq, oldest first, with
+  // the current rows of their trades. A trade whose row is gone (it never
+  // is, short of hand edits) has no row; the relay acks its entries.
+  absl::StatusOr<OutboxBatch> ReadOutbox(int limit, int64_t after_seq = 0);
+  // Deletes the entries with seq <= through_seq (their rows are applied).
+  absl::Status AckOutbox(int64_t through_seq);
+  absl::StatusOr<OutboxStatus> GetOutboxStatus();
+
+  // Writes each trade (id, version and times as given) that the store does
+  // not hold, or holds in an older version: the reverse catch-up from
+  // Postgres. One transaction; returns how many were written.
+  // kAlreadyExists (nothing written) when an id holds a different trade or
+  // a client_order_id is another trade's; kInvalidArgument for a bad trade.
+  absl::StatusOr<int64_t> PutIfNewer(const std::vector<Trade>& trades);
+
   // Up to `limit` rows with after_id < id <= up_to_id as stored,
   // unconverted, in id order, with the legacy extra columns: what backfill
   // and verify read so that they can quarantine or report a row instead of
@@ -76,6 +125,10 @@ class SqliteTradeStore : public TradeStore {
   // order (idx_trades_updated_at: the cost grows with the changes). Legacy
   // rows, which have no updated_at, are never among them.
   absl::StatusOr<std::vector<int64_t>> ChangedIdsSince(Timestamp since);
+
+  // Writes key/value pairs into tradestore_meta in one transaction.
+  absl::Status SetMeta(
+      const std::vector<std::pair<std::string, std::string>>& entries);
 
   // The largest id, 0 when empty.
   absl::StatusOr<int64_t> MaxId();

@@ -3,26 +3,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tradestore/internal/copy_escape.h"
 
 namespace tradestore::verify {
 namespace {
-
-// COPY TO's text escaping (CopyAttributeOutText): backslash and the six
-// control characters with a letter escape; every other byte as is.
-void AppendCopyEscaped(std::string* out, absl::string_view value) {
-  for (char c : value) {
-    switch (c) {
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\v': out->append("\\v"); break;
-      default: out->push_back(c);
-    }
-  }
-}
 
 void Append2(std::string* out, int v) {
   out->push_back(static_cast<char>('0' + v / 10));
@@ -66,13 +50,13 @@ void AppendPgTimestamp(std::string* out, Timestamp t) {
 
 void AppendRowText(std::string* out, const Trade& t) {
   absl::StrAppend(out, t.id, "\t");
-  AppendCopyEscaped(out, t.symbol);
+  internal::AppendCopyEscaped(out, t.symbol);
   absl::StrAppend(out, "\t", SideName(t.side), "\t", t.quantity.ToString(),
                   "\t", t.price.ToString(), "\t");
   AppendPgTimestamp(out, t.timestamp);
   absl::StrAppend(out, "\t", StatusName(t.status), "\t");
   if (t.client_order_id) {
-    AppendCopyEscaped(out, *t.client_order_id);
+    internal::AppendCopyEscaped(out, *t.client_order_id);
   } else {
     out->append("\\N");
   }

@@ -1,0 +1,164 @@
+#include "tradestore/migration/outbox_relay.h"
+
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/postgres/pg_mirror.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace tradestore {
+namespace {
+
+constexpr size_t kMaxLagSamples = size_t{1} << 21;
+
+}  // namespace
+
+OutboxRelay::OutboxRelay(SqliteTradeStore* sqlite, PgMirror* mirror,
+                         const RelayOptions& options)
+    : sqlite_(sqlite),
+      mirror_(mirror),
+      options_(options),
+      clock_(options.clock != nullptr ? options.clock : Clock::Real()) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
+  std::lock_guard<std::mutex> round(round_mu_);
+  auto applied = [&]() -> absl::StatusOr<int64_t> {
+    TS_ASSIGN_OR_RETURN(OutboxBatch batch,
+                        sqlite_->ReadOutbox(options_.batch_rows));
+    if (batch.entries.empty()) return 0;
+    std::vector<BackfillRow> rows;
+    std::vector<QuarantineRow> quarantined;
+    rows.reserve(batch.rows.size());
+    for (const StoredRow& row : batch.rows) {
+      auto trade = ConvertStoredRow(row, nullptr);
+      if (trade.ok()) {
+        rows.push_back({*std::move(trade), ExtraColumnsJson(row)});
+      } else {
+        quarantined.push_back({row.id, std::string(trade.status().message()),
+                               StoredRowJson(row)});
+      }
+    }
+    TS_ASSIGN_OR_RETURN(ApplyOutcome outcome,
+                        mirror_->Apply(rows, quarantined));
+    // Only after Postgres committed: a crash in between replays the batch.
+    TS_RETURN_IF_ERROR(sqlite_->AckOutbox(batch.last_seq));
+    applied_through_.store(batch.last_seq);
+    const Timestamp now = clock_->Now();
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.entries_applied += static_cast<int64_t>(batch.entries.size());
+    stats_.rows_written += outcome.written;
+    stats_.rows_skipped += outcome.skipped;
+    stats_.rows_quarantined += outcome.quarantined;
+    stats_.rounds += 1;
+    for (const OutboxEntry& e : batch.entries) {
+      if (stats_.lag_us.size() >= kMaxLagSamples) break;
+      stats_.lag_us.push_back(
+          std::max<int64_t>(0, now.unix_micros() - e.enqueued_at.unix_micros()));
+    }
+    return static_cast<int64_t>(batch.entries.size());
+  }();
+  if (applied.ok()) {
+    healthy_.store(true);
+  } else {
+    healthy_.store(false);
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.failures += 1;
+    stats_.last_error = std::string(applied.status().message());
+  }
+  return applied;
+}
+
+absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
+                               int64_t through_seq) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto delay = options_.retry_initial;
+  for (;;) {
+    auto applied = DrainOnce();
+    if (applied.ok() &&
+        (*applied == 0 || applied_through_.load() >= through_seq)) {
+      return absl::OkStatus();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      auto left = sqlite_->GetOutboxStatus();
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the outbox did not drain within ", timeout.count(), " ms: ",
+          left.ok() ? absl::StrCat(left->entries, " entries left")
+                    : std::string(left.status().message()),
+          applied.ok() ? "" : absl::StrCat("; last error: ",
+                                           applied.status().message())));
+    }
+    if (!applied.ok()) {
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, options_.retry_max);
+    }
+  }
+}
+
+void OutboxRelay::Start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void OutboxRelay::Stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void OutboxRelay::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  wake_.notify_one();
+}
+
+void OutboxRelay::Loop() {
+  std::mt19937_64 rng(std::random_device{}());
+  auto delay = options_.retry_initial;
+  for (;;) {
+    auto applied = DrainOnce();
+    std::chrono::milliseconds wait{0};
+    if (!applied.ok()) {
+      // Equal jitter: a fleet of services does not retry in step.
+      const auto half = delay / 2;
+      wait = half + std::chrono::milliseconds(
+                        std::uniform_int_distribution<int64_t>(
+                            0, std::max<int64_t>(half.count(), 0))(rng));
+      delay = std::min(delay * 2, options_.retry_max);
+    } else {
+      delay = options_.retry_initial;
+      if (*applied > 0) wait = std::chrono::milliseconds(0);
+      else wait = options_.idle_wait;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stop_) return;
+    if (wait.count() > 0) {
+      // A failed round is not cut short by new entries: Postgres is down.
+      wake_.wait_for(lock, wait, [&] {
+        return stop_ || (applied.ok() && notified_);
+      });
+    }
+    notified_ = false;
+    if (stop_) return;
+  }
+}
+
+RelayStats OutboxRelay::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace tradestore

@@ -1,0 +1,117 @@
+// OutboxRelay: applies the dual-write outbox of a SQLite store to Postgres.
+//
+// Each round reads a batch of outbox entries with the current rows of their
+// trades, applies the rows with PgMirror's version-guarded upserts, and only
+// then deletes the entries. A crash between the two replays the batch, which
+// changes nothing. Rows SQLite holds but cannot convert exactly go to
+// trades_quarantine. While Postgres is unreachable the relay backs off
+// (exponential, jittered, capped) and keeps trying; writers never wait for
+// it, the outbox just grows.
+//
+// Runs as a background thread inside the embedding process (Start/Stop) and
+// in `tradestore relay`; DrainOnce/Drain serve tools and tests.
+//
+// Thread-safety: safe for concurrent use; one round runs at a time.
+#ifndef TRADESTORE_MIGRATION_OUTBOX_RELAY_H_
+#define TRADESTORE_MIGRATION_OUTBOX_RELAY_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tradestore/clock.h"
+
+namespace tradestore {
+
+class PgMirror;
+class SqliteTradeStore;
+
+struct RelayOptions {
+  int batch_rows = 5000;
+  // The thread's wait for new entries when idle; entries written through
+  // Notify() wake it at once, this catches other processes' writes.
+  std::chrono::milliseconds idle_wait{50};
+  // After a failed round: first delay, doubling up to the cap, reset by
+  // the next success. No deadline: the relay never gives up.
+  std::chrono::milliseconds retry_initial{50};
+  std::chrono::milliseconds retry_max{2000};
+  Clock* clock = nullptr;  // null = Clock::Real()
+};
+
+struct RelayStats {
+  int64_t entries_applied = 0;  // outbox entries acked
+  int64_t rows_written = 0;
+  int64_t rows_skipped = 0;     // Postgres already had that version
+  int64_t rows_quarantined = 0;
+  int64_t rounds = 0;           // rounds that applied something
+  int64_t failures = 0;
+  std::string last_error;
+  // Enqueue-to-applied delay of each applied entry, microseconds (the
+  // first 2^21 entries).
+  std::vector<int64_t> lag_us;
+};
+
+class OutboxRelay {
+ public:
+  // `sqlite` and `mirror` must outlive the relay.
+  OutboxRelay(SqliteTradeStore* sqlite, PgMirror* mirror,
+              const RelayOptions& options);
+  ~OutboxRelay();  // Stop()
+
+  // One round: applies up to batch_rows entries. Returns how many were
+  // applied (0: the outbox is empty), or the error (kUnavailable when
+  // Postgres is down); nothing is lost on error.
+  absl::StatusOr<int64_t> DrainOnce();
+
+  // Rounds until the outbox is empty, or until every entry up to
+  // `through_seq` is applied (under load the outbox is never empty).
+  // Returns kDeadlineExceeded (naming what is left) when `timeout` passes
+  // first.
+  absl::Status Drain(std::chrono::milliseconds timeout,
+                     int64_t through_seq = INT64_MAX);
+
+  // The background thread. Start is a no-op when running.
+  void Start();
+  void Stop();
+  bool running() const { return thread_.joinable(); }
+  // A new entry was written: wake the thread.
+  void Notify();
+
+  // False after a failed round until the next good one: synchronous writers
+  // do not wait for a Postgres known to be down.
+  bool healthy() const { return healthy_.load(); }
+  // Every entry with seq <= this has been applied by this relay.
+  int64_t applied_through_seq() const { return applied_through_.load(); }
+
+  RelayStats stats() const;
+
+ private:
+  void Loop();
+
+  SqliteTradeStore* const sqlite_;
+  PgMirror* const mirror_;
+  const RelayOptions options_;
+  Clock* const clock_;
+
+  std::mutex round_mu_;  // one round at a time
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool notified_ = false;
+  RelayStats stats_;
+
+  std::atomic<bool> healthy_{true};
+  std::atomic<int64_t> applied_through_{0};
+  std::thread thread_;
+};
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_MIGRATION_OUTBOX_RELAY_H_

@@ -1,0 +1,391 @@
+#include "tradestore/migration/phased_trade_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "tradestore/internal/rw_lock.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/migration/reverse_catch_up.h"
+#include "tradestore/postgres/pg_mirror.h"
+#include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_trade_store.h"
+
+namespace tradestore {
+namespace {
+
+// Postgres rows of the postgres_only phase are stamped by the services'
+// clocks, the phase change by the database's: allow for skew.
+constexpr std::chrono::minutes kCatchUpMargin{5};
+
+bool WritesSqlite(Phase p) {
+  return p == Phase::kSqliteOnly || p == Phase::kDualWrite ||
+         p == Phase::kReadPostgres;
+}
+
+bool Enqueues(Phase p) {
+  return p == Phase::kDualWrite || p == Phase::kReadPostgres;
+}
+
+PgOptions WithDeadline(PgOptions options, std::chrono::milliseconds deadline) {
+  options.backoff.deadline = deadline;
+  options.backoff.max_delay = std::min(options.backoff.max_delay, deadline);
+  options.connect_timeout_s = std::max<int>(
+      1, static_cast<int>(
+             std::chrono::duration_cast<std::chrono::seconds>(deadline).count()));
+  return options;
+}
+
+}  // namespace
+
+struct PhasedTradeStore::Impl {
+  PhasedStoreOptions options;
+  Clock* clock = nullptr;
+
+  // Shared by every call, exclusive for a phase switch: the clean point.
+  mutable internal::RwLock route_mu;
+  Phase phase = Phase::kSqliteOnly;
+  int64_t phase_version = 0;
+  Timestamp phase_changed_at;
+
+  std::unique_ptr<SqliteTradeStore> sqlite;
+  std::unique_ptr<PgTradeStore> pg;        // connects on first use
+  std::unique_ptr<PgMirror> mirror;        // over pg's pool
+  std::unique_ptr<PgPool> sync_pool;       // short deadline
+  std::unique_ptr<PgMirror> sync_mirror;
+  std::unique_ptr<OutboxRelay> relay;
+
+  std::mutex phase_store_mu;
+  std::unique_ptr<PhaseStore> phase_store;
+
+  // Reads in read_postgres go to SQLite until the relay has applied every
+  // entry up to this seq (a write of ours Postgres may not have yet).
+  std::atomic<int64_t> read_sqlite_through{0};
+  std::atomic<int64_t> sync_fallbacks{0};
+
+  std::mutex log_mu;
+  std::mutex poll_mu;
+  std::condition_variable poll_wake;
+  bool stopping = false;
+  std::thread poller;
+
+  void Log(const std::string& line) {
+    if (options.log == nullptr) return;
+    std::lock_guard<std::mutex> lock(log_mu);
+    *options.log << "tradestore: " << line << std::endl;
+  }
+
+  absl::Status OpenSqlite() {
+    if (sqlite) return absl::OkStatus();
+    TS_ASSIGN_OR_RETURN(sqlite, SqliteTradeStore::Open(
+                                    {.path = options.sqlite_path,
+                                     .sync_full = options.sqlite_sync_full,
+                                     .clock = clock}));
+    RelayOptions r = options.relay;
+    if (r.clock == nullptr) r.clock = clock;
+    relay = std::make_unique<OutboxRelay>(sqlite.get(), mirror.get(), r);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<PhaseStore*> Phases() {
+    std::lock_guard<std::mutex> lock(phase_store_mu);
+    if (!phase_store) {
+      TS_ASSIGN_OR_RETURN(
+          phase_store,
+          PhaseStore::Open(WithDeadline(options.pg,
+                                        options.phase_read_timeout)));
+    }
+    return phase_store.get();
+  }
+
+  // Makes `next` the phase. REQUIRES: route_mu held exclusively (or no other
+  // thread yet). On error nothing changed and the old phase holds.
+  absl::Status SwitchTo(const PhaseState& next, bool first) {
+    const Phase from = phase, to = next.phase;
+    if (WritesSqlite(to)) {
+      TS_RETURN_IF_ERROR(OpenSqlite());
+      if (!first && !WritesSqlite(from)) {
+        // Back from postgres_only: SQLite must hold what Postgres took alone.
+        TS_ASSIGN_OR_RETURN(
+            CatchUpResult caught,
+            ReverseCatchUp(*mirror, *sqlite,
+                           Timestamp::FromUnixMicros(
+                               phase_changed_at.unix_micros() -
+                               std::chrono::microseconds(kCatchUpMargin).count())
+                               .value_or(Timestamp())));
+        Log(absl::StrCat("reverse catch-up copied ", caught.written, " of ",
+                         caught.read, " Postgres trades into SQLite"));
+      }
+    }
+    if (!first && WritesSqlite(from) && !WritesSqlite(to) && sqlite) {
+      // Every SQLite write must be in Postgres before Postgres alone is
+      // written, and the sequence must not hand out an id SQLite gave.
+      TS_RETURN_IF_ERROR(relay->Drain(options.switch_drain_timeout));
+      TS_RETURN_IF_ERROR(mirror->AdvanceSequence().status());
+    }
+    // Entries a rollback to sqlite_only leaves wait for the next
+    // dual_write (or `tradestore relay`): Postgres may be gone by then.
+    if (relay && Enqueues(to) && options.run_relay) {
+      relay->Start();
+    } else if (relay) {
+      relay->Stop();
+    }
+    if (to == Phase::kReadPostgres && sqlite) {
+      // Entries not applied yet (an earlier run's too): reads stay on
+      // SQLite until the relay has them in Postgres.
+      TS_ASSIGN_OR_RETURN(OutboxStatus outbox, sqlite->GetOutboxStatus());
+      if (outbox.entries > 0) {
+        int64_t cur = read_sqlite_through.load();
+        while (cur < outbox.last_seq &&
+               !read_sqlite_through.compare_exchange_weak(cur,
+                                                          outbox.last_seq)) {
+        }
+      }
+    }
+    if (to == Phase::kArchived) {
+      relay.reset();
+      sqlite.reset();
+    }
+    phase = to;
+    phase_version = next.version;
+    phase_changed_at = next.changed_at;
+    if (sqlite) {
+      absl::Status mirrored = MirrorPhaseIntoSqlite(*sqlite, next);
+      if (!mirrored.ok()) {
+        Log(absl::StrCat("could not mirror the phase into SQLite: ",
+                         mirrored.message()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // After a SQLite commit with outbox entry `seq` in an enqueuing phase.
+  void AfterEnqueue(const Trade& trade, int64_t seq) {
+    if (relay) relay->Notify();
+    if (phase != Phase::kReadPostgres && !options.synchronous) return;
+    if (relay && relay->healthy()) {
+      if (sync_mirror->ApplyOne(trade).ok()) return;
+    }
+    // Acknowledged on SQLite alone: the outbox has it; reads wait for it.
+    sync_fallbacks.fetch_add(1);
+    int64_t cur = read_sqlite_through.load();
+    while (cur < seq && !read_sqlite_through.compare_exchange_weak(cur, seq)) {
+    }
+  }
+
+  // The store reads go to. REQUIRES: route_mu held.
+  TradeStore* Reader() {
+    switch (phase) {
+      case Phase::kSqliteOnly:
+      case Phase::kDualWrite:
+        return sqlite.get();
+      case Phase::kReadPostgres: {
+        const bool caught_up =
+            relay != nullptr &&
+            relay->applied_through_seq() >= read_sqlite_through.load();
+        return read_sqlite_through.load() == 0 || caught_up
+                   ? static_cast<TradeStore*>(pg.get())
+                   : sqlite.get();
+      }
+      default:
+        return pg.get();
+    }
+  }
+
+  // Runs a read on the phase's store; in read_postgres a Postgres outage
+  // falls back to SQLite, which is complete in that phase.
+  template <typename T, typename F>
+  absl::StatusOr<T> Read(F read) {
+    std::shared_lock<internal::RwLock> lock(route_mu);
+    TradeStore* store = Reader();
+    absl::StatusOr<T> result = read(*store);
+    if (phase == Phase::kReadPostgres && store != sqlite.get() &&
+        absl::IsUnavailable(result.status())) {
+      return read(*sqlite);
+    }
+    return result;
+  }
+
+  void PollLoop() {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(poll_mu);
+        poll_wake.wait_for(lock, options.phase_poll, [&] { return stopping; });
+        if (stopping) return;
+      }
+      absl::Status checked = owner->CheckPhase();
+      if (!checked.ok() && !absl::IsUnavailable(checked)) {
+        Log(absl::StrCat("phase switch not made yet: ", checked.message()));
+      }
+    }
+  }
+
+  PhasedTradeStore* owner = nullptr;
+};
+
+PhasedTradeStore::PhasedTradeStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {
+  impl_->owner = this;
+}
+
+PhasedTradeStore::~PhasedTradeStore() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->poll_mu);
+    impl_->stopping = true;
+  }
+  impl_->poll_wake.notify_all();
+  if (impl_->poller.joinable()) impl_->poller.join();
+  if (impl_->relay) impl_->relay->Stop();
+}
+
+absl::StatusOr<std::unique_ptr<PhasedTradeStore>> PhasedTradeStore::Open(
+    const PhasedStoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = options.clock != nullptr ? options.clock : Clock::Real();
+  PgOptions lazy = options.pg;
+  lazy.connect_at_open = false;
+  if (lazy.clock == nullptr) lazy.clock = impl->clock;
+  impl->options.pg.clock = lazy.clock;
+  TS_ASSIGN_OR_RETURN(impl->pg, PgTradeStore::Open(lazy));
+  impl->mirror = std::make_unique<PgMirror>(&impl->pg->pool());
+  TS_ASSIGN_OR_RETURN(impl->sync_pool,
+                      PgPool::Create(WithDeadline(lazy, options.sync_timeout)));
+  impl->sync_mirror = std::make_unique<PgMirror>(impl->sync_pool.get());
+
+  PhaseState state;
+  auto phases = impl->Phases();
+  auto current = phases.ok() ? (*phases)->Current()
+                             : absl::StatusOr<PhaseState>(phases.status());
+  if (current.ok()) {
+    state = *current;
+  } else if (std::filesystem::exists(options.sqlite_path)) {
+    TS_ASSIGN_OR_RETURN(auto mirrored, ReadSqlitePhase(options.sqlite_path));
+    if (mirrored) state = *mirrored;
+    impl->Log(absl::StrCat("Postgres unreachable (", current.status().message(),
+                           "); phase ", PhaseName(state.phase),
+                           " from the SQLite mirror"));
+  }
+  TS_RETURN_IF_ERROR(impl->SwitchTo(state, /*first=*/true));
+  std::unique_ptr<PhasedTradeStore> store(
+      new PhasedTradeStore(std::move(impl)));
+  if (options.phase_poll.count() > 0) {
+    Impl* m = store->impl_.get();
+    m->poller = std::thread([m] { m->PollLoop(); });
+  }
+  return store;
+}
+
+absl::Status PhasedTradeStore::CheckPhase() {
+  Impl& m = *impl_;
+  TS_ASSIGN_OR_RETURN(PhaseStore * phases, m.Phases());
+  TS_ASSIGN_OR_RETURN(PhaseState next, phases->Current());
+  {
+    std::shared_lock<internal::RwLock> lock(m.route_mu);
+    if (next.phase == m.phase) return absl::OkStatus();
+    if (WritesSqlite(m.phase) && !WritesSqlite(next.phase) && m.relay) {
+      // Most of the drain happens before writes are held up: what is in
+      // the outbox now (writers keep adding while this runs).
+      auto outbox = m.sqlite->GetOutboxStatus();
+      if (outbox.ok()) {
+        m.relay->Drain(m.options.switch_drain_timeout, outbox->last_seq)
+            .IgnoreError();
+      }
+    }
+  }
+  std::unique_lock<internal::RwLock> lock(m.route_mu);
+  const Phase from = m.phase;
+  TS_RETURN_IF_ERROR(m.SwitchTo(next, /*first=*/false));
+  m.Log(absl::StrCat("phase ", PhaseName(from), " -> ", PhaseName(next.phase),
+                     " (version ", next.version, ")"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<InsertResult> PhasedTradeStore::Insert(const Trade& trade) {
+  Impl& m = *impl_;
+  std::shared_lock<internal::RwLock> lock(m.route_mu);
+  if (m.phase == Phase::kSqliteOnly) return m.sqlite->Insert(trade);
+  if (!Enqueues(m.phase)) return m.pg->Insert(trade);
+  int64_t seq = 0;
+  auto result = m.sqlite->InsertEnqueued(trade, /*enqueue=*/true, &seq);
+  if (result.ok() && seq != 0) m.AfterEnqueue(result->trade, seq);
+  return result;
+}
+
+absl::StatusOr<Trade> PhasedTradeStore::UpdateStatus(int64_t id,
+                                                     TradeStatus status) {
+  Impl& m = *impl_;
+  std::shared_lock<internal::RwLock> lock(m.route_mu);
+  if (m.phase == Phase::kSqliteOnly) return m.sqlite->UpdateStatus(id, status);
+  if (!Enqueues(m.phase)) return m.pg->UpdateStatus(id, status);
+  int64_t seq = 0;
+  auto result =
+      m.sqlite->UpdateStatusEnqueued(id, status, /*enqueue=*/true, &seq);
+  if (result.ok() && seq != 0) m.AfterEnqueue(*result, seq);
+  return result;
+}
+
+absl::StatusOr<Trade> PhasedTradeStore::Get(int64_t id) {
+  return impl_->Read<Trade>([&](TradeStore& s) { return s.Get(id); });
+}
+
+absl::StatusOr<Trade> PhasedTradeStore::GetByClientOrderId(
+    absl::string_view key) {
+  return impl_->Read<Trade>(
+      [&](TradeStore& s) { return s.GetByClientOrderId(key); });
+}
+
+absl::StatusOr<std::vector<Trade>> PhasedTradeStore::QueryBySymbol(
+    const SymbolQuery& query) {
+  return impl_->Read<std::vector<Trade>>(
+      [&](TradeStore& s) { return s.QueryBySymbol(query); });
+}
+
+absl::StatusOr<int64_t> PhasedTradeStore::Count() {
+  return impl_->Read<int64_t>([&](TradeStore& s) { return s.Count(); });
+}
+
+absl::StatusOr<std::vector<Trade>> PhasedTradeStore::ScanById(int64_t after_id,
+                                                              int limit) {
+  return impl_->Read<std::vector<Trade>>(
+      [&](TradeStore& s) { return s.ScanById(after_id, limit); });
+}
+
+Phase PhasedTradeStore::phase() const {
+  std::shared_lock<internal::RwLock> lock(impl_->route_mu);
+  return impl_->phase;
+}
+
+absl::Status PhasedTradeStore::DrainOutbox(std::chrono::milliseconds timeout) {
+  std::shared_lock<internal::RwLock> lock(impl_->route_mu);
+  if (!impl_->sqlite) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no outbox in phase ", PhaseName(impl_->phase)));
+  }
+  return impl_->relay->Drain(timeout);
+}
+
+absl::StatusOr<OutboxStatus> PhasedTradeStore::GetOutboxStatus() {
+  std::shared_lock<internal::RwLock> lock(impl_->route_mu);
+  if (!impl_->sqlite) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no outbox in phase ", PhaseName(impl_->phase)));
+  }
+  return impl_->sqlite->GetOutboxStatus();
+}
+
+RelayStats PhasedTradeStore::relay_stats() const {
+  std::shared_lock<internal::RwLock> lock(impl_->route_mu);
+  return impl_->relay ? impl_->relay->stats() : RelayStats();
+}
+
+int64_t PhasedTradeStore::sync_fallbacks() const {
+  return impl_->sync_fallbacks.load();
+}
+
+}  // namespace tradestore

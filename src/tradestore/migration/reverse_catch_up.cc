@@ -1,0 +1,25 @@
+#include "tradestore/migration/reverse_catch_up.h"
+
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/postgres/pg_mirror.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace tradestore {
+
+absl::StatusOr<CatchUpResult> ReverseCatchUp(PgMirror& pg,
+                                             SqliteTradeStore& sqlite,
+                                             Timestamp since) {
+  constexpr int kBatch = 5000;
+  CatchUpResult result;
+  int64_t after_id = 0;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(auto trades, pg.ChangedSince(since, after_id, kBatch));
+    if (trades.empty()) return result;
+    TS_ASSIGN_OR_RETURN(int64_t written, sqlite.PutIfNewer(trades));
+    result.written += written;
+    result.read += static_cast<int64_t>(trades.size());
+    after_id = trades.back().id;
+  }
+}
+
+}  // namespace tradestore

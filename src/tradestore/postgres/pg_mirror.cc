@@ -1,0 +1,120 @@
+#include "tradestore/postgres/pg_mirror.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_row.h"
+
+namespace tradestore {
+namespace {
+
+// The upsert is idempotent, so an unknown outcome is settled by repeating it.
+constexpr int kMaxUnknownRepeats = 5;
+
+const std::string& ApplyOneSql() {
+  static const std::string* sql = new std::string(
+      "INSERT INTO trades (id, symbol, side, quantity, price, \"timestamp\", "
+      "status, client_order_id, fee, version, created_at, updated_at) "
+      "VALUES ($1, $2, $3, $4::numeric, $5::numeric, $6::timestamptz, $7, $8, "
+      "$9::numeric, $10, $11::timestamptz, $12::timestamptz) "
+      "ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, "
+      "symbol = EXCLUDED.symbol, side = EXCLUDED.side, "
+      "quantity = EXCLUDED.quantity, price = EXCLUDED.price, "
+      "\"timestamp\" = EXCLUDED.\"timestamp\", "
+      "client_order_id = EXCLUDED.client_order_id, fee = EXCLUDED.fee, "
+      "version = EXCLUDED.version, created_at = EXCLUDED.created_at, "
+      "updated_at = EXCLUDED.updated_at "
+      "WHERE trades.version < EXCLUDED.version RETURNING id");
+  return *sql;
+}
+
+template <typename Body>
+absl::Status TransactSettlingUnknown(PgPool& pool, Body body) {
+  absl::Status status;
+  for (int attempt = 0; attempt < kMaxUnknownRepeats; ++attempt) {
+    status = pool.Transact(body);
+    if (!absl::IsUnknown(status)) return status;
+  }
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<ApplyOutcome> PgMirror::Apply(
+    const std::vector<BackfillRow>& rows,
+    const std::vector<QuarantineRow>& quarantined) {
+  ApplyOutcome outcome;
+  if (rows.empty() && quarantined.empty()) return outcome;
+  const std::string copy_text = CopyText(rows);
+  TS_RETURN_IF_ERROR(TransactSettlingUnknown(
+      *pool_, [&](pqxx::work& txn) -> absl::Status {
+        outcome = ApplyOutcome();
+        if (!rows.empty()) {
+          pg::CreateStage(txn, "relay_stage");
+          pg::CopyRows(txn, "relay_stage", copy_text);
+          outcome.written = static_cast<int64_t>(
+              txn.exec(pg::UpsertFromStageSql("relay_stage")).size());
+          outcome.skipped =
+              static_cast<int64_t>(rows.size()) - outcome.written;
+        }
+        for (const QuarantineRow& q : quarantined) pg::PutQuarantine(txn, q);
+        outcome.quarantined = static_cast<int64_t>(quarantined.size());
+        return absl::OkStatus();
+      }));
+  return outcome;
+}
+
+absl::StatusOr<bool> PgMirror::ApplyOne(const Trade& trade) {
+  bool written = false;
+  TS_RETURN_IF_ERROR(TransactSettlingUnknown(
+      *pool_, [&](pqxx::work& txn) -> absl::Status {
+        written =
+            !pg::Exec(txn, ApplyOneSql(), pg::InsertParams(trade)).empty();
+        return absl::OkStatus();
+      }));
+  return written;
+}
+
+absl::StatusOr<int64_t> PgMirror::AdvanceSequence() {
+  int64_t next = 1;
+  TS_RETURN_IF_ERROR(TransactSettlingUnknown(
+      *pool_, [&](pqxx::work& txn) -> absl::Status {
+        // Rows applied from SQLite carry their own ids and never touched the
+        // sequence; never move it backwards either.
+        const int64_t top =
+            txn.exec("SELECT GREATEST((SELECT coalesce(max(id), 0) FROM "
+                     "trades), coalesce(pg_sequence_last_value("
+                     "pg_get_serial_sequence('trades', 'id')::regclass), 0))")
+                [0][0]
+                    .as<int64_t>();
+        if (top > 0) {
+          txn.exec_params(
+              "SELECT setval(pg_get_serial_sequence('trades', 'id'), $1)",
+              top);
+        }
+        next = top + 1;
+        return absl::OkStatus();
+      }));
+  return next;
+}
+
+absl::StatusOr<std::vector<Trade>> PgMirror::ChangedSince(Timestamp since,
+                                                          int64_t after_id,
+                                                          int limit) {
+  absl::StatusOr<std::vector<Trade>> trades;
+  TS_RETURN_IF_ERROR(pool_->Transact(
+      [&](pqxx::work& txn) {
+        trades = pg::TradesFromResult(txn.exec_params(
+            absl::StrCat("SELECT ", pg::kSelectColumns,
+                         " FROM trades WHERE updated_at >= $1::timestamptz "
+                         "AND id > $2 ORDER BY id LIMIT $3"),
+            since.ToIso8601(), after_id, limit));
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kRead));
+  return trades;
+}
+
+}  // namespace tradestore

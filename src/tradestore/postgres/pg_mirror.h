@@ -1,0 +1,63 @@
+// PgMirror: the Postgres side of dual-write. It applies trades written to
+// SQLite (by the outbox relay in batches, or one at a time by a synchronous
+// write) with upserts keyed by id and guarded by version, so a replay, a
+// reordering or a repeat after an unknown commit is harmless: Postgres ends
+// with the newest version of each trade and never goes back. It also reads
+// what the reverse catch-up needs and moves the id sequence when Postgres
+// starts assigning ids.
+//
+// Thread-safety: safe for concurrent use (each call takes its own pooled
+// connection).
+#ifndef TRADESTORE_POSTGRES_PG_MIRROR_H_
+#define TRADESTORE_POSTGRES_PG_MIRROR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tradestore/postgres/trade_copy.h"
+#include "tradestore/timestamp.h"
+#include "tradestore/trade.h"
+
+namespace tradestore {
+
+class PgPool;
+
+struct ApplyOutcome {
+  int64_t written = 0;      // inserted, or updated to a newer version
+  int64_t skipped = 0;      // Postgres already had this version or a newer one
+  int64_t quarantined = 0;  // rows SQLite holds that cannot be converted
+};
+
+class PgMirror {
+ public:
+  // `pool` must outlive the mirror.
+  explicit PgMirror(PgPool* pool) : pool_(pool) {}
+
+  // Applies `rows` and records `quarantined`, in one transaction. Repeated
+  // while the commit outcome is unknown (the upsert is idempotent). Returns
+  // kUnavailable when Postgres cannot be reached within the pool's deadline.
+  absl::StatusOr<ApplyOutcome> Apply(
+      const std::vector<BackfillRow>& rows,
+      const std::vector<QuarantineRow>& quarantined);
+
+  // One trade, the synchronous write: true when written, false when
+  // Postgres already had this version or a newer one.
+  absl::StatusOr<bool> ApplyOne(const Trade& trade);
+
+  // Moves the id sequence past max(id) (never backwards), so that Postgres
+  // can assign ids once SQLite no longer does. Returns the next id.
+  absl::StatusOr<int64_t> AdvanceSequence();
+
+  // Up to `limit` trades with updated_at >= since and id > after_id, in id
+  // order: what the reverse catch-up copies back into SQLite.
+  absl::StatusOr<std::vector<Trade>> ChangedSince(Timestamp since,
+                                                  int64_t after_id, int limit);
+
+ private:
+  PgPool* pool_;
+};
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_POSTGRES_PG_MIRROR_H_

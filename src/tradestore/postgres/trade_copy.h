@@ -1,0 +1,58 @@
+// Writing trades rows into Postgres in bulk: the COPY text of a batch, the
+// COPY itself, the version-guarded upsert from a staging table, and the
+// quarantine row. Shared by the backfill and the outbox relay. Internal to
+// the Postgres backend, except the row types.
+#ifndef TRADESTORE_POSTGRES_TRADE_COPY_H_
+#define TRADESTORE_POSTGRES_TRADE_COPY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "tradestore/trade.h"
+
+namespace pqxx {
+class dbtransaction;
+}
+
+namespace tradestore {
+
+// A trade and its legacy extra columns.
+struct BackfillRow {
+  Trade trade;
+  std::string extra_json;  // legacy extra columns, "" when none
+};
+
+// A source row that could not be converted exactly, and why.
+struct QuarantineRow {
+  int64_t source_id = 0;
+  std::string reason;
+  std::string raw_json;
+};
+
+// The rows in COPY text format, in CopyRows' column order.
+std::string CopyText(const std::vector<BackfillRow>& rows);
+
+namespace pg {
+
+// Streams COPY text (CopyText) into `table` (trades or a staging table).
+void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
+              absl::string_view copy_text);
+
+// CREATE TEMP TABLE `stage` like trades, dropped at commit: no session state
+// survives the transaction, so it works behind PgBouncer.
+void CreateStage(pqxx::dbtransaction& txn, const std::string& stage);
+
+// INSERT INTO trades SELECT FROM `stage` ON CONFLICT (id) DO UPDATE ...
+// WHERE the stored version is older; RETURNING id of each row written.
+// A NULL extra keeps the stored one.
+std::string UpsertFromStageSql(const std::string& stage);
+
+// Records (or refreshes, while unresolved) a quarantined row.
+void PutQuarantine(pqxx::dbtransaction& txn, const QuarantineRow& row);
+
+}  // namespace pg
+}  // namespace tradestore
+
+#endif  // TRADESTORE_POSTGRES_TRADE_COPY_H_

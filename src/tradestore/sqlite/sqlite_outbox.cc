@@ -1,0 +1,174 @@
+// SqliteTradeStore's dual-write outbox, the reverse catch-up write and the
+// meta table.
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/sqlite/sqlite_store_impl.h"
+
+namespace tradestore {
+
+using sqlite::Statement;
+using sqlite::WriteTransaction;
+
+absl::StatusOr<int64_t> SqliteTradeStore::Impl::Enqueue(const Trade& t) {
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      writer->Prepare("INSERT INTO tradestore_outbox (trade_id, version, "
+                      "enqueued_at) VALUES (?, ?, ?)"));
+  TS_RETURN_IF_ERROR(
+      s.Bind(1, t.id).Bind(2, t.version).Bind(3, clock->Now().ToIso8601()).Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(writer->get()));
+}
+
+std::string SqliteTradeStore::Impl::StoredColumns(absl::string_view table) {
+  std::string columns;
+  for (absl::string_view name : absl::StrSplit(sqlite::kColumns, ", ")) {
+    absl::StrAppend(&columns, columns.empty() ? "" : ", ", table, name);
+  }
+  for (const std::string& name : schema.extra_columns) {
+    absl::StrAppend(&columns, ", ", table, "\"",
+                    absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+  }
+  return columns;
+}
+
+absl::StatusOr<OutboxBatch> SqliteTradeStore::ReadOutbox(int limit,
+                                                         int64_t after_seq) {
+  Impl::ReaderLease db(impl_.get());
+  // One statement is one snapshot: each entry comes with its trade's row as
+  // it is now (the newest version, which is what Postgres must end up with).
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      db->Prepare(absl::StrCat(
+          "SELECT o.seq, o.trade_id, o.version, o.enqueued_at, ",
+          impl_->StoredColumns("t."),
+          " FROM tradestore_outbox o LEFT JOIN trades t ON t.id = o.trade_id "
+          "WHERE o.seq > ? ORDER BY o.seq LIMIT ?")));
+  s.Bind(1, after_seq).Bind(2, int64_t{limit});
+  OutboxBatch batch;
+  std::map<int64_t, StoredRow> rows;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool more, s.Step());
+    if (!more) break;
+    OutboxEntry e;
+    e.seq = s.ColumnInt(0);
+    e.trade_id = s.ColumnInt(1);
+    e.version = s.ColumnInt(2);
+    auto when = Timestamp::Parse(s.ColumnText(3));
+    if (when.ok()) e.enqueued_at = *when;
+    if (!s.ColumnIsNull(4) && !rows.count(e.trade_id)) {
+      rows.emplace(e.trade_id, sqlite::ReadRow(s, impl_->schema.extra_columns,
+                                               /*first_column=*/4));
+    }
+    batch.last_seq = e.seq;
+    batch.entries.push_back(e);
+  }
+  batch.rows.reserve(rows.size());
+  for (auto& [id, row] : rows) batch.rows.push_back(std::move(row));
+  return batch;
+}
+
+absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      m.writer->Prepare("DELETE FROM tradestore_outbox WHERE seq <= ?"));
+  TS_RETURN_IF_ERROR(s.Bind(1, through_seq).Run());
+  return txn->Commit();
+}
+
+absl::StatusOr<OutboxStatus> SqliteTradeStore::GetOutboxStatus() {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      db->Prepare("SELECT (SELECT count(*) FROM tradestore_outbox), "
+                  "(SELECT enqueued_at FROM tradestore_outbox ORDER BY seq "
+                  "LIMIT 1), (SELECT coalesce(max(seq), 0) FROM "
+                  "sqlite_sequence WHERE name = 'tradestore_outbox')"));
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  OutboxStatus status;
+  if (!row) return status;
+  status.entries = s.ColumnInt(0);
+  if (!s.ColumnIsNull(1)) {
+    auto oldest = Timestamp::Parse(s.ColumnText(1));
+    if (oldest.ok()) status.oldest = *oldest;
+  }
+  status.last_seq = s.ColumnInt(2);
+  return status;
+}
+
+absl::StatusOr<bool> SqliteTradeStore::Impl::PutIfNewerLocked(
+    const Trade& trade) {
+  TS_RETURN_IF_ERROR(ValidateTrade(trade));
+  if (trade.id <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("id: ", trade.id, " must be a stored trade's id"));
+  }
+  TS_ASSIGN_OR_RETURN(auto existing, FindForWrite("id = ?", [&](Statement& s) {
+    s.Bind(1, trade.id);
+  }));
+  if (existing) {
+    if (existing->version >= trade.version) return false;
+    // Only the status may differ between versions of one trade.
+    Trade same = trade;
+    same.status = existing->status;
+    if (!SameContent(*existing, same)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("id ", trade.id, " holds a different trade in SQLite"));
+    }
+    // An UPDATE keeps a legacy row's extra columns.
+    TS_ASSIGN_OR_RETURN(
+        Statement up,
+        writer->Prepare("UPDATE trades SET status = ?, version = ?, "
+                        "created_at = ?, updated_at = ? WHERE id = ?"));
+    TS_RETURN_IF_ERROR(up.Bind(1, StatusName(trade.status))
+                           .Bind(2, trade.version)
+                           .Bind(3, trade.created_at.ToIso8601())
+                           .Bind(4, trade.updated_at.ToIso8601())
+                           .Bind(5, trade.id)
+                           .Run());
+    return true;
+  }
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      writer->Prepare(absl::StrCat("INSERT INTO trades (", sqlite::kColumns,
+                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")));
+  BindTrade(s, trade);
+  TS_RETURN_IF_ERROR(s.Run());
+  return true;
+}
+
+absl::StatusOr<int64_t> SqliteTradeStore::PutIfNewer(
+    const std::vector<Trade>& trades) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
+  int64_t written = 0;
+  for (const Trade& t : trades) {
+    TS_ASSIGN_OR_RETURN(bool w, m.PutIfNewerLocked(t));
+    written += w ? 1 : 0;
+  }
+  TS_RETURN_IF_ERROR(txn->Commit());
+  return written;
+}
+
+absl::Status SqliteTradeStore::SetMeta(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
+  for (const auto& [key, value] : entries) {
+    TS_ASSIGN_OR_RETURN(
+        Statement put,
+        m.writer->Prepare("INSERT OR REPLACE INTO tradestore_meta VALUES (?, ?)"));
+    TS_RETURN_IF_ERROR(put.Bind(1, key).Bind(2, value).Run());
+  }
+  return txn->Commit();
+}
+
+}  // namespace tradestore

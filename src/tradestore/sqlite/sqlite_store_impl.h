@@ -1,0 +1,119 @@
+// The inside of SqliteTradeStore, shared by its .cc files (the trade
+// methods and the outbox methods). Internal to the SQLite backend.
+#ifndef TRADESTORE_SQLITE_SQLITE_STORE_IMPL_H_
+#define TRADESTORE_SQLITE_SQLITE_STORE_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/sqlite/sqlite_handle.h"
+#include "tradestore/sqlite/sqlite_schema.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace tradestore::sqlite {
+
+inline constexpr char kColumns[] =
+    "id, symbol, side, quantity, price, timestamp, status, client_order_id, "
+    "fee, version, created_at, updated_at";
+
+// The row under `s` (selected with kColumns, then `extra_columns`).
+StoredRow ReadRow(const Statement& s,
+                  const std::vector<std::string>& extra_columns,
+                  int first_column = 0);
+// A stored row that cannot be read exactly is kDataLoss naming the row.
+absl::StatusOr<Trade> Convert(const StoredRow& row);
+// Runs `stmt` (already bound) and converts every row.
+absl::StatusOr<std::vector<Trade>> ReadTrades(Statement& stmt);
+absl::StatusOr<Trade> ReadOne(Statement& stmt, absl::string_view what);
+
+}  // namespace tradestore::sqlite
+
+namespace tradestore {
+
+struct SqliteTradeStore::Impl {
+  using SqliteDb = sqlite::SqliteDb;
+  using Statement = sqlite::Statement;
+
+  SqliteStoreOptions options;
+  sqlite::SchemaInfo schema;
+  Clock* clock;
+
+  std::mutex writer_mu;
+  std::unique_ptr<SqliteDb> writer;
+
+  // Reader connections are lent out one caller at a time.
+  std::mutex readers_mu;
+  std::condition_variable reader_free;
+  std::vector<std::unique_ptr<SqliteDb>> idle_readers;
+
+  class ReaderLease {
+   public:
+    explicit ReaderLease(Impl* impl) : impl_(impl) {
+      std::unique_lock<std::mutex> lock(impl->readers_mu);
+      impl->reader_free.wait(lock,
+                             [impl] { return !impl->idle_readers.empty(); });
+      db_ = std::move(impl->idle_readers.back());
+      impl->idle_readers.pop_back();
+    }
+    ~ReaderLease() {
+      {
+        std::lock_guard<std::mutex> lock(impl_->readers_mu);
+        impl_->idle_readers.push_back(std::move(db_));
+      }
+      impl_->reader_free.notify_one();
+    }
+    SqliteDb* operator->() { return db_.get(); }
+
+   private:
+    Impl* impl_;
+    std::unique_ptr<SqliteDb> db_;
+  };
+
+  // Binds every column of `t` as $1..$12 of an INSERT in kColumns order
+  // (id NULL when 0).
+  void BindTrade(sqlite::Statement& s, const Trade& t);
+
+  // Adds an outbox entry for `t` in the open write transaction; returns its
+  // seq. REQUIRES: writer_mu held, inside a WriteTransaction.
+  absl::StatusOr<int64_t> Enqueue(const Trade& t);
+
+  // PutIfNewer for one trade. REQUIRES: writer_mu held, inside a
+  // WriteTransaction.
+  absl::StatusOr<bool> PutIfNewerLocked(const Trade& trade);
+
+  // kColumns and the legacy extra columns, each prefixed by `table` ("t.").
+  std::string StoredColumns(absl::string_view table);
+
+  void BindDecimal(Statement& s, int index, Decimal d, bool as_blob) {
+    const std::string text = d.ToString();
+    if (as_blob) {
+      s.BindBlobText(index, text);
+    } else {
+      s.Bind(index, text);
+    }
+  }
+
+  absl::StatusOr<std::optional<Trade>> FindForWrite(const std::string& where,
+                                                    auto bind) {
+    TS_ASSIGN_OR_RETURN(
+        Statement s,
+        writer->Prepare(absl::StrCat("SELECT ", sqlite::kColumns,
+                                     " FROM trades WHERE ", where)));
+    bind(s);
+    TS_ASSIGN_OR_RETURN(auto trades, sqlite::ReadTrades(s));
+    if (trades.empty()) return std::optional<Trade>();
+    return std::optional<Trade>(trades.front());
+  }
+};
+
+
+}  // namespace tradestore
+
+#endif  // TRADESTORE_SQLITE_SQLITE_STORE_IMPL_H_

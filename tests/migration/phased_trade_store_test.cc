@@ -1,0 +1,468 @@
+// The phased store against the harness's real Postgres: routing in every
+// phase, a Postgres outage and a crash under load in dual_write, a phase
+// change under load, the reverse catch-up and a restart during an outage.
+#include "tradestore/migration/phased_trade_store.h"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "testing/pg_environment.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "testing/trades.h"
+#include "tradestore/migration/backfill.h"
+#include "tradestore/postgres/pg_trade_store.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/verify/verifier.h"
+
+namespace tradestore {
+namespace {
+
+using testing::PgEnvironment;
+using testing::TestPgOptions;
+
+// Writers that insert trades and fill some of them until stopped, keeping
+// the newest acknowledged version of every trade.
+class Load {
+ public:
+  Load(TradeStore* store, int threads) : store_(store) {
+    for (int t = 0; t < threads; ++t) {
+      threads_.emplace_back([this, t] { Run(t); });
+    }
+  }
+  ~Load() { Stop(); }
+
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  // Waits until at least `n` writes were acknowledged in all.
+  void WaitForAcks(int64_t n) {
+    while (acked_.load() < n && !stop_) std::this_thread::yield();
+  }
+
+  std::map<int64_t, int64_t> acked_versions() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return versions_;
+  }
+  int64_t failed() const { return failed_.load(); }
+  std::string first_error() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return first_error_;
+  }
+
+ private:
+  void Run(int thread) {
+    int64_t n = 0, last_id = 0;
+    while (!stop_) {
+      ++n;
+      if (last_id != 0 && n % 3 == 0) {
+        Note(store_->UpdateStatus(last_id, TradeStatus::kFilled));
+        last_id = 0;
+        continue;
+      }
+      Trade t = testing::SampleTrade();
+      t.client_order_id = "load-" + std::to_string(thread) + "-" +
+                          std::to_string(n);
+      auto r = store_->Insert(t);
+      if (r.ok()) last_id = r->trade.id;
+      Note(r.ok() ? absl::StatusOr<Trade>(r->trade)
+                  : absl::StatusOr<Trade>(r.status()));
+    }
+  }
+
+  void Note(const absl::StatusOr<Trade>& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!r.ok()) {
+      failed_.fetch_add(1);
+      if (first_error_.empty()) first_error_ = r.status().ToString();
+      return;
+    }
+    int64_t& v = versions_[r->id];
+    v = std::max(v, r->version);
+    acked_.fetch_add(1);
+  }
+
+  TradeStore* store_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> acked_{0}, failed_{0};
+  std::mutex mu_;
+  std::map<int64_t, int64_t> versions_;
+  std::string first_error_;
+  std::vector<std::thread> threads_;
+};
+
+class PhasedTradeStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& env = PgEnvironment::Get();
+    db_ = env.FreshMigratedDatabase();
+    dsn_ = env.pg().Dsn(db_);
+    path_ = dir_.File("trade_store.db");
+    auto phases = PhaseStore::Open(TestPgOptions(dsn_));
+    ASSERT_TRUE(phases.ok()) << phases.status();
+    phases_ = *std::move(phases);
+    auto pg = PgTradeStore::Open(TestPgOptions(dsn_));
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    pg_ = *std::move(pg);
+  }
+
+  std::unique_ptr<PhasedTradeStore> OpenStore(bool run_relay = true) {
+    PhasedStoreOptions options;
+    options.sqlite_path = path_;
+    options.pg = TestPgOptions(dsn_);
+    options.phase_poll = std::chrono::milliseconds(0);
+    options.run_relay = run_relay;
+    options.sqlite_sync_full = false;
+    auto store = PhasedTradeStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  // Moves the phase in Postgres (forced: the gates have their own tests)
+  // and lets `store` see it.
+  void MoveTo(Phase phase, PhasedTradeStore* store) {
+    PhaseMoveOptions move;
+    move.sqlite_path = path_;
+    move.target = phase;
+    move.force = true;
+    move.reason = "test";
+    auto moved = phases_->Move(move);
+    ASSERT_TRUE(moved.ok()) << moved.status();
+    ASSERT_TRUE(moved->after.has_value()) << moved->refusal;
+    if (store != nullptr) {
+      TS_ASSERT_OK(store->CheckPhase());
+      EXPECT_EQ(store->phase(), phase);
+    }
+  }
+
+  std::unique_ptr<SqliteTradeStore> Sqlite() {
+    auto s = SqliteTradeStore::Open({.path = path_, .sync_full = false});
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+
+  Trade Numbered(int n) {
+    Trade t = testing::SampleTrade();
+    t.client_order_id = "t-" + std::to_string(n);
+    return t;
+  }
+
+  // Every acknowledged trade is in `store` exactly once, at its newest
+  // acknowledged version; nothing else is there.
+  void ExpectHolds(TradeStore& store, const std::map<int64_t, int64_t>& acked) {
+    std::map<int64_t, int64_t> found;
+    int64_t after = 0;
+    for (;;) {
+      auto chunk = store.ScanById(after, 1000);
+      TS_ASSERT_OK(chunk);
+      if (chunk->empty()) break;
+      for (const Trade& t : *chunk) found[t.id] = t.version;
+      after = chunk->back().id;
+    }
+    EXPECT_EQ(found.size(), acked.size());
+    int64_t lost = 0, stale = 0;
+    for (const auto& [id, version] : acked) {
+      auto it = found.find(id);
+      if (it == found.end()) {
+        ++lost;
+      } else if (it->second != version) {
+        ++stale;
+      }
+    }
+    EXPECT_EQ(lost, 0);
+    EXPECT_EQ(stale, 0);
+  }
+
+  void SqliteExec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error),
+              SQLITE_OK)
+        << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  void Psql(const std::string& sql) {
+    TS_ASSERT_OK(PgEnvironment::Get().pg().Psql(db_, sql));
+  }
+
+  void ExpectVerifyClean() {
+    VerifyOptions verify;
+    verify.sqlite_path = path_;
+    verify.pg = TestPgOptions(dsn_);
+    verify.min_age = std::chrono::seconds(0);
+    std::ostringstream log;
+    auto report = RunVerify(verify, log);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->clean()) << log.str();
+  }
+
+  testing::TempDir dir_;
+  std::string db_, dsn_, path_;
+  std::unique_ptr<PhaseStore> phases_;
+  std::unique_ptr<PgTradeStore> pg_;
+};
+
+TEST_F(PhasedTradeStoreTest, RoutesWritesAndReadsByPhase) {
+  auto store = OpenStore(/*run_relay=*/false);
+  ASSERT_NE(store, nullptr);
+  auto sqlite = Sqlite();
+  // Marker rows that only one side holds show where reads go.
+  Trade only_sqlite = Numbered(900);
+  only_sqlite.id = 5000;
+  TS_ASSERT_OK(sqlite->Insert(only_sqlite));
+  Trade only_pg = Numbered(901);
+  only_pg.id = 6000;
+  TS_ASSERT_OK(pg_->Insert(only_pg));
+
+  // sqlite_only: SQLite alone, no outbox.
+  EXPECT_EQ(store->phase(), Phase::kSqliteOnly);
+  auto a = store->Insert(Numbered(1));
+  TS_ASSERT_OK(a);
+  TS_EXPECT_CODE(pg_->Get(a->trade.id), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->GetOutboxStatus()->entries, 0);
+  TS_EXPECT_OK(store->Get(5000));
+
+  // dual_write: SQLite and the outbox; reads from SQLite.
+  MoveTo(Phase::kDualWrite, store.get());
+  auto b = store->Insert(Numbered(2));
+  TS_ASSERT_OK(b);
+  auto filled = store->UpdateStatus(b->trade.id, TradeStatus::kFilled);
+  TS_ASSERT_OK(filled);
+  EXPECT_EQ(store->GetOutboxStatus()->entries, 2);
+  TS_EXPECT_CODE(pg_->Get(b->trade.id), absl::StatusCode::kNotFound);
+  TS_EXPECT_OK(store->Get(5000));
+  TS_EXPECT_CODE(store->Get(6000), absl::StatusCode::kNotFound);
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(10)));
+  auto b_in_pg = pg_->Get(b->trade.id);
+  TS_ASSERT_OK(b_in_pg);
+  EXPECT_EQ(*b_in_pg, *filled);
+  EXPECT_EQ(store->GetOutboxStatus()->entries, 0);
+
+  // read_postgres: writes reach Postgres before they are acknowledged;
+  // reads come from Postgres.
+  MoveTo(Phase::kReadPostgres, store.get());
+  auto c = store->Insert(Numbered(3));
+  TS_ASSERT_OK(c);
+  auto c_in_pg = pg_->Get(c->trade.id);
+  TS_ASSERT_OK(c_in_pg);
+  EXPECT_EQ(*c_in_pg, c->trade);
+  TS_EXPECT_OK(sqlite->Get(c->trade.id));
+  TS_EXPECT_OK(store->Get(6000));
+  TS_EXPECT_CODE(store->Get(5000), absl::StatusCode::kNotFound);
+
+  // postgres_only: the switch drains the outbox and moves the sequence;
+  // Postgres alone is written and assigns ids past every SQLite id.
+  MoveTo(Phase::kPostgresOnly, store.get());
+  EXPECT_EQ(Sqlite()->GetOutboxStatus()->entries, 0);
+  auto d = store->Insert(Numbered(4));
+  TS_ASSERT_OK(d);
+  EXPECT_GT(d->trade.id, 6000);
+  TS_EXPECT_OK(pg_->Get(d->trade.id));
+  TS_EXPECT_CODE(sqlite->Get(d->trade.id), absl::StatusCode::kNotFound);
+  auto c_filled = store->UpdateStatus(c->trade.id, TradeStatus::kFilled);
+  TS_ASSERT_OK(c_filled);
+
+  // Back to read_postgres: the reverse catch-up puts d and c's fill into
+  // SQLite; SQLite takes writes again with ids past Postgres's.
+  MoveTo(Phase::kReadPostgres, store.get());
+  auto d_back = sqlite->Get(d->trade.id);
+  TS_ASSERT_OK(d_back);
+  EXPECT_EQ(*d_back, d->trade);
+  EXPECT_EQ(*sqlite->Get(c->trade.id), *c_filled);
+  auto e = store->Insert(Numbered(5));
+  TS_ASSERT_OK(e);
+  EXPECT_GT(e->trade.id, d->trade.id);
+  TS_EXPECT_OK(pg_->Get(e->trade.id));
+
+  // The catch-up copied every trade Postgres changed since the switch,
+  // the marker too.
+  TS_EXPECT_OK(sqlite->Get(6000));
+
+  // Back to dual_write: reads from SQLite at once.
+  MoveTo(Phase::kDualWrite, store.get());
+  Trade pg_marker = Numbered(902);
+  pg_marker.id = 7000;
+  TS_ASSERT_OK(pg_->Insert(pg_marker));
+  TS_EXPECT_OK(store->Get(5000));
+  TS_EXPECT_CODE(store->Get(7000), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PhasedTradeStoreTest, RelayReplaysAndReorderingAreHarmless) {
+  auto store = OpenStore(/*run_relay=*/false);
+  MoveTo(Phase::kDualWrite, store.get());
+  auto a = store->Insert(Numbered(1));
+  TS_ASSERT_OK(a);
+  auto filled = store->UpdateStatus(a->trade.id, TradeStatus::kFilled);
+  TS_ASSERT_OK(filled);
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(10)));
+  EXPECT_EQ(store->relay_stats().entries_applied, 2);
+  EXPECT_EQ(store->relay_stats().rows_written, 1);  // once, newest version
+  const std::string id = std::to_string(a->trade.id);
+  const std::string replay =
+      "INSERT INTO tradestore_outbox (trade_id, version, enqueued_at) VALUES "
+      "(" + id + ", 1, '2025-01-01T00:00:00.000000Z'), (" + id +
+      ", 2, '2025-01-01T00:00:00.000000Z')";
+
+  // The entries again, as after a crash between Postgres's commit and the
+  // SQLite ack: nothing changes.
+  SqliteExec(replay);
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(10)));
+  EXPECT_EQ(store->relay_stats().rows_skipped, 1);
+  EXPECT_EQ(*pg_->Get(a->trade.id), *filled);
+  ExpectVerifyClean();
+
+  // Postgres holding a newer version (written ahead by a synchronous
+  // write): never taken back.
+  Psql("UPDATE trades SET version = 10 WHERE id = " + id);
+  SqliteExec(replay);
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(10)));
+  EXPECT_EQ(pg_->Get(a->trade.id)->version, 10);
+
+  // Postgres holding an older version: brought forward.
+  Psql("UPDATE trades SET version = 1, status = 'NEW' WHERE id = " + id);
+  SqliteExec(replay);
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(10)));
+  EXPECT_EQ(*pg_->Get(a->trade.id), *filled);
+}
+
+TEST_F(PhasedTradeStoreTest, PostgresOutageNeverFailsAWriteAndTheOutboxDrainsAfter) {
+  auto store = OpenStore();
+  MoveTo(Phase::kDualWrite, store.get());
+  auto& env = PgEnvironment::Get();
+  TS_ASSERT_OK(env.pg().StopServer(/*immediate=*/true));
+  std::map<int64_t, int64_t> acked;
+  auto slowest = std::chrono::microseconds(0);
+  for (int i = 0; i < 300; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = store->Insert(Numbered(i));
+    ASSERT_TRUE(r.ok()) << r.status();
+    acked[r->trade.id] = 1;
+    if (i % 2 == 0) {
+      auto f = store->UpdateStatus(r->trade.id, TradeStatus::kCancelled);
+      ASSERT_TRUE(f.ok()) << f.status();
+      acked[r->trade.id] = f->version;
+    }
+    slowest = std::max(slowest, std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - start));
+  }
+  // Not a timing test: a write that waited for Postgres would take the
+  // pool's whole retry deadline (seconds), not milliseconds.
+  EXPECT_LT(slowest, std::chrono::milliseconds(500));
+  EXPECT_EQ(store->GetOutboxStatus()->entries, 450);
+  TS_ASSERT_OK(env.pg().StartServer());
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+  ExpectHolds(*pg_, acked);
+  ExpectVerifyClean();
+}
+
+TEST_F(PhasedTradeStoreTest, ReadPostgresDuringAnOutageStillReadsItsOwnWrites) {
+  auto store = OpenStore();
+  MoveTo(Phase::kDualWrite, store.get());
+  MoveTo(Phase::kReadPostgres, store.get());
+  auto& env = PgEnvironment::Get();
+  TS_ASSERT_OK(env.pg().StopServer(/*immediate=*/true));
+  auto a = store->Insert(Numbered(1));
+  TS_ASSERT_OK(a);  // acknowledged on SQLite's commit, safe in the outbox
+  EXPECT_GE(store->sync_fallbacks(), 1);
+  auto got = store->Get(a->trade.id);
+  TS_ASSERT_OK(got);
+  EXPECT_EQ(*got, a->trade);
+  TS_ASSERT_OK(env.pg().StartServer());
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+  // Caught up: reads are Postgres's again, and it has the trade.
+  auto in_pg = pg_->Get(a->trade.id);
+  TS_ASSERT_OK(in_pg);
+  EXPECT_EQ(*in_pg, a->trade);
+  TS_EXPECT_OK(store->Get(a->trade.id));
+}
+
+TEST_F(PhasedTradeStoreTest, PostgresCrashUnderLoadLosesAndDoublesNothing) {
+  auto store = OpenStore();
+  MoveTo(Phase::kDualWrite, store.get());
+  auto& env = PgEnvironment::Get();
+  Load load(store.get(), 4);
+  load.WaitForAcks(500);
+  TS_ASSERT_OK(env.pg().StopServer(/*immediate=*/true));  // a crash
+  load.WaitForAcks(1500);
+  TS_ASSERT_OK(env.pg().StartServer());
+  load.WaitForAcks(2500);
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0) << load.first_error();
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+  const auto acked = load.acked_versions();
+  ExpectHolds(*pg_, acked);
+  ExpectHolds(*Sqlite(), acked);
+  ExpectVerifyClean();
+}
+
+TEST_F(PhasedTradeStoreTest, PhaseChangesUnderLoadLoseAndDoubleNothing) {
+  auto store = OpenStore();
+  Load load(store.get(), 3);
+  load.WaitForAcks(200);
+  MoveTo(Phase::kDualWrite, store.get());
+  load.WaitForAcks(400);
+  MoveTo(Phase::kReadPostgres, store.get());
+  load.WaitForAcks(600);
+  MoveTo(Phase::kPostgresOnly, store.get());
+  load.WaitForAcks(800);
+  MoveTo(Phase::kReadPostgres, store.get());  // rollback with catch-up
+  load.WaitForAcks(1000);
+  MoveTo(Phase::kDualWrite, store.get());
+  load.WaitForAcks(1200);
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0) << load.first_error();
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+  const auto acked = load.acked_versions();
+  // SQLite has everything: the sqlite_only writes, and the postgres_only
+  // ones through the reverse catch-up.
+  ExpectHolds(*Sqlite(), acked);
+  // The backfill (which runs in dual_write) brings the sqlite_only writes;
+  // after it both stores hold exactly the acknowledged trades.
+  BackfillOptions backfill;
+  backfill.sqlite_path = path_;
+  backfill.pg = TestPgOptions(dsn_);
+  std::ostringstream log;
+  auto report = RunBackfill(backfill, log);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ExpectHolds(*pg_, acked);
+  ExpectVerifyClean();
+}
+
+TEST_F(PhasedTradeStoreTest, RestartDuringAnOutageKnowsThePhaseFromTheMirror) {
+  {
+    auto store = OpenStore();
+    MoveTo(Phase::kDualWrite, store.get());
+  }
+  auto& env = PgEnvironment::Get();
+  TS_ASSERT_OK(env.pg().StopServer(/*immediate=*/true));
+  PhasedStoreOptions options;
+  options.sqlite_path = path_;
+  options.pg = TestPgOptions(dsn_);
+  options.phase_poll = std::chrono::milliseconds(0);
+  options.phase_read_timeout = std::chrono::milliseconds(300);
+  auto store = PhasedTradeStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->phase(), Phase::kDualWrite);
+  auto a = (*store)->Insert(Numbered(1));
+  TS_ASSERT_OK(a);
+  EXPECT_EQ((*store)->GetOutboxStatus()->entries, 1);
+  TS_ASSERT_OK(env.pg().StartServer());
+  TS_ASSERT_OK((*store)->DrainOutbox(std::chrono::seconds(60)));
+  TS_EXPECT_OK(pg_->Get(a->trade.id));
+}
+
+}  // namespace
+}  // namespace tradestore
