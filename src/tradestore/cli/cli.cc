@@ -26,8 +26,9 @@ const std::vector<Command>& Commands() {
        RunPhaseCommand},
       {"archive", "write and check a compressed backup of the SQLite store",
        nullptr},
-      {"relay", "apply the dual-write outbox to Postgres", nullptr},
-      {"loadgen", "write realistic trades through the embedded store", nullptr},
+      {"relay", "apply the dual-write outbox to Postgres", RunRelayCommand},
+      {"loadgen", "write realistic trades through the embedded store",
+       RunLoadgenCommand},
       {"demo", "a whole migration on a generated store, end to end", RunDemo},
       {"schema", "apply or show the Postgres schema migrations", RunSchema},
   };

@@ -43,6 +43,12 @@ int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
 int RunPhaseCommand(const std::vector<std::string>& args, std::ostream& out,
                     std::ostream& err);
 
+// The `loadgen` and `relay` subcommands.
+int RunLoadgenCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err);
+int RunRelayCommand(const std::vector<std::string>& args, std::ostream& out,
+                    std::ostream& err);
+
 // The `demo` subcommand.
 int RunDemo(const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err);

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace tradestore::cli {
 
@@ -91,6 +92,19 @@ absl::Status DeadlineFrom(const ParsedArgs& args,
         "--deadline: \"", *value, "\" is not a positive number of seconds"));
   }
   *deadline = std::chrono::seconds(seconds);
+  return absl::OkStatus();
+}
+
+absl::Status DurationFrom(const ParsedArgs& args, const std::string& name,
+                          std::chrono::milliseconds* out) {
+  auto value = args.Get(name);
+  if (!value) return absl::OkStatus();
+  absl::Duration d;
+  if (!absl::ParseDuration(*value, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", name, ": \"", *value, "\" is not a duration like 30s, 5m or 500ms"));
+  }
+  *out = std::chrono::milliseconds(absl::ToInt64Milliseconds(d));
   return absl::OkStatus();
 }
 

@@ -47,6 +47,11 @@ absl::StatusOr<std::string> SqlitePathFrom(const ParsedArgs& args);
 absl::Status DeadlineFrom(const ParsedArgs& args,
                           std::chrono::milliseconds* deadline);
 
+// Applies --NAME DURATION ("30s", "5m", "500ms") to *out when given.
+// Returns kInvalidArgument naming the flag and the value otherwise.
+absl::Status DurationFrom(const ParsedArgs& args, const std::string& name,
+                          std::chrono::milliseconds* out);
+
 // The common --pg flag.
 FlagSpec PgFlag();
 FlagSpec SqliteFlag();

@@ -1,0 +1,167 @@
+// tradestore loadgen and relay as operators run them: a loadgen killed with
+// SIGKILL in dual_write loses no acknowledged write once `relay
+// --until-drained` has run, and the JSON report has what scripts read.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+#include "testing/pg_environment.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "tradestore/cli/cli.h"
+#include "tradestore/migration/phase.h"
+#include "tradestore/postgres/pg_trade_store.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/verify/verifier.h"
+
+namespace tradestore {
+namespace {
+
+using testing::PgEnvironment;
+using testing::TestPgOptions;
+
+class LoadgenRelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = PgEnvironment::Get().FreshMigratedDatabase();
+    dsn_ = PgEnvironment::Get().pg().Dsn(db_);
+    path_ = dir_.File("trade_store.db");
+    ASSERT_TRUE(SqliteTradeStore::Open({.path = path_}).ok());
+    auto phases = PhaseStore::Open(TestPgOptions(dsn_));
+    ASSERT_TRUE(phases.ok()) << phases.status();
+    PhaseMoveOptions move;
+    move.sqlite_path = path_;
+    move.target = Phase::kDualWrite;
+    move.reason = "test";
+    ASSERT_TRUE((*phases)->Move(move).ok());
+  }
+
+  // "ID VERSION" lines: the newest acknowledged version of each id.
+  std::map<int64_t, int64_t> ReadAcks(const std::string& file) {
+    std::map<int64_t, int64_t> acked;
+    std::ifstream in(file);
+    int64_t id = 0, version = 0;
+    while (in >> id >> version) acked[id] = std::max(acked[id], version);
+    return acked;
+  }
+
+  int64_t Lines(const std::string& file) {
+    std::ifstream in(file);
+    return std::count(std::istreambuf_iterator<char>(in),
+                      std::istreambuf_iterator<char>(), '\n');
+  }
+
+  testing::TempDir dir_;
+  std::string db_, dsn_, path_;
+};
+
+TEST_F(LoadgenRelayTest, KilledLoadgenLosesNoAcknowledgedWriteAfterTheRelay) {
+  const std::string acks = dir_.File("acks.txt");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The relay thread is off, so the kill finds a full outbox.
+    execl(TRADESTORE_CLI, "tradestore", "loadgen", "--sqlite", path_.c_str(),
+          "--pg", dsn_.c_str(), "--rate", "3000", "--duration", "60s",
+          "--ack-log", acks.c_str(), "--no-relay", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  while (Lines(acks) < 1500) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "loadgen ended early";
+    std::this_thread::yield();
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunCli({"relay", "--sqlite", path_, "--pg", dsn_,
+                         "--until-drained", "--json", dir_.File("relay.json")},
+                        out, err),
+            0)
+      << err.str();
+  EXPECT_NE(out.str().find("0 waiting"), std::string::npos) << out.str();
+
+  const auto acked = ReadAcks(acks);
+  ASSERT_GE(acked.size(), 1000u);
+  auto sqlite = SqliteTradeStore::Open({.path = path_});
+  auto pg = PgTradeStore::Open(TestPgOptions(dsn_));
+  ASSERT_TRUE(sqlite.ok() && pg.ok());
+  int64_t lost = 0, older = 0;
+  for (const auto& [id, version] : acked) {
+    auto in_sqlite = (*sqlite)->Get(id);
+    auto in_pg = (*pg)->Get(id);
+    if (!in_sqlite.ok() || !in_pg.ok()) {
+      ++lost;
+    } else if (in_pg->version < version || *in_pg != *in_sqlite) {
+      ++older;
+    }
+  }
+  EXPECT_EQ(lost, 0);
+  EXPECT_EQ(older, 0);
+  // Nothing more in Postgres than SQLite holds, nothing different.
+  VerifyOptions verify;
+  verify.sqlite_path = path_;
+  verify.pg = TestPgOptions(dsn_);
+  std::ostringstream log;
+  auto report = RunVerify(verify, log);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->clean()) << log.str();
+}
+
+TEST_F(LoadgenRelayTest, LoadgenReportsLatenciesAndDrainsTheOutbox) {
+  const std::string json = dir_.File("loadgen.json");
+  std::ostringstream out, err;
+  ASSERT_EQ(cli::RunCli({"loadgen", "--sqlite", path_, "--pg", dsn_, "--rate",
+                         "400", "--duration", "1s", "--json", json},
+                        out, err),
+            0)
+      << err.str() << out.str();
+  std::ifstream in(json);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["phase"], "dual_write");
+  EXPECT_GT(j["acknowledged"].get<int64_t>(), 300);
+  EXPECT_EQ(j["failed"], 0);
+  EXPECT_TRUE(j["drained"].get<bool>());
+  EXPECT_EQ(j["outbox_left"], 0);
+  for (const char* key : {"latency", "outbox_lag"}) {
+    for (const char* p : {"p50_ms", "p99_ms", "max_ms"}) {
+      EXPECT_TRUE(j[key].contains(p)) << key << "." << p;
+    }
+  }
+  EXPECT_GT(j["latency"]["max_ms"].get<double>(), 0);
+  EXPECT_LE(j["latency"]["p50_ms"].get<double>(),
+            j["latency"]["p99_ms"].get<double>());
+  auto pg = PgTradeStore::Open(TestPgOptions(dsn_));
+  ASSERT_TRUE(pg.ok());
+  EXPECT_EQ(*(*pg)->Count(), j["inserts"].get<int64_t>());
+}
+
+TEST_F(LoadgenRelayTest, UsageErrorsAndHelp) {
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunCli({"loadgen", "--sqlite", path_, "--rate", "zero"}, out,
+                        err),
+            2);
+  EXPECT_NE(err.str().find("--rate: \"zero\""), std::string::npos);
+  EXPECT_EQ(cli::RunCli({"relay", "--help"}, out, err), 0);
+  EXPECT_NE(out.str().find("--until-drained"), std::string::npos);
+  std::ostringstream out2, err2;
+  EXPECT_EQ(cli::RunCli({"relay", "--sqlite", dir_.File("missing.db"), "--pg",
+                         dsn_, "--until-drained"},
+                        out2, err2),
+            2);
+  EXPECT_NE(err2.str().find("does not exist"), std::string::npos) << err2.str();
+}
+
+}  // namespace
+}  // namespace tradestore
