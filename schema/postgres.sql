@@ -132,3 +132,20 @@ CREATE TABLE migration_phase_history (
   forced     BOOLEAN     NOT NULL DEFAULT false,
   gates      JSONB       NOT NULL DEFAULT '[]'
 );
+
+-- The archives of the SQLite store (0006).
+CREATE TABLE archives (
+  id                      BIGSERIAL   PRIMARY KEY,
+  source_store_id         TEXT        NOT NULL,
+  path                    TEXT        NOT NULL,
+  file_sha256             TEXT        NOT NULL,
+  row_count               BIGINT      NOT NULL,
+  exact_rows              BIGINT      NOT NULL,
+  min_id                  BIGINT      DEFAULT NULL,
+  max_id                  BIGINT      DEFAULT NULL,
+  content_sha256          TEXT        NOT NULL,
+  postgres_content_sha256 TEXT        NOT NULL,
+  verified                BOOLEAN     NOT NULL,
+  created_at              TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX archives_source_store_id_idx ON archives (source_store_id, created_at);

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake make pkg-config
   libsqlite3-dev sqlite3
-  libpqxx-dev libpq-dev libssl-dev openssl
+  libpqxx-dev libpq-dev libssl-dev openssl zlib1g-dev
   libabsl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 pgbouncer

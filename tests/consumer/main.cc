@@ -1,13 +1,19 @@
-// Opens a SQLite store through the installed package, writes and reads one
-// trade, and prints it: proof that the public headers and the exported
-// target are enough.
+// Opens the phased store the way execution-service does, through the
+// installed package, writes and reads one trade, and prints it: proof that
+// the public headers and the exported target are enough. No Postgres is
+// running here, which is also the case of a service started during an
+// outage: the store starts in the phase the SQLite file knows.
 #include <iostream>
 
-#include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/migration/phased_trade_store.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
-  auto store = tradestore::SqliteTradeStore::Open({.path = argv[1]});
+  tradestore::PhasedStoreOptions options;
+  options.sqlite_path = argv[1];
+  options.pg.dsn = "host=127.0.0.1 port=9 dbname=trades connect_timeout=1";
+  options.phase_read_timeout = std::chrono::milliseconds(200);
+  auto store = tradestore::PhasedTradeStore::Open(options);
   if (!store.ok()) {
     std::cerr << store.status() << "\n";
     return 1;

@@ -25,7 +25,7 @@ const std::vector<Command>& Commands() {
       {"phase", "show, move or roll back the migration phase",
        RunPhaseCommand},
       {"archive", "write and check a compressed backup of the SQLite store",
-       nullptr},
+       RunArchiveCommand},
       {"relay", "apply the dual-write outbox to Postgres", RunRelayCommand},
       {"loadgen", "write realistic trades through the embedded store",
        RunLoadgenCommand},

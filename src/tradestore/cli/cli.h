@@ -43,7 +43,9 @@ int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
 int RunPhaseCommand(const std::vector<std::string>& args, std::ostream& out,
                     std::ostream& err);
 
-// The `loadgen` and `relay` subcommands.
+// The `archive`, `loadgen` and `relay` subcommands.
+int RunArchiveCommand(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err);
 int RunLoadgenCommand(const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err);
 int RunRelayCommand(const std::vector<std::string>& args, std::ostream& out,

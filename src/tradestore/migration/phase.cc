@@ -40,9 +40,29 @@ std::vector<GateCheck> CheckGates(pqxx::work& txn, Phase target,
                                   const PhaseMoveOptions& options) {
   std::vector<GateCheck> gates;
   if (target == Phase::kArchived) {
-    gates.push_back({"archive written and verified", false,
-                     "no verified archive recorded (tradestore archive is not "
-                     "built yet)"});
+    // Taken once SQLite stopped being written, so it holds everything
+    // SQLite ever will.
+    const pqxx::result r = txn.exec_params(
+        "SELECT a.path, a.verified, a.created_at >= p.changed_at, a.row_count "
+        "FROM archives a, migration_phase p WHERE a.source_store_id = $1 "
+        "ORDER BY a.created_at DESC, a.id DESC LIMIT 1",
+        store_id);
+    GateCheck g{"archive written and verified", false, ""};
+    if (r.empty()) {
+      g.detail = "no archive of this store recorded (tradestore archive)";
+    } else if (!r[0][1].as<bool>()) {
+      g.detail = absl::StrCat("the latest archive, ", r[0][0].as<std::string>(),
+                              ", failed its checks");
+    } else if (!r[0][2].as<bool>()) {
+      g.detail = absl::StrCat("the latest archive, ", r[0][0].as<std::string>(),
+                              ", is older than the move to postgres_only; "
+                              "archive again");
+    } else {
+      g.passed = true;
+      g.detail = absl::StrCat(r[0][0].as<std::string>(), ", ",
+                              r[0][3].as<int64_t>(), " rows, verified");
+    }
+    gates.push_back(g);
     return gates;
   }
   // 1. The backfill of this store completed.

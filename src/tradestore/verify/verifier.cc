@@ -1,7 +1,6 @@
 #include "tradestore/verify/verifier.h"
 
 #include <pqxx/pqxx>
-#include <pqxx/tablereader>
 
 #include <algorithm>
 #include <thread>
@@ -21,12 +20,14 @@
 #include "tradestore/sqlite/legacy_row.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/verify/money_tally.h"
+#include "tradestore/verify/pg_copy_out.h"
 #include "tradestore/verify/row_text.h"
 
 namespace tradestore {
 namespace {
 
 using verify::AppendRowText;
+using verify::CopyOut;
 using internal::ChunkQueue;
 using verify::MoneyTally;
 
@@ -75,35 +76,6 @@ void AddStoredRows(const std::vector<StoredRow>& stored, Chunk& chunk,
 
 std::string IdList(const std::vector<int64_t>& ids) {
   return absl::StrJoin(ids, ",");
-}
-
-// Streams `select` (a SELECT of kPgSelectColumns ordered by id) with COPY,
-// calling `on_line` per row. TimeZone and DateStyle are pinned so the text
-// is the canonical form whatever the server's settings.
-absl::Status CopyOut(PgPool& pool, const std::string& select,
-                     const std::function<bool(absl::string_view)>& on_line) {
-  return pool.Transact(
-      [&](pqxx::work& txn) -> absl::Status {
-        txn.exec("SET LOCAL TimeZone = 'UTC'");
-        txn.exec("SET LOCAL DateStyle = 'ISO'");
-        std::vector<std::string> no_columns;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-        // tablereader runs "COPY <name> TO STDOUT": a parenthesised query
-        // is a valid <name>. The query holds only integers we formatted.
-        pqxx::tablereader reader(txn, absl::StrCat("(", select, ")"),
-                                 no_columns.begin(), no_columns.end());
-#pragma GCC diagnostic pop
-        std::string line;
-        bool more = true;
-        while (reader.get_raw_line(line)) {
-          if (!line.empty() && line.back() == '\n') line.pop_back();
-          if (more) more = on_line(line);
-        }
-        reader.complete();
-        return absl::OkStatus();
-      },
-      PgPool::Kind::kRead);
 }
 
 class Verifier {

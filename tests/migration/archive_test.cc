@@ -1,0 +1,153 @@
+// The archive: written, read back and checked against Postgres; the gate
+// into archived; a store in archived never opens SQLite.
+#include "tradestore/migration/archive.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+#include "testing/pg_environment.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "testing/trades.h"
+#include "tradestore/cli/cli.h"
+#include "tradestore/migration/backfill.h"
+#include "tradestore/migration/phase.h"
+#include "tradestore/migration/phased_trade_store.h"
+#include "tradestore/sqlite/legacy_generator.h"
+
+namespace tradestore {
+namespace {
+
+using testing::PgEnvironment;
+using testing::TestPgOptions;
+
+class ArchiveTest : public ::testing::Test {
+ protected:
+  static constexpr int kRows = 3000, kBadEvery = 100;
+
+  void SetUp() override {
+    db_ = PgEnvironment::Get().FreshDatabaseName();
+    dsn_ = PgEnvironment::Get().pg().Dsn(db_);
+    path_ = dir_.File("trade_store.db");
+    ASSERT_TRUE(GenerateLegacyStore(
+                    {.path = path_, .rows = kRows, .bad_every = kBadEvery})
+                    .ok());
+    BackfillOptions backfill;
+    backfill.sqlite_path = path_;
+    backfill.pg = TestPgOptions(dsn_);
+    std::ostringstream log;
+    ASSERT_TRUE(RunBackfill(backfill, log).ok()) << log.str();
+    auto phases = PhaseStore::Open(TestPgOptions(dsn_));
+    ASSERT_TRUE(phases.ok());
+    phases_ = *std::move(phases);
+  }
+
+  PhaseMoveResult Move(Phase to, bool force) {
+    PhaseMoveOptions move;
+    move.sqlite_path = path_;
+    move.target = to;
+    move.force = force;
+    move.reason = force ? "test" : "";
+    auto r = phases_->Move(move);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : PhaseMoveResult();
+  }
+
+  void MoveToPostgresOnly() {
+    for (Phase p : {Phase::kDualWrite, Phase::kReadPostgres,
+                    Phase::kPostgresOnly}) {
+      ASSERT_TRUE(Move(p, true).after.has_value());
+    }
+  }
+
+  ArchiveReport Archive() {
+    ArchiveOptions options;
+    options.sqlite_path = path_;
+    options.pg = TestPgOptions(dsn_);
+    options.to_dir = dir_.File("archive");
+    std::ostringstream log;
+    auto report = RunArchive(options, log);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : ArchiveReport();
+  }
+
+  testing::TempDir dir_;
+  std::string db_, dsn_, path_;
+  std::unique_ptr<PhaseStore> phases_;
+};
+
+TEST_F(ArchiveTest, WrittenCheckedAndTheGateOpens) {
+  MoveToPostgresOnly();
+  const ArchiveReport r = Archive();
+  EXPECT_TRUE(r.verified()) << ::testing::PrintToString(r.failures);
+  EXPECT_EQ(r.rows, kRows);
+  EXPECT_EQ(r.exact_rows, kRows - kRows / kBadEvery);
+  EXPECT_EQ(r.min_id, 1);
+  EXPECT_EQ(r.max_id, kRows);
+  EXPECT_EQ(r.content_sha256, r.postgres_content_sha256);
+  EXPECT_EQ(r.checks.size(), 3u);
+  ASSERT_TRUE(std::filesystem::exists(r.file));
+  std::ifstream manifest(r.manifest);
+  const nlohmann::json j = nlohmann::json::parse(manifest);
+  EXPECT_EQ(j["rows"], kRows);
+  EXPECT_EQ(j["quarantined_rows"], kRows / kBadEvery);
+  EXPECT_EQ(j["file_sha256"], r.file_sha256);
+  EXPECT_TRUE(j["verified"].get<bool>());
+
+  // Statuses moving on in Postgres do not make the archive wrong.
+  TS_ASSERT_OK(PgEnvironment::Get().pg().Psql(
+      db_, "UPDATE trades SET status = 'CANCELLED', version = version + 1 "
+           "WHERE id = 2"));
+  const PhaseMoveResult moved = Move(Phase::kArchived, false);
+  EXPECT_FALSE(moved.refused) << moved.refusal;
+  ASSERT_EQ(moved.gates.size(), 1u);
+  EXPECT_TRUE(moved.gates[0].passed) << moved.gates[0].detail;
+
+  // In archived the service never opens the SQLite file again.
+  std::filesystem::rename(path_, path_ + ".moved-away");
+  PhasedStoreOptions options;
+  options.sqlite_path = path_;
+  options.pg = TestPgOptions(dsn_);
+  options.phase_poll = std::chrono::milliseconds(0);
+  auto store = PhasedTradeStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->phase(), Phase::kArchived);
+  TS_EXPECT_OK((*store)->Insert(testing::SampleTrade()));
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST_F(ArchiveTest, APostgresThatDiffersFailsTheCheckAndTheGate) {
+  MoveToPostgresOnly();
+  TS_ASSERT_OK(PgEnvironment::Get().pg().Psql(
+      db_, "UPDATE trades SET price = price + 0.00000001 WHERE id = 7"));
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunCli({"archive", "--sqlite", path_, "--pg", dsn_, "--to",
+                         dir_.File("archive")},
+                        out, err),
+            1)
+      << err.str();
+  EXPECT_NE(out.str().find("FAILED  Postgres holds"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("immutable columns DIFFERENT"), std::string::npos);
+  const PhaseMoveResult moved = Move(Phase::kArchived, false);
+  EXPECT_TRUE(moved.refused);
+  EXPECT_NE(moved.refusal.find("failed its checks"), std::string::npos)
+      << moved.refusal;
+}
+
+TEST_F(ArchiveTest, AnArchiveFromBeforePostgresOnlyDoesNotCount) {
+  ASSERT_TRUE(Archive().verified());
+  MoveToPostgresOnly();
+  const PhaseMoveResult moved = Move(Phase::kArchived, false);
+  EXPECT_TRUE(moved.refused);
+  EXPECT_NE(moved.refusal.find("older than the move to postgres_only"),
+            std::string::npos)
+      << moved.refusal;
+}
+
+}  // namespace
+}  // namespace tradestore
