@@ -26,6 +26,8 @@ const std::vector<Command>& Commands() {
        RunPhaseCommand},
       {"archive", "write and check a compressed backup of the SQLite store",
        RunArchiveCommand},
+      {"quarantine", "list rows that could not be copied; retry or accept them",
+       RunQuarantineCommand},
       {"relay", "apply the dual-write outbox to Postgres", RunRelayCommand},
       {"loadgen", "write realistic trades through the embedded store",
        RunLoadgenCommand},

@@ -43,7 +43,9 @@ int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
 int RunPhaseCommand(const std::vector<std::string>& args, std::ostream& out,
                     std::ostream& err);
 
-// The `archive`, `loadgen` and `relay` subcommands.
+// The `archive`, `quarantine`, `loadgen` and `relay` subcommands.
+int RunQuarantineCommand(const std::vector<std::string>& args,
+                         std::ostream& out, std::ostream& err);
 int RunArchiveCommand(const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err);
 int RunLoadgenCommand(const std::vector<std::string>& args, std::ostream& out,
