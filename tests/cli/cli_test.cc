@@ -65,14 +65,30 @@ TEST(CliTest, SchemaMigrateTwiceIsANoOpTheSecondTime) {
 
 // The README's main job, on the harness's Postgres: every built step runs
 // and the stores end verified equal.
-TEST(CliTest, DemoRunsTheBuiltStepsAndEndsClean) {
+TEST(CliTest, DemoRunsEverySixStepsThroughTheGates) {
   auto& env = PgEnvironment::Get();
   const std::string dsn = env.pg().Dsn(env.FreshDatabaseName());
   CliRun demo = Cli({"demo", "--rows", "3000", "--pg", dsn});
   EXPECT_EQ(demo.code, 0) << demo.err << demo.out;
-  EXPECT_NE(demo.out.find("verify: clean"), std::string::npos) << demo.out;
-  EXPECT_NE(demo.out.find("money totals agree"), std::string::npos);
-  EXPECT_NE(demo.out.find("verify again: clean"), std::string::npos);
+  for (const char* said :
+       {"phase sqlite_only -> dual_write", "verify: clean",
+        "money totals agree", "verify again: clean",
+        "load in dual_write: ", "phase dual_write -> read_postgres",
+        "load in read_postgres: ", "phase read_postgres -> postgres_only",
+        "load in postgres_only: ", "read back and matched against Postgres",
+        "phase postgres_only -> archived", "demo: done"}) {
+    EXPECT_NE(demo.out.find(said), std::string::npos) << said << "\n"
+                                                      << demo.out;
+  }
+  EXPECT_EQ(demo.out.find("FAILED"), std::string::npos) << demo.out;
+  size_t loads_without_failure = 0;
+  for (size_t at = demo.out.find("acknowledged, 0 failed");
+       at != std::string::npos;
+       at = demo.out.find("acknowledged, 0 failed", at + 1)) {
+    ++loads_without_failure;
+  }
+  EXPECT_EQ(loads_without_failure, 3u) << demo.out;  // steps 3, 4, 5
+  EXPECT_EQ(demo.out.find("NOT drained"), std::string::npos);
 }
 
 TEST(CliTest, SchemaMigrateReadsTheDsnFromTheEnvironment) {

@@ -388,6 +388,11 @@ absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
     result.after = after;
     return absl::OkStatus();
   }));
+  if (result.after && result.after->phase == Phase::kPostgresOnly) {
+    // Postgres assigns ids from now on: past every id SQLite gave, even
+    // when no running service makes the switch itself.
+    TS_RETURN_IF_ERROR(PgMirror(impl_->pool.get()).AdvanceSequence().status());
+  }
   if (result.after) {
     // After the commit: Postgres is where the phase lives; the mirror lets a
     // service restarted during an outage know it. A failure here is

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
+#include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_row.h"
 
@@ -88,9 +89,19 @@ absl::StatusOr<InsertResult> PgTradeStore::Insert(const Trade& input) {
   Trade t = input;
   t.version = 1;
   t.created_at = t.updated_at = pool_->clock()->Now();
-  if (t.id == 0) {
+  if (t.id != 0) return InsertAt(t);
+  for (int attempt = 0;; ++attempt) {
     TS_ASSIGN_OR_RETURN(t.id, ReserveId());
+    auto result = InsertAt(t);
+    if (!absl::IsAlreadyExists(result.status()) || attempt == 2) return result;
+    // The sequence handed out an id a row already has: rows that came with
+    // ids of their own (dual-write from SQLite) and no switch moved it past
+    // them. Move it, and take another id.
+    TS_RETURN_IF_ERROR(PgMirror(pool_.get()).AdvanceSequence().status());
   }
+}
+
+absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
   absl::Status status;
   for (int attempt = 0; attempt < kMaxResolveAttempts; ++attempt) {
     absl::StatusOr<InsertResult> result;

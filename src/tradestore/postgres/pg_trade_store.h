@@ -45,6 +45,8 @@ class PgTradeStore : public TradeStore {
  private:
   explicit PgTradeStore(std::unique_ptr<PgPool> pool);
   absl::StatusOr<int64_t> ReserveId();
+  // Inserts `t` under its id (already set), settling an unknown commit.
+  absl::StatusOr<InsertResult> InsertAt(const Trade& t);
   absl::StatusOr<std::vector<Trade>> Select(const std::string& where,
                                             std::vector<std::string> params);
 
