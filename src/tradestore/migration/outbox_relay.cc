@@ -140,16 +140,17 @@ void OutboxRelay::Loop() {
       delay = std::min(delay * 2, options_.retry_max);
     } else {
       delay = options_.retry_initial;
-      if (*applied > 0) wait = std::chrono::milliseconds(0);
-      else wait = options_.idle_wait;
+      wait = *applied >= options_.batch_rows ? std::chrono::milliseconds(0)
+             : *applied > 0                  ? options_.min_round_interval
+                                             : options_.idle_wait;
     }
     std::unique_lock<std::mutex> lock(mu_);
     if (stop_) return;
     if (wait.count() > 0) {
-      // A failed round is not cut short by new entries: Postgres is down.
-      wake_.wait_for(lock, wait, [&] {
-        return stop_ || (applied.ok() && notified_);
-      });
+      // Only an idle wait is cut short by new entries: after a failed round
+      // Postgres is down, after a small one the next entries may gather.
+      const bool idle = applied.ok() && *applied == 0;
+      wake_.wait_for(lock, wait, [&] { return stop_ || (idle && notified_); });
     }
     notified_ = false;
     if (stop_) return;

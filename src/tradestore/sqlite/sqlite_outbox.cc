@@ -74,12 +74,28 @@ absl::StatusOr<OutboxBatch> SqliteTradeStore::ReadOutbox(int limit,
 absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);
-  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      m.writer->Prepare("DELETE FROM tradestore_outbox WHERE seq <= ?"));
-  TS_RETURN_IF_ERROR(s.Bind(1, through_seq).Run());
-  return txn->Commit();
+  // An ack lost to a power cut only replays entries, which is harmless: it
+  // commits without its own fsync (WAL, synchronous=NORMAL), and the next
+  // trade's commit makes it durable. Trade writes never wait for an ack's
+  // fsync that way.
+  const bool full = m.options.sync_full;
+  if (full) TS_RETURN_IF_ERROR(m.writer->Exec("PRAGMA synchronous = NORMAL"));
+  absl::Status acked = [&]() -> absl::Status {
+    TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
+    TS_ASSIGN_OR_RETURN(
+        Statement s,
+        m.writer->Prepare("DELETE FROM tradestore_outbox WHERE seq <= ?"));
+    TS_RETURN_IF_ERROR(s.Bind(1, through_seq).Run());
+    return txn->Commit();
+  }();
+  if (full) {
+    // Trade commits must not run without their fsync: until it is set back,
+    // writes are refused.
+    absl::Status restored = m.writer->Exec("PRAGMA synchronous = FULL");
+    m.sync_lost = !restored.ok();
+    if (!restored.ok()) return restored;
+  }
+  return acked;
 }
 
 absl::StatusOr<OutboxStatus> SqliteTradeStore::GetOutboxStatus() {
@@ -147,6 +163,7 @@ absl::StatusOr<int64_t> SqliteTradeStore::PutIfNewer(
     const std::vector<Trade>& trades) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   int64_t written = 0;
   for (const Trade& t : trades) {
@@ -161,6 +178,7 @@ absl::Status SqliteTradeStore::SetMeta(
     const std::vector<std::pair<std::string, std::string>>& entries) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   for (const auto& [key, value] : entries) {
     TS_ASSIGN_OR_RETURN(

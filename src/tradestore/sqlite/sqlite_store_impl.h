@@ -47,6 +47,19 @@ struct SqliteTradeStore::Impl {
 
   std::mutex writer_mu;
   std::unique_ptr<SqliteDb> writer;
+  // Set when an ack could not put synchronous=FULL back (guarded by
+  // writer_mu): no trade is written without its fsync.
+  bool sync_lost = false;
+
+  // REQUIRES: writer_mu held. kInternal when sync_lost and it cannot be
+  // restored now.
+  absl::Status CheckDurable() {
+    if (!sync_lost) return absl::OkStatus();
+    absl::Status s = writer->Exec("PRAGMA synchronous = FULL");
+    sync_lost = !s.ok();
+    return s.ok() ? s : absl::InternalError(absl::StrCat(
+                            "SQLite durability setting lost: ", s.message()));
+  }
 
   // Reader connections are lent out one caller at a time.
   std::mutex readers_mu;

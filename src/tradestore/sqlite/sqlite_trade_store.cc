@@ -146,6 +146,7 @@ absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
   TS_RETURN_IF_ERROR(ValidateTrade(input));
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   if (input.client_order_id) {
     TS_ASSIGN_OR_RETURN(auto existing,
@@ -193,6 +194,7 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
   if (outbox_seq != nullptr) *outbox_seq = 0;
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   TS_ASSIGN_OR_RETURN(auto found, m.FindForWrite("id = ?", [&](Statement& s) {
     s.Bind(1, id);

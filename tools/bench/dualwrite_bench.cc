@@ -1,0 +1,249 @@
+// Dual-write benchmark: in one run, on one throwaway PostgreSQL (fsync on,
+// like SQLite's synchronous=FULL) and fresh SQLite files,
+//   1. insert latency, one writer, for: SQLite alone; dual-write through the
+//      outbox (relay thread running); synchronous dual-write; Postgres alone;
+//   2. the relay's throughput: an outbox of --relay-rows entries applied to
+//      Postgres, trades per second;
+//   3. the outbox lag (enqueue to applied) at 2,000 writes/s for --seconds.
+// Targets (issue 4): outbox dual-write p99 <= 1.5x SQLite-alone p99; relay
+// >= 20k trades/s; lag p99 <= 100 ms at 2k/s.
+//
+//   build/tools/bench/dualwrite_bench [--writes N] [--relay-rows N]
+//                                     [--seconds S] [--json FILE]
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench_util.h"
+#include "nlohmann/json.hpp"
+#include "tradestore/local_postgres.h"
+#include "tradestore/migration/loadgen.h"
+#include "tradestore/migration/phase.h"
+#include "tradestore/migration/phased_trade_store.h"
+#include "tradestore/postgres/migrator.h"
+#include "tradestore/postgres/pg_trade_store.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace {
+
+using namespace tradestore;
+
+void Die(const std::string& what, const absl::Status& s) {
+  bench::Die("dualwrite_bench", what, s);
+}
+
+Trade BenchTrade(int64_t n) {
+  Trade t;
+  t.symbol = "BTC-USD";
+  t.side = n % 2 ? Side::kSell : Side::kBuy;
+  t.quantity = *Decimal::FromUnits(12345678 + n % 1000);
+  t.price = *Decimal::FromUnits(4300012345678 + n % 100000);
+  t.timestamp = Clock::Real()->Now();
+  t.client_order_id = absl::StrCat("bench-", n);
+  return t;
+}
+
+// Inserts `n` trades one after another; per-insert latency percentiles.
+Percentiles TimeInserts(TradeStore& store, int64_t n, const std::string& what) {
+  std::vector<int64_t> us;
+  us.reserve(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = store.Insert(BenchTrade(i));
+    if (!r.ok()) Die(what, r.status());
+    us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count());
+  }
+  return PercentilesOf(us);
+}
+
+// A fresh database with the schema, and the phase moved to `phase`.
+std::string Database(LocalPostgres& pg, const std::string& name,
+                     const std::string& sqlite_path, Phase phase) {
+  auto dsn = pg.CreateDatabase(name);
+  if (!dsn.ok()) Die("create database", dsn.status());
+  PgOptions options;
+  options.dsn = *dsn;
+  if (auto m = MigrateSchema(options); !m.ok()) Die("migrate", m.status());
+  if (auto s = SqliteTradeStore::Open({.path = sqlite_path}); !s.ok()) {
+    Die("sqlite", s.status());
+  }
+  auto phases = PhaseStore::Open(options);
+  if (!phases.ok()) Die("phases", phases.status());
+  for (Phase p : {Phase::kDualWrite, Phase::kReadPostgres}) {
+    if (p > phase) break;
+    PhaseMoveOptions move;
+    move.sqlite_path = sqlite_path;
+    move.target = p;
+    move.force = true;
+    move.reason = "benchmark";
+    auto moved = (*phases)->Move(move);
+    if (!moved.ok()) Die("phase", moved.status());
+  }
+  return *dsn;
+}
+
+std::unique_ptr<PhasedTradeStore> Phased(const std::string& sqlite_path,
+                                         const std::string& dsn, bool sync,
+                                         bool relay) {
+  PhasedStoreOptions options;
+  options.sqlite_path = sqlite_path;
+  options.pg.dsn = dsn;
+  options.synchronous = sync;
+  options.run_relay = relay;
+  auto store = PhasedTradeStore::Open(options);
+  if (!store.ok()) Die("phased store", store.status());
+  return *std::move(store);
+}
+
+nlohmann::json Json(const Percentiles& p) {
+  return {{"p50_ms", p.p50_us / 1000.0}, {"p99_ms", p.p99_us / 1000.0},
+          {"max_ms", p.max_us / 1000.0}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t writes = 20000, relay_rows = 200000;
+  int seconds = 10;
+  std::string json_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--writes" && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &writes)) return 2;
+    } else if (arg == "--relay-rows" && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &relay_rows)) return 2;
+    } else if (arg == "--seconds" && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &seconds)) return 2;
+    } else if (arg == "--json" && i + 1 < argc) {
+      json_path = argv[++i];
+    } else {
+      std::cerr << "usage: dualwrite_bench [--writes N] [--relay-rows N] "
+                   "[--seconds S] [--json FILE]\n";
+      return arg == "--help" ? 0 : 2;
+    }
+  }
+  auto pg = LocalPostgres::Start({.fsync = true});
+  if (!pg.ok()) Die("postgres", pg.status());
+  const std::string dir = (*pg)->dir() + "/bench";
+  std::filesystem::create_directories(dir);
+  std::cout << "dualwrite_bench: " << writes << " inserts per store, one "
+            << "writer; PostgreSQL 15 with fsync on; SQLite synchronous=FULL\n";
+
+  // 1. Insert latency.
+  Percentiles sqlite_alone, outbox, sync, pg_alone;
+  {
+    auto store = SqliteTradeStore::Open({.path = dir + "/alone.db"});
+    if (!store.ok()) Die("sqlite", store.status());
+    sqlite_alone = TimeInserts(**store, writes, "sqlite alone");
+  }
+  {
+    const std::string path = dir + "/outbox.db";
+    const std::string dsn = Database(**pg, "outbox", path, Phase::kDualWrite);
+    auto store = Phased(path, dsn, false, true);
+    outbox = TimeInserts(*store, writes, "outbox dual-write");
+    if (auto s = store->DrainOutbox(std::chrono::minutes(5)); !s.ok()) {
+      Die("drain", s);
+    }
+  }
+  {
+    const std::string path = dir + "/sync.db";
+    const std::string dsn = Database(**pg, "sync", path, Phase::kDualWrite);
+    auto store = Phased(path, dsn, true, true);
+    sync = TimeInserts(*store, writes, "synchronous dual-write");
+  }
+  {
+    auto dsn = (*pg)->CreateDatabase("alone");
+    if (!dsn.ok()) Die("create database", dsn.status());
+    PgOptions options;
+    options.dsn = *dsn;
+    if (auto m = MigrateSchema(options); !m.ok()) Die("migrate", m.status());
+    auto store = PgTradeStore::Open(options);
+    if (!store.ok()) Die("postgres store", store.status());
+    pg_alone = TimeInserts(**store, writes, "postgres alone");
+  }
+
+  // 2. Relay throughput: fill the outbox with the relay off, then drain.
+  double relay_per_s = 0;
+  {
+    const std::string path = dir + "/relay.db";
+    const std::string dsn = Database(**pg, "relay", path, Phase::kDualWrite);
+    PhasedStoreOptions options;
+    options.sqlite_path = path;
+    options.pg.dsn = dsn;
+    options.run_relay = false;
+    options.sqlite_sync_full = false;  // filling only; not what is timed
+    auto store = PhasedTradeStore::Open(options);
+    if (!store.ok()) Die("phased store", store.status());
+    for (int64_t i = 0; i < relay_rows; ++i) {
+      if (auto r = (*store)->Insert(BenchTrade(i)); !r.ok()) Die("fill", r.status());
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto s = (*store)->DrainOutbox(std::chrono::minutes(10)); !s.ok()) {
+      Die("relay drain", s);
+    }
+    const double took = std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - t0)
+                            .count();
+    relay_per_s = relay_rows / took;
+  }
+
+  // 3. Outbox lag at 2,000 writes/s.
+  LoadgenReport lag;
+  {
+    const std::string path = dir + "/lag.db";
+    const std::string dsn = Database(**pg, "lag", path, Phase::kDualWrite);
+    LoadgenOptions load;
+    load.store.sqlite_path = path;
+    load.store.pg.dsn = dsn;
+    load.rate = 2000;
+    load.duration = std::chrono::seconds(seconds);
+    std::ostringstream quiet;
+    auto report = RunLoadgen(load, quiet);
+    if (!report.ok()) Die("loadgen", report.status());
+    lag = *report;
+  }
+
+  const double ratio = static_cast<double>(outbox.p99_us) /
+                       std::max<int64_t>(1, sqlite_alone.p99_us);
+  auto row = [](const char* what, const Percentiles& p) {
+    std::cout << absl::StrFormat("  %-28s p50 %7.3f ms   p99 %7.3f ms\n", what,
+                                 p.p50_us / 1000.0, p.p99_us / 1000.0);
+  };
+  std::cout << "insert latency:\n";
+  row("SQLite alone", sqlite_alone);
+  row("dual-write (outbox)", outbox);
+  row("dual-write (synchronous)", sync);
+  row("Postgres alone", pg_alone);
+  std::cout << absl::StrFormat(
+      "outbox p99 / SQLite p99: %.2fx (target <= 1.5x: %s)\n"
+      "relay: %.0f trades/s into Postgres (target >= 20000: %s)\n"
+      "outbox lag at %.0f writes/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms "
+      "(target p99 <= 100 ms: %s); %d failed writes\n",
+      ratio, ratio <= 1.5 ? "met" : "NOT met", relay_per_s,
+      relay_per_s >= 20000 ? "met" : "NOT met", lag.writes_per_s,
+      lag.relay_lag.p50_us / 1000.0, lag.relay_lag.p99_us / 1000.0,
+      lag.relay_lag.max_us / 1000.0,
+      lag.relay_lag.p99_us <= 100000 ? "met" : "NOT met", lag.failed);
+  if (!json_path.empty()) {
+    nlohmann::json j = {
+        {"writes", writes},
+        {"sqlite_alone", Json(sqlite_alone)},
+        {"outbox_dual_write", Json(outbox)},
+        {"sync_dual_write", Json(sync)},
+        {"postgres_alone", Json(pg_alone)},
+        {"outbox_p99_over_sqlite_p99", ratio},
+        {"relay_trades_per_s", relay_per_s},
+        {"lag_writes_per_s", lag.writes_per_s},
+        {"outbox_lag", Json(lag.relay_lag)},
+        {"lag_run_failed_writes", lag.failed},
+    };
+    std::ofstream(json_path) << j.dump(2) << "\n";
+  }
+  return 0;
+}
