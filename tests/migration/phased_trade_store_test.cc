@@ -464,5 +464,30 @@ TEST_F(PhasedTradeStoreTest, RestartDuringAnOutageKnowsThePhaseFromTheMirror) {
   TS_EXPECT_OK(pg_->Get(a->trade.id));
 }
 
+TEST_F(PhasedTradeStoreTest, ARunningStorePicksAPhaseChangeUpByItself) {
+  PhasedStoreOptions options;
+  options.sqlite_path = path_;
+  options.pg = TestPgOptions(dsn_);
+  options.phase_poll = std::chrono::milliseconds(50);
+  auto store = PhasedTradeStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->phase(), Phase::kSqliteOnly);
+  MoveTo(Phase::kDualWrite, nullptr);
+  // Within a few polls; the bound only stops a broken build from hanging.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((*store)->phase() != Phase::kDualWrite &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ((*store)->phase(), Phase::kDualWrite);
+  auto a = (*store)->Insert(Numbered(1));
+  TS_ASSERT_OK(a);
+  TS_ASSERT_OK((*store)->DrainOutbox(std::chrono::seconds(10)));
+  TS_EXPECT_OK(pg_->Get(a->trade.id));
+  auto mirrored = ReadSqlitePhase(path_);
+  TS_ASSERT_OK(mirrored);
+  EXPECT_EQ((*mirrored)->phase, Phase::kDualWrite);
+}
+
 }  // namespace
 }  // namespace tradestore
