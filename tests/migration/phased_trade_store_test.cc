@@ -464,6 +464,49 @@ TEST_F(PhasedTradeStoreTest, RestartDuringAnOutageKnowsThePhaseFromTheMirror) {
   TS_EXPECT_OK(pg_->Get(a->trade.id));
 }
 
+TEST_F(PhasedTradeStoreTest, VerifyReadsRowsInTheOutboxAgainOnceItDrained) {
+  // Trades written an hour ago (older than --min-age) but still waiting in
+  // the outbox, as after a long Postgres outage.
+  SimulatedClock an_hour_ago(Timestamp::FromUnixMicros(
+                                 Clock::Real()->Now().unix_micros() -
+                                 int64_t{3600} * 1000000)
+                                 .value());
+  PhasedStoreOptions options;
+  options.sqlite_path = path_;
+  options.pg = TestPgOptions(dsn_);
+  options.phase_poll = std::chrono::milliseconds(0);
+  options.run_relay = false;
+  options.clock = &an_hour_ago;
+  auto store = PhasedTradeStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  MoveTo(Phase::kDualWrite, store->get());
+  for (int i = 0; i < 5; ++i) TS_ASSERT_OK((*store)->Insert(Numbered(i)));
+
+  VerifyOptions verify;
+  verify.sqlite_path = path_;
+  verify.pg = TestPgOptions(dsn_);
+  // The relay gets to it while the run waits.
+  verify.outbox_wait_started = [&] {
+    TS_EXPECT_OK((*store)->DrainOutbox(std::chrono::seconds(10)));
+  };
+  std::ostringstream log;
+  auto report = RunVerify(verify, log);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->clean()) << log.str();
+  EXPECT_EQ(report->rechecked_in_flight, 5);
+
+  // No relay: after the wait they are reported, and the log says why.
+  for (int i = 5; i < 7; ++i) TS_ASSERT_OK((*store)->Insert(Numbered(i)));
+  verify.outbox_wait_started = nullptr;
+  verify.outbox_wait = std::chrono::milliseconds(200);
+  std::ostringstream log2;
+  report = RunVerify(verify, log2);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->missing_in_postgres, 2);
+  EXPECT_NE(log2.str().find("is the relay running?"), std::string::npos)
+      << log2.str();
+}
+
 TEST_F(PhasedTradeStoreTest, ARunningStorePicksAPhaseChangeUpByItself) {
   PhasedStoreOptions options;
   options.sqlite_path = path_;

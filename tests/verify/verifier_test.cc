@@ -191,16 +191,42 @@ TEST_F(VerifierTest, RepairMakesPostgresMatchAndAVerifyAfterIsClean) {
 }
 
 TEST_F(VerifierTest, RepairFollowsThePhaseAndNeverWritesTheSourceOfTruth) {
-  Sql("DELETE FROM trades WHERE id = 5");
-  Sql("UPDATE migration_phase SET phase = 'read_postgres'");
+  // postgres_only: Postgres is the source of truth; SQLite is repaired.
+  Sql("UPDATE migration_phase SET phase = 'postgres_only'");
+  Sql("UPDATE trades SET status = 'CANCELLED', version = version + 1 "
+      "WHERE id = 4");
+  Sql("INSERT INTO trades (id, symbol, side, quantity, price, \"timestamp\", "
+      "status, version, created_at, updated_at) VALUES (900001, 'ETH-USD', "
+      "'SELL', 2, 3000, now(), 'NEW', 1, now(), now())");
+  Sql("DELETE FROM trades WHERE id = 5");  // SQLite alone has row 5 now
+  const std::string before = Sql("SELECT md5(string_agg(t::text, ',' ORDER "
+                                 "BY id)) FROM trades t");
   VerifyOptions options = Options();
   options.repair = true;
+  const VerifyReport repaired = Verify(options);
+  EXPECT_EQ(repaired.repaired, 3) << ::testing::PrintToString(
+      repaired.repair_log);
+  EXPECT_EQ(Sql("SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM "
+                "trades t"),
+            before);  // the source of truth untouched
+  EXPECT_EQ(Sql("SELECT reason FROM trades_quarantine WHERE source_id = 5"),
+            "repair: in SQLite but not in Postgres, the source of truth\n");
+  auto sqlite = SqliteTradeStore::Open({.path = path_});
+  ASSERT_TRUE(sqlite.ok());
+  TS_EXPECT_CODE((*sqlite)->Get(5), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*sqlite)->Get(4)->status, TradeStatus::kCancelled);
+  TS_EXPECT_OK((*sqlite)->Get(900001));
+  options.repair = false;
+  EXPECT_TRUE(Verify(options).clean());
+
+  // archived: the file is not touched at all.
+  Sql("UPDATE migration_phase SET phase = 'archived'");
+  Sql("DELETE FROM trades WHERE id = 6");
+  options.repair = true;
   std::ostringstream log;
-  auto report = RunVerify(options, log);
-  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(report.status().message().find("Postgres is the source of truth"),
-            std::string::npos);
-  EXPECT_EQ(Sql("SELECT count(*) FROM trades WHERE id = 5"), "0\n");
+  auto refused = RunVerify(options, log);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("archived"), std::string::npos);
 }
 
 // The report job runs as a role that can read and record, nothing more.

@@ -29,8 +29,12 @@ const std::vector<FlagSpec>& VerifyFlags() {
        "list at most N ids per kind of difference (default 100; counts are "
        "always complete)"},
       {"repair", "",
-       "make Postgres match SQLite (the source of truth until read_postgres): "
-       "version-guarded writes; rows only in Postgres move to quarantine"},
+       "make the secondary store match the source of truth (SQLite through "
+       "read_postgres, Postgres in postgres_only): version-guarded writes; "
+       "rows only in the secondary move to trades_quarantine"},
+      {"outbox-wait", "DURATION",
+       "differences on rows waiting in the dual-write outbox are read again "
+       "once it has drained; wait at most this long (default 30s)"},
       {"no-record", "", "do not record the run in verification_runs"},
       {"deadline", "SECONDS",
        "give up reaching Postgres after this long (default 30)"},
@@ -77,6 +81,10 @@ int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
   VerifyOptions options;
   options.sqlite_path = *sqlite;
   options.pg.dsn = PgDsnFrom(*parsed);
+  if (absl::Status w = DurationFrom(*parsed, "outbox-wait", &options.outbox_wait);
+      !w.ok()) {
+    return Usage(err, w.message());
+  }
   options.progress_tty = StderrIsTerminal();
   options.repair = parsed->Has("repair");
   options.record_run = !parsed->Has("no-record");

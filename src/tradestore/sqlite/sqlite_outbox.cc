@@ -105,7 +105,8 @@ absl::StatusOr<OutboxStatus> SqliteTradeStore::GetOutboxStatus() {
       db->Prepare("SELECT (SELECT count(*) FROM tradestore_outbox), "
                   "(SELECT enqueued_at FROM tradestore_outbox ORDER BY seq "
                   "LIMIT 1), (SELECT coalesce(max(seq), 0) FROM "
-                  "sqlite_sequence WHERE name = 'tradestore_outbox')"));
+                  "sqlite_sequence WHERE name = 'tradestore_outbox'), "
+                  "(SELECT coalesce(min(seq), 0) FROM tradestore_outbox)"));
   TS_ASSIGN_OR_RETURN(bool row, s.Step());
   OutboxStatus status;
   if (!row) return status;
@@ -115,6 +116,7 @@ absl::StatusOr<OutboxStatus> SqliteTradeStore::GetOutboxStatus() {
     if (oldest.ok()) status.oldest = *oldest;
   }
   status.last_seq = s.ColumnInt(2);
+  status.oldest_seq = s.ColumnInt(3);
   return status;
 }
 
@@ -172,6 +174,19 @@ absl::StatusOr<int64_t> SqliteTradeStore::PutIfNewer(
   }
   TS_RETURN_IF_ERROR(txn->Commit());
   return written;
+}
+
+absl::StatusOr<bool> SqliteTradeStore::DeleteRow(int64_t id) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_RETURN_IF_ERROR(m.CheckDurable());
+  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
+  TS_ASSIGN_OR_RETURN(Statement s,
+                      m.writer->Prepare("DELETE FROM trades WHERE id = ?"));
+  TS_RETURN_IF_ERROR(s.Bind(1, id).Run());
+  const bool deleted = sqlite3_changes(m.writer->get()) > 0;
+  TS_RETURN_IF_ERROR(txn->Commit());
+  return deleted;
 }
 
 absl::Status SqliteTradeStore::SetMeta(

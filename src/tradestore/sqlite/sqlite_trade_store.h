@@ -66,6 +66,7 @@ struct OutboxBatch {
 struct OutboxStatus {
   int64_t entries = 0;
   std::optional<Timestamp> oldest;  // enqueued_at of the oldest entry
+  int64_t oldest_seq = 0;           // its seq, 0 when empty
   int64_t last_seq = 0;             // the highest seq ever given, 0 if none
 };
 
@@ -125,6 +126,10 @@ class SqliteTradeStore : public TradeStore {
   // order (idx_trades_updated_at: the cost grows with the changes). Legacy
   // rows, which have no updated_at, are never among them.
   absl::StatusOr<std::vector<int64_t>> ChangedIdsSince(Timestamp since);
+
+  // Deletes the row `id` (verify --repair, once the row is recorded in the
+  // Postgres quarantine). Returns whether there was one.
+  absl::StatusOr<bool> DeleteRow(int64_t id);
 
   // Writes key/value pairs into tradestore_meta in one transaction.
   absl::Status SetMeta(

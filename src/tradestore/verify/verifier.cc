@@ -21,6 +21,7 @@
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/verify/money_tally.h"
 #include "tradestore/verify/pg_copy_out.h"
+#include "tradestore/verify/repair_sqlite.h"
 #include "tradestore/verify/row_text.h"
 
 namespace tradestore {
@@ -103,6 +104,8 @@ class Verifier {
                   const Chunk::Row* prow, bool final_pass);
   void Report(Kind kind, int64_t id, absl::string_view sqlite_line,
               absl::string_view pg_line, absl::string_view reason);
+  absl::Status LoadOutbox();
+  absl::Status WaitForOutbox();
   absl::Status RecheckInFlight();
   absl::Status Repair();
   absl::Status Record();
@@ -117,6 +120,9 @@ class Verifier {
   std::unique_ptr<PgPool> pool_;
   absl::flat_hash_set<int64_t> quarantine_;
   std::vector<int64_t> in_flight_;
+  // Trades with outbox entries when the run started, and the last seq then.
+  absl::flat_hash_set<int64_t> outbox_ids_;
+  int64_t outbox_through_ = 0;
   Timestamp newest_in_flight_;
   // Every difference, for --repair (samples in the report are capped).
   std::vector<std::pair<Kind, int64_t>> differences_;
@@ -220,6 +226,11 @@ void Verifier::CompareOne(const Chunk* s, const Chunk::Row* srow,
   }
   if (srow != nullptr && prow != nullptr && !unreadable && sline == pline) {
     ++report_.rows_matching;
+    return;
+  }
+  if (!final_pass && outbox_ids_.contains(id) &&
+      in_flight_.size() < kMaxInFlight) {
+    in_flight_.push_back(id);  // still on its way through the outbox
     return;
   }
   if (!final_pass) {
@@ -419,6 +430,39 @@ absl::Status Verifier::ChangedRows(Timestamp since) {
   return absl::OkStatus();
 }
 
+absl::Status Verifier::LoadOutbox() {
+  TS_ASSIGN_OR_RETURN(OutboxStatus status, sqlite_->GetOutboxStatus());
+  if (status.entries == 0) return absl::OkStatus();
+  outbox_through_ = status.last_seq;
+  for (int64_t after = 0; outbox_ids_.size() < kMaxInFlight;) {
+    TS_ASSIGN_OR_RETURN(OutboxBatch batch, sqlite_->ReadOutbox(10000, after));
+    if (batch.entries.empty()) break;
+    for (const OutboxEntry& e : batch.entries) outbox_ids_.insert(e.trade_id);
+    after = batch.last_seq;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Verifier::WaitForOutbox() {
+  if (outbox_through_ == 0) return absl::OkStatus();
+  if (options_.outbox_wait_started) options_.outbox_wait_started();
+  const auto give_up = clock_->Monotonic() + options_.outbox_wait;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(OutboxStatus status, sqlite_->GetOutboxStatus());
+    // Acks delete from the oldest up, so this means "applied through".
+    if (status.entries == 0 || status.oldest_seq > outbox_through_) {
+      return absl::OkStatus();
+    }
+    if (clock_->Monotonic() >= give_up) {
+      log_ << "verify: the outbox still holds " << status.entries
+           << " entries after " << options_.outbox_wait.count() / 1000.0
+           << " s (is the relay running?); rows waiting in it are reported\n";
+      return absl::OkStatus();
+    }
+    clock_->SleepFor(std::chrono::milliseconds(100));
+  }
+}
+
 absl::Status Verifier::RecheckInFlight() {
   if (in_flight_.empty()) return absl::OkStatus();
   // Wait until the newest of them is min_age old, then let the outbox drain.
@@ -429,7 +473,11 @@ absl::Status Verifier::RecheckInFlight() {
     clock_->SleepFor(std::chrono::microseconds(
         std::min<int64_t>(wait_until - now, options_.min_age.count())));
   }
-  if (options_.before_recheck) TS_RETURN_IF_ERROR(options_.before_recheck());
+  if (options_.before_recheck) {
+    TS_RETURN_IF_ERROR(options_.before_recheck());
+  } else {
+    TS_RETURN_IF_ERROR(WaitForOutbox());
+  }
   std::vector<int64_t> ids = std::move(in_flight_);
   in_flight_.clear();
   std::sort(ids.begin(), ids.end());
@@ -489,11 +537,27 @@ absl::Status Verifier::Repair() {
         return absl::OkStatus();
       },
       PgPool::Kind::kRead));
-  if (phase != "sqlite_only" && phase != "dual_write") {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the phase is ", phase,
-        ", so Postgres is the source of truth; repairing SQLite from it is "
-        "not built yet (nothing was changed)"));
+  // SQLite stays the source of truth while it is written first (through
+  // read_postgres); from postgres_only on Postgres is.
+  if (phase == "archived") {
+    return absl::FailedPreconditionError(
+        "the phase is archived: the SQLite file is archived and is not "
+        "repaired (nothing was changed)");
+  }
+  if (phase == "postgres_only") {
+    std::vector<int64_t> ids;
+    for (const auto& [kind, id] : differences_) ids.push_back(id);
+    std::vector<std::string> lines;
+    TS_ASSIGN_OR_RETURN(
+        int64_t changed,
+        verify::RepairSqliteFromPostgres(*sqlite_, *pool_, ids, &lines));
+    report_.repaired += changed;
+    for (std::string& line : lines) {
+      if (report_.repair_log.size() < kMaxRepairLog) {
+        report_.repair_log.push_back(std::move(line));
+      }
+    }
+    return absl::OkStatus();
   }
   auto note = [&](std::string line) {
     if (report_.repair_log.size() < kMaxRepairLog) {
@@ -633,6 +697,7 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
   TS_ASSIGN_OR_RETURN(pool_, PgPool::Create(options_.pg));
   TS_RETURN_IF_ERROR(EnsureMigrated(*pool_));
   TS_RETURN_IF_ERROR(LoadQuarantine());
+  TS_RETURN_IF_ERROR(LoadOutbox());
 
   switch (options_.mode) {
     case VerifyMode::kFull:

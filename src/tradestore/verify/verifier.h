@@ -54,9 +54,15 @@ struct VerifyOptions {
   bool progress_tty = false;
   std::chrono::milliseconds log_interval = std::chrono::seconds(5);
   Clock* clock = nullptr;
-  // Called once before writes in flight are read again (dual-write: drain
-  // the outbox). May be empty.
+  // Differences on rows waiting in the dual-write outbox when the run
+  // starts are read again once the relay has applied those entries; this
+  // is how long the run waits for that before it reports them.
+  std::chrono::milliseconds outbox_wait = std::chrono::seconds(30);
+  // Called once before writes in flight are read again, instead of waiting
+  // for the outbox. May be empty.
   std::function<absl::Status()> before_recheck;
+  // Test seam: called when the run starts waiting for the outbox.
+  std::function<void()> outbox_wait_started;
 };
 
 struct RowMismatch {
