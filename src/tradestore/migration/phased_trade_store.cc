@@ -299,6 +299,8 @@ absl::Status PhasedTradeStore::CheckPhase() {
     }
   }
   std::unique_lock<internal::RwLock> lock(m.route_mu);
+  // Another caller (the poll thread) may have switched meanwhile.
+  if (next.phase == m.phase) return absl::OkStatus();
   const Phase from = m.phase;
   TS_RETURN_IF_ERROR(m.SwitchTo(next, /*first=*/false));
   m.Log(absl::StrCat("phase ", PhaseName(from), " -> ", PhaseName(next.phase),
