@@ -310,17 +310,14 @@ absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
     TS_ASSIGN_OR_RETURN(PhaseState now_state, Current());
     if (now_state.phase == Phase::kPostgresOnly &&
         options.target == Phase::kReadPostgres) {
-      const Timestamp since =
-          Timestamp::FromUnixMicros(now_state.changed_at.unix_micros() -
-                                    int64_t{300} * 1000000)
-              .value_or(Timestamp());
+      const Timestamp since = CatchUpSince(now_state.changed_at);
       catch_up = GateCheck{"reverse catch-up into SQLite", true, ""};
       if (options.dry_run) {
         catch_up->detail = absl::StrCat(
             "would copy the trades Postgres changed since ", since.ToIso8601());
       } else {
         PgMirror mirror(impl_->pool.get());
-        auto caught = ReverseCatchUp(mirror, *store, since);
+        auto caught = ReverseCatchUp(mirror, *store, now_state.changed_at);
         if (caught.ok()) {
           catch_up->detail = absl::StrCat(
               "copied ", caught->written, " of ", caught->read,

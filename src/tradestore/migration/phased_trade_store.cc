@@ -19,10 +19,6 @@
 namespace tradestore {
 namespace {
 
-// Postgres rows of the postgres_only phase are stamped by the services'
-// clocks, the phase change by the database's: allow for skew.
-constexpr std::chrono::minutes kCatchUpMargin{5};
-
 bool WritesSqlite(Phase p) {
   return p == Phase::kSqliteOnly || p == Phase::kDualWrite ||
          p == Phase::kReadPostgres;
@@ -113,11 +109,7 @@ struct PhasedTradeStore::Impl {
         // Back from postgres_only: SQLite must hold what Postgres took alone.
         TS_ASSIGN_OR_RETURN(
             CatchUpResult caught,
-            ReverseCatchUp(*mirror, *sqlite,
-                           Timestamp::FromUnixMicros(
-                               phase_changed_at.unix_micros() -
-                               std::chrono::microseconds(kCatchUpMargin).count())
-                               .value_or(Timestamp())));
+            ReverseCatchUp(*mirror, *sqlite, phase_changed_at));
         Log(absl::StrCat("reverse catch-up copied ", caught.written, " of ",
                          caught.read, " Postgres trades into SQLite"));
       }
@@ -139,13 +131,7 @@ struct PhasedTradeStore::Impl {
       // Entries not applied yet (an earlier run's too): reads stay on
       // SQLite until the relay has them in Postgres.
       TS_ASSIGN_OR_RETURN(OutboxStatus outbox, sqlite->GetOutboxStatus());
-      if (outbox.entries > 0) {
-        int64_t cur = read_sqlite_through.load();
-        while (cur < outbox.last_seq &&
-               !read_sqlite_through.compare_exchange_weak(cur,
-                                                          outbox.last_seq)) {
-        }
-      }
+      if (outbox.entries > 0) ReadSqliteThrough(outbox.last_seq);
     }
     if (to == Phase::kArchived) {
       relay.reset();
@@ -173,6 +159,11 @@ struct PhasedTradeStore::Impl {
     }
     // Acknowledged on SQLite alone: the outbox has it; reads wait for it.
     sync_fallbacks.fetch_add(1);
+    ReadSqliteThrough(seq);
+  }
+
+  // Reads stay on SQLite until the relay has applied entry `seq`.
+  void ReadSqliteThrough(int64_t seq) {
     int64_t cur = read_sqlite_through.load();
     while (cur < seq && !read_sqlite_through.compare_exchange_weak(cur, seq)) {
     }

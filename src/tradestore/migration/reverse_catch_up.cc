@@ -6,11 +6,19 @@
 
 namespace tradestore {
 
+Timestamp CatchUpSince(Timestamp switched_at) {
+  constexpr int64_t kMarginMicros = int64_t{5} * 60 * 1000000;
+  return Timestamp::FromUnixMicros(switched_at.unix_micros() - kMarginMicros)
+      .value_or(Timestamp());
+}
+
 absl::StatusOr<CatchUpResult> ReverseCatchUp(PgMirror& pg,
                                              SqliteTradeStore& sqlite,
-                                             Timestamp since) {
+                                             Timestamp switched_at) {
   constexpr int kBatch = 5000;
   CatchUpResult result;
+  result.since = CatchUpSince(switched_at);
+  const Timestamp since = result.since;
   int64_t after_id = 0;
   for (;;) {
     TS_ASSIGN_OR_RETURN(auto trades, pg.ChangedSince(since, after_id, kBatch));

@@ -18,16 +18,22 @@ class PgMirror;
 class SqliteTradeStore;
 
 struct CatchUpResult {
-  int64_t read = 0;     // Postgres rows changed since `since`
+  Timestamp since;      // the switch time less the clock-skew margin
+  int64_t read = 0;     // Postgres rows changed since then
   int64_t written = 0;  // written into SQLite (new, or a newer version)
 };
 
-// Copies the trades Postgres changed at or after `since` into `sqlite`.
+// Copies into `sqlite` the trades Postgres changed since `switched_at`, the
+// move into postgres_only. Rows are stamped by the services' clocks and the
+// switch by the database's, so it reaches back 5 minutes further.
 // Returns kAlreadyExists naming the id when SQLite holds a different trade
 // under a Postgres id (nothing of that row is written), kUnavailable.
 absl::StatusOr<CatchUpResult> ReverseCatchUp(PgMirror& pg,
                                              SqliteTradeStore& sqlite,
-                                             Timestamp since);
+                                             Timestamp switched_at);
+
+// What ReverseCatchUp reads from, for a dry run's report.
+Timestamp CatchUpSince(Timestamp switched_at);
 
 }  // namespace tradestore
 

@@ -13,10 +13,6 @@
 namespace tradestore {
 namespace {
 
-// How often an idempotent statement is repeated while its commit outcome
-// stays unknown before the caller is told.
-constexpr int kMaxUnknownRepeats = 5;
-
 // Drops the secondary indexes of an empty trades table, recording each
 // definition in the same transaction.
 void DeferIndexesIfEmpty(pqxx::work& txn, const std::string& store_id) {
@@ -94,24 +90,21 @@ BackfillWriter::LoadCheckpoint() {
 }
 
 absl::Status BackfillWriter::Begin(int64_t high_water_id) {
-  absl::Status status;
   // The statement is idempotent: an unknown outcome is settled by repeating.
-  for (int attempt = 0; attempt < kMaxUnknownRepeats; ++attempt) {
-    status = pool_->Transact([&](pqxx::work& txn) {
-      txn.exec_params(
-          "INSERT INTO backfill_checkpoints (source_store_id, source_path, "
-          "last_id, high_water_id) VALUES ($1, $2, 0, $3) "
-          "ON CONFLICT (source_store_id) DO UPDATE SET "
-          "high_water_id = GREATEST(backfill_checkpoints.high_water_id, "
-          "EXCLUDED.high_water_id), source_path = EXCLUDED.source_path, "
-          "completed_at = NULL, updated_at = now()",
-          store_id_, source_path_, high_water_id);
-      DeferIndexesIfEmpty(txn, store_id_);
-      return absl::OkStatus();
-    });
-    if (!absl::IsUnknown(status)) break;
-  }
-  return status;
+  return pool_->Transact(
+      [&](pqxx::work& txn) {
+        txn.exec_params(
+            "INSERT INTO backfill_checkpoints (source_store_id, source_path, "
+            "last_id, high_water_id) VALUES ($1, $2, 0, $3) "
+            "ON CONFLICT (source_store_id) DO UPDATE SET "
+            "high_water_id = GREATEST(backfill_checkpoints.high_water_id, "
+            "EXCLUDED.high_water_id), source_path = EXCLUDED.source_path, "
+            "completed_at = NULL, updated_at = now()",
+            store_id_, source_path_, high_water_id);
+        DeferIndexesIfEmpty(txn, store_id_);
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent);
 }
 
 absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
@@ -223,34 +216,24 @@ absl::StatusOr<int64_t> BackfillWriter::Finish() {
   // A failure here leaves the definitions recorded; the next run builds them.
   TS_ASSIGN_OR_RETURN(rebuilt_indexes_, RebuildIndexes());
   int64_t next = 1;
-  absl::Status status;
-  // Idempotent too: repeat while the outcome is unknown.
-  for (int attempt = 0; attempt < kMaxUnknownRepeats; ++attempt) {
-  status = pool_->Transact([&](pqxx::work& txn) {
-    // Never move the sequence backwards: past max(id), past the high-water
-    // mark, and past whatever it has already handed out.
-    const int64_t top =
+  // Idempotent too: repeated while the outcome is unknown.
+  TS_RETURN_IF_ERROR(pool_->Transact(
+      [&](pqxx::work& txn) {
+        // Past the high-water mark too: its rows may all be quarantined.
+        const int64_t high_water =
+            txn.exec_params("SELECT coalesce((SELECT high_water_id FROM "
+                            "backfill_checkpoints WHERE source_store_id = $1), "
+                            "0)",
+                            store_id_)[0][0]
+                .as<int64_t>();
+        next = pg::MoveSequencePast(txn, high_water);
         txn.exec_params(
-               "SELECT GREATEST((SELECT coalesce(max(id), 0) FROM trades), "
-               "(SELECT high_water_id FROM backfill_checkpoints WHERE "
-               "source_store_id = $1), coalesce(pg_sequence_last_value("
-               "pg_get_serial_sequence('trades', 'id')::regclass), 0))",
-               store_id_)[0][0]
-            .as<int64_t>();
-    if (top > 0) {
-      txn.exec_params(
-          "SELECT setval(pg_get_serial_sequence('trades', 'id'), $1)", top);
-    }
-    next = top + 1;
-    txn.exec_params(
-        "UPDATE backfill_checkpoints SET completed_at = now(), "
-        "updated_at = now() WHERE source_store_id = $1",
-        store_id_);
-    return absl::OkStatus();
-  });
-  if (!absl::IsUnknown(status)) break;
-  }
-  TS_RETURN_IF_ERROR(status);
+            "UPDATE backfill_checkpoints SET completed_at = now(), "
+            "updated_at = now() WHERE source_store_id = $1",
+            store_id_);
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent));
   return next;
 }
 

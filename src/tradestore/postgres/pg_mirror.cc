@@ -10,9 +10,6 @@
 namespace tradestore {
 namespace {
 
-// The upsert is idempotent, so an unknown outcome is settled by repeating it.
-constexpr int kMaxUnknownRepeats = 5;
-
 const std::string& ApplyOneSql() {
   static const std::string* sql = new std::string(
       "INSERT INTO trades (id, symbol, side, quantity, price, \"timestamp\", "
@@ -30,16 +27,6 @@ const std::string& ApplyOneSql() {
   return *sql;
 }
 
-template <typename Body>
-absl::Status TransactSettlingUnknown(PgPool& pool, Body body) {
-  absl::Status status;
-  for (int attempt = 0; attempt < kMaxUnknownRepeats; ++attempt) {
-    status = pool.Transact(body);
-    if (!absl::IsUnknown(status)) return status;
-  }
-  return status;
-}
-
 }  // namespace
 
 absl::StatusOr<ApplyOutcome> PgMirror::Apply(
@@ -48,8 +35,9 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
   ApplyOutcome outcome;
   if (rows.empty() && quarantined.empty()) return outcome;
   const std::string copy_text = CopyText(rows);
-  TS_RETURN_IF_ERROR(TransactSettlingUnknown(
-      *pool_, [&](pqxx::work& txn) -> absl::Status {
+  // The upsert is idempotent: an unknown outcome is settled by repeating.
+  TS_RETURN_IF_ERROR(pool_->Transact(
+      [&](pqxx::work& txn) -> absl::Status {
         outcome = ApplyOutcome();
         if (!rows.empty()) {
           pg::CreateStage(txn, "relay_stage");
@@ -62,41 +50,31 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
         for (const QuarantineRow& q : quarantined) pg::PutQuarantine(txn, q);
         outcome.quarantined = static_cast<int64_t>(quarantined.size());
         return absl::OkStatus();
-      }));
+      },
+      PgPool::Kind::kIdempotent));
   return outcome;
 }
 
 absl::StatusOr<bool> PgMirror::ApplyOne(const Trade& trade) {
   bool written = false;
-  TS_RETURN_IF_ERROR(TransactSettlingUnknown(
-      *pool_, [&](pqxx::work& txn) -> absl::Status {
+  TS_RETURN_IF_ERROR(pool_->Transact(
+      [&](pqxx::work& txn) -> absl::Status {
         written =
             !pg::Exec(txn, ApplyOneSql(), pg::InsertParams(trade)).empty();
         return absl::OkStatus();
-      }));
+      },
+      PgPool::Kind::kIdempotent));
   return written;
 }
 
 absl::StatusOr<int64_t> PgMirror::AdvanceSequence() {
   int64_t next = 1;
-  TS_RETURN_IF_ERROR(TransactSettlingUnknown(
-      *pool_, [&](pqxx::work& txn) -> absl::Status {
-        // Rows applied from SQLite carry their own ids and never touched the
-        // sequence; never move it backwards either.
-        const int64_t top =
-            txn.exec("SELECT GREATEST((SELECT coalesce(max(id), 0) FROM "
-                     "trades), coalesce(pg_sequence_last_value("
-                     "pg_get_serial_sequence('trades', 'id')::regclass), 0))")
-                [0][0]
-                    .as<int64_t>();
-        if (top > 0) {
-          txn.exec_params(
-              "SELECT setval(pg_get_serial_sequence('trades', 'id'), $1)",
-              top);
-        }
-        next = top + 1;
+  TS_RETURN_IF_ERROR(pool_->Transact(
+      [&](pqxx::work& txn) {
+        next = pg::MoveSequencePast(txn, 0);
         return absl::OkStatus();
-      }));
+      },
+      PgPool::Kind::kIdempotent));
   return next;
 }
 

@@ -210,9 +210,10 @@ absl::Status PgPool::Transact(const TxnBody& body, Kind kind) {
     } catch (const std::exception& e) {
       status = StatusFromPqxx(e, committing && kind == Kind::kWrite, *this);
     }
-    if (kind == Kind::kRead && absl::IsUnknown(status)) {
-      status = absl::UnavailableError(status.message());
-    }
+    // Repeating is harmless for these, so "unknown" is "try again".
+    const bool settle_by_repeating =
+        kind != Kind::kWrite && absl::IsUnknown(status);
+    if (settle_by_repeating) status = absl::UnavailableError(status.message());
     // A connection that lost an acknowledgement is not trusted again.
     const bool open = !ack_lost && conn->connection->is_open();
     if (open) {
@@ -221,8 +222,9 @@ absl::Status PgPool::Transact(const TxnBody& body, Kind kind) {
       conn.reset();
       Discard();
     }
-    const bool retry =
-        (absl::IsUnavailable(status) && !open) || absl::IsAborted(status);
+    const bool retry = (absl::IsUnavailable(status) &&
+                        (!open || settle_by_repeating)) ||
+                       absl::IsAborted(status);
     if (!retry) return status;
     if (!backoff.Wait()) {
       return absl::Status(

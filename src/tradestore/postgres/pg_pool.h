@@ -44,7 +44,10 @@ class PgPool {
   // COMMIT: it may or may not have committed), or the mapped SQL error.
   // kRead: the body only reads, so a connection lost during COMMIT changed
   // nothing and the call is retried like any other lost connection.
-  enum class Kind { kWrite, kRead };
+  // kIdempotent: the body writes, but running it again after it committed
+  // changes nothing (an upsert guarded by version, a GREATEST), so an
+  // unknown commit outcome is settled by running it again, to the deadline.
+  enum class Kind { kWrite, kRead, kIdempotent };
   absl::Status Transact(const TxnBody& body, Kind kind = Kind::kWrite);
 
   // The DSN with its password masked, for messages.

@@ -95,6 +95,21 @@ std::string UpsertFromStageSql(const std::string& stage) {
       "WHERE trades.version < EXCLUDED.version RETURNING id");
 }
 
+int64_t MoveSequencePast(pqxx::dbtransaction& txn, int64_t at_least) {
+  const int64_t top =
+      txn.exec_params(
+             "SELECT GREATEST((SELECT coalesce(max(id), 0) FROM trades), $1, "
+             "coalesce(pg_sequence_last_value(pg_get_serial_sequence("
+             "'trades', 'id')::regclass), 0))",
+             at_least)[0][0]
+          .as<int64_t>();
+  if (top > 0) {
+    txn.exec_params("SELECT setval(pg_get_serial_sequence('trades', 'id'), $1)",
+                    top);
+  }
+  return top + 1;
+}
+
 void PutQuarantine(pqxx::dbtransaction& txn, const QuarantineRow& q) {
   txn.exec_params(
       "INSERT INTO trades_quarantine (source_id, reason, raw) "

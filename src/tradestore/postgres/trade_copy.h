@@ -49,6 +49,11 @@ void CreateStage(pqxx::dbtransaction& txn, const std::string& stage);
 // A NULL extra keeps the stored one.
 std::string UpsertFromStageSql(const std::string& stage);
 
+// Moves the trades id sequence past max(id) and past `at_least`, never
+// backwards (rows copied with ids of their own never touched it). Returns
+// the next id it will give.
+int64_t MoveSequencePast(pqxx::dbtransaction& txn, int64_t at_least);
+
 // Records (or refreshes, while unresolved) a quarantined row.
 void PutQuarantine(pqxx::dbtransaction& txn, const QuarantineRow& row);
 

@@ -152,12 +152,7 @@ absl::StatusOr<bool> SqliteTradeStore::Impl::PutIfNewerLocked(
                            .Run());
     return true;
   }
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      writer->Prepare(absl::StrCat("INSERT INTO trades (", sqlite::kColumns,
-                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")));
-  BindTrade(s, trade);
-  TS_RETURN_IF_ERROR(s.Run());
+  TS_RETURN_IF_ERROR(InsertRow(trade).status());
   return true;
 }
 

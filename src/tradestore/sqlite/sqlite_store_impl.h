@@ -89,9 +89,10 @@ struct SqliteTradeStore::Impl {
     std::unique_ptr<SqliteDb> db_;
   };
 
-  // Binds every column of `t` as $1..$12 of an INSERT in kColumns order
-  // (id NULL when 0).
-  void BindTrade(sqlite::Statement& s, const Trade& t);
+  // Inserts every column of `t` (id NULL when 0, so SQLite assigns it) and
+  // returns the row's id. REQUIRES: writer_mu held, inside a
+  // WriteTransaction.
+  absl::StatusOr<int64_t> InsertRow(const Trade& t);
 
   // Adds an outbox entry for `t` in the open write transaction; returns its
   // seq. REQUIRES: writer_mu held, inside a WriteTransaction.

@@ -111,7 +111,11 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
       new SqliteTradeStore(std::move(impl)));
 }
 
-void SqliteTradeStore::Impl::BindTrade(Statement& s, const Trade& t) {
+absl::StatusOr<int64_t> SqliteTradeStore::Impl::InsertRow(const Trade& t) {
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      writer->Prepare(absl::StrCat("INSERT INTO trades (", kColumns,
+                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")));
   if (t.id != 0) {
     s.Bind(1, t.id);
   } else {
@@ -134,6 +138,8 @@ void SqliteTradeStore::Impl::BindTrade(Statement& s, const Trade& t) {
   s.Bind(10, t.version)
       .Bind(11, t.created_at.ToIso8601())
       .Bind(12, t.updated_at.ToIso8601());
+  TS_RETURN_IF_ERROR(s.Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(writer->get()));
 }
 
 absl::StatusOr<InsertResult> SqliteTradeStore::Insert(const Trade& input) {
@@ -169,13 +175,7 @@ absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
   Trade t = input;
   t.version = 1;
   t.created_at = t.updated_at = m.clock->Now();
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      m.writer->Prepare(absl::StrCat("INSERT INTO trades (", kColumns,
-                                     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")));
-  m.BindTrade(s, t);
-  TS_RETURN_IF_ERROR(s.Run());
-  if (t.id == 0) t.id = sqlite3_last_insert_rowid(m.writer->get());
+  TS_ASSIGN_OR_RETURN(t.id, m.InsertRow(t));
   if (enqueue) {
     TS_ASSIGN_OR_RETURN(int64_t seq, m.Enqueue(t));
     if (outbox_seq != nullptr) *outbox_seq = seq;

@@ -537,6 +537,11 @@ absl::Status Verifier::Repair() {
         return absl::OkStatus();
       },
       PgPool::Kind::kRead));
+  auto note = [&](std::string line) {
+    if (report_.repair_log.size() < kMaxRepairLog) {
+      report_.repair_log.push_back(std::move(line));
+    }
+  };
   // SQLite stays the source of truth while it is written first (through
   // read_postgres); from postgres_only on Postgres is.
   if (phase == "archived") {
@@ -552,18 +557,9 @@ absl::Status Verifier::Repair() {
         int64_t changed,
         verify::RepairSqliteFromPostgres(*sqlite_, *pool_, ids, &lines));
     report_.repaired += changed;
-    for (std::string& line : lines) {
-      if (report_.repair_log.size() < kMaxRepairLog) {
-        report_.repair_log.push_back(std::move(line));
-      }
-    }
+    for (std::string& line : lines) note(std::move(line));
     return absl::OkStatus();
   }
-  auto note = [&](std::string line) {
-    if (report_.repair_log.size() < kMaxRepairLog) {
-      report_.repair_log.push_back(std::move(line));
-    }
-  };
   for (const auto& [kind, id] : differences_) {
     TS_ASSIGN_OR_RETURN(auto rows, sqlite_->ScanStoredRows(id - 1, 1, id));
     if (rows.empty()) {
