@@ -149,6 +149,28 @@ TEST_F(VerifierTest, NamesEveryInjectedDifferenceAndNothingElse) {
   EXPECT_EQ(capped.missing_in_postgres, 3);
 }
 
+// Values Postgres accepts but no trade can hold (its CHECKs let NaN through,
+// NaN sorting above every number) are reported with the reason, never
+// rounded or skipped.
+TEST_F(VerifierTest, APostgresRowThatIsNoTradeIsReportedWithTheReason) {
+  Sql("UPDATE trades SET quantity = 'NaN' WHERE id = 20");
+  Sql("UPDATE trades SET \"timestamp\" = 'infinity' WHERE id = 30");
+  const VerifyReport report = Verify(Options());
+  EXPECT_FALSE(report.clean());
+  EXPECT_EQ(report.mismatched, 2);
+  ASSERT_EQ(report.mismatches.size(), 2u);
+  for (const RowMismatch& m : report.mismatches) {
+    ASSERT_EQ(m.columns.size(), 1u);
+    EXPECT_EQ(m.columns[0], "(unreadable in Postgres)");
+    EXPECT_NE(m.postgres_values[0].find(m.id == 20 ? "NaN" : "infinity"),
+              std::string::npos)
+        << m.postgres_values[0];
+    EXPECT_NE(m.sqlite_values[0].find(absl::StrCat(m.id, "\t")),
+              std::string::npos)
+        << m.sqlite_values[0];
+  }
+}
+
 TEST_F(VerifierTest, AnIdWindowSeesOnlyItsRows) {
   Sql("DELETE FROM trades WHERE id IN (100, 3000)");
   VerifyOptions options = Options();

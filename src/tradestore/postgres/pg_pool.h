@@ -24,6 +24,9 @@
 #include "tradestore/postgres/pg_options.h"
 
 namespace tradestore {
+namespace pg {
+class BinaryCopyReader;
+}
 
 class PgPool {
  public:
@@ -59,6 +62,8 @@ class PgPool {
   std::string Scrub(const std::string& message) const;
 
  private:
+  // Opens libpq connections of its own with dsn_ (binary COPY).
+  friend class pg::BinaryCopyReader;
   struct Conn;
   PgPool(const PgOptions& options, std::string dsn, std::string password);
 

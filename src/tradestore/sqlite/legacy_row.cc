@@ -69,8 +69,9 @@ int64_t RoundToScale(double v, int scale) {
 
 namespace {
 
-absl::StatusOr<std::string> RequireText(absl::string_view column,
-                                        const SqlValue& v) {
+// A view of the value's text (valid while `v` is).
+absl::StatusOr<absl::string_view> RequireText(absl::string_view column,
+                                              const SqlValue& v) {
   if (v.type == SqlValue::Type::kNull) return Bad(column, "is NULL");
   if (v.type != SqlValue::Type::kText) {
     return Bad(column, absl::StrCat(DescribeValue(v), " is not text"));
@@ -233,7 +234,7 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
   {
     auto symbol = RequireText("symbol", row.symbol);
     if (!symbol.ok()) return symbol.status();
-    t.symbol = *std::move(symbol);
+    t.symbol = std::string(*symbol);
   }
   {
     auto side = RequireText("side", row.side);
@@ -269,7 +270,7 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
   if (row.client_order_id.type != SqlValue::Type::kNull) {
     auto key = RequireText("client_order_id", row.client_order_id);
     if (!key.ok()) return key.status();
-    t.client_order_id = *std::move(key);
+    t.client_order_id = std::string(*key);
   }
   if (row.fee.type != SqlValue::Type::kNull) {
     auto fee = DecimalFromStored("fee", row.fee, notes);

@@ -131,29 +131,42 @@ bool Statement::ColumnIsNull(int i) const {
 
 SqlValue Statement::ColumnValue(int i) const {
   SqlValue v;
-  switch (sqlite3_column_type(stmt_, i)) {
+  ReadValue(i, &v);
+  return v;
+}
+
+void Statement::ReadValue(int i, SqlValue* v) const {
+  v->integer = 0;
+  v->real = 0;
+  const int type = sqlite3_column_type(stmt_, i);
+  switch (type) {
     case SQLITE_INTEGER:
-      v.type = SqlValue::Type::kInteger;
-      v.integer = sqlite3_column_int64(stmt_, i);
+      v->type = SqlValue::Type::kInteger;
+      v->integer = sqlite3_column_int64(stmt_, i);
       break;
     case SQLITE_FLOAT:
-      v.type = SqlValue::Type::kReal;
-      v.real = sqlite3_column_double(stmt_, i);
+      v->type = SqlValue::Type::kReal;
+      v->real = sqlite3_column_double(stmt_, i);
       break;
     case SQLITE_TEXT:
-      v.type = SqlValue::Type::kText;
-      v.text = ColumnText(i);
-      break;
     case SQLITE_BLOB: {
-      v.type = SqlValue::Type::kBlob;
-      const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
-      if (p != nullptr) v.text.assign(p, sqlite3_column_bytes(stmt_, i));
-      break;
+      const bool text = type == SQLITE_TEXT;
+      v->type = text ? SqlValue::Type::kText : SqlValue::Type::kBlob;
+      const auto* p = static_cast<const char*>(
+          text ? static_cast<const void*>(sqlite3_column_text(stmt_, i))
+               : sqlite3_column_blob(stmt_, i));
+      if (p == nullptr) {
+        v->text.clear();
+      } else {
+        v->text.assign(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
+      }
+      return;
     }
     default:
+      v->type = SqlValue::Type::kNull;
       break;
   }
-  return v;
+  v->text.clear();
 }
 
 absl::StatusOr<std::unique_ptr<WriteTransaction>> WriteTransaction::Begin(

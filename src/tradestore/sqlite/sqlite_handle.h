@@ -80,6 +80,8 @@ class Statement {
   bool ColumnIsNull(int i) const;
   // The value exactly as SQLite stored it, with its storage class.
   SqlValue ColumnValue(int i) const;
+  // The same into `v`, reusing its text buffer (scans read millions).
+  void ReadValue(int i, SqlValue* v) const;
 
  private:
   sqlite3_stmt* stmt_;

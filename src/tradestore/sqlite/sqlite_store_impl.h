@@ -27,6 +27,10 @@ inline constexpr char kColumns[] =
 StoredRow ReadRow(const Statement& s,
                   const std::vector<std::string>& extra_columns,
                   int first_column = 0);
+// The same into `row`, reusing its buffers.
+void ReadRowInto(const Statement& s,
+                 const std::vector<std::string>& extra_columns,
+                 int first_column, StoredRow* row);
 // A stored row that cannot be read exactly is kDataLoss naming the row.
 absl::StatusOr<Trade> Convert(const StoredRow& row);
 // Runs `stmt` (already bound) and converts every row.

@@ -15,26 +15,29 @@
 
 namespace tradestore::sqlite {
 
+void ReadRowInto(const Statement& s,
+                 const std::vector<std::string>& extra_columns,
+                 int first_column, StoredRow* row) {
+  const int c = first_column;
+  row->id = s.ColumnInt(c);
+  SqlValue* const columns[] = {
+      &row->symbol,          &row->side, &row->quantity, &row->price,
+      &row->timestamp,       &row->status, &row->client_order_id,
+      &row->fee,             &row->version, &row->created_at,
+      &row->updated_at};
+  for (int i = 0; i < 11; ++i) s.ReadValue(c + 1 + i, columns[i]);
+  row->extra.resize(extra_columns.size());
+  for (size_t i = 0; i < extra_columns.size(); ++i) {
+    row->extra[i].first = extra_columns[i];
+    s.ReadValue(c + 12 + static_cast<int>(i), &row->extra[i].second);
+  }
+}
+
 StoredRow ReadRow(const Statement& s,
                   const std::vector<std::string>& extra_columns,
                   int first_column) {
-  const int c = first_column;
   StoredRow row;
-  row.id = s.ColumnInt(c);
-  row.symbol = s.ColumnValue(c + 1);
-  row.side = s.ColumnValue(c + 2);
-  row.quantity = s.ColumnValue(c + 3);
-  row.price = s.ColumnValue(c + 4);
-  row.timestamp = s.ColumnValue(c + 5);
-  row.status = s.ColumnValue(c + 6);
-  row.client_order_id = s.ColumnValue(c + 7);
-  row.fee = s.ColumnValue(c + 8);
-  row.version = s.ColumnValue(c + 9);
-  row.created_at = s.ColumnValue(c + 10);
-  row.updated_at = s.ColumnValue(c + 11);
-  for (size_t i = 0; i < extra_columns.size(); ++i) {
-    row.extra.emplace_back(extra_columns[i], s.ColumnValue(c + 12 + static_cast<int>(i)));
-  }
+  ReadRowInto(s, extra_columns, first_column, &row);
   return row;
 }
 
@@ -280,6 +283,18 @@ absl::StatusOr<int64_t> SqliteTradeStore::Count() {
 
 absl::StatusOr<std::vector<StoredRow>> SqliteTradeStore::ScanStoredRows(
     int64_t after_id, int limit, int64_t up_to_id) {
+  std::vector<StoredRow> rows;
+  TS_RETURN_IF_ERROR(ScanStoredRows(
+      after_id, limit, up_to_id, [&](const StoredRow& row) {
+        rows.push_back(row);
+        return absl::OkStatus();
+      }).status());
+  return rows;
+}
+
+absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRows(
+    int64_t after_id, int limit, int64_t up_to_id,
+    const std::function<absl::Status(const StoredRow&)>& visit) {
   Impl::ReaderLease db(impl_.get());
   const auto& extra = impl_->schema.extra_columns;
   const std::string columns = impl_->StoredColumns("");
@@ -289,11 +304,14 @@ absl::StatusOr<std::vector<StoredRow>> SqliteTradeStore::ScanStoredRows(
                                " FROM trades WHERE id > ? AND id <= ? "
                                "ORDER BY id LIMIT ?")));
   s.Bind(1, after_id).Bind(2, up_to_id).Bind(3, int64_t{limit});
-  std::vector<StoredRow> rows;
+  StoredRow row;
+  int64_t count = 0;
   for (;;) {
-    TS_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return rows;
-    rows.push_back(ReadRow(s, extra));
+    TS_ASSIGN_OR_RETURN(bool more, s.Step());
+    if (!more) return count;
+    ReadRowInto(s, extra, 0, &row);
+    TS_RETURN_IF_ERROR(visit(row));
+    ++count;
   }
 }
 

@@ -16,6 +16,7 @@
 #define TRADESTORE_SQLITE_SQLITE_TRADE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -121,6 +122,12 @@ class SqliteTradeStore : public TradeStore {
   // writer).
   absl::StatusOr<std::vector<StoredRow>> ScanStoredRows(
       int64_t after_id, int limit, int64_t up_to_id = INT64_MAX);
+  // The same rows passed to `visit` one at a time in one reused StoredRow
+  // (valid during the call; no copies); returns how many. An error from
+  // `visit` ends the scan and is returned.
+  absl::StatusOr<int64_t> ScanStoredRows(
+      int64_t after_id, int limit, int64_t up_to_id,
+      const std::function<absl::Status(const StoredRow&)>& visit);
 
   // Ids of the rows this backend wrote or changed at or after `since`, in id
   // order (idx_trades_updated_at: the cost grows with the changes). Legacy

@@ -6,10 +6,21 @@ namespace tradestore::verify {
 
 void MoneyTally::Add(absl::string_view symbol, absl::string_view side,
                      int64_t quantity_units, int64_t price_units) {
-  auto key = std::make_pair(std::string(symbol), std::string(side));
-  auto it = sums_.find(key);
-  if (it == sums_.end()) it = sums_.emplace(std::move(key), MoneySum()).first;
-  MoneySum& sum = it->second;
+  MoneySum* slot = nullptr;
+  for (const Recent& r : recent_) {
+    if (r.symbol == symbol && r.side == side) {
+      slot = r.sum;
+      break;
+    }
+  }
+  if (slot == nullptr) {
+    auto it = sums_.try_emplace({std::string(symbol), std::string(side)}).first;
+    slot = &it->second;
+    if (recent_.size() < 64) {
+      recent_.push_back({it->first.first, it->first.second, slot});
+    }
+  }
+  MoneySum& sum = *slot;
   ++sum.count;
   const __int128 notional =
       static_cast<__int128>(quantity_units) * static_cast<__int128>(price_units);

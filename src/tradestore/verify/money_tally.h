@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -33,7 +34,14 @@ class MoneyTally {
   }
 
  private:
+  struct Recent {
+    absl::string_view symbol, side;  // the key in sums_ (map nodes stay put)
+    MoneySum* sum;
+  };
   std::map<std::pair<std::string, std::string>, MoneySum> sums_;
+  // The first keys seen, searched before the map: a store has few symbols,
+  // and Add runs once per row.
+  std::vector<Recent> recent_;
 };
 
 // `value` / 10^scale as decimal text with all `scale` places.

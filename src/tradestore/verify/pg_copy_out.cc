@@ -6,9 +6,52 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tradestore/verify/row_text.h"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
 
 namespace tradestore::verify {
+namespace {
+
+// The column's value as a Decimal; NULL only where the column allows it.
+absl::StatusOr<Decimal> DecimalField(const pg::BinaryRow& row, int i) {
+  TS_ASSIGN_OR_RETURN(int64_t units,
+                      pg::ReadNumericUnits(row.field(i), Decimal::kScale));
+  return Decimal::FromUnits(units);
+}
+
+absl::StatusOr<Trade> DecodeTrade(const pg::BinaryRow& row) {
+  if (row.size() != static_cast<int>(kColumns.size())) {
+    return absl::DataLossError(
+        absl::StrCat("Postgres sent ", row.size(), " columns, not ",
+                     kColumns.size()));
+  }
+  // client_order_id (7) and fee (8) may be NULL; no other column may.
+  for (int i = 0; i < row.size(); ++i) {
+    if (row.null(i) && i != 7 && i != 8) {
+      return absl::DataLossError(absl::StrCat(kColumns[i], " is NULL"));
+    }
+  }
+  Trade t;
+  TS_ASSIGN_OR_RETURN(t.id, pg::ReadInt8(row.field(0)));
+  t.symbol = std::string(row.field(1));
+  TS_ASSIGN_OR_RETURN(t.side, ParseSide(row.field(2)));
+  TS_ASSIGN_OR_RETURN(t.quantity, DecimalField(row, 3));
+  TS_ASSIGN_OR_RETURN(t.price, DecimalField(row, 4));
+  TS_ASSIGN_OR_RETURN(t.timestamp, pg::ReadTimestamptz(row.field(5)));
+  TS_ASSIGN_OR_RETURN(t.status, ParseStatus(row.field(6)));
+  if (!row.null(7)) t.client_order_id = std::string(row.field(7));
+  if (!row.null(8)) {
+    TS_ASSIGN_OR_RETURN(t.fee, DecimalField(row, 8));
+  }
+  TS_ASSIGN_OR_RETURN(t.version, pg::ReadInt8(row.field(9)));
+  TS_ASSIGN_OR_RETURN(t.created_at, pg::ReadTimestamptz(row.field(10)));
+  TS_ASSIGN_OR_RETURN(t.updated_at, pg::ReadTimestamptz(row.field(11)));
+  return t;
+}
+
+}  // namespace
 
 absl::Status CopyOut(PgPool& pool, const std::string& select,
                      const std::function<bool(absl::string_view)>& on_line) {
@@ -34,6 +77,27 @@ absl::Status CopyOut(PgPool& pool, const std::string& select,
         return absl::OkStatus();
       },
       PgPool::Kind::kRead);
+}
+
+absl::Status CopyOutTrades(
+    pg::BinaryCopyReader& reader, const std::string& select,
+    const std::function<void()>& restart,
+    const std::function<void(int64_t id, absl::StatusOr<Trade> trade)>&
+        on_trade) {
+  return reader.Run(select, restart, [&](const pg::BinaryRow& row) {
+    if (row.size() < 1 || row.null(0)) {
+      return absl::DataLossError("a trades row without its id");
+    }
+    TS_ASSIGN_OR_RETURN(int64_t id, pg::ReadInt8(row.field(0)));
+    absl::StatusOr<Trade> trade = DecodeTrade(row);
+    if (!trade.ok()) {
+      trade = absl::Status(trade.status().code(),
+                           absl::StrCat("unreadable in Postgres: ",
+                                        trade.status().message()));
+    }
+    on_trade(id, std::move(trade));
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace tradestore::verify

@@ -14,6 +14,7 @@
 #include "tradestore/migration/progress.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/migrator.h"
+#include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_row.h"
 #include "nlohmann/json.hpp"
@@ -28,51 +29,58 @@ namespace tradestore {
 namespace {
 
 using verify::AppendRowText;
-using verify::CopyOut;
+using verify::CopyOutTrades;
 using internal::ChunkQueue;
 using verify::MoneyTally;
 
-// Rows of one store, in id order, as canonical lines back to back.
+// Rows of one store, in id order: each a trade, or why it is not one.
 struct Chunk {
   struct Row {
     int64_t id;
-    uint32_t offset, length;
-    int32_t reason;  // index into reasons when the row is unreadable, else -1
+    int32_t trade;   // index into trades, or -1
+    int32_t reason;  // index into reasons when the row is unreadable, or -1
   };
-  std::string text;
   std::vector<Row> rows;
+  std::vector<Trade> trades;
   std::vector<std::string> reasons;
 
-  void AddLine(int64_t id, absl::string_view line) {
-    rows.push_back({id, static_cast<uint32_t>(text.size()),
-                    static_cast<uint32_t>(line.size()), -1});
-    text.append(line.data(), line.size());
+  void Add(int64_t id, absl::StatusOr<Trade> trade) {
+    if (trade.ok()) {
+      rows.push_back({id, static_cast<int32_t>(trades.size()), -1});
+      trades.push_back(*std::move(trade));
+    } else {
+      rows.push_back({id, -1, static_cast<int32_t>(reasons.size())});
+      reasons.emplace_back(trade.status().message());
+    }
   }
-  absl::string_view Line(const Row& row) const {
-    return absl::string_view(text).substr(row.offset, row.length);
+  const Trade* TradeOf(const Row* row) const {
+    return row != nullptr && row->trade >= 0 ? &trades[row->trade] : nullptr;
+  }
+  absl::string_view ReasonOf(const Row* row) const {
+    return row != nullptr && row->reason >= 0
+               ? absl::string_view(reasons[row->reason])
+               : absl::string_view();
   }
 };
 
-// Converts stored SQLite rows into a chunk, tallying the money.
-void AddStoredRows(const std::vector<StoredRow>& stored, Chunk& chunk,
-                   MoneyTally* tally) {
-  std::string line;
-  for (const StoredRow& row : stored) {
-    auto trade = ConvertStoredRow(row, nullptr);
-    if (!trade.ok()) {
-      chunk.rows.push_back({row.id, 0, 0,
-                            static_cast<int32_t>(chunk.reasons.size())});
-      chunk.reasons.emplace_back(trade.status().message());
-      continue;
-    }
-    line.clear();
-    AppendRowText(&line, *trade);
-    chunk.AddLine(row.id, line);
-    if (tally != nullptr) {
-      tally->Add(trade->symbol, SideName(trade->side), trade->quantity.units(),
-                 trade->price.units());
-    }
+void TallyTrades(const Chunk& chunk, MoneyTally* tally) {
+  for (const Trade& t : chunk.trades) {
+    tally->Add(t.symbol, SideName(t.side), t.quantity.units(), t.price.units());
   }
+}
+
+// Converts stored SQLite rows into a chunk with the backfill's rules.
+void AddStoredRows(const std::vector<StoredRow>& stored, Chunk& chunk) {
+  chunk.trades.reserve(chunk.trades.size() + stored.size());
+  for (const StoredRow& row : stored) {
+    chunk.Add(row.id, ConvertStoredRow(row, nullptr));
+  }
+}
+
+std::string RowText(const Trade& t) {
+  std::string line;
+  AppendRowText(&line, t);
+  return line;
 }
 
 std::string IdList(const std::vector<int64_t>& ids) {
@@ -102,8 +110,10 @@ class Verifier {
   void Merge(const Chunk& sqlite, const Chunk& postgres, bool final_pass);
   void CompareOne(const Chunk* s, const Chunk::Row* srow, const Chunk* p,
                   const Chunk::Row* prow, bool final_pass);
-  void Report(Kind kind, int64_t id, absl::string_view sqlite_line,
-              absl::string_view pg_line, absl::string_view reason);
+  // A difference; the trades are null where missing or unreadable (then
+  // the reason says why).
+  void Report(Kind kind, int64_t id, const Trade* sqlite, const Trade* postgres,
+              absl::string_view sqlite_reason, absl::string_view pg_reason);
   absl::Status LoadOutbox();
   absl::Status WaitForOutbox();
   absl::Status RecheckInFlight();
@@ -118,6 +128,8 @@ class Verifier {
   VerifyReport report_;
   std::unique_ptr<SqliteTradeStore> sqlite_;
   std::unique_ptr<PgPool> pool_;
+  // Reads trades with binary COPY: the scan's Postgres thread, then rechecks.
+  std::unique_ptr<pg::BinaryCopyReader> pg_reader_;
   absl::flat_hash_set<int64_t> quarantine_;
   std::vector<int64_t> in_flight_;
   // Trades with outbox entries when the run started, and the last seq then.
@@ -146,8 +158,9 @@ absl::Status Verifier::LoadQuarantine() {
       PgPool::Kind::kRead);
 }
 
-void Verifier::Report(Kind kind, int64_t id, absl::string_view sqlite_line,
-                      absl::string_view pg_line, absl::string_view reason) {
+void Verifier::Report(Kind kind, int64_t id, const Trade* sqlite,
+                      const Trade* postgres, absl::string_view sqlite_reason,
+                      absl::string_view pg_reason) {
   if (options_.repair) differences_.emplace_back(kind, id);
   const size_t cap = static_cast<size_t>(std::max(0, options_.max_samples));
   switch (kind) {
@@ -155,7 +168,7 @@ void Verifier::Report(Kind kind, int64_t id, absl::string_view sqlite_line,
       ++report_.missing_in_postgres;
       if (report_.missing_in_postgres_ids.size() < cap) {
         report_.missing_in_postgres_ids.push_back(id);
-        report_.missing_in_postgres_reasons.emplace_back(reason);
+        report_.missing_in_postgres_reasons.emplace_back(sqlite_reason);
       }
       return;
     case Kind::kMissingInSqlite:
@@ -167,22 +180,27 @@ void Verifier::Report(Kind kind, int64_t id, absl::string_view sqlite_line,
     case Kind::kMismatched: {
       ++report_.mismatched;
       if (report_.mismatches.size() >= cap) return;
+      // Only here are rows formatted: in the canonical text, column by
+      // column, or with the reason a side could not be read.
       RowMismatch m;
       m.id = id;
-      if (!reason.empty()) {
-        m.columns.push_back("(unreadable in SQLite)");
-        m.sqlite_values.emplace_back(reason);
-        m.postgres_values.emplace_back(pg_line);
+      if (sqlite == nullptr || postgres == nullptr) {
+        m.columns.emplace_back(sqlite == nullptr ? "(unreadable in SQLite)"
+                                                 : "(unreadable in Postgres)");
+        m.sqlite_values.push_back(sqlite != nullptr ? RowText(*sqlite)
+                                                    : std::string(sqlite_reason));
+        m.postgres_values.push_back(postgres != nullptr ? RowText(*postgres)
+                                                        : std::string(pg_reason));
       } else {
+        const std::string sqlite_line = RowText(*sqlite);
+        const std::string pg_line = RowText(*postgres);
         const auto a = verify::SplitFields(sqlite_line);
         const auto b = verify::SplitFields(pg_line);
         for (size_t i = 0; i < verify::kColumns.size(); ++i) {
-          const absl::string_view x = i < a.size() ? a[i] : "";
-          const absl::string_view y = i < b.size() ? b[i] : "";
-          if (x != y) {
+          if (a[i] != b[i]) {
             m.columns.emplace_back(verify::kColumns[i]);
-            m.sqlite_values.emplace_back(x);
-            m.postgres_values.emplace_back(y);
+            m.sqlite_values.emplace_back(a[i]);
+            m.postgres_values.emplace_back(b[i]);
           }
         }
       }
@@ -192,31 +210,15 @@ void Verifier::Report(Kind kind, int64_t id, absl::string_view sqlite_line,
   }
 }
 
-// The later updated_at of the two lines (field 11), if either parses.
-std::optional<Timestamp> LatestUpdate(absl::string_view a,
-                                      absl::string_view b) {
-  std::optional<Timestamp> latest;
-  for (absl::string_view line : {a, b}) {
-    if (line.empty()) continue;
-    const auto fields = verify::SplitFields(line);
-    if (fields.size() < verify::kColumns.size()) continue;
-    auto t = Timestamp::Parse(fields[11]);
-    if (t.ok() && (!latest || *t > *latest)) latest = *t;
-  }
-  return latest;
-}
-
 void Verifier::CompareOne(const Chunk* s, const Chunk::Row* srow,
                           const Chunk* p, const Chunk::Row* prow,
                           bool final_pass) {
   const int64_t id = srow != nullptr ? srow->id : prow->id;
-  const bool unreadable = srow != nullptr && srow->reason >= 0;
-  const absl::string_view reason =
-      unreadable ? absl::string_view(s->reasons[srow->reason]) : "";
-  const absl::string_view sline =
-      srow != nullptr && !unreadable ? s->Line(*srow) : "";
-  const absl::string_view pline = prow != nullptr ? p->Line(*prow) : "";
-  if (unreadable && prow == nullptr && Quarantined(id)) {
+  const Trade* st = s != nullptr ? s->TradeOf(srow) : nullptr;
+  const Trade* pt = p != nullptr ? p->TradeOf(prow) : nullptr;
+  const absl::string_view sreason = s != nullptr ? s->ReasonOf(srow) : "";
+  const absl::string_view preason = p != nullptr ? p->ReasonOf(prow) : "";
+  if (srow != nullptr && st == nullptr && prow == nullptr && Quarantined(id)) {
     ++report_.quarantined;
     if (report_.quarantined_ids.size() <
         static_cast<size_t>(std::max(0, options_.max_samples))) {
@@ -224,7 +226,7 @@ void Verifier::CompareOne(const Chunk* s, const Chunk::Row* srow,
     }
     return;
   }
-  if (srow != nullptr && prow != nullptr && !unreadable && sline == pline) {
+  if (st != nullptr && pt != nullptr && *st == *pt) {
     ++report_.rows_matching;
     return;
   }
@@ -233,24 +235,27 @@ void Verifier::CompareOne(const Chunk* s, const Chunk::Row* srow,
     in_flight_.push_back(id);  // still on its way through the outbox
     return;
   }
-  if (!final_pass) {
+  if (!final_pass && (st != nullptr || pt != nullptr)) {
     // A row written or changed within min_age may still be on its way.
-    const auto latest = LatestUpdate(sline, pline);
+    Timestamp latest;
+    for (const Trade* t : {st, pt}) {
+      if (t != nullptr) latest = std::max(latest, t->updated_at);
+    }
     const Timestamp horizon = Timestamp::FromUnixMicros(
         report_.started_at.unix_micros() - options_.min_age.count())
         .value_or(Timestamp());
-    if (latest && *latest >= horizon && in_flight_.size() < kMaxInFlight) {
+    if (latest >= horizon && in_flight_.size() < kMaxInFlight) {
       in_flight_.push_back(id);
-      newest_in_flight_ = std::max(newest_in_flight_, *latest);
+      newest_in_flight_ = std::max(newest_in_flight_, latest);
       return;
     }
   }
   if (srow == nullptr) {
-    Report(Kind::kMissingInSqlite, id, "", pline, "");
+    Report(Kind::kMissingInSqlite, id, nullptr, pt, "", preason);
   } else if (prow == nullptr) {
-    Report(Kind::kMissingInPostgres, id, sline, "", reason);
+    Report(Kind::kMissingInPostgres, id, st, nullptr, sreason, "");
   } else {
-    Report(Kind::kMismatched, id, sline, pline, reason);
+    Report(Kind::kMismatched, id, st, pt, sreason, preason);
   }
 }
 
@@ -291,18 +296,21 @@ absl::Status Verifier::FullScan() {
     absl::Status status;
     int64_t after = from - 1;
     for (;;) {
-      auto rows = sqlite_->ScanStoredRows(after, batch, to);
-      if (!rows.ok()) {
-        status = rows.status();
+      Chunk chunk;
+      chunk.trades.reserve(batch);
+      auto count = sqlite_->ScanStoredRows(
+          after, batch, to, [&](const StoredRow& row) {
+            chunk.Add(row.id, ConvertStoredRow(row, nullptr));
+            return absl::OkStatus();
+          });
+      if (!count.ok()) {
+        status = count.status();
         break;
       }
       // The last chunk reaches to the end of the range, so rows Postgres
       // has beyond SQLite's last id are seen too.
-      const int64_t last = rows->size() < static_cast<size_t>(batch)
-                               ? to
-                               : rows->back().id;
-      Chunk chunk;
-      AddStoredRows(*rows, chunk, &sqlite_money);
+      const int64_t last = *count < batch ? to : chunk.rows.back().id;
+      TallyTrades(chunk, &sqlite_money);
       if (!bounds.Push(last) ||
           !sqlite_chunks.Push({std::move(chunk), last}) || last == to) {
         break;
@@ -318,24 +326,18 @@ absl::Status Verifier::FullScan() {
     int64_t after = from - 1;
     while (auto last = bounds.Pop()) {
       Chunk chunk;
-      status = CopyOut(
-          *pool_,
+      chunk.trades.reserve(batch);
+      status = CopyOutTrades(
+          *pg_reader_,
           absl::StrCat("SELECT ", verify::kPgSelectColumns,
                        " FROM trades WHERE id > ", after, " AND id <= ", *last,
                        " ORDER BY id"),
-          [&](absl::string_view line) {
-            chunk.AddLine(verify::LineId(line), line);
-            return true;
+          [&] { chunk = Chunk(); },
+          [&](int64_t id, absl::StatusOr<Trade> trade) {
+            chunk.Add(id, std::move(trade));
           });
       if (!status.ok()) break;
-      for (const Chunk::Row& row : chunk.rows) {
-        const auto f = verify::SplitFields(chunk.Line(row));
-        int64_t q = 0, p = 0;
-        if (f.size() >= 5 && MoneyTally::ParseUnits(f[3], &q) &&
-            MoneyTally::ParseUnits(f[4], &p)) {
-          pg_money.Add(f[1], f[2], q, p);
-        }
-      }
+      TallyTrades(chunk, &pg_money);
       if (!pg_chunks.Push(std::move(chunk))) break;
       after = *last;
     }
@@ -377,18 +379,22 @@ absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
     TS_ASSIGN_OR_RETURN(auto rows, sqlite_->ScanStoredRows(id - 1, 1, id));
     for (StoredRow& row : rows) stored.push_back(std::move(row));
   }
-  AddStoredRows(stored, sqlite, nullptr);
+  AddStoredRows(stored, sqlite);
   for (size_t i = 0; i < ids.size(); i += 5000) {
     const std::vector<int64_t> part(
         ids.begin() + i, ids.begin() + std::min(ids.size(), i + 5000));
-    TS_RETURN_IF_ERROR(CopyOut(
-        *pool_,
+    const size_t rows_before = postgres.rows.size();
+    TS_RETURN_IF_ERROR(CopyOutTrades(
+        *pg_reader_,
         absl::StrCat("SELECT ", verify::kPgSelectColumns,
                      " FROM trades WHERE id IN (", IdList(part),
                      ") ORDER BY id"),
-        [&](absl::string_view line) {
-          postgres.AddLine(verify::LineId(line), line);
-          return true;
+        [&] {
+          // Rows of this part only: trades and reasons may keep extras.
+          postgres.rows.resize(rows_before);
+        },
+        [&](int64_t id, absl::StatusOr<Trade> trade) {
+          postgres.Add(id, std::move(trade));
         }));
   }
   return absl::OkStatus();
@@ -692,6 +698,7 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
                                               .reader_connections = 1}));
   TS_ASSIGN_OR_RETURN(pool_, PgPool::Create(options_.pg));
   TS_RETURN_IF_ERROR(EnsureMigrated(*pool_));
+  TS_ASSIGN_OR_RETURN(pg_reader_, pg::BinaryCopyReader::Open(*pool_));
   TS_RETURN_IF_ERROR(LoadQuarantine());
   TS_RETURN_IF_ERROR(LoadOutbox());
 

@@ -1,8 +1,10 @@
 // The consistency verifier: proves the SQLite store and Postgres hold the
 // same trades, or names every difference.
 //
-// Both stores are read at once, in id order, streaming (one thread each),
-// and compared row by row in one canonical text form (row_text.h). Legacy
+// Both stores are read at once, in id order, streaming (one thread each;
+// Postgres in binary COPY), and compared row by row as trades: decimals as
+// fixed-point values, times to the microsecond, strings byte for byte. Only
+// a difference is formatted, in the canonical text of row_text.h. Legacy
 // SQLite values are read with the backfill's rules; rows the backfill
 // quarantined count as quarantined, not missing. A difference on a row
 // changed within `min_age` may be a write in flight: it is read again from

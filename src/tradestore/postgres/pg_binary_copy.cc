@@ -1,0 +1,294 @@
+#include "tradestore/postgres/pg_binary_copy.h"
+
+#include <libpq-fe.h>
+
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tradestore/internal/backoff.h"
+#include "tradestore/postgres/pg_pool.h"
+
+namespace tradestore::pg {
+namespace {
+
+// "PGCOPY\n\377\r\n\0", then int32 flags and the header extension's length.
+constexpr char kSignature[] = "PGCOPY\n\377\r\n";
+constexpr size_t kSignatureSize = 11;
+constexpr size_t kHeaderSize = kSignatureSize + 8;
+
+// Postgres's epoch for timestamps is 2000-01-01 UTC.
+constexpr int64_t kPgEpochUnixMicros = 946'684'800'000'000;
+
+uint16_t Be16(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return static_cast<uint16_t>(u[0] << 8 | u[1]);
+}
+
+uint32_t Be32(const char* p) {
+  return static_cast<uint32_t>(Be16(p)) << 16 | Be16(p + 2);
+}
+
+uint64_t Be64(const char* p) {
+  return static_cast<uint64_t>(Be32(p)) << 32 | Be32(p + 4);
+}
+
+absl::Status BadField(absl::string_view type, absl::string_view problem) {
+  return absl::DataLossError(absl::StrCat("binary ", type, ": ", problem));
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ReadInt8(absl::string_view field) {
+  if (field.size() != 8) {
+    return BadField("int8", absl::StrCat(field.size(), " bytes, not 8"));
+  }
+  return static_cast<int64_t>(Be64(field.data()));
+}
+
+absl::StatusOr<int64_t> ReadNumericUnits(absl::string_view field, int scale) {
+  // ndigits, weight, sign, dscale (int16 each), then ndigits base-10000
+  // digits, the first worth 10000^weight.
+  if (field.size() < 8) return BadField("numeric", "too short");
+  const int ndigits = Be16(field.data());
+  const int weight = static_cast<int16_t>(Be16(field.data() + 2));
+  const uint16_t sign = Be16(field.data() + 4);
+  if (field.size() != 8 + 2 * static_cast<size_t>(ndigits)) {
+    return BadField("numeric", "length does not match its digit count");
+  }
+  if (sign == 0xC000) return BadField("numeric", "NaN");
+  if (sign == 0xD000 || sign == 0xF000) return BadField("numeric", "infinite");
+  if (sign != 0 && sign != 0x4000) return BadField("numeric", "unknown sign");
+  static constexpr int64_t kPow10[] = {1,
+                                       10,
+                                       100,
+                                       1000,
+                                       10000,
+                                       100000,
+                                       1000000,
+                                       10000000,
+                                       100000000,
+                                       1000000000,
+                                       10000000000,
+                                       100000000000,
+                                       1000000000000,
+                                       10000000000000,
+                                       100000000000000,
+                                       1000000000000000,
+                                       10000000000000000,
+                                       100000000000000000,
+                                       1000000000000000000};
+  __int128 units = 0;
+  for (int i = 0; i < ndigits; ++i) {
+    const int64_t digit = Be16(field.data() + 8 + 2 * i);
+    if (digit > 9999) return BadField("numeric", "digit out of range");
+    if (digit == 0) continue;
+    // The digit's power of ten in units of 10^-scale.
+    const int exponent = 4 * (weight - i) + scale;
+    if (exponent < 0) {
+      if (exponent < -4 || digit % kPow10[-exponent] != 0) {
+        return BadField("numeric",
+                        absl::StrCat("more than ", scale, " fraction digits"));
+      }
+      units += digit / kPow10[-exponent];
+      continue;
+    }
+    if (exponent > 18) return BadField("numeric", "out of range");
+    units += static_cast<__int128>(digit) * kPow10[exponent];
+    if (units > INT64_MAX) return BadField("numeric", "out of range");
+  }
+  return static_cast<int64_t>(sign == 0x4000 ? -units : units);
+}
+
+absl::StatusOr<Timestamp> ReadTimestamptz(absl::string_view field) {
+  if (field.size() != 8) {
+    return BadField("timestamptz", absl::StrCat(field.size(), " bytes, not 8"));
+  }
+  const auto micros = static_cast<int64_t>(Be64(field.data()));
+  if (micros == INT64_MAX || micros == INT64_MIN) {
+    return BadField("timestamptz", "infinity");
+  }
+  if (micros > INT64_MAX - kPgEpochUnixMicros) {
+    return BadField("timestamptz", "out of range");
+  }
+  return Timestamp::FromUnixMicros(micros + kPgEpochUnixMicros);
+}
+
+absl::StatusOr<std::unique_ptr<BinaryCopyReader>> BinaryCopyReader::Open(
+    const PgPool& pool) {
+  std::unique_ptr<BinaryCopyReader> reader(new BinaryCopyReader(pool));
+  Backoff backoff(pool.options().backoff, pool.clock());
+  for (;;) {
+    absl::Status status = reader->Connect();
+    if (status.ok()) return reader;
+    if (!backoff.Wait()) return status;
+  }
+}
+
+BinaryCopyReader::~BinaryCopyReader() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+absl::Status BinaryCopyReader::Connect() {
+  if (conn_ != nullptr) PQfinish(conn_);
+  conn_ = PQconnectdb(pool_.dsn_.c_str());
+  if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) {
+    // Binary text fields arrive in the server's encoding, unconverted.
+    const char* encoding = PQparameterStatus(conn_, "server_encoding");
+    if (encoding == nullptr || absl::string_view(encoding) != "UTF8") {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "postgres ", pool_.masked_dsn(), ": the database's encoding is ",
+          encoding != nullptr ? encoding : "unknown",
+          "; tradestore needs UTF8"));
+    }
+    return absl::OkStatus();
+  }
+  return ConnectionError("cannot connect");
+}
+
+absl::Status BinaryCopyReader::ConnectionError(absl::string_view what) const {
+  const char* message = conn_ != nullptr ? PQerrorMessage(conn_) : "out of memory";
+  std::string text = message != nullptr ? message : "";
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return absl::UnavailableError(absl::StrCat("postgres ", pool_.masked_dsn(),
+                                             ": ", what, ": ",
+                                             pool_.Scrub(text)));
+}
+
+absl::Status BinaryCopyReader::Run(
+    const std::string& select, const std::function<void()>& restart,
+    const std::function<absl::Status(const BinaryRow&)>& on_row) {
+  Backoff backoff(pool_.options().backoff, pool_.clock());
+  for (bool first = true;; first = false) {
+    absl::Status status =
+        conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK ? absl::OkStatus()
+                                                             : Connect();
+    if (status.ok()) {
+      if (!first) restart();
+      status = RunOnce(select, on_row);
+      if (status.ok() || !absl::IsUnavailable(status)) return status;
+    } else if (!absl::IsUnavailable(status)) {
+      return status;
+    }
+    if (!backoff.Wait()) return status;
+  }
+}
+
+absl::Status BinaryCopyReader::RunOnce(
+    const std::string& select,
+    const std::function<absl::Status(const BinaryRow&)>& on_row) {
+  buffer_.clear();
+  header_seen_ = false;
+  const std::string sql =
+      absl::StrCat("COPY (", select, ") TO STDOUT (FORMAT binary)");
+  PGresult* result = PQexec(conn_, sql.c_str());
+  const ExecStatusType started = PQresultStatus(result);
+  if (started != PGRES_COPY_OUT) {
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    const std::string message = pool_.Scrub(PQresultErrorMessage(result));
+    PQclear(result);
+    if (PQstatus(conn_) != CONNECTION_OK ||
+        (state != nullptr && (absl::StartsWith(state, "08") ||
+                              absl::StartsWith(state, "57P0")))) {
+      return ConnectionError("copy failed");
+    }
+    return absl::InternalError(
+        absl::StrCat("postgres ", pool_.masked_dsn(), ": ", message));
+  }
+  PQclear(result);
+
+  absl::Status status;
+  bool done = false;
+  for (;;) {
+    char* data = nullptr;
+    const int n = PQgetCopyData(conn_, &data, /*async=*/0);
+    if (n == -1) break;
+    if (n < 0) return ConnectionError("copy broke off");
+    // A message normally holds whole rows: parse them where libpq put
+    // them, and keep only a partial row's bytes.
+    absl::string_view input(data, static_cast<size_t>(n));
+    if (!buffer_.empty()) {
+      buffer_.append(input.data(), input.size());
+      input = buffer_;
+    }
+    size_t pos = 0;
+    status = ParseRows(input, &pos, &done, on_row);
+    if (status.ok()) {
+      std::string rest(input.substr(pos));
+      buffer_.swap(rest);
+    }
+    PQfreemem(data);
+    if (!status.ok()) {
+      // Abandoning a COPY mid-stream leaves the connection unusable.
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return status;
+    }
+  }
+  for (PGresult* r = PQgetResult(conn_); r != nullptr; r = PQgetResult(conn_)) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && status.ok()) {
+      status = PQstatus(conn_) != CONNECTION_OK
+                   ? ConnectionError("copy failed")
+                   : absl::InternalError(absl::StrCat(
+                         "postgres ", pool_.masked_dsn(), ": ",
+                         pool_.Scrub(PQresultErrorMessage(r))));
+    }
+    PQclear(r);
+  }
+  if (status.ok() && !done) {
+    status = absl::DataLossError("binary COPY ended without its trailer");
+  }
+  return status;
+}
+
+absl::Status BinaryCopyReader::ParseRows(
+    absl::string_view input, size_t* pos, bool* done,
+    const std::function<absl::Status(const BinaryRow&)>& on_row) {
+  const char* data = input.data();
+  const size_t size = input.size();
+  if (!header_seen_) {
+    if (size < kHeaderSize) return absl::OkStatus();
+    if (std::memcmp(data, kSignature, kSignatureSize) != 0) {
+      return absl::DataLossError("binary COPY without its signature");
+    }
+    const size_t extension = Be32(data + kSignatureSize + 4);
+    if (size < kHeaderSize + extension) return absl::OkStatus();
+    *pos = kHeaderSize + extension;
+    header_seen_ = true;
+  }
+  while (!*done && size - *pos >= 2) {
+    const auto count = static_cast<int16_t>(Be16(data + *pos));
+    if (count == -1) {
+      *done = true;
+      *pos += 2;
+      break;
+    }
+    size_t p = *pos + 2;
+    row_.fields_.clear();
+    bool whole = true;
+    for (int i = 0; i < count; ++i) {
+      if (size - p < 4) {
+        whole = false;
+        break;
+      }
+      const auto length = static_cast<int32_t>(Be32(data + p));
+      p += 4;
+      if (length < 0) {
+        row_.fields_.emplace_back();
+        continue;
+      }
+      if (size - p < static_cast<size_t>(length)) {
+        whole = false;
+        break;
+      }
+      row_.fields_.emplace_back(data + p, static_cast<size_t>(length));
+      p += static_cast<size_t>(length);
+    }
+    if (!whole) break;
+    if (absl::Status s = on_row(row_); !s.ok()) return s;
+    *pos = p;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tradestore::pg
