@@ -136,29 +136,34 @@ SqlValue Statement::ColumnValue(int i) const {
 }
 
 void Statement::ReadValue(int i, SqlValue* v) const {
+  // One column call, then the value's own accessors: each sqlite3_column_*
+  // call pays an API entry and exit, and a scan makes eleven per row. The
+  // value is "unprotected", which matters only under a connection mutex;
+  // tradestore opens every connection SQLITE_OPEN_NOMUTEX.
+  sqlite3_value* value = sqlite3_column_value(stmt_, i);
   v->integer = 0;
   v->real = 0;
-  const int type = sqlite3_column_type(stmt_, i);
+  const int type = sqlite3_value_type(value);
   switch (type) {
     case SQLITE_INTEGER:
       v->type = SqlValue::Type::kInteger;
-      v->integer = sqlite3_column_int64(stmt_, i);
+      v->integer = sqlite3_value_int64(value);
       break;
     case SQLITE_FLOAT:
       v->type = SqlValue::Type::kReal;
-      v->real = sqlite3_column_double(stmt_, i);
+      v->real = sqlite3_value_double(value);
       break;
     case SQLITE_TEXT:
     case SQLITE_BLOB: {
       const bool text = type == SQLITE_TEXT;
       v->type = text ? SqlValue::Type::kText : SqlValue::Type::kBlob;
       const auto* p = static_cast<const char*>(
-          text ? static_cast<const void*>(sqlite3_column_text(stmt_, i))
-               : sqlite3_column_blob(stmt_, i));
+          text ? static_cast<const void*>(sqlite3_value_text(value))
+               : sqlite3_value_blob(value));
       if (p == nullptr) {
         v->text.clear();
       } else {
-        v->text.assign(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
+        v->text.assign(p, static_cast<size_t>(sqlite3_value_bytes(value)));
       }
       return;
     }

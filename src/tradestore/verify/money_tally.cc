@@ -29,6 +29,18 @@ void MoneyTally::Add(absl::string_view symbol, absl::string_view side,
   sum.overflow |= __builtin_add_overflow(sum.notional, notional, &sum.notional);
 }
 
+void MoneyTally::Merge(const MoneyTally& other) {
+  for (const auto& [key, theirs] : other.sums_) {
+    MoneySum& sum = sums_[key];
+    sum.count += theirs.count;
+    sum.overflow |= theirs.overflow;
+    sum.overflow |= __builtin_add_overflow(sum.quantity, theirs.quantity,
+                                           &sum.quantity);
+    sum.overflow |= __builtin_add_overflow(sum.notional, theirs.notional,
+                                           &sum.notional);
+  }
+}
+
 bool MoneyTally::ParseUnits(absl::string_view text, int64_t* units) {
   bool negative = false;
   if (!text.empty() && text[0] == '-') {

@@ -25,6 +25,8 @@ class MoneyTally {
  public:
   void Add(absl::string_view symbol, absl::string_view side,
            int64_t quantity_units, int64_t price_units);
+  // Adds another tally's sums into this one.
+  void Merge(const MoneyTally& other);
   // Parses NUMERIC(18,8) text as Postgres prints it ("-12.50000000");
   // false when it is not that.
   static bool ParseUnits(absl::string_view text, int64_t* units);

@@ -128,8 +128,9 @@ class Verifier {
   VerifyReport report_;
   std::unique_ptr<SqliteTradeStore> sqlite_;
   std::unique_ptr<PgPool> pool_;
-  // Reads trades with binary COPY: the scan's Postgres thread, then rechecks.
-  std::unique_ptr<pg::BinaryCopyReader> pg_reader_;
+  // Read trades with binary COPY: the scan's Postgres lanes; the first
+  // also serves rechecks and id lists.
+  std::vector<std::unique_ptr<pg::BinaryCopyReader>> pg_readers_;
   absl::flat_hash_set<int64_t> quarantine_;
   std::vector<int64_t> in_flight_;
   // Trades with outbox entries when the run started, and the last seq then.
@@ -284,18 +285,30 @@ absl::Status Verifier::FullScan() {
   report_.id_to = options_.mode == VerifyMode::kIds ? to : max_id;
   const int batch = std::max(1000, options_.batch_rows);
 
-  // Each store streams chunks of about `batch` rows from its own thread; the
-  // merge below takes them in id order. Chunks end on id boundaries chosen
-  // by the SQLite side so both sides cover the same ranges.
+  // SQLite streams chunks of about `batch` rows from its thread, choosing
+  // each chunk's last id; Postgres reads the same id ranges on kPgLanes
+  // connections, chunk k on lane k % kPgLanes, so the server's work (most
+  // of a run's CPU) spreads over cores. The merge takes chunks in id order.
+  constexpr int kPgLanes = 2;
+  while (static_cast<int>(pg_readers_.size()) < kPgLanes) {
+    TS_ASSIGN_OR_RETURN(auto reader, pg::BinaryCopyReader::Open(*pool_));
+    pg_readers_.push_back(std::move(reader));
+  }
+  using Range = std::pair<int64_t, int64_t>;  // after, last
   ChunkQueue<std::pair<Chunk, int64_t>> sqlite_chunks(2);
-  ChunkQueue<Chunk> pg_chunks(2);
-  ChunkQueue<int64_t> bounds(64);  // SQLite -> Postgres: each chunk's last id
-  MoneyTally sqlite_money, pg_money;
+  std::vector<std::unique_ptr<ChunkQueue<Range>>> ranges;
+  std::vector<std::unique_ptr<ChunkQueue<Chunk>>> pg_chunks;
+  std::vector<MoneyTally> pg_money(kPgLanes);
+  for (int lane = 0; lane < kPgLanes; ++lane) {
+    ranges.push_back(std::make_unique<ChunkQueue<Range>>(64));
+    pg_chunks.push_back(std::make_unique<ChunkQueue<Chunk>>(2));
+  }
+  MoneyTally sqlite_money;
 
   std::thread sqlite_thread([&] {
     absl::Status status;
     int64_t after = from - 1;
-    for (;;) {
+    for (int64_t k = 0;; ++k) {
       Chunk chunk;
       chunk.trades.reserve(batch);
       auto count = sqlite_->ScanStoredRows(
@@ -311,48 +324,48 @@ absl::Status Verifier::FullScan() {
       // has beyond SQLite's last id are seen too.
       const int64_t last = *count < batch ? to : chunk.rows.back().id;
       TallyTrades(chunk, &sqlite_money);
-      if (!bounds.Push(last) ||
+      if (!ranges[k % kPgLanes]->Push({after, last}) ||
           !sqlite_chunks.Push({std::move(chunk), last}) || last == to) {
         break;
       }
       after = last;
     }
-    bounds.Close(status);
+    for (auto& r : ranges) r->Close(status);
     sqlite_chunks.Close(status);
   });
 
-  std::thread pg_thread([&] {
-    absl::Status status;
-    int64_t after = from - 1;
-    while (auto last = bounds.Pop()) {
-      Chunk chunk;
-      chunk.trades.reserve(batch);
-      status = CopyOutTrades(
-          *pg_reader_,
-          absl::StrCat("SELECT ", verify::kPgSelectColumns,
-                       " FROM trades WHERE id > ", after, " AND id <= ", *last,
-                       " ORDER BY id"),
-          [&] { chunk = Chunk(); },
-          [&](int64_t id, absl::StatusOr<Trade> trade) {
-            chunk.Add(id, std::move(trade));
-          });
-      if (!status.ok()) break;
-      TallyTrades(chunk, &pg_money);
-      if (!pg_chunks.Push(std::move(chunk))) break;
-      after = *last;
-    }
-    if (status.ok()) status = bounds.status();
-    pg_chunks.Close(status);
-  });
+  std::vector<std::thread> pg_threads;
+  for (int lane = 0; lane < kPgLanes; ++lane) {
+    pg_threads.emplace_back([&, lane] {
+      absl::Status status;
+      while (auto range = ranges[lane]->Pop()) {
+        Chunk chunk;
+        chunk.trades.reserve(batch);
+        status = CopyOutTrades(
+            *pg_readers_[lane],
+            absl::StrCat("SELECT ", verify::kPgSelectColumns,
+                         " FROM trades WHERE id > ", range->first,
+                         " AND id <= ", range->second, " ORDER BY id"),
+            [&] { chunk = Chunk(); },
+            [&](int64_t id, absl::StatusOr<Trade> trade) {
+              chunk.Add(id, std::move(trade));
+            });
+        if (!status.ok()) break;
+        TallyTrades(chunk, &pg_money[lane]);
+        if (!pg_chunks[lane]->Push(std::move(chunk))) break;
+      }
+      if (status.ok()) status = ranges[lane]->status();
+      pg_chunks[lane]->Close(status);
+    });
+  }
 
   Progress progress(log_, "verify", options_.progress_tty,
                     std::max<int64_t>(0, report_.id_to - from + 1), clock_,
                     options_.log_interval);
   int64_t done = 0;
-  absl::Status status;
-  for (;;) {
+  for (int64_t k = 0;; ++k) {
     auto s = sqlite_chunks.Pop();
-    auto p = pg_chunks.Pop();
+    auto p = pg_chunks[k % kPgLanes]->Pop();
     if (!s || !p) break;
     report_.rows_sqlite += static_cast<int64_t>(s->first.rows.size());
     report_.rows_postgres += static_cast<int64_t>(p->rows.size());
@@ -361,14 +374,17 @@ absl::Status Verifier::FullScan() {
     progress.Update(done);
   }
   sqlite_chunks.Stop();
-  pg_chunks.Stop();
-  bounds.Stop();
+  for (int lane = 0; lane < kPgLanes; ++lane) {
+    pg_chunks[lane]->Stop();
+    ranges[lane]->Stop();
+  }
   sqlite_thread.join();
-  pg_thread.join();
+  for (std::thread& t : pg_threads) t.join();
   TS_RETURN_IF_ERROR(sqlite_chunks.status());
-  TS_RETURN_IF_ERROR(pg_chunks.status());
+  for (auto& q : pg_chunks) TS_RETURN_IF_ERROR(q->status());
   progress.Finish(done);
-  FillTotals(sqlite_money, pg_money);
+  for (int lane = 1; lane < kPgLanes; ++lane) pg_money[0].Merge(pg_money[lane]);
+  FillTotals(sqlite_money, pg_money[0]);
   return absl::OkStatus();
 }
 
@@ -385,7 +401,7 @@ absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
         ids.begin() + i, ids.begin() + std::min(ids.size(), i + 5000));
     const size_t rows_before = postgres.rows.size();
     TS_RETURN_IF_ERROR(CopyOutTrades(
-        *pg_reader_,
+        *pg_readers_[0],
         absl::StrCat("SELECT ", verify::kPgSelectColumns,
                      " FROM trades WHERE id IN (", IdList(part),
                      ") ORDER BY id"),
@@ -698,7 +714,10 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
                                               .reader_connections = 1}));
   TS_ASSIGN_OR_RETURN(pool_, PgPool::Create(options_.pg));
   TS_RETURN_IF_ERROR(EnsureMigrated(*pool_));
-  TS_ASSIGN_OR_RETURN(pg_reader_, pg::BinaryCopyReader::Open(*pool_));
+  {
+    TS_ASSIGN_OR_RETURN(auto reader, pg::BinaryCopyReader::Open(*pool_));
+    pg_readers_.push_back(std::move(reader));
+  }
   TS_RETURN_IF_ERROR(LoadQuarantine());
   TS_RETURN_IF_ERROR(LoadOutbox());
 
