@@ -36,6 +36,9 @@ const std::vector<FlagSpec>& VerifyFlags() {
        "differences on rows waiting in the dual-write outbox are read again "
        "once it has drained; wait at most this long (default 30s)"},
       {"no-record", "", "do not record the run in verification_runs"},
+      {"batch-rows", "N",
+       "rows per chunk read from each store (default 10000; memory grows "
+       "with it)"},
       {"deadline", "SECONDS",
        "give up reaching Postgres after this long (default 30)"},
       HelpFlag(),
@@ -124,6 +127,12 @@ int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
   if (auto n = parsed->Get("max-samples")) {
     if (!absl::SimpleAtoi(*n, &options.max_samples) || options.max_samples < 0) {
       return Usage(err, "--max-samples: \"" + *n + "\" is not a count");
+    }
+  }
+  if (auto n = parsed->Get("batch-rows")) {
+    if (!absl::SimpleAtoi(*n, &options.batch_rows) ||
+        options.batch_rows < 1000 || options.batch_rows > 1000000) {
+      return Usage(err, "--batch-rows: \"" + *n + "\" is not 1000..1000000");
     }
   }
   if (auto s = DeadlineFrom(*parsed, &options.pg.backoff.deadline); !s.ok()) {

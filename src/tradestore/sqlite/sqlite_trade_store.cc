@@ -315,6 +315,39 @@ absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRows(
   }
 }
 
+absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRowsByIds(
+    const std::vector<int64_t>& ids,
+    const std::function<absl::Status(const StoredRow&)>& visit) {
+  // Ids bound 500 to a statement: one query per 500 rows, not per row.
+  constexpr size_t kPerQuery = 500;
+  std::vector<int64_t> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  Impl::ReaderLease db(impl_.get());
+  const auto& extra = impl_->schema.extra_columns;
+  const std::string columns = impl_->StoredColumns("");
+  StoredRow row;
+  int64_t count = 0;
+  for (size_t i = 0; i < sorted.size(); i += kPerQuery) {
+    const size_t n = std::min(kPerQuery, sorted.size() - i);
+    std::string marks(2 * n - 1, ',');
+    for (size_t j = 0; j < n; ++j) marks[2 * j] = '?';
+    TS_ASSIGN_OR_RETURN(
+        Statement s,
+        db->Prepare(absl::StrCat("SELECT ", columns,
+                                 " FROM trades WHERE id IN (", marks,
+                                 ") ORDER BY id")));
+    for (size_t j = 0; j < n; ++j) s.Bind(static_cast<int>(j + 1), sorted[i + j]);
+    for (;;) {
+      TS_ASSIGN_OR_RETURN(bool more, s.Step());
+      if (!more) break;
+      ReadRowInto(s, extra, 0, &row);
+      TS_RETURN_IF_ERROR(visit(row));
+      ++count;
+    }
+  }
+  return count;
+}
+
 absl::StatusOr<std::vector<int64_t>> SqliteTradeStore::ChangedIdsSince(
     Timestamp since) {
   Impl::ReaderLease db(impl_.get());

@@ -128,6 +128,10 @@ class SqliteTradeStore : public TradeStore {
   absl::StatusOr<int64_t> ScanStoredRows(
       int64_t after_id, int limit, int64_t up_to_id,
       const std::function<absl::Status(const StoredRow&)>& visit);
+  // The rows with these ids (those that exist), in id order, as above.
+  absl::StatusOr<int64_t> ScanStoredRowsByIds(
+      const std::vector<int64_t>& ids,
+      const std::function<absl::Status(const StoredRow&)>& visit);
 
   // Ids of the rows this backend wrote or changed at or after `since`, in id
   // order (idx_trades_updated_at: the cost grows with the changes). Legacy

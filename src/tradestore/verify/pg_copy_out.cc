@@ -21,7 +21,7 @@ absl::StatusOr<Decimal> DecimalField(const pg::BinaryRow& row, int i) {
   return Decimal::FromUnits(units);
 }
 
-absl::StatusOr<Trade> DecodeTrade(const pg::BinaryRow& row) {
+absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t) {
   if (row.size() != static_cast<int>(kColumns.size())) {
     return absl::DataLossError(
         absl::StrCat("Postgres sent ", row.size(), " columns, not ",
@@ -33,22 +33,21 @@ absl::StatusOr<Trade> DecodeTrade(const pg::BinaryRow& row) {
       return absl::DataLossError(absl::StrCat(kColumns[i], " is NULL"));
     }
   }
-  Trade t;
   TS_ASSIGN_OR_RETURN(t.id, pg::ReadInt8(row.field(0)));
-  t.symbol = std::string(row.field(1));
+  t.symbol.assign(row.field(1).data(), row.field(1).size());
   TS_ASSIGN_OR_RETURN(t.side, ParseSide(row.field(2)));
   TS_ASSIGN_OR_RETURN(t.quantity, DecimalField(row, 3));
   TS_ASSIGN_OR_RETURN(t.price, DecimalField(row, 4));
   TS_ASSIGN_OR_RETURN(t.timestamp, pg::ReadTimestamptz(row.field(5)));
   TS_ASSIGN_OR_RETURN(t.status, ParseStatus(row.field(6)));
-  if (!row.null(7)) t.client_order_id = std::string(row.field(7));
+  if (!row.null(7)) t.client_order_id.emplace(row.field(7));
   if (!row.null(8)) {
     TS_ASSIGN_OR_RETURN(t.fee, DecimalField(row, 8));
   }
   TS_ASSIGN_OR_RETURN(t.version, pg::ReadInt8(row.field(9)));
   TS_ASSIGN_OR_RETURN(t.created_at, pg::ReadTimestamptz(row.field(10)));
   TS_ASSIGN_OR_RETURN(t.updated_at, pg::ReadTimestamptz(row.field(11)));
-  return t;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -79,25 +78,22 @@ absl::Status CopyOut(PgPool& pool, const std::string& select,
       PgPool::Kind::kRead);
 }
 
-absl::Status CopyOutTrades(
-    pg::BinaryCopyReader& reader, const std::string& select,
-    const std::function<void()>& restart,
-    const std::function<void(int64_t id, absl::StatusOr<Trade> trade)>&
-        on_trade) {
-  return reader.Run(select, restart, [&](const pg::BinaryRow& row) {
-    if (row.size() < 1 || row.null(0)) {
-      return absl::DataLossError("a trades row without its id");
-    }
-    TS_ASSIGN_OR_RETURN(int64_t id, pg::ReadInt8(row.field(0)));
-    absl::StatusOr<Trade> trade = DecodeTrade(row);
-    if (!trade.ok()) {
-      trade = absl::Status(trade.status().code(),
-                           absl::StrCat("unreadable in Postgres: ",
-                                        trade.status().message()));
-    }
-    on_trade(id, std::move(trade));
-    return absl::OkStatus();
-  });
+absl::Status CopyOutTrades(pg::BinaryCopyReader& reader,
+                           const std::string& select, TradeSink& sink) {
+  return reader.Run(
+      select, [&] { sink.Restart(); },
+      [&](const pg::BinaryRow& row) {
+        if (row.size() < 1 || row.null(0)) {
+          return absl::DataLossError("a trades row without its id");
+        }
+        TS_ASSIGN_OR_RETURN(int64_t id, pg::ReadInt8(row.field(0)));
+        if (absl::Status s = DecodeTrade(row, *sink.Next(id)); !s.ok()) {
+          sink.Unreadable(id, absl::Status(s.code(),
+                                           absl::StrCat("unreadable in Postgres: ",
+                                                        s.message())));
+        }
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace tradestore::verify

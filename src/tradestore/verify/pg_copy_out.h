@@ -28,14 +28,22 @@ namespace tradestore::verify {
 absl::Status CopyOut(PgPool& pool, const std::string& select,
                      const std::function<bool(absl::string_view)>& on_line);
 
-// Streams `select` (as above) with binary COPY on `reader`, calling
-// `on_trade` per row with the row's id and its trade, or the reason the row
-// is not a valid trade. `restart` as in BinaryCopyReader::Run.
-absl::Status CopyOutTrades(
-    pg::BinaryCopyReader& reader, const std::string& select,
-    const std::function<void()>& restart,
-    const std::function<void(int64_t id, absl::StatusOr<Trade> trade)>&
-        on_trade);
+// Where CopyOutTrades puts the rows it reads.
+class TradeSink {
+ public:
+  virtual ~TradeSink() = default;
+  // A trade to decode row `id` into, in place (a scan reads millions).
+  virtual Trade* Next(int64_t id) = 0;
+  // The row Next was last called for is not a valid trade, for `why`.
+  virtual void Unreadable(int64_t id, const absl::Status& why) = 0;
+  // The copy starts again after a reconnect: drop what came so far.
+  virtual void Restart() = 0;
+};
+
+// Streams `select` (as above) with binary COPY on `reader` into `sink`: each
+// row decoded into a Trade, or reported unreadable with the reason.
+absl::Status CopyOutTrades(pg::BinaryCopyReader& reader,
+                           const std::string& select, TradeSink& sink);
 
 }  // namespace tradestore::verify
 

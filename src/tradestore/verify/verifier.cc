@@ -34,7 +34,7 @@ using internal::ChunkQueue;
 using verify::MoneyTally;
 
 // Rows of one store, in id order: each a trade, or why it is not one.
-struct Chunk {
+struct Chunk : verify::TradeSink {
   struct Row {
     int64_t id;
     int32_t trade;   // index into trades, or -1
@@ -46,11 +46,34 @@ struct Chunk {
 
   void Add(int64_t id, absl::StatusOr<Trade> trade) {
     if (trade.ok()) {
-      rows.push_back({id, static_cast<int32_t>(trades.size()), -1});
-      trades.push_back(*std::move(trade));
+      *Next(id) = *std::move(trade);
     } else {
       rows.push_back({id, -1, static_cast<int32_t>(reasons.size())});
       reasons.emplace_back(trade.status().message());
+    }
+  }
+  Trade* Next(int64_t id) override {
+    rows.push_back({id, static_cast<int32_t>(trades.size()), -1});
+    return &trades.emplace_back();
+  }
+  void Unreadable(int64_t id, const absl::Status& why) override {
+    trades.pop_back();
+    rows.back() = {id, -1, static_cast<int32_t>(reasons.size())};
+    reasons.emplace_back(why.message());
+  }
+  void Restart() override {
+    rows.clear();
+    trades.clear();
+    reasons.clear();
+  }
+  void Append(Chunk&& other) {
+    for (const Row& row : other.rows) {
+      if (row.trade >= 0) {
+        *Next(row.id) = std::move(other.trades[row.trade]);
+      } else {
+        rows.push_back({row.id, -1, static_cast<int32_t>(reasons.size())});
+        reasons.push_back(std::move(other.reasons[row.reason]));
+      }
     }
   }
   const Trade* TradeOf(const Row* row) const {
@@ -66,14 +89,6 @@ struct Chunk {
 void TallyTrades(const Chunk& chunk, MoneyTally* tally) {
   for (const Trade& t : chunk.trades) {
     tally->Add(t.symbol, SideName(t.side), t.quantity.units(), t.price.units());
-  }
-}
-
-// Converts stored SQLite rows into a chunk with the backfill's rules.
-void AddStoredRows(const std::vector<StoredRow>& stored, Chunk& chunk) {
-  chunk.trades.reserve(chunk.trades.size() + stored.size());
-  for (const StoredRow& row : stored) {
-    chunk.Add(row.id, ConvertStoredRow(row, nullptr));
   }
 }
 
@@ -346,10 +361,7 @@ absl::Status Verifier::FullScan() {
             absl::StrCat("SELECT ", verify::kPgSelectColumns,
                          " FROM trades WHERE id > ", range->first,
                          " AND id <= ", range->second, " ORDER BY id"),
-            [&] { chunk = Chunk(); },
-            [&](int64_t id, absl::StatusOr<Trade> trade) {
-              chunk.Add(id, std::move(trade));
-            });
+            chunk);
         if (!status.ok()) break;
         TallyTrades(chunk, &pg_money[lane]);
         if (!pg_chunks[lane]->Push(std::move(chunk))) break;
@@ -390,28 +402,22 @@ absl::Status Verifier::FullScan() {
 
 absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
                                Chunk& postgres) {
-  std::vector<StoredRow> stored;
-  for (int64_t id : ids) {
-    TS_ASSIGN_OR_RETURN(auto rows, sqlite_->ScanStoredRows(id - 1, 1, id));
-    for (StoredRow& row : rows) stored.push_back(std::move(row));
-  }
-  AddStoredRows(stored, sqlite);
+  auto read = sqlite_->ScanStoredRowsByIds(ids, [&](const StoredRow& row) {
+    sqlite.Add(row.id, ConvertStoredRow(row, nullptr));
+    return absl::OkStatus();
+  });
+  TS_RETURN_IF_ERROR(read.status());
   for (size_t i = 0; i < ids.size(); i += 5000) {
     const std::vector<int64_t> part(
         ids.begin() + i, ids.begin() + std::min(ids.size(), i + 5000));
-    const size_t rows_before = postgres.rows.size();
+    Chunk read;
     TS_RETURN_IF_ERROR(CopyOutTrades(
         *pg_readers_[0],
         absl::StrCat("SELECT ", verify::kPgSelectColumns,
                      " FROM trades WHERE id IN (", IdList(part),
                      ") ORDER BY id"),
-        [&] {
-          // Rows of this part only: trades and reasons may keep extras.
-          postgres.rows.resize(rows_before);
-        },
-        [&](int64_t id, absl::StatusOr<Trade> trade) {
-          postgres.Add(id, std::move(trade));
-        }));
+        read));
+    postgres.Append(std::move(read));
   }
   return absl::OkStatus();
 }
