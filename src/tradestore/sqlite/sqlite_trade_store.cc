@@ -33,6 +33,25 @@ void ReadRowInto(const Statement& s,
   }
 }
 
+namespace {
+
+// Steps `s` (selected with StoredColumns) to its end, reading each row into
+// `row` and passing it to `visit`; adds the rows to `*count`.
+absl::Status VisitStoredRows(
+    Statement& s, const std::vector<std::string>& extra_columns,
+    const std::function<absl::Status(const StoredRow&)>& visit, StoredRow* row,
+    int64_t* count) {
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool more, s.Step());
+    if (!more) return absl::OkStatus();
+    ReadRowInto(s, extra_columns, 0, row);
+    TS_RETURN_IF_ERROR(visit(*row));
+    ++*count;
+  }
+}
+
+}  // namespace
+
 StoredRow ReadRow(const Statement& s,
                   const std::vector<std::string>& extra_columns,
                   int first_column) {
@@ -73,6 +92,7 @@ namespace tradestore {
 using sqlite::Convert;
 using sqlite::ReadOne;
 using sqlite::ReadRow;
+using sqlite::VisitStoredRows;
 using sqlite::ReadTrades;
 using sqlite::SqliteDb;
 using sqlite::Statement;
@@ -306,13 +326,8 @@ absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRows(
   s.Bind(1, after_id).Bind(2, up_to_id).Bind(3, int64_t{limit});
   StoredRow row;
   int64_t count = 0;
-  for (;;) {
-    TS_ASSIGN_OR_RETURN(bool more, s.Step());
-    if (!more) return count;
-    ReadRowInto(s, extra, 0, &row);
-    TS_RETURN_IF_ERROR(visit(row));
-    ++count;
-  }
+  TS_RETURN_IF_ERROR(VisitStoredRows(s, extra, visit, &row, &count));
+  return count;
 }
 
 absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRowsByIds(
@@ -337,13 +352,7 @@ absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRowsByIds(
                                  " FROM trades WHERE id IN (", marks,
                                  ") ORDER BY id")));
     for (size_t j = 0; j < n; ++j) s.Bind(static_cast<int>(j + 1), sorted[i + j]);
-    for (;;) {
-      TS_ASSIGN_OR_RETURN(bool more, s.Step());
-      if (!more) break;
-      ReadRowInto(s, extra, 0, &row);
-      TS_RETURN_IF_ERROR(visit(row));
-      ++count;
-    }
+    TS_RETURN_IF_ERROR(VisitStoredRows(s, extra, visit, &row, &count));
   }
   return count;
 }

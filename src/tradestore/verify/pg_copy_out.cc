@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "tradestore/verify/row_text.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/verify/row_text.h"
 
 namespace tradestore::verify {
 namespace {
