@@ -1,7 +1,9 @@
 #include "tradestore/migration/backfill.h"
 
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -9,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/chunk_queue.h"
 #include "tradestore/internal/status_macros.h"
+#include "tradestore/internal/turnstile.h"
 #include "tradestore/migration/progress.h"
 #include "tradestore/postgres/backfill_writer.h"
 #include "tradestore/postgres/dsn.h"
@@ -34,6 +37,7 @@ struct ReadTally {
 absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
                          int64_t high_water, int batch_rows, bool copy_text,
                          BatchQueue& queue, ReadTally& tally) {
+  int64_t seq = 0;
   for (;;) {
     TS_ASSIGN_OR_RETURN(auto rows,
                         store.ScanStoredRows(after_id, batch_rows, high_water));
@@ -56,6 +60,7 @@ absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
     if (copy_text) batch.copy_text = CopyText(batch.rows);
     tally.rows_read += static_cast<int64_t>(rows.size());
     after_id = batch.last_id = rows.back().id;
+    batch.seq = seq++;
     if (!queue.Push(std::move(batch))) return absl::OkStatus();
   }
 }
@@ -106,33 +111,61 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
                     report.high_water_id - report.resumed_after_id, clock,
                     options.log_interval);
 
-  BatchQueue queue(2);
+  // Batches are converted on the reader thread and copied on kWriterLanes
+  // connections side by side (one Postgres backend per core), committing in
+  // order; the queue holds one waiting batch per lane.
+  constexpr int kWriterLanes = 2;
+  BatchQueue queue(kWriterLanes);
   ReadTally tally;
   std::thread reader([&] {
     queue.Close(ReadBatches(*store, report.resumed_after_id,
                             report.high_water_id, batch_rows,
                             /*copy_text=*/writer != nullptr, queue, tally));
   });
+  internal::Turnstile turn;
+  std::mutex mu;  // guards report, done, write_status and progress
   absl::Status write_status;
   int64_t done = 0;
-  while (auto batch = queue.Pop()) {
-    if (writer != nullptr) {
-      auto outcome = writer->Write(*batch);
-      if (!outcome.ok()) {
-        write_status = outcome.status();
-        queue.Stop();
-        break;
+  auto lane = [&] {
+    while (auto batch = queue.Pop()) {
+      BatchOutcome outcome;
+      absl::Status status;
+      if (writer != nullptr) {
+        auto written = writer->Write(*batch, turn);
+        if (written.ok()) outcome = *written;
+        status = written.status();
+      } else {
+        status = turn.Wait(batch->seq);
+        outcome.copied = static_cast<int64_t>(batch->rows.size());
       }
-      report.rows_copied += outcome->copied;
-      report.rows_skipped += outcome->skipped;
-      if (options.after_batch) options.after_batch(batch->last_id);
-    } else {
-      report.rows_copied += static_cast<int64_t>(batch->rows.size());
+      if (!status.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        // The first failure is the cause; the other lane is then cancelled.
+        if (write_status.ok()) write_status = status;
+        queue.Stop();
+        turn.Abort();
+        return;
+      }
+      {
+        // Still holding the turn: the report and the hook see batch order.
+        std::lock_guard<std::mutex> lock(mu);
+        report.rows_copied += outcome.copied;
+        report.rows_skipped += outcome.skipped;
+        if (writer != nullptr && options.after_batch) {
+          options.after_batch(batch->last_id);
+        }
+        Tally(*batch, report);
+        done += static_cast<int64_t>(batch->rows.size() +
+                                     batch->quarantined.size());
+        progress.Update(done);
+      }
+      turn.Pass(batch->seq);
     }
-    Tally(*batch, report);
-    done += static_cast<int64_t>(batch->rows.size() + batch->quarantined.size());
-    progress.Update(done);
-  }
+  };
+  std::vector<std::thread> lanes;
+  for (int i = 1; i < kWriterLanes; ++i) lanes.emplace_back(lane);
+  lane();
+  for (std::thread& t : lanes) t.join();
   reader.join();
   TS_RETURN_IF_ERROR(write_status);
   TS_RETURN_IF_ERROR(queue.status());

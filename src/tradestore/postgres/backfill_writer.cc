@@ -1,6 +1,9 @@
 #include "tradestore/postgres/backfill_writer.h"
 
+#include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -107,37 +110,78 @@ absl::Status BackfillWriter::Begin(int64_t high_water_id) {
       PgPool::Kind::kIdempotent);
 }
 
-absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
-  std::vector<std::string> built;
+absl::StatusOr<bool> BackfillWriter::RebuildIndex(const std::string& name) {
+  bool built = false;
   TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
-    built.clear();
+    built = false;
     // Server memory for the sort, for this transaction only.
     txn.exec("SET LOCAL maintenance_work_mem = '256MB'");
-    const pqxx::result deferred = txn.exec(
-        "SELECT name, definition FROM deferred_indexes ORDER BY name "
-        "FOR UPDATE");
-    for (const auto& index : deferred) {
-      // The definition is pg_get_indexdef's text, recorded with the drop;
-      // IF NOT EXISTS in case someone built it by hand meanwhile.
-      std::string sql = index[1].as<std::string>();
-      for (const char* kind : {"CREATE INDEX ", "CREATE UNIQUE INDEX "}) {
-        if (absl::StartsWith(sql, kind)) {
-          sql.insert(std::strlen(kind), "IF NOT EXISTS ");
-          break;
-        }
+    const pqxx::result deferred = txn.exec_params(
+        "SELECT definition FROM deferred_indexes WHERE name = $1 FOR UPDATE",
+        name);
+    if (deferred.empty()) return absl::OkStatus();  // another run built it
+    // The definition is pg_get_indexdef's text, recorded with the drop;
+    // IF NOT EXISTS in case someone built it by hand meanwhile.
+    std::string sql = deferred[0][0].as<std::string>();
+    for (const char* kind : {"CREATE INDEX ", "CREATE UNIQUE INDEX "}) {
+      if (absl::StartsWith(sql, kind)) {
+        sql.insert(std::strlen(kind), "IF NOT EXISTS ");
+        break;
       }
-      txn.exec(sql);
-      txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1",
-                      index[0].as<std::string>());
-      built.push_back(index[0].as<std::string>());
     }
+    txn.exec(sql);
+    txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1", name);
+    built = true;
     return absl::OkStatus();
   }));
   return built;
 }
 
+absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
+  std::vector<std::string> names;
+  TS_RETURN_IF_ERROR(pool_->Transact(
+      [&](pqxx::work& txn) {
+        names.clear();
+        for (const auto& row :
+             txn.exec("SELECT name FROM deferred_indexes ORDER BY name")) {
+          names.push_back(row[0].as<std::string>());
+        }
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kRead));
+  // Each index in its own transaction, two at a time: one sort per core
+  // (CREATE INDEX takes a SHARE lock, which does not conflict with itself).
+  std::mutex mu;
+  size_t next = 0;
+  std::vector<std::string> built;
+  absl::Status failed;
+  auto lane = [&] {
+    for (;;) {
+      std::string name;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (next == names.size() || !failed.ok()) return;
+        name = names[next++];
+      }
+      auto done = RebuildIndex(name);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!done.ok()) {
+        failed.Update(done.status());
+      } else if (*done) {
+        built.push_back(name);
+      }
+    }
+  };
+  std::thread second(lane);
+  lane();
+  second.join();
+  TS_RETURN_IF_ERROR(failed);
+  std::sort(built.begin(), built.end());
+  return built;
+}
+
 absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
-    const BackfillBatch& batch, bool staged) {
+    const BackfillBatch& batch, bool staged, internal::Turnstile& turn) {
   BatchOutcome outcome;
   std::string own_text;
   if (batch.copy_text.empty() && !batch.rows.empty()) {
@@ -147,6 +191,11 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
       own_text.empty() ? absl::string_view(batch.copy_text) : own_text;
   TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     outcome = BatchOutcome();
+    // A lane that waits for a lock held by a later batch's lane (which waits
+    // for this batch's turn) would wait forever: only a source with one
+    // client_order_id on two rows in different batches can do that, and such
+    // a run fails anyway. Fail it in bounded time.
+    txn.exec("SET LOCAL lock_timeout = '30s'");
     const auto& rows = batch.rows;
     if (!rows.empty()) {
       const bool occupied =
@@ -168,6 +217,8 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
     for (const QuarantineRow& q : batch.quarantined) {
       pg::PutQuarantine(txn, q);
     }
+    // The copy ran beside other lanes; the checkpoint moves in batch order.
+    TS_RETURN_IF_ERROR(turn.Wait(batch.seq));
     const pqxx::result moved = txn.exec_params(
         "UPDATE backfill_checkpoints SET last_id = $2, "
         "rows_copied = rows_copied + $3, "
@@ -186,22 +237,25 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
   return outcome;
 }
 
-absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch) {
-  const BackfillCheckpoint before = known_;
-  auto outcome = WriteOnce(batch, /*staged=*/false);
+absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch,
+                                                   internal::Turnstile& turn) {
+  auto outcome = WriteOnce(batch, /*staged=*/false, turn);
   // A row appeared in the range between the check and the COPY (dual-write):
   // the transaction rolled back; upsert instead.
   if (absl::IsAlreadyExists(outcome.status())) {
-    outcome = WriteOnce(batch, /*staged=*/true);
+    outcome = WriteOnce(batch, /*staged=*/true, turn);
   }
   if (absl::IsUnknown(outcome.status())) {
-    // The commit may or may not have happened: the checkpoint tells.
+    // The commit may or may not have happened: the checkpoint tells. This
+    // lane holds the turn (it was committing), so known_ is the state just
+    // before this batch and no other lane moves the checkpoint meanwhile.
+    const BackfillCheckpoint before = known_;
     TS_ASSIGN_OR_RETURN(auto after, LoadCheckpoint());
     if (after && after->last_id >= batch.last_id) {
       return BatchOutcome{after->rows_copied - before.rows_copied,
                           after->rows_skipped - before.rows_skipped};
     }
-    outcome = WriteOnce(batch, /*staged=*/true);  // it did not: replay
+    outcome = WriteOnce(batch, /*staged=*/true, turn);  // it did not: replay
   }
   if (outcome.ok()) {
     known_.last_id = batch.last_id;

@@ -8,7 +8,9 @@
 // in a temporary table and upserted by id with a version guard, so a row
 // already present is never overwritten by an older version.
 //
-// Thread-safety: one writer per backfill; not for concurrent use.
+// Thread-safety: one writer per backfill. Write may be called from several
+// lanes at once (each on its own pooled connection): the batches' COPYs run
+// side by side and their commits go through a Turnstile in batch order.
 #ifndef TRADESTORE_POSTGRES_BACKFILL_WRITER_H_
 #define TRADESTORE_POSTGRES_BACKFILL_WRITER_H_
 
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tradestore/internal/turnstile.h"
 #include "tradestore/postgres/pg_options.h"
 #include "tradestore/postgres/trade_copy.h"
 #include "tradestore/trade.h"
@@ -31,6 +34,7 @@ struct BackfillBatch {
   std::vector<BackfillRow> rows;
   std::vector<QuarantineRow> quarantined;
   int64_t last_id = 0;  // the checkpoint after this batch
+  int64_t seq = 0;      // its place in the run: commits go in this order
   // The rows as COPY text (CopyText), made by the reader thread so the
   // writer only streams; the writer makes it when empty.
   std::string copy_text;
@@ -66,11 +70,14 @@ class BackfillWriter {
   // recording their definitions in deferred_indexes for Finish to rebuild.
   absl::Status Begin(int64_t high_water_id);
 
-  // Writes the batch and moves the checkpoint, in one transaction. Safe to
-  // repeat after any failure, including an unknown commit outcome.
-  absl::StatusOr<BatchOutcome> Write(const BackfillBatch& batch);
+  // Writes the batch and moves the checkpoint, in one transaction that
+  // commits only when `turn` reaches batch.seq. Returns holding the turn: the
+  // caller passes it on after its own bookkeeping. Safe to repeat after any
+  // failure, including an unknown commit outcome.
+  absl::StatusOr<BatchOutcome> Write(const BackfillBatch& batch,
+                                     internal::Turnstile& turn);
 
-  // Builds the deferred indexes, moves the id sequence past max(id) and
+  // Builds the deferred indexes (two at a time), moves the id sequence past max(id) and
   // marks the checkpoint completed. Returns the next id the sequence will
   // give.
   absl::StatusOr<int64_t> Finish();
@@ -86,12 +93,15 @@ class BackfillWriter {
   BackfillWriter(std::unique_ptr<PgPool> pool, std::string store_id,
                  std::string source_path);
   absl::StatusOr<BatchOutcome> WriteOnce(const BackfillBatch& batch,
-                                         bool staged);
+                                         bool staged,
+                                         internal::Turnstile& turn);
   absl::StatusOr<std::vector<std::string>> RebuildIndexes();
+  absl::StatusOr<bool> RebuildIndex(const std::string& name);
 
   std::unique_ptr<PgPool> pool_;
   // The checkpoint as this writer last knew it committed: the "before" that
-  // settles an unknown commit, without a round trip per batch.
+  // settles an unknown commit, without a round trip per batch. Changed only
+  // by the lane that holds the turn.
   BackfillCheckpoint known_;
   const std::string store_id_;
   const std::string source_path_;
