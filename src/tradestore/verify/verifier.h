@@ -52,7 +52,9 @@ struct VerifyOptions {
   // match the one that is (SQLite in sqlite_only and dual_write).
   bool repair = false;
   bool record_run = true;
-  int batch_rows = 10000;
+  // Rows per chunk: fewer, larger queries cost the servers less (10M rows:
+  // 10.1-11 s at 10000, 9.1-9.3 s at 25000) for ~22 MB more peak memory.
+  int batch_rows = 25000;
   bool progress_tty = false;
   std::chrono::milliseconds log_interval = std::chrono::seconds(5);
   Clock* clock = nullptr;
