@@ -41,28 +41,6 @@ void MoneyTally::Merge(const MoneyTally& other) {
   }
 }
 
-bool MoneyTally::ParseUnits(absl::string_view text, int64_t* units) {
-  bool negative = false;
-  if (!text.empty() && text[0] == '-') {
-    negative = true;
-    text.remove_prefix(1);
-  }
-  const size_t dot = text.find('.');
-  if (dot == absl::string_view::npos || dot == 0 || dot > 10 ||
-      text.size() - dot - 1 != 8) {
-    return false;
-  }
-  int64_t value = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (i == dot) continue;
-    const char c = text[i];
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
-  }
-  *units = negative ? -value : value;
-  return true;
-}
-
 std::string ScaledToString(__int128 value, int scale) {
   const bool negative = value < 0;
   unsigned __int128 magnitude =

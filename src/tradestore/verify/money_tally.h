@@ -27,9 +27,6 @@ class MoneyTally {
            int64_t quantity_units, int64_t price_units);
   // Adds another tally's sums into this one.
   void Merge(const MoneyTally& other);
-  // Parses NUMERIC(18,8) text as Postgres prints it ("-12.50000000");
-  // false when it is not that.
-  static bool ParseUnits(absl::string_view text, int64_t* units);
 
   const std::map<std::pair<std::string, std::string>, MoneySum>& sums() const {
     return sums_;

@@ -1,6 +1,5 @@
 #include "tradestore/verify/row_text.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tradestore/internal/copy_escape.h"
@@ -69,13 +68,6 @@ void AppendRowText(std::string* out, const Trade& t) {
 
 std::vector<absl::string_view> SplitFields(absl::string_view line) {
   return absl::StrSplit(line, '\t');
-}
-
-int64_t LineId(absl::string_view line) {
-  int64_t id = 0;
-  const size_t tab = line.find('\t');
-  if (!absl::SimpleAtoi(line.substr(0, tab), &id)) return -1;
-  return id;
 }
 
 }  // namespace tradestore::verify

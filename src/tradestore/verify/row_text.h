@@ -34,9 +34,6 @@ void AppendPgTimestamp(std::string* out, Timestamp t);
 // The line's fields, still escaped.
 std::vector<absl::string_view> SplitFields(absl::string_view line);
 
-// The id at the start of a line; -1 if it does not start with one.
-int64_t LineId(absl::string_view line);
-
 }  // namespace tradestore::verify
 
 #endif  // TRADESTORE_VERIFY_ROW_TEXT_H_

@@ -135,6 +135,8 @@ class Verifier {
   // the reason says why).
   void Report(Kind kind, int64_t id, const Trade* sqlite, const Trade* postgres,
               absl::string_view sqlite_reason, absl::string_view pg_reason);
+  // Opens copy connections until there are `count`.
+  absl::Status OpenReaders(int count);
   absl::Status LoadOutbox();
   absl::Status WaitForOutbox();
   absl::Status RecheckInFlight();
@@ -310,10 +312,9 @@ absl::Status Verifier::FullScan() {
   // each chunk's last id; Postgres reads the same id ranges on kPgLanes
   // connections, chunk k on lane k % kPgLanes, so the server's work (most
   // of a run's CPU) spreads over cores. The merge takes chunks in id order.
-  while (static_cast<int>(pg_readers_.size()) < kPgLanes) {
-    TS_ASSIGN_OR_RETURN(auto reader, pg::BinaryCopyReader::Open(*pool_));
-    pg_readers_.push_back(std::move(reader));
-  }
+  // Opened by Run, unless an incremental run with no clean run before it
+  // fell back to this scan.
+  TS_RETURN_IF_ERROR(OpenReaders(kPgLanes));
   using Range = std::pair<int64_t, int64_t>;  // after, last
   ChunkQueue<std::pair<Chunk, int64_t>> sqlite_chunks(2);
   std::vector<std::unique_ptr<ChunkQueue<Range>>> ranges;
@@ -415,14 +416,14 @@ absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
   for (size_t i = 0; i < ids.size(); i += 5000) {
     const std::vector<int64_t> part(
         ids.begin() + i, ids.begin() + std::min(ids.size(), i + 5000));
-    Chunk read;
+    Chunk rows;
     TS_RETURN_IF_ERROR(CopyOutTrades(
         *pg_readers_[0],
         absl::StrCat("SELECT ", verify::kPgSelectColumns,
                      " FROM trades WHERE id = ANY (", IdArray(part),
                      ") ORDER BY id"),
-        read));
-    postgres.Append(std::move(read));
+        rows));
+    postgres.Append(std::move(rows));
   }
   return absl::OkStatus();
 }
@@ -459,6 +460,14 @@ absl::Status Verifier::ChangedRows(Timestamp since) {
   if (!all.empty()) {
     report_.id_from = all.front();
     report_.id_to = all.back();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Verifier::OpenReaders(int count) {
+  while (static_cast<int>(pg_readers_.size()) < count) {
+    TS_ASSIGN_OR_RETURN(auto reader, pg::BinaryCopyReader::Open(*pool_));
+    pg_readers_.push_back(std::move(reader));
   }
   return absl::OkStatus();
 }
@@ -731,16 +740,7 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
     const bool whole_range = options_.mode == VerifyMode::kFull ||
                              options_.mode == VerifyMode::kIds;
     absl::Status opened;
-    std::thread opener([&] {
-      for (int i = 0; i < (whole_range ? kPgLanes : 1) && opened.ok(); ++i) {
-        auto reader = pg::BinaryCopyReader::Open(*pool_);
-        if (reader.ok()) {
-          pg_readers_.push_back(*std::move(reader));
-        } else {
-          opened = reader.status();
-        }
-      }
-    });
+    std::thread opener([&] { opened = OpenReaders(whole_range ? kPgLanes : 1); });
     absl::Status setup = EnsureMigrated(*pool_);
     if (setup.ok()) setup = LoadQuarantine();
     if (setup.ok()) setup = LoadOutbox();
