@@ -3,9 +3,13 @@
 //   1. tradestore backfill (the real CLI, as a child: wall time, peak RSS);
 //   2. psql \copy of a ready CSV of the same rows into the same schema;
 //   3. pgloader (Debian's) from the SQLite file into the same schema.
-// Prints a table and, with --json FILE, the figures as JSON.
+// The three take turns for --repeat rounds (3 by default) and each figure is
+// the median of its rounds: on a shared 2-core machine one run of the same
+// work varies by 10-15%. Prints a table and, with --json FILE, the figures
+// as JSON.
 //
-//   build/tools/bench/backfill_bench --rows 1000000 [--json FILE]
+//   build/tools/bench/backfill_bench --rows 1000000 [--repeat 3] [--json FILE]
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +64,7 @@ int main(int argc, char** argv) {
   std::string json_path;
   // Outside the throwaway cluster's directory, so it outlives the run.
   std::string log = "backfill_bench.log";
+  int repeat = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--rows" && i + 1 < argc) {
@@ -68,8 +73,11 @@ int main(int argc, char** argv) {
       json_path = argv[++i];
     } else if (arg == "--log" && i + 1 < argc) {
       log = argv[++i];
+    } else if (arg == "--repeat" && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &repeat) || repeat < 1) return 2;
     } else {
-      std::cerr << "usage: backfill_bench [--rows N] [--json FILE] [--log FILE]\n";
+      std::cerr << "usage: backfill_bench [--rows N] [--repeat ROUNDS] "
+                   "[--json FILE] [--log FILE]\n";
       return arg == "--help" ? 0 : 2;
     }
   }
@@ -83,13 +91,9 @@ int main(int argc, char** argv) {
   std::cerr << "generating " << rows << " legacy rows...\n";
   auto made = GenerateLegacyStore({.path = sqlite_path, .rows = rows});
   if (!made.ok()) Die("generate", made.status());
-  // pgloader gets the file as the legacy code left it, the way an operator
-  // would point it at the legacy store; the target's defaults fill the
-  // columns the legacy table lacks.
-  const std::string legacy_copy = dir + "/legacy.db";
-  std::filesystem::copy_file(sqlite_path, legacy_copy);
   // Opening once upgrades the file the way the running service would have,
-  // so the backfill run times the copy, not the upgrade.
+  // so the backfill run times the copy, not the upgrade. pgloader reads the
+  // same file: the store as it is when the migration runs.
   { auto s = SqliteTradeStore::Open({.path = sqlite_path}); }
   WriteCsv(sqlite_path, dir + "/trades.csv");
 
@@ -102,34 +106,17 @@ int main(int argc, char** argv) {
     if (!migrated.ok()) Die("migrate", migrated.status());
     return *dsn;
   };
+  auto count = [&](const std::string& db) {
+    auto n = (*pg)->Psql(db, "SELECT count(*) FROM trades");
+    return n.ok() ? int64_t{std::atoll(n->c_str())} : int64_t{-1};
+  };
+  auto drop = [&](const std::string& db) {
+    if (auto s = (*pg)->Psql("postgres", absl::StrCat("DROP DATABASE ", db));
+        !s.ok()) {
+      Die("dropdb", s.status());
+    }
+  };
 
-  std::cerr << "tradestore backfill...\n";
-  const std::string bf_dsn = fresh("bench_backfill");
-  const Measured backfill = RunMeasured(
-      {cli, "backfill", "--sqlite", sqlite_path, "--pg", bf_dsn}, log);
-
-  std::cerr << "psql \\copy...\n";
-  const std::string copy_dsn = fresh("bench_copy");
-  const Measured copy = RunMeasured(
-      {"psql", "-X", "-q", "-d", copy_dsn, "-c",
-       absl::StrCat("\\copy trades (id, symbol, side, quantity, price, "
-                    "\"timestamp\", status, version, created_at, updated_at) "
-                    "FROM '",
-                    dir, "/trades.csv' CSV")},
-      log);
-
-  std::cerr << "pgloader...\n";
-  fresh("bench_pgloader");
-  // pgloader names every target column in its COPY, sending NULL for the
-  // ones the legacy table lacks, so the defaults never apply; letting those
-  // three be NULL only makes its work lighter, never heavier.
-  if (auto s = (*pg)->Psql("bench_pgloader",
-                           "ALTER TABLE trades ALTER version DROP NOT NULL, "
-                           "ALTER created_at DROP NOT NULL, "
-                           "ALTER updated_at DROP NOT NULL");
-      !s.ok()) {
-    Die("alter", s.status());
-  }
   const std::string load = dir + "/trades.load";
   std::ofstream(load)
       << "LOAD DATABASE\n  FROM sqlite://" << sqlite_path
@@ -145,46 +132,90 @@ int main(int argc, char** argv) {
       << "       column trades.timestamp to timestamptz using "
          "tradestore-timestamp\n"
       << "  INCLUDING ONLY TABLE NAMES LIKE 'trades';\n";
-  const std::string transforms = absl::StrCat(
-      std::filesystem::path(__FILE__).parent_path().string(),
-      "/pgloader_transforms.lisp");
-  // A bound keeps the run finite should pgloader stall.
-  const Measured pgloader = RunMeasured(
-      {"timeout", "600", "pgloader", "--load-lisp-file", transforms, load},
-      log);
+  // pgloader compiles the transforms next to the file it loads: a copy in
+  // the throwaway directory keeps the source tree untouched.
+  const std::string transforms = dir + "/pgloader_transforms.lisp";
+  std::filesystem::copy_file(
+      std::filesystem::path(__FILE__).parent_path() / "pgloader_transforms.lisp",
+      transforms, std::filesystem::copy_options::overwrite_existing);
 
-  auto count = [&](const std::string& db) {
-    auto n = (*pg)->Psql(db, "SELECT count(*) FROM trades");
-    return n.ok() ? std::atoll(n->c_str()) : -1;
-  };
-  const int64_t n_backfill = count("bench_backfill");
-  const int64_t n_copy = count("bench_copy");
-  const int64_t n_pgloader = count("bench_pgloader");
+  // The three contenders take turns, round after round, so a slow spell of
+  // the machine hits all of them; each figure is the median of its rounds.
+  std::vector<Measured> backfills, copies, pgloaders;
+  int64_t n_backfill = rows, n_copy = rows, n_pgloader = rows;
+  for (int round = 1; round <= repeat; ++round) {
+    std::cerr << "round " << round << " of " << repeat
+              << ": tradestore backfill...\n";
+    const std::string bf_dsn = fresh("bench_backfill");
+    backfills.push_back(RunMeasured(
+        {cli, "backfill", "--sqlite", sqlite_path, "--pg", bf_dsn}, log));
+    n_backfill = std::min(n_backfill, count("bench_backfill"));
+    drop("bench_backfill");
+
+    std::cerr << "round " << round << ": psql \\copy...\n";
+    const std::string copy_dsn = fresh("bench_copy");
+    copies.push_back(RunMeasured(
+        {"psql", "-X", "-q", "-d", copy_dsn, "-c",
+         absl::StrCat("\\copy trades (id, symbol, side, quantity, price, "
+                      "\"timestamp\", status, version, created_at, updated_at) "
+                      "FROM '",
+                      dir, "/trades.csv' CSV")},
+        log));
+    n_copy = std::min(n_copy, count("bench_copy"));
+    drop("bench_copy");
+
+    std::cerr << "round " << round << ": pgloader...\n";
+    fresh("bench_pgloader");
+    // pgloader names every target column in its COPY, sending NULL for the
+    // ones the legacy table lacks, so the defaults never apply; letting those
+    // three be NULL only makes its work lighter, never heavier.
+    if (auto s = (*pg)->Psql("bench_pgloader",
+                             "ALTER TABLE trades ALTER version DROP NOT NULL, "
+                             "ALTER created_at DROP NOT NULL, "
+                             "ALTER updated_at DROP NOT NULL");
+        !s.ok()) {
+      Die("alter", s.status());
+    }
+    // A bound keeps the run finite should pgloader stall.
+    pgloaders.push_back(RunMeasured(
+        {"timeout", "600", "pgloader", "--load-lisp-file", transforms, load},
+        log));
+    n_pgloader = std::min(n_pgloader, count("bench_pgloader"));
+    drop("bench_pgloader");
+  }
+  const Measured backfill = Median(backfills);
+  const Measured copy = Median(copies);
+  const Measured pgloader = Median(pgloaders);
+  long peak_kb = 0;
+  for (const Measured& m : backfills) peak_kb = std::max(peak_kb, m.peak_rss_kb);
 
   std::cout << absl::StrFormat(
-      "backfill benchmark, %d legacy rows (PostgreSQL 15, fsync off)\n"
-      "  %-22s %8s %10s %12s %8s\n"
-      "  %-22s %7.2fs %10d %9ld MB %8s\n"
-      "  %-22s %7.2fs %10d %12s %7.2fx\n"
-      "  %-22s %7.2fs %10d %12s %7.2fx\n",
-      rows, "", "time", "rows", "peak memory", "ratio", "tradestore backfill",
-      backfill.seconds, n_backfill, backfill.peak_rss_kb / 1024, "1.00x",
-      "psql \\copy (ready CSV)", copy.seconds, n_copy, "-",
-      backfill.seconds / copy.seconds, "pgloader", pgloader.seconds,
-      n_pgloader, "-", backfill.seconds / pgloader.seconds);
+      "backfill benchmark, %d legacy rows (PostgreSQL 15, fsync off), "
+      "median of %d rounds\n"
+      "  %-22s %8s %10s %12s %8s   %s\n"
+      "  %-22s %7.2fs %10d %9ld MB %8s   %s\n"
+      "  %-22s %7.2fs %10d %12s %7.2fx   %s\n"
+      "  %-22s %7.2fs %10d %12s %7.2fx   %s\n",
+      rows, repeat, "", "time", "rows", "peak memory", "ratio", "rounds",
+      "tradestore backfill", backfill.seconds, n_backfill, peak_kb / 1024,
+      "1.00x", Seconds(backfills), "psql \\copy (ready CSV)", copy.seconds,
+      n_copy, "-", backfill.seconds / copy.seconds, Seconds(copies),
+      "pgloader", pgloader.seconds, n_pgloader, "-",
+      backfill.seconds / pgloader.seconds, Seconds(pgloaders));
   std::cout << absl::StrFormat(
       "  backfill / COPY = %.2f (target <= 1.0), backfill / pgloader = %.2f "
       "(target <= 0.33), peak %ld MB (target < 150)\n",
       backfill.seconds / copy.seconds, backfill.seconds / pgloader.seconds,
-      backfill.peak_rss_kb / 1024);
+      peak_kb / 1024);
   if (backfill.exit_code != 0 || copy.exit_code != 0) {
     std::cerr << "a run failed; see " << log << "\n";
   }
   if (!json_path.empty()) {
     std::ofstream(json_path)
         << nlohmann::json{{"rows", rows},
+                          {"rounds", repeat},
                           {"backfill_s", backfill.seconds},
-                          {"backfill_peak_rss_mb", backfill.peak_rss_kb / 1024},
+                          {"backfill_peak_rss_mb", peak_kb / 1024},
                           {"backfill_rows", n_backfill},
                           {"copy_s", copy.seconds},
                           {"copy_rows", n_copy},

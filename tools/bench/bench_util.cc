@@ -5,10 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace tradestore::bench {
 
@@ -48,6 +52,22 @@ Measured RunMeasured(const std::vector<std::string>& argv,
   m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   m.peak_rss_kb = usage.ru_maxrss;
   return m;
+}
+
+Measured Median(std::vector<Measured> runs) {
+  if (runs.empty()) return Measured();
+  std::sort(runs.begin(), runs.end(), [](const Measured& a, const Measured& b) {
+    return a.seconds < b.seconds;
+  });
+  return runs[runs.size() / 2];
+}
+
+std::string Seconds(const std::vector<Measured>& runs) {
+  std::string out;
+  for (const Measured& m : runs) {
+    absl::StrAppend(&out, out.empty() ? "" : " ", absl::StrFormat("%.2f", m.seconds));
+  }
+  return out;
 }
 
 }  // namespace tradestore::bench

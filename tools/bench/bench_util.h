@@ -28,6 +28,12 @@ std::string TradestoreCli();
 Measured RunMeasured(const std::vector<std::string>& argv,
                      const std::string& log_path);
 
+// The run with the median time (the upper middle one of an even count).
+Measured Median(std::vector<Measured> runs);
+
+// Each run's seconds, "4.12 4.40 4.31", for the report.
+std::string Seconds(const std::vector<Measured>& runs);
+
 }  // namespace tradestore::bench
 
 #endif  // TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_

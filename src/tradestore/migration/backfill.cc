@@ -35,31 +35,37 @@ struct ReadTally {
 
 // Reads after_id < id <= high_water in batches, converting every row.
 absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
-                         int64_t high_water, int batch_rows, bool copy_text,
+                         int64_t high_water, int batch_rows, bool copy_data,
                          BatchQueue& queue, ReadTally& tally) {
   int64_t seq = 0;
   for (;;) {
-    TS_ASSIGN_OR_RETURN(auto rows,
-                        store.ScanStoredRows(after_id, batch_rows, high_water));
-    if (rows.empty()) return absl::OkStatus();
     BackfillBatch batch;
-    batch.rows.reserve(rows.size());
-    for (const StoredRow& row : rows) {
-      ConversionNotes notes;
-      auto trade = ConvertStoredRow(row, &notes);
-      if (trade.ok()) {
-        batch.rows.push_back({*std::move(trade), ExtraColumnsJson(row)});
-        tally.converted_from_float += notes.converted_from_float;
-        tally.possibly_lossy += static_cast<int64_t>(notes.possibly_lossy.size());
-      } else {
-        batch.quarantined.push_back({row.id,
-                                     std::string(trade.status().message()),
-                                     StoredRowJson(row)});
-      }
-    }
-    if (copy_text) batch.copy_text = CopyText(batch.rows);
-    tally.rows_read += static_cast<int64_t>(rows.size());
-    after_id = batch.last_id = rows.back().id;
+    batch.rows.reserve(static_cast<size_t>(batch_rows));
+    // Rows are converted as SQLite steps through them, from one reused
+    // StoredRow: no copy of the raw row is kept.
+    TS_ASSIGN_OR_RETURN(
+        const int64_t count,
+        store.ScanStoredRows(
+            after_id, batch_rows, high_water, [&](const StoredRow& row) {
+              ConversionNotes notes;
+              auto trade = ConvertStoredRow(row, &notes);
+              if (trade.ok()) {
+                batch.rows.push_back({*std::move(trade), ExtraColumnsJson(row)});
+                tally.converted_from_float += notes.converted_from_float;
+                tally.possibly_lossy +=
+                    static_cast<int64_t>(notes.possibly_lossy.size());
+              } else {
+                batch.quarantined.push_back(
+                    {row.id, std::string(trade.status().message()),
+                     StoredRowJson(row)});
+              }
+              batch.last_id = row.id;
+              return absl::OkStatus();
+            }));
+    if (count == 0) return absl::OkStatus();
+    if (copy_data) batch.copy_data = CopyData(batch.rows);
+    tally.rows_read += count;
+    after_id = batch.last_id;
     batch.seq = seq++;
     if (!queue.Push(std::move(batch))) return absl::OkStatus();
   }
@@ -120,7 +126,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   std::thread reader([&] {
     queue.Close(ReadBatches(*store, report.resumed_after_id,
                             report.high_water_id, batch_rows,
-                            /*copy_text=*/writer != nullptr, queue, tally));
+                            /*copy_data=*/writer != nullptr, queue, tally));
   });
   internal::Turnstile turn;
   std::mutex mu;  // guards report, done, write_status and progress

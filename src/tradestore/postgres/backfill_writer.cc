@@ -183,12 +183,12 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
 absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
     const BackfillBatch& batch, bool staged, internal::Turnstile& turn) {
   BatchOutcome outcome;
-  std::string own_text;
-  if (batch.copy_text.empty() && !batch.rows.empty()) {
-    own_text = CopyText(batch.rows);
+  std::string own_data;
+  if (batch.copy_data.empty() && !batch.rows.empty()) {
+    own_data = CopyData(batch.rows);
   }
-  const absl::string_view copy_text =
-      own_text.empty() ? absl::string_view(batch.copy_text) : own_text;
+  const absl::string_view copy_data =
+      own_data.empty() ? absl::string_view(batch.copy_data) : own_data;
   TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
     outcome = BatchOutcome();
     // A lane that waits for a lock held by a later batch's lane (which waits
@@ -205,11 +205,11 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
                           rows.front().trade.id, rows.back().trade.id)[0][0]
               .as<bool>();
       if (!occupied) {
-        pg::CopyRows(txn, "trades", copy_text);
+        pg::CopyRows(txn, "trades", copy_data);
         outcome.copied = static_cast<int64_t>(rows.size());
       } else {
         pg::CreateStage(txn, "backfill_stage");
-        pg::CopyRows(txn, "backfill_stage", copy_text);
+        pg::CopyRows(txn, "backfill_stage", copy_data);
         outcome.copied = static_cast<int64_t>(txn.exec(pg::UpsertFromStageSql("backfill_stage")).size());
         outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.copied;
       }

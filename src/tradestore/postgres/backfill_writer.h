@@ -35,9 +35,9 @@ struct BackfillBatch {
   std::vector<QuarantineRow> quarantined;
   int64_t last_id = 0;  // the checkpoint after this batch
   int64_t seq = 0;      // its place in the run: commits go in this order
-  // The rows as COPY text (CopyText), made by the reader thread so the
+  // The rows in binary COPY format (CopyData), made by the reader thread so the
   // writer only streams; the writer makes it when empty.
-  std::string copy_text;
+  std::string copy_data;
 };
 
 struct BackfillCheckpoint {

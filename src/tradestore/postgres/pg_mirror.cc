@@ -34,14 +34,14 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
     const std::vector<QuarantineRow>& quarantined) {
   ApplyOutcome outcome;
   if (rows.empty() && quarantined.empty()) return outcome;
-  const std::string copy_text = CopyText(rows);
+  const std::string copy_data = CopyData(rows);
   // The upsert is idempotent: an unknown outcome is settled by repeating.
   TS_RETURN_IF_ERROR(pool_->Transact(
       [&](pqxx::work& txn) -> absl::Status {
         outcome = ApplyOutcome();
         if (!rows.empty()) {
           pg::CreateStage(txn, "relay_stage");
-          pg::CopyRows(txn, "relay_stage", copy_text);
+          pg::CopyRows(txn, "relay_stage", copy_data);
           outcome.written = static_cast<int64_t>(
               txn.exec(pg::UpsertFromStageSql("relay_stage")).size());
           outcome.skipped =

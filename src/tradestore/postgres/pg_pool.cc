@@ -6,11 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/backoff.h"
 #include "tradestore/postgres/dsn.h"
+#include "tradestore/postgres/pg_connection.h"
 
 namespace tradestore {
 
 struct PgPool::Conn {
-  std::unique_ptr<pqxx::connection> connection;
+  std::unique_ptr<pg::PgConnection> connection;
   // Server notices and libpqxx's own warnings go nowhere: errors reach the
   // caller as statuses, and notices could echo connection details.
   std::unique_ptr<pqxx::quiet_errorhandler> quiet;
@@ -105,7 +106,7 @@ std::string PgPool::Scrub(const std::string& message) const {
 absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Connect() {
   auto conn = std::make_unique<Conn>();
   try {
-    conn->connection = std::make_unique<pqxx::connection>(dsn_);
+    conn->connection = std::make_unique<pg::PgConnection>(dsn_);
     conn->quiet = std::make_unique<pqxx::quiet_errorhandler>(*conn->connection);
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat(

@@ -1,10 +1,15 @@
 #include "tradestore/postgres/trade_copy.h"
 
-#include <pqxx/pqxx>
-#include <pqxx/tablewriter>
+#include <libpq-fe.h>
 
+#include <algorithm>
+#include <memory>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "tradestore/internal/copy_escape.h"
+#include "tradestore/postgres/pg_connection.h"
 
 namespace tradestore {
 namespace {
@@ -13,64 +18,179 @@ constexpr char kColumns[] =
     "id, symbol, side, quantity, price, \"timestamp\", status, "
     "client_order_id, fee, version, created_at, updated_at, extra";
 
-void AppendCopyLine(std::string* out, const BackfillRow& row) {
-  const Trade& t = row.trade;
-  absl::StrAppend(out, t.id, "\t");
-  internal::AppendCopyEscaped(out, t.symbol);
-  absl::StrAppend(out, "\t", SideName(t.side), "\t", t.quantity.ToString(),
-                  "\t", t.price.ToString(), "\t", t.timestamp.ToIso8601(),
-                  "\t", StatusName(t.status), "\t");
-  if (t.client_order_id) {
-    internal::AppendCopyEscaped(out, *t.client_order_id);
-  } else {
-    out->append("\\N");
-  }
-  absl::StrAppend(out, "\t", t.fee ? t.fee->ToString() : "\\N", "\t",
-                  t.version, "\t", t.created_at.ToIso8601(), "\t",
-                  t.updated_at.ToIso8601(), "\t");
-  if (row.extra_json.empty()) {
-    out->append("\\N");
-  } else {
-    internal::AppendCopyEscaped(out, row.extra_json);
-  }
-  out->push_back('\n');
+// Postgres's binary COPY format: a signature, flags and an empty header
+// extension; then per row the field count and each field as a length
+// (-1 for NULL) and its bytes in the type's send format; -1 at the end.
+constexpr char kHeader[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+constexpr size_t kHeaderSize = 19;
+constexpr int16_t kFields = 13;
+
+// Postgres's epoch for timestamps is 2000-01-01 UTC.
+constexpr int64_t kPgEpochUnixMicros = 946'684'800'000'000;
+
+// Big-endian, as every binary COPY integer is.
+void Put16(std::string* out, uint16_t v) {
+  v = __builtin_bswap16(v);
+  out->append(reinterpret_cast<const char*>(&v), 2);
 }
+
+void Put32(std::string* out, uint32_t v) {
+  v = __builtin_bswap32(v);
+  out->append(reinterpret_cast<const char*>(&v), 4);
+}
+
+void Put64(std::string* out, uint64_t v) {
+  v = __builtin_bswap64(v);
+  out->append(reinterpret_cast<const char*>(&v), 8);
+}
+
+void PutNull(std::string* out) { Put32(out, 0xFFFFFFFF); }
+
+void PutInt8(std::string* out, int64_t v) {
+  Put32(out, 8);
+  Put64(out, static_cast<uint64_t>(v));
+}
+
+void PutText(std::string* out, absl::string_view v) {
+  Put32(out, static_cast<uint32_t>(v.size()));
+  out->append(v.data(), v.size());
+}
+
+void PutTimestamp(std::string* out, Timestamp t) {
+  PutInt8(out, t.unix_micros() - kPgEpochUnixMicros);
+}
+
+// numeric_send's layout: ndigits, weight, sign, dscale, then base-10000
+// digits, the first worth 10000^weight; leading and trailing zero digits
+// left out. dscale 8 says every value has exactly 8 decimals, so the server
+// never rounds.
+void PutDecimal(std::string* out, const Decimal& d) {
+  const bool negative = d.units() < 0;
+  // |units| <= kMaxUnits < 10^18: the integer part has at most 10 digits.
+  const uint64_t units = negative ? 0 - static_cast<uint64_t>(d.units())
+                                  : static_cast<uint64_t>(d.units());
+  const uint64_t whole = units / 100'000'000;
+  const uint64_t fraction = units % 100'000'000;
+  const uint16_t digits[5] = {
+      static_cast<uint16_t>(whole / 100'000'000),
+      static_cast<uint16_t>(whole / 10'000 % 10'000),
+      static_cast<uint16_t>(whole % 10'000),
+      static_cast<uint16_t>(fraction / 10'000),
+      static_cast<uint16_t>(fraction % 10'000)};
+  int first = 0;
+  while (first < 5 && digits[first] == 0) ++first;
+  int last = 5;
+  while (last > first && digits[last - 1] == 0) --last;
+  const int count = last - first;
+  Put32(out, static_cast<uint32_t>(8 + 2 * count));
+  Put16(out, static_cast<uint16_t>(count));
+  Put16(out, static_cast<uint16_t>(count == 0 ? 0 : 2 - first));  // weight
+  Put16(out, negative ? 0x4000 : 0x0000);
+  Put16(out, 8);
+  for (int i = first; i < last; ++i) Put16(out, digits[i]);
+}
+
+void AppendCopyRow(std::string* out, const BackfillRow& row) {
+  const Trade& t = row.trade;
+  Put16(out, kFields);
+  PutInt8(out, t.id);
+  PutText(out, t.symbol);
+  PutText(out, SideName(t.side));
+  PutDecimal(out, t.quantity);
+  PutDecimal(out, t.price);
+  PutTimestamp(out, t.timestamp);
+  PutText(out, StatusName(t.status));
+  if (t.client_order_id) {
+    PutText(out, *t.client_order_id);
+  } else {
+    PutNull(out);
+  }
+  if (t.fee) {
+    PutDecimal(out, *t.fee);
+  } else {
+    PutNull(out);
+  }
+  PutInt8(out, t.version);
+  PutTimestamp(out, t.created_at);
+  PutTimestamp(out, t.updated_at);
+  if (row.extra_json.empty()) {
+    PutNull(out);
+  } else {
+    // jsonb_send's layout: a version byte, then the JSON text.
+    Put32(out, static_cast<uint32_t>(1 + row.extra_json.size()));
+    out->push_back(1);
+    out->append(row.extra_json);
+  }
+}
+
+// Throws the libpqxx exception PgPool's error mapping expects for what
+// went wrong: a lost connection, a rollback to retry, or the SQL error.
+[[noreturn]] void ThrowCopyError(pg_conn* conn, const pg_result* result,
+                                 const std::string& query) {
+  const std::string message = result != nullptr
+                                  ? PQresultErrorMessage(result)
+                                  : PQerrorMessage(conn);
+  const char* state =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
+                        : nullptr;
+  if (PQstatus(conn) == CONNECTION_BAD || state == nullptr) {
+    throw pqxx::broken_connection(message);
+  }
+  if (absl::StartsWith(state, "40")) {
+    throw pqxx::transaction_rollback(message);
+  }
+  throw pqxx::sql_error(message, query, state);
+}
+
+struct ResultDeleter {
+  void operator()(pg_result* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<pg_result, ResultDeleter>;
 
 }  // namespace
 
-std::string CopyText(const std::vector<BackfillRow>& rows) {
-  std::string text;
-  text.reserve(rows.size() * 160);
-  for (const BackfillRow& row : rows) AppendCopyLine(&text, row);
-  return text;
+std::string CopyData(const std::vector<BackfillRow>& rows) {
+  std::string data;
+  data.reserve(kHeaderSize + 2 + rows.size() * 200);
+  data.append(kHeader, kHeaderSize);
+  for (const BackfillRow& row : rows) AppendCopyRow(&data, row);
+  Put16(&data, 0xFFFF);
+  return data;
 }
 
 namespace pg {
 
-// libpqxx 6.4 keeps raw COPY lines private in stream_to; tablewriter still
-// offers them. Its deprecation is about its own escaping, which we do not
-// use: our lines are escaped by internal::AppendCopyEscaped. One "line" may hold many: the protocol carries bytes, not lines.
 void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
-              absl::string_view copy_text) {
-  static const std::vector<std::string> kCopyColumns = {
-      "id", "symbol", "side", "quantity", "price", "\"timestamp\"", "status",
-      "client_order_id", "fee", "version", "created_at", "updated_at", "extra"};
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  pqxx::tablewriter copy(txn, table, kCopyColumns.begin(), kCopyColumns.end());
-#pragma GCC diagnostic pop
-  constexpr size_t kChunk = 1 << 20;
-  while (!copy_text.empty()) {
-    // Up to a line end near kChunk; write_raw_line adds that newline back.
-    size_t end = copy_text.size() - 1;
-    if (end > kChunk) {
-      end = copy_text.rfind('\n', kChunk);
-      if (end == absl::string_view::npos) end = copy_text.find('\n');
+              absl::string_view data) {
+  pg_conn* conn = RawHandle(txn);
+  // The table name is ours (trades or a staging table), never a caller's.
+  const std::string query = absl::StrCat("COPY ", txn.quote_name(table), " (",
+                                         kColumns, ") FROM STDIN (FORMAT binary)");
+  {
+    const Result started(PQexec(conn, query.c_str()));
+    if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
+      ThrowCopyError(conn, started.get(), query);
     }
-    copy.write_raw_line(std::string(copy_text.substr(0, end)));
-    copy_text.remove_prefix(end + 1);
   }
-  copy.complete();
+  // libpq queues and sends as it goes; a failure here is the connection's.
+  constexpr size_t kChunk = 1 << 18;
+  bool sent = true;
+  for (size_t at = 0; sent && at < data.size(); at += kChunk) {
+    sent = PQputCopyData(conn, data.data() + at,
+                         static_cast<int>(std::min(kChunk, data.size() - at))) == 1;
+  }
+  if (!sent || PQputCopyEnd(conn, nullptr) != 1) {
+    ThrowCopyError(conn, nullptr, query);
+  }
+  // Every result is read, so the connection is left ready for libpqxx.
+  Result failed;
+  while (pg_result* r = PQgetResult(conn)) {
+    Result result(r);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && failed == nullptr) {
+      failed = std::move(result);
+    }
+  }
+  if (failed != nullptr) ThrowCopyError(conn, failed.get(), query);
 }
 
 void CreateStage(pqxx::dbtransaction& txn, const std::string& stage) {

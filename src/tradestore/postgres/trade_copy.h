@@ -1,4 +1,4 @@
-// Writing trades rows into Postgres in bulk: the COPY text of a batch, the
+// Writing trades rows into Postgres in bulk: the binary COPY data of a batch, the
 // COPY itself, the version-guarded upsert from a staging table, and the
 // quarantine row. Shared by the backfill and the outbox relay. Internal to
 // the Postgres backend, except the row types.
@@ -31,12 +31,14 @@ struct QuarantineRow {
   std::string raw_json;
 };
 
-// The rows in COPY text format, in CopyRows' column order.
-std::string CopyText(const std::vector<BackfillRow>& rows);
+// The rows in COPY's binary format, in CopyRows' column order: exact by
+// construction (no decimal or timestamp text for the server to parse).
+std::string CopyData(const std::vector<BackfillRow>& rows);
 
 namespace pg {
 
-// Streams COPY text (CopyText) into `table` (trades or a staging table).
+// Streams CopyData's bytes into `table` (trades or a staging table) with a
+// binary COPY on the transaction's connection. Throws like libpqxx does.
 void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
               absl::string_view copy_text);
 

@@ -1,0 +1,58 @@
+// PgConnection: a libpqxx connection that also hands out its libpq handle,
+// for the one thing libpqxx 6.4 cannot do: COPY FROM STDIN in binary (its
+// copy writers add a newline to every write). It is libpqxx's own
+// connect_direct behind a connection policy that remembers the handle, the
+// extension point libpqxx 6 documents for connection types. Internal.
+//
+// Thread-safety: like pqxx::connection, one thread at a time.
+#ifndef TRADESTORE_POSTGRES_PG_CONNECTION_H_
+#define TRADESTORE_POSTGRES_PG_CONNECTION_H_
+
+#include <string>
+
+#include <pqxx/pqxx>
+
+struct pg_conn;
+
+namespace tradestore::pg {
+
+class HandlePolicy : public pqxx::connect_direct {
+ public:
+  explicit HandlePolicy(const std::string& options) : connect_direct(options) {}
+  handle do_startconnect(handle orig) override;
+  handle do_completeconnect(handle orig) override;
+  handle do_dropconnect(handle orig) noexcept override;
+  handle do_disconnect(handle orig) noexcept override;
+  // The handle libpqxx holds now; null while disconnected.
+  pg_conn* raw() const { return raw_; }
+
+ private:
+  handle raw_ = nullptr;
+};
+
+class PgConnection : public pqxx::connection_base {
+ public:
+  // Connects at once, like pqxx::connection; throws what it throws.
+  explicit PgConnection(const std::string& options)
+      : connection_base(policy_), options_(options), policy_(options_) {
+    init();
+  }
+  ~PgConnection() noexcept { close(); }
+
+  pg_conn* raw() const { return policy_.raw(); }
+
+ private:
+  // Must be initialised before the policy, which keeps a reference to it.
+  const std::string options_;
+  HandlePolicy policy_;
+};
+
+// The libpq handle under a transaction. REQUIRES: the transaction runs on a
+// PgConnection (every PgPool connection is one). Throws
+// pqxx::broken_connection when the connection has none. Whoever uses it leaves the connection as it found it: no result
+// pending, the transaction still open unless an error aborted it.
+pg_conn* RawHandle(pqxx::dbtransaction& txn);
+
+}  // namespace tradestore::pg
+
+#endif  // TRADESTORE_POSTGRES_PG_CONNECTION_H_
