@@ -9,7 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
-#include "tradestore/internal/chunk_queue.h"
+#include "tradestore/internal/ordered_queue.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/internal/turnstile.h"
 #include "tradestore/migration/progress.h"
@@ -22,23 +22,63 @@ namespace {
 
 constexpr size_t kMaxSamples = 20;
 
-// Batches from the reader thread to the writer; at most a few wait, so
-// memory stays flat whatever the store's size.
-using BatchQueue = internal::ChunkQueue<BackfillBatch>;
+// Batches from the reader threads to the writer lanes, in batch order; at
+// most a few wait, so memory stays flat whatever the store's size.
+using BatchQueue = internal::OrderedQueue<BackfillBatch>;
 
-// What the reader learns besides the batches; read after it has finished.
+// What the readers learn besides the batches; read after they finished.
 struct ReadTally {
   int64_t rows_read = 0;
   int64_t converted_from_float = 0;
   int64_t possibly_lossy = 0;
 };
 
-// Reads after_id < id <= high_water in batches, converting every row.
-absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
-                         int64_t high_water, int batch_rows, bool copy_data,
-                         BatchQueue& queue, ReadTally& tally) {
-  int64_t seq = 0;
+// Hands out the batches of after_id < id <= high_water: each reader takes
+// the next id range (cut by BatchEnd) and its number, then reads it on its
+// own SQLite connection while the other reader reads the next.
+class BatchPlanner {
+ public:
+  BatchPlanner(SqliteTradeStore& store, int64_t after_id, int64_t high_water,
+               int batch_rows)
+      : store_(store),
+        after_(after_id),
+        high_water_(high_water),
+        batch_rows_(batch_rows) {}
+
+  struct Range {
+    int64_t seq, after_id, last_id;
+  };
+  // The next range; nullopt when the scan is done.
+  absl::StatusOr<std::optional<Range>> Next() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (after_ >= high_water_) return std::nullopt;
+    TS_ASSIGN_OR_RETURN(const int64_t last,
+                        store_.BatchEnd(after_, batch_rows_, high_water_));
+    if (last <= after_) {
+      after_ = high_water_;
+      return std::nullopt;
+    }
+    const Range range{seq_++, after_, last};
+    after_ = last;
+    return range;
+  }
+
+ private:
+  SqliteTradeStore& store_;
+  std::mutex mu_;
+  int64_t after_;
+  const int64_t high_water_;
+  const int batch_rows_;
+  int64_t seq_ = 0;
+};
+
+// Reads and converts batches until the planner has none left.
+absl::Status ReadBatches(SqliteTradeStore& store, BatchPlanner& planner,
+                         int batch_rows, bool copy_data, BatchQueue& queue,
+                         ReadTally& tally) {
   for (;;) {
+    TS_ASSIGN_OR_RETURN(const auto range, planner.Next());
+    if (!range) return absl::OkStatus();
     BackfillBatch batch;
     batch.rows.reserve(static_cast<size_t>(batch_rows));
     // Rows are converted as SQLite steps through them, from one reused
@@ -46,7 +86,8 @@ absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
     TS_ASSIGN_OR_RETURN(
         const int64_t count,
         store.ScanStoredRows(
-            after_id, batch_rows, high_water, [&](const StoredRow& row) {
+            range->after_id, batch_rows, range->last_id,
+            [&](const StoredRow& row) {
               ConversionNotes notes;
               auto trade = ConvertStoredRow(row, &notes);
               if (trade.ok()) {
@@ -59,16 +100,38 @@ absl::Status ReadBatches(SqliteTradeStore& store, int64_t after_id,
                     {row.id, std::string(trade.status().message()),
                      StoredRowJson(row)});
               }
-              batch.last_id = row.id;
               return absl::OkStatus();
             }));
-    if (count == 0) return absl::OkStatus();
     if (copy_data) batch.copy_data = CopyData(batch.rows);
     tally.rows_read += count;
-    after_id = batch.last_id;
-    batch.seq = seq++;
-    if (!queue.Push(std::move(batch))) return absl::OkStatus();
+    batch.last_id = range->last_id;
+    batch.seq = range->seq;
+    if (!queue.Push(range->seq, std::move(batch))) return absl::OkStatus();
   }
+}
+
+// Runs kReaders ReadBatches side by side and closes the queue when all are
+// done; the first failure closes it at once (see OrderedQueue::Close).
+void ReadAll(SqliteTradeStore& store, int64_t after_id, int64_t high_water,
+             int batch_rows, bool copy_data, int readers, BatchQueue& queue,
+             ReadTally& total) {
+  BatchPlanner planner(store, after_id, high_water, batch_rows);
+  std::mutex mu;
+  auto read = [&] {
+    ReadTally tally;
+    const absl::Status status =
+        ReadBatches(store, planner, batch_rows, copy_data, queue, tally);
+    if (!status.ok()) queue.Close(status);
+    std::lock_guard<std::mutex> lock(mu);
+    total.rows_read += tally.rows_read;
+    total.converted_from_float += tally.converted_from_float;
+    total.possibly_lossy += tally.possibly_lossy;
+  };
+  std::vector<std::thread> others;
+  for (int i = 1; i < readers; ++i) others.emplace_back(read);
+  read();
+  for (std::thread& t : others) t.join();
+  queue.Close(absl::OkStatus());
 }
 
 void Tally(const BackfillBatch& batch, BackfillReport& report) {
@@ -95,7 +158,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
                       SqliteTradeStore::Open({.path = options.sqlite_path,
                                               .create_if_missing = false,
                                               .require_trades_table = true,
-                                              .reader_connections = 1}));
+                                              .reader_connections = 2}));
   report.extra_columns = store->extra_columns();
   TS_ASSIGN_OR_RETURN(report.high_water_id, store->MaxId());
 
@@ -117,16 +180,18 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
                     report.high_water_id - report.resumed_after_id, clock,
                     options.log_interval);
 
-  // Batches are converted on the reader thread and copied on kWriterLanes
-  // connections side by side (one Postgres backend per core), committing in
-  // order; the queue holds one waiting batch per lane.
+  // Batches are read and converted by kReaders threads side by side and
+  // copied on kWriterLanes connections side by side, committing in order.
+  // One reader alone cannot keep two Postgres backends busy, and a lane
+  // waiting for a batch leaves a core idle; the queue admits a batch per
+  // reader and lane ahead of the next one to commit.
+  constexpr int kReaders = 2;
   constexpr int kWriterLanes = 2;
-  BatchQueue queue(kWriterLanes);
+  BatchQueue queue(kReaders + kWriterLanes);
   ReadTally tally;
   std::thread reader([&] {
-    queue.Close(ReadBatches(*store, report.resumed_after_id,
-                            report.high_water_id, batch_rows,
-                            /*copy_data=*/writer != nullptr, queue, tally));
+    ReadAll(*store, report.resumed_after_id, report.high_water_id, batch_rows,
+            /*copy_data=*/writer != nullptr, kReaders, queue, tally);
   });
   internal::Turnstile turn;
   std::mutex mu;  // guards report, done, write_status and progress

@@ -399,6 +399,19 @@ absl::StatusOr<int64_t> SqliteTradeStore::MaxId() {
   return row ? s.ColumnInt(0) : 0;
 }
 
+absl::StatusOr<int64_t> SqliteTradeStore::BatchEnd(int64_t after_id, int rows,
+                                                   int64_t up_to_id) {
+  Impl::ReaderLease db(impl_.get());
+  // Steps over rowids only: a fraction of what reading the rows costs.
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      db->Prepare("SELECT coalesce(max(id), 0) FROM (SELECT id FROM trades "
+                  "WHERE id > ? AND id <= ? ORDER BY id LIMIT ?)"));
+  s.Bind(1, after_id).Bind(2, up_to_id).Bind(3, int64_t{rows});
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
 const std::string& SqliteTradeStore::store_id() const {
   return impl_->schema.store_id;
 }

@@ -148,6 +148,11 @@ class SqliteTradeStore : public TradeStore {
 
   // The largest id, 0 when empty.
   absl::StatusOr<int64_t> MaxId();
+  // The id of the `rows`-th row after `after_id` (the last one up to
+  // `up_to_id` when fewer are left); 0 when none is left. Lets several
+  // threads read the batches of one scan side by side.
+  absl::StatusOr<int64_t> BatchEnd(int64_t after_id, int rows,
+                                   int64_t up_to_id);
 
   // The store's random id (tradestore_meta 'store_id').
   const std::string& store_id() const;

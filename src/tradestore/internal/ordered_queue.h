@@ -1,0 +1,91 @@
+// A bounded queue that hands items out in sequence order, whichever
+// producer pushes them first: several threads read batches side by side and
+// the consumers still get batch 0, 1, 2, ... Memory stays flat: a push waits
+// while its sequence number is `window` or more ahead of the next one to be
+// handed out, and the next one itself is always admitted, so a slow producer
+// can never be shut out by fast ones.
+//
+// Thread-safety: any number of producers and consumers.
+#ifndef TRADESTORE_INTERNAL_ORDERED_QUEUE_H_
+#define TRADESTORE_INTERNAL_ORDERED_QUEUE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "absl/status/status.h"
+
+namespace tradestore::internal {
+
+template <typename T>
+class OrderedQueue {
+ public:
+  explicit OrderedQueue(int64_t window) : window_(window < 1 ? 1 : window) {}
+
+  // Adds the item numbered `seq` (0, 1, 2, ... across all producers, each
+  // once). False when the queue was closed or stopped: the producer should
+  // end.
+  bool Push(int64_t seq, T item) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock,
+                  [&] { return closed_ || stopped_ || seq < next_ + window_; });
+    if (closed_ || stopped_) return false;
+    items_.emplace(seq, std::move(item));
+    changed_.notify_all();
+    return true;
+  }
+
+  // The end of the stream: after the items pushed so far, Pop returns
+  // nullopt. The first error given is kept (a failed producer closes at
+  // once, so the others' pushes end and no consumer waits for its item).
+  void Close(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.ok()) status_ = std::move(status);
+    closed_ = true;
+    changed_.notify_all();
+  }
+
+  // The consumers give up: blocked pushes return false.
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    changed_.notify_all();
+  }
+
+  // The item numbered next; nullopt once closed without it (then status()
+  // tells how the stream ended).
+  std::optional<T> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return closed_ || Ready(); });
+    if (!Ready()) return std::nullopt;
+    auto first = items_.begin();
+    T item = std::move(first->second);
+    items_.erase(first);
+    ++next_;
+    changed_.notify_all();
+    return item;
+  }
+
+  absl::Status status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+ private:
+  bool Ready() const { return !items_.empty() && items_.begin()->first == next_; }
+
+  const int64_t window_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::map<int64_t, T> items_;
+  int64_t next_ = 0;
+  bool closed_ = false;
+  bool stopped_ = false;
+  absl::Status status_;
+};
+
+}  // namespace tradestore::internal
+
+#endif  // TRADESTORE_INTERNAL_ORDERED_QUEUE_H_
