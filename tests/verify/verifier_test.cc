@@ -347,6 +347,47 @@ TEST_F(VerifierTest, IncrementalReadsOnlyWhatChangedSinceTheLastCleanRun) {
   EXPECT_FALSE(report.totals_computed);
 }
 
+TEST_F(VerifierTest, IncrementalReadsRunsOfNewIdsAndScatteredChangesAlike) {
+  ASSERT_TRUE(Verify(Options()).clean());
+  auto store = SqliteTradeStore::Open({.path = path_});
+  ASSERT_TRUE(store.ok());
+  std::vector<int64_t> ids;  // 100 new trades: one run of consecutive ids
+  for (int i = 0; i < 100; ++i) {
+    auto t = (*store)->Insert(
+        testing::MakeTrade("SOL-USD", "10", "101.5", "2024-03-01T10:00:00.5Z"));
+    TS_ASSERT_OK(t);
+    ids.push_back(t->trade.id);
+  }
+  BackfillOptions backfill;  // copies them; then Postgres loses or changes some
+  backfill.sqlite_path = path_;
+  backfill.pg = TestPgOptions(dsn_);
+  std::ostringstream log;
+  TS_ASSERT_OK(RunBackfill(backfill, log));
+  const std::vector<int64_t> lost = {ids[1], ids[41], ids[42], ids[98]};
+  Sql(absl::StrCat("DELETE FROM trades WHERE id IN (", lost[0], ",", lost[1],
+                   ",", lost[2], ",", lost[3], ")"));
+  // Both ends of the run and its middle, each by the smallest step.
+  Sql(absl::StrCat("UPDATE trades SET price = price + 0.00000001, updated_at "
+                   "= now() WHERE id IN (", ids[0], ",", ids[50], ",", ids[99],
+                   ")"));
+  // Scattered old rows changed in Postgres alone: a list, not a run.
+  Sql("UPDATE trades SET fee = 1, updated_at = now() WHERE id IN (10, 500, 1234)");
+
+  VerifyOptions options = Options();
+  options.mode = VerifyMode::kIncremental;
+  options.min_age = std::chrono::microseconds(0);
+  const VerifyReport report = Verify(options);
+  EXPECT_EQ(report.rows_sqlite, 103);
+  EXPECT_EQ(report.rows_postgres, 99);
+  EXPECT_EQ(report.missing_in_postgres_ids, lost);
+  EXPECT_EQ(report.missing_in_sqlite, 0);
+  EXPECT_EQ(report.mismatched, 6);
+  std::vector<int64_t> mismatched;
+  for (const RowMismatch& m : report.mismatches) mismatched.push_back(m.id);
+  EXPECT_EQ(mismatched,
+            (std::vector<int64_t>{10, 500, 1234, ids[0], ids[50], ids[99]}));
+}
+
 TEST_F(VerifierTest, IncrementalWithoutACleanRunFallsBackToFull) {
   VerifyOptions options = Options();
   options.mode = VerifyMode::kIncremental;

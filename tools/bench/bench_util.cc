@@ -62,10 +62,11 @@ Measured Median(std::vector<Measured> runs) {
   return runs[runs.size() / 2];
 }
 
-std::string Seconds(const std::vector<Measured>& runs) {
+std::string Seconds(const std::vector<Measured>& runs, int decimals) {
   std::string out;
   for (const Measured& m : runs) {
-    absl::StrAppend(&out, out.empty() ? "" : " ", absl::StrFormat("%.2f", m.seconds));
+    absl::StrAppend(&out, out.empty() ? "" : " ",
+                    absl::StrFormat("%.*f", decimals, m.seconds));
   }
   return out;
 }

@@ -32,7 +32,7 @@ Measured RunMeasured(const std::vector<std::string>& argv,
 Measured Median(std::vector<Measured> runs);
 
 // Each run's seconds, "4.12 4.40 4.31", for the report.
-std::string Seconds(const std::vector<Measured>& runs);
+std::string Seconds(const std::vector<Measured>& runs, int decimals = 2);
 
 }  // namespace tradestore::bench
 

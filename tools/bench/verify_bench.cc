@@ -5,9 +5,13 @@
 //      in parallel (sqlite3 and psql \copy), then compare the two files by
 //      their sha256 (which reads every byte);
 //   3. tradestore verify --incremental after 1,000 changed rows.
-// Prints a table and, with --json FILE, the figures as JSON.
+// Full verify and the hand-made way take turns for --repeat rounds (3 by
+// default), the incremental run goes 2 x repeat - 1 times; each figure is
+// the median (one run of the same work varies by 10-15% here). Prints a
+// table and, with --json FILE, the figures as JSON.
 //
-//   build/tools/bench/verify_bench --rows 1000000 [--json FILE] [--log FILE]
+//   build/tools/bench/verify_bench --rows 1000000 [--repeat 3] [--json FILE]
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +41,7 @@ int main(int argc, char** argv) {
   std::string json_path;
   std::string log = "verify_bench.log";
   bool baseline = true;
+  int repeat = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--rows" && i + 1 < argc) {
@@ -47,9 +52,11 @@ int main(int argc, char** argv) {
       log = argv[++i];
     } else if (arg == "--no-baseline") {
       baseline = false;
+    } else if (arg == "--repeat" && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &repeat) || repeat < 1) return 2;
     } else {
-      std::cerr << "usage: verify_bench [--rows N] [--json FILE] [--log FILE] "
-                   "[--no-baseline]\n";
+      std::cerr << "usage: verify_bench [--rows N] [--repeat ROUNDS] "
+                   "[--json FILE] [--log FILE] [--no-baseline]\n";
       return arg == "--help" ? 0 : 2;
     }
   }
@@ -80,15 +87,17 @@ int main(int argc, char** argv) {
     Die("vacuum", v.status());
   }
 
-  std::cerr << "tradestore verify (full)...\n";
-  const Measured full = RunMeasured(
-      {cli, "verify", "--sqlite", sqlite_path, "--pg", *dsn, "--json",
-       dir + "/full.json"},
-      log);
-
-  Measured hand;
-  if (baseline) {
-    std::cerr << "hand-made export and compare...\n";
+  // Full verify and the hand-made way take turns, round after round, so a
+  // slow spell of the machine hits both; each figure is the median.
+  std::vector<Measured> fulls, hands, incrementals;
+  for (int round = 1; round <= repeat; ++round) {
+    std::cerr << "round " << round << " of " << repeat
+              << ": tradestore verify (full)...\n";
+    fulls.push_back(RunMeasured({cli, "verify", "--sqlite", sqlite_path, "--pg",
+                                 *dsn, "--json", dir + "/full.json"},
+                                log));
+    if (!baseline) continue;
+    std::cerr << "round " << round << ": hand-made export and compare...\n";
     // Fewer columns than verify compares, so the baseline's work is lighter.
     const std::string script = absl::StrCat(
         "set -e; cd '", dir, "'; "
@@ -98,8 +107,12 @@ int main(int argc, char** argv) {
         "psql -X -q -d '", *dsn, "' -c \"\\copy (SELECT id, symbol, side, "
         "quantity, price, \\\"timestamp\\\", status FROM trades ORDER BY id) "
         "TO 'postgres.csv' CSV\" & wait; sha256sum sqlite.csv postgres.csv");
-    hand = RunMeasured({"bash", "-c", script}, log);
+    hands.push_back(RunMeasured({"bash", "-c", script}, log));
   }
+  const Measured full = Median(fulls);
+  const Measured hand = Median(hands);
+  long peak_kb = 0;
+  for (const Measured& m : fulls) peak_kb = std::max(peak_kb, m.peak_rss_kb);
 
   std::cerr << "1,000 changes, then tradestore verify --incremental...\n";
   {
@@ -115,28 +128,32 @@ int main(int argc, char** argv) {
       if (auto r = (*store)->Insert(t); !r.ok()) Die("insert", r.status());
     }
   }
-  const Measured incremental = RunMeasured(
-      {cli, "verify", "--sqlite", sqlite_path, "--pg", *dsn, "--incremental",
-       "--min-age", "0", "--no-record"},
-      log);
+  // --no-record: every round checks the same 1,000 changes.
+  for (int round = 1; round <= 2 * repeat - 1; ++round) {
+    incrementals.push_back(RunMeasured(
+        {cli, "verify", "--sqlite", sqlite_path, "--pg", *dsn, "--incremental",
+         "--min-age", "0", "--no-record"},
+        log));
+  }
+  const Measured incremental = Median(incrementals);
 
   std::cout << absl::StrFormat(
-      "verify benchmark, %d rows (PostgreSQL 15)\n"
-      "  %-34s %8s %12s\n"
-      "  %-34s %7.2fs %9ld MB\n"
-      "  %-34s %7.2fs %12s\n"
-      "  %-34s %7.2fs %9ld MB\n",
-      rows, "", "time", "peak memory", "tradestore verify (full)",
-      full.seconds, full.peak_rss_kb / 1024,
-      "hand-made export + compare", hand.seconds, "-",
+      "verify benchmark, %d rows (PostgreSQL 15), medians\n"
+      "  %-34s %8s %12s   %s\n"
+      "  %-34s %7.3fs %9ld MB   %s\n"
+      "  %-34s %7.3fs %12s   %s\n"
+      "  %-34s %7.3fs %9ld MB   %s\n",
+      rows, "", "time", "peak memory", "rounds", "tradestore verify (full)",
+      full.seconds, peak_kb / 1024, Seconds(fulls),
+      "hand-made export + compare", hand.seconds, "-", Seconds(hands),
       "tradestore verify --incremental", incremental.seconds,
-      incremental.peak_rss_kb / 1024);
+      incremental.peak_rss_kb / 1024, Seconds(incrementals, 3));
   if (baseline) {
     std::cout << absl::StrFormat(
         "  full / hand-made = %.2f (target <= 0.5), incremental / full = "
         "1/%.0f (target <= 1/50), peak %ld MB (target < 100)\n",
         full.seconds / hand.seconds, full.seconds / incremental.seconds,
-        full.peak_rss_kb / 1024);
+        peak_kb / 1024);
   }
   // verify exits 0 clean; the incremental run sees the 1,000 new rows as
   // missing in Postgres (nothing relays them here), so it exits 1.
@@ -149,7 +166,8 @@ int main(int argc, char** argv) {
     std::ofstream(json_path)
         << nlohmann::json{{"rows", rows},
                           {"full_s", full.seconds},
-                          {"full_peak_rss_mb", full.peak_rss_kb / 1024},
+                          {"rounds", repeat},
+                          {"full_peak_rss_mb", peak_kb / 1024},
                           {"full_exit", full.exit_code},
                           {"hand_made_s", hand.seconds},
                           {"incremental_s", incremental.seconds},

@@ -15,6 +15,7 @@
 #include "tradestore/migration/progress.h"
 #include "tradestore/postgres/backfill_writer.h"
 #include "tradestore/postgres/dsn.h"
+#include "tradestore/sqlite/id_ranges.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
 namespace tradestore {
@@ -33,47 +34,8 @@ struct ReadTally {
   int64_t possibly_lossy = 0;
 };
 
-// Hands out the batches of after_id < id <= high_water: each reader takes
-// the next id range (cut by BatchEnd) and its number, then reads it on its
-// own SQLite connection while the other reader reads the next.
-class BatchPlanner {
- public:
-  BatchPlanner(SqliteTradeStore& store, int64_t after_id, int64_t high_water,
-               int batch_rows)
-      : store_(store),
-        after_(after_id),
-        high_water_(high_water),
-        batch_rows_(batch_rows) {}
-
-  struct Range {
-    int64_t seq, after_id, last_id;
-  };
-  // The next range; nullopt when the scan is done.
-  absl::StatusOr<std::optional<Range>> Next() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (after_ >= high_water_) return std::nullopt;
-    TS_ASSIGN_OR_RETURN(const int64_t last,
-                        store_.BatchEnd(after_, batch_rows_, high_water_));
-    if (last <= after_) {
-      after_ = high_water_;
-      return std::nullopt;
-    }
-    const Range range{seq_++, after_, last};
-    after_ = last;
-    return range;
-  }
-
- private:
-  SqliteTradeStore& store_;
-  std::mutex mu_;
-  int64_t after_;
-  const int64_t high_water_;
-  const int batch_rows_;
-  int64_t seq_ = 0;
-};
-
 // Reads and converts batches until the planner has none left.
-absl::Status ReadBatches(SqliteTradeStore& store, BatchPlanner& planner,
+absl::Status ReadBatches(SqliteTradeStore& store, IdRanges& planner,
                          int batch_rows, bool copy_data, BatchQueue& queue,
                          ReadTally& tally) {
   for (;;) {
@@ -115,7 +77,8 @@ absl::Status ReadBatches(SqliteTradeStore& store, BatchPlanner& planner,
 void ReadAll(SqliteTradeStore& store, int64_t after_id, int64_t high_water,
              int batch_rows, bool copy_data, int readers, BatchQueue& queue,
              ReadTally& total) {
-  BatchPlanner planner(store, after_id, high_water, batch_rows);
+  IdRanges planner(store, after_id, high_water, batch_rows,
+                   /*reach_end=*/false);
   std::mutex mu;
   auto read = [&] {
     ReadTally tally;

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/backoff.h"
+#include "tradestore/postgres/pg_connection.h"
 #include "tradestore/postgres/pg_pool.h"
 
 namespace tradestore::pg {
@@ -174,75 +175,38 @@ absl::Status BinaryCopyReader::Run(
   }
 }
 
-absl::Status BinaryCopyReader::RunOnce(
-    const std::string& select,
-    const std::function<absl::Status(const BinaryRow&)>& on_row) {
-  buffer_.clear();
-  header_seen_ = false;
-  const std::string sql =
-      absl::StrCat("COPY (", select, ") TO STDOUT (FORMAT binary)");
-  PGresult* result = PQexec(conn_, sql.c_str());
-  const ExecStatusType started = PQresultStatus(result);
-  if (started != PGRES_COPY_OUT) {
-    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-    const std::string message = pool_.Scrub(PQresultErrorMessage(result));
-    PQclear(result);
-    if (PQstatus(conn_) != CONNECTION_OK ||
-        (state != nullptr && (absl::StartsWith(state, "08") ||
-                              absl::StartsWith(state, "57P0")))) {
-      return ConnectionError("copy failed");
-    }
-    return absl::InternalError(
-        absl::StrCat("postgres ", pool_.masked_dsn(), ": ", message));
-  }
-  PQclear(result);
+namespace {
 
-  absl::Status status;
-  bool done = false;
-  for (;;) {
-    char* data = nullptr;
-    const int n = PQgetCopyData(conn_, &data, /*async=*/0);
-    if (n == -1) break;
-    if (n < 0) return ConnectionError("copy broke off");
-    // A message normally holds whole rows: parse them where libpq put
-    // them, and keep only a partial row's bytes.
-    absl::string_view input(data, static_cast<size_t>(n));
-    if (!buffer_.empty()) {
-      buffer_.append(input.data(), input.size());
-      input = buffer_;
-    }
-    size_t pos = 0;
-    status = ParseRows(input, &pos, &done, on_row);
-    if (status.ok()) {
-      std::string rest(input.substr(pos));
-      buffer_.swap(rest);
-    }
-    PQfreemem(data);
-    if (!status.ok()) {
-      // Abandoning a COPY mid-stream leaves the connection unusable.
-      PQfinish(conn_);
-      conn_ = nullptr;
-      return status;
-    }
-  }
-  for (PGresult* r = PQgetResult(conn_); r != nullptr; r = PQgetResult(conn_)) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && status.ok()) {
-      status = PQstatus(conn_) != CONNECTION_OK
-                   ? ConnectionError("copy failed")
-                   : absl::InternalError(absl::StrCat(
-                         "postgres ", pool_.masked_dsn(), ": ",
-                         pool_.Scrub(PQresultErrorMessage(r))));
-    }
-    PQclear(r);
-  }
-  if (status.ok() && !done) {
-    status = absl::DataLossError("binary COPY ended without its trailer");
-  }
-  return status;
-}
+// Parses a binary COPY stream as it arrives, handing out whole rows.
+class CopyParser {
+ public:
+  // Parses whole rows from `input` starting at `*pos`, leaving `*pos` after
+  // the last one.
+  absl::Status Parse(absl::string_view input, size_t* pos,
+                     const std::function<absl::Status(const BinaryRow&)>& on_row);
+  bool done() const { return done_; }
+  BinaryRow& row() { return row_; }
 
-absl::Status BinaryCopyReader::ParseRows(
-    absl::string_view input, size_t* pos, bool* done,
+ private:
+  bool header_seen_ = false;
+  bool done_ = false;
+  BinaryRow row_;
+};
+
+}  // namespace
+
+// Friend of BinaryRow, which only it fills.
+class BinaryRowFiller {
+ public:
+  static std::vector<absl::string_view>& fields(BinaryRow& row) {
+    return row.fields_;
+  }
+};
+
+namespace {
+
+absl::Status CopyParser::Parse(
+    absl::string_view input, size_t* pos,
     const std::function<absl::Status(const BinaryRow&)>& on_row) {
   const char* data = input.data();
   const size_t size = input.size();
@@ -256,15 +220,16 @@ absl::Status BinaryCopyReader::ParseRows(
     *pos = kHeaderSize + extension;
     header_seen_ = true;
   }
-  while (!*done && size - *pos >= 2) {
+  auto& fields = BinaryRowFiller::fields(row_);
+  while (!done_ && size - *pos >= 2) {
     const auto count = static_cast<int16_t>(Be16(data + *pos));
     if (count == -1) {
-      *done = true;
+      done_ = true;
       *pos += 2;
       break;
     }
     size_t p = *pos + 2;
-    row_.fields_.clear();
+    fields.clear();
     bool whole = true;
     for (int i = 0; i < count; ++i) {
       if (size - p < 4) {
@@ -274,14 +239,14 @@ absl::Status BinaryCopyReader::ParseRows(
       const auto length = static_cast<int32_t>(Be32(data + p));
       p += 4;
       if (length < 0) {
-        row_.fields_.emplace_back();
+        fields.emplace_back();
         continue;
       }
       if (size - p < static_cast<size_t>(length)) {
         whole = false;
         break;
       }
-      row_.fields_.emplace_back(data + p, static_cast<size_t>(length));
+      fields.emplace_back(data + p, static_cast<size_t>(length));
       p += static_cast<size_t>(length);
     }
     if (!whole) break;
@@ -289,6 +254,99 @@ absl::Status BinaryCopyReader::ParseRows(
     *pos = p;
   }
   return absl::OkStatus();
+}
+
+bool LostConnection(pg_conn* conn, const char* state) {
+  return PQstatus(conn) != CONNECTION_OK ||
+         (state != nullptr &&
+          (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P0")));
+}
+
+}  // namespace
+
+CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
+                      const std::function<absl::Status(const BinaryRow&)>& on_row) {
+  const std::string sql =
+      absl::StrCat("COPY (", select, ") TO STDOUT (FORMAT binary)");
+  PGresult* result = PQexec(conn, sql.c_str());
+  if (PQresultStatus(result) != PGRES_COPY_OUT) {
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    CopyOutcome failed{absl::InternalError(PQresultErrorMessage(result)),
+                       LostConnection(conn, state)};
+    PQclear(result);
+    return failed;
+  }
+  PQclear(result);
+
+  CopyParser parser;
+  std::string buffer;  // a partial row received, not yet parsed
+  absl::Status status;
+  for (;;) {
+    char* data = nullptr;
+    const int n = PQgetCopyData(conn, &data, /*async=*/0);
+    if (n == -1) break;
+    if (n < 0) return {absl::UnavailableError(PQerrorMessage(conn)), true};
+    if (status.ok()) {
+      // A message normally holds whole rows: parse them where libpq put
+      // them, and keep only a partial row's bytes.
+      absl::string_view input(data, static_cast<size_t>(n));
+      if (!buffer.empty()) {
+        buffer.append(input.data(), input.size());
+        input = buffer;
+      }
+      size_t pos = 0;
+      status = parser.Parse(input, &pos, on_row);
+      std::string rest(input.substr(pos));
+      buffer.swap(rest);
+    }
+    // After a failure the rest is read and dropped: the connection is then
+    // ready for its next statement.
+    PQfreemem(data);
+  }
+  for (PGresult* r = PQgetResult(conn); r != nullptr; r = PQgetResult(conn)) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && status.ok()) {
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      if (LostConnection(conn, state)) {
+        PQclear(r);
+        return {absl::UnavailableError(PQerrorMessage(conn)), true};
+      }
+      status = absl::InternalError(PQresultErrorMessage(r));
+    }
+    PQclear(r);
+  }
+  if (status.ok() && !parser.done()) {
+    status = absl::DataLossError("binary COPY ended without its trailer");
+  }
+  return {status, false};
+}
+
+absl::Status BinaryCopyReader::RunOnce(
+    const std::string& select,
+    const std::function<absl::Status(const BinaryRow&)>& on_row) {
+  CopyOutcome outcome = CopyOutOn(conn_, select, on_row);
+  if (outcome.lost_connection) {
+    return ConnectionError("copy failed");
+  }
+  if (absl::IsInternal(outcome.status)) {
+    return absl::InternalError(absl::StrCat("postgres ", pool_.masked_dsn(), ": ",
+                                            pool_.Scrub(std::string(outcome.status.message()))));
+  }
+  return outcome.status;
+}
+
+absl::Status CopyOutInTransaction(
+    pqxx::dbtransaction& txn, const std::string& select,
+    const std::function<absl::Status(const BinaryRow&)>& on_row) {
+  CopyOutcome outcome = CopyOutOn(RawHandle(txn), select, on_row);
+  // PgPool retries a lost connection (the caller's body starts over) and
+  // maps and scrubs the message.
+  if (outcome.lost_connection) {
+    throw pqxx::broken_connection(std::string(outcome.status.message()));
+  }
+  if (absl::IsInternal(outcome.status)) {
+    throw pqxx::sql_error(std::string(outcome.status.message()), select);
+  }
+  return outcome.status;
 }
 
 }  // namespace tradestore::pg

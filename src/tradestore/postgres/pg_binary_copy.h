@@ -19,6 +19,10 @@
 
 struct pg_conn;
 
+namespace pqxx {
+class dbtransaction;
+}
+
 namespace tradestore {
 class PgPool;
 }
@@ -34,7 +38,7 @@ class BinaryRow {
   absl::string_view field(int i) const { return fields_[i]; }
 
  private:
-  friend class BinaryCopyReader;
+  friend class BinaryRowFiller;
   std::vector<absl::string_view> fields_;
 };
 
@@ -68,19 +72,31 @@ class BinaryCopyReader {
   // One attempt; kUnavailable when the connection broke.
   absl::Status RunOnce(const std::string& select,
                        const std::function<absl::Status(const BinaryRow&)>& on_row);
-  // Parses whole rows from `input` starting at `*pos`, leaving `*pos` after
-  // the last one.
-  absl::Status ParseRows(
-      absl::string_view input, size_t* pos, bool* done,
-      const std::function<absl::Status(const BinaryRow&)>& on_row);
   absl::Status ConnectionError(absl::string_view what) const;
 
   const PgPool& pool_;
   pg_conn* conn_ = nullptr;
-  std::string buffer_;  // a partial row received, not yet parsed
-  bool header_seen_ = false;
-  BinaryRow row_;
 };
+
+// How one COPY on a libpq connection ended: the status (kInternal with the
+// server's message for a failed statement, on_row's own error, kDataLoss
+// for a malformed stream) and whether the connection was lost. Whatever
+// happened, a connection that is not lost is left ready for its next
+// statement.
+struct CopyOutcome {
+  absl::Status status;
+  bool lost_connection = false;
+};
+CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
+                      const std::function<absl::Status(const BinaryRow&)>& on_row);
+
+// The same COPY on the connection of a PgPool transaction, for short reads
+// that need no connection of their own. Throws like libpqxx (so PgPool
+// retries a lost connection; the body starts over) for a lost connection or
+// a failed statement; returns on_row's error or kDataLoss.
+absl::Status CopyOutInTransaction(
+    pqxx::dbtransaction& txn, const std::string& select,
+    const std::function<absl::Status(const BinaryRow&)>& on_row);
 
 }  // namespace tradestore::pg
 

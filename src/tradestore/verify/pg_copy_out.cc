@@ -78,22 +78,39 @@ absl::Status CopyOut(PgPool& pool, const std::string& select,
       PgPool::Kind::kRead);
 }
 
+namespace {
+
+// Decodes each row into the sink.
+std::function<absl::Status(const pg::BinaryRow&)> IntoSink(TradeSink& sink) {
+  return [&sink](const pg::BinaryRow& row) {
+    if (row.size() < 1 || row.null(0)) {
+      return absl::DataLossError("a trades row without its id");
+    }
+    TS_ASSIGN_OR_RETURN(int64_t id, pg::ReadInt8(row.field(0)));
+    if (absl::Status s = DecodeTrade(row, *sink.Next(id)); !s.ok()) {
+      sink.Unreadable(id, absl::Status(s.code(),
+                                       absl::StrCat("unreadable in Postgres: ",
+                                                    s.message())));
+    }
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace
+
 absl::Status CopyOutTrades(pg::BinaryCopyReader& reader,
                            const std::string& select, TradeSink& sink) {
-  return reader.Run(
-      select, [&] { sink.Restart(); },
-      [&](const pg::BinaryRow& row) {
-        if (row.size() < 1 || row.null(0)) {
-          return absl::DataLossError("a trades row without its id");
-        }
-        TS_ASSIGN_OR_RETURN(int64_t id, pg::ReadInt8(row.field(0)));
-        if (absl::Status s = DecodeTrade(row, *sink.Next(id)); !s.ok()) {
-          sink.Unreadable(id, absl::Status(s.code(),
-                                           absl::StrCat("unreadable in Postgres: ",
-                                                        s.message())));
-        }
-        return absl::OkStatus();
-      });
+  return reader.Run(select, [&] { sink.Restart(); }, IntoSink(sink));
+}
+
+absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
+                           TradeSink& sink) {
+  return pool.Transact(
+      [&](pqxx::work& txn) {
+        sink.Restart();  // a retry starts over
+        return pg::CopyOutInTransaction(txn, select, IntoSink(sink));
+      },
+      PgPool::Kind::kRead);
 }
 
 }  // namespace tradestore::verify

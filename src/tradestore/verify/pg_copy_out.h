@@ -44,6 +44,11 @@ class TradeSink {
 // row decoded into a Trade, or reported unreadable with the reason.
 absl::Status CopyOutTrades(pg::BinaryCopyReader& reader,
                            const std::string& select, TradeSink& sink);
+// The same on a connection of the pool, in a transaction of its own: for
+// short reads, which then need no connection (no server process) of their
+// own.
+absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
+                           TradeSink& sink);
 
 }  // namespace tradestore::verify
 

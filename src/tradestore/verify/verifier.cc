@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tradestore/internal/chunk_queue.h"
+#include "tradestore/internal/ordered_queue.h"
+#include "tradestore/sqlite/id_ranges.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/progress.h"
 #include "tradestore/postgres/dsn.h"
@@ -31,10 +33,14 @@ namespace {
 using verify::AppendRowText;
 using verify::CopyOutTrades;
 using internal::ChunkQueue;
+using internal::OrderedQueue;
 using verify::MoneyTally;
 
 // Postgres connections a full scan reads on (see FullScan).
 constexpr int kPgLanes = 2;
+// SQLite reader threads of a full scan: one cannot keep up with two
+// Postgres lanes and the merge.
+constexpr int kSqliteReaders = 2;
 
 // Rows of one store, in id order: each a trade, or why it is not one.
 struct Chunk : verify::TradeSink {
@@ -106,6 +112,48 @@ std::string RowText(const Trade& t) {
 // constants (1,000 ids: 1 ms against 3).
 std::string IdArray(const std::vector<int64_t>& ids) {
   return absl::StrCat("'{", absl::StrJoin(ids, ","), "}'::int8[]");
+}
+
+// Sorted, unique ids cut into stretches in id order: a run of kMinRun or
+// more consecutive ids is read as a range (new trades come in runs; a range
+// plans and runs in a fraction of the time of a list of its ids), the ids
+// between runs as a list.
+struct IdStretch {
+  int64_t first = 0, last = 0;  // a run first..last, when list is empty
+  std::vector<int64_t> list;
+};
+
+std::vector<IdStretch> CutIntoStretches(const std::vector<int64_t>& ids) {
+  constexpr size_t kMinRun = 32;
+  std::vector<IdStretch> out;
+  for (size_t i = 0; i < ids.size();) {
+    size_t end = i + 1;
+    while (end < ids.size() && ids[end] == ids[end - 1] + 1) ++end;
+    if (end - i >= kMinRun) {
+      out.push_back({ids[i], ids[end - 1], {}});
+    } else {
+      if (out.empty() || out.back().list.empty()) out.emplace_back();
+      out.back().list.insert(out.back().list.end(), ids.begin() + i,
+                             ids.begin() + end);
+    }
+    i = end;
+  }
+  return out;
+}
+
+// The WHERE condition selecting exactly the stretches' ids.
+std::string StretchCondition(const std::vector<IdStretch>& stretches) {
+  std::vector<std::string> terms;
+  std::vector<int64_t> listed;
+  for (const IdStretch& s : stretches) {
+    if (s.list.empty()) {
+      terms.push_back(absl::StrCat("id BETWEEN ", s.first, " AND ", s.last));
+    } else {
+      listed.insert(listed.end(), s.list.begin(), s.list.end());
+    }
+  }
+  if (!listed.empty()) terms.push_back(absl::StrCat("id = ANY (", IdArray(listed), ")"));
+  return absl::StrJoin(terms, " OR ");
 }
 
 class Verifier {
@@ -308,15 +356,15 @@ absl::Status Verifier::FullScan() {
   report_.id_to = options_.mode == VerifyMode::kIds ? to : max_id;
   const int batch = std::max(1000, options_.batch_rows);
 
-  // SQLite streams chunks of about `batch` rows from its thread, choosing
-  // each chunk's last id; Postgres reads the same id ranges on kPgLanes
-  // connections, chunk k on lane k % kPgLanes, so the server's work (most
-  // of a run's CPU) spreads over cores. The merge takes chunks in id order.
+  // SQLite is read on kSqliteReaders threads side by side, each taking the
+  // next id range of `batch` rows (IdRanges); Postgres reads the same ranges
+  // on kPgLanes connections, range k on lane k % kPgLanes, so the work of
+  // both stores spreads over the cores. The merge takes chunks in id order.
   // Opened by Run, unless an incremental run with no clean run before it
   // fell back to this scan.
   TS_RETURN_IF_ERROR(OpenReaders(kPgLanes));
   using Range = std::pair<int64_t, int64_t>;  // after, last
-  ChunkQueue<std::pair<Chunk, int64_t>> sqlite_chunks(2);
+  OrderedQueue<std::pair<Chunk, int64_t>> sqlite_chunks(kSqliteReaders + 1);
   std::vector<std::unique_ptr<ChunkQueue<Range>>> ranges;
   std::vector<std::unique_ptr<ChunkQueue<Chunk>>> pg_chunks;
   std::vector<MoneyTally> pg_money(kPgLanes);
@@ -324,35 +372,53 @@ absl::Status Verifier::FullScan() {
     ranges.push_back(std::make_unique<ChunkQueue<Range>>(64));
     pg_chunks.push_back(std::make_unique<ChunkQueue<Chunk>>(2));
   }
-  MoneyTally sqlite_money;
+  std::vector<MoneyTally> sqlite_money(kSqliteReaders);
 
-  std::thread sqlite_thread([&] {
-    absl::Status status;
-    int64_t after = from - 1;
-    for (int64_t k = 0;; ++k) {
+  // The last range reaches to `to`, so rows Postgres has beyond SQLite's
+  // last id are seen too.
+  IdRanges planner(*sqlite_, from - 1, to, batch, /*reach_end=*/true);
+  auto read_sqlite = [&](MoneyTally& money) -> absl::Status {
+    for (;;) {
+      TS_ASSIGN_OR_RETURN(
+          const auto range, planner.Next([&](const IdRanges::Range& r) {
+            ranges[r.seq % kPgLanes]->Push({r.after_id, r.last_id});
+          }));
+      if (!range) return absl::OkStatus();
       Chunk chunk;
       chunk.trades.reserve(batch);
-      auto count = sqlite_->ScanStoredRows(
-          after, batch, to, [&](const StoredRow& row) {
-            chunk.Add(row.id, ConvertStoredRow(row, nullptr));
-            return absl::OkStatus();
-          });
-      if (!count.ok()) {
-        status = count.status();
-        break;
+      TS_RETURN_IF_ERROR(
+          sqlite_
+              ->ScanStoredRows(range->after_id, batch, range->last_id,
+                               [&](const StoredRow& row) {
+                                 chunk.Add(row.id,
+                                           ConvertStoredRow(row, nullptr));
+                                 return absl::OkStatus();
+                               })
+              .status());
+      TallyTrades(chunk, &money);
+      if (!sqlite_chunks.Push(range->seq,
+                              {std::move(chunk), range->last_id})) {
+        return absl::OkStatus();
       }
-      // The last chunk reaches to the end of the range, so rows Postgres
-      // has beyond SQLite's last id are seen too.
-      const int64_t last = *count < batch ? to : chunk.rows.back().id;
-      TallyTrades(chunk, &sqlite_money);
-      if (!ranges[k % kPgLanes]->Push({after, last}) ||
-          !sqlite_chunks.Push({std::move(chunk), last}) || last == to) {
-        break;
-      }
-      after = last;
     }
-    for (auto& r : ranges) r->Close(status);
-    sqlite_chunks.Close(status);
+  };
+  std::thread sqlite_thread([&] {
+    std::vector<absl::Status> status(kSqliteReaders);
+    std::vector<std::thread> others;
+    for (int r = 1; r < kSqliteReaders; ++r) {
+      others.emplace_back([&, r] {
+        status[r] = read_sqlite(sqlite_money[r]);
+        // A failed reader ends the stream at once: no one waits for its chunk.
+        if (!status[r].ok()) sqlite_chunks.Close(status[r]);
+      });
+    }
+    status[0] = read_sqlite(sqlite_money[0]);
+    if (!status[0].ok()) sqlite_chunks.Close(status[0]);
+    for (std::thread& t : others) t.join();
+    absl::Status first;
+    for (const absl::Status& s : status) first.Update(s);
+    for (auto& r : ranges) r->Close(first);
+    sqlite_chunks.Close(first);
   });
 
   std::vector<std::thread> pg_threads;
@@ -402,26 +468,35 @@ absl::Status Verifier::FullScan() {
   for (auto& q : pg_chunks) TS_RETURN_IF_ERROR(q->status());
   progress.Finish(done);
   for (int lane = 1; lane < kPgLanes; ++lane) pg_money[0].Merge(pg_money[lane]);
-  FillTotals(sqlite_money, pg_money[0]);
+  for (int r = 1; r < kSqliteReaders; ++r) sqlite_money[0].Merge(sqlite_money[r]);
+  FillTotals(sqlite_money[0], pg_money[0]);
   return absl::OkStatus();
 }
 
 absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
                                Chunk& postgres) {
-  auto read = sqlite_->ScanStoredRowsByIds(ids, [&](const StoredRow& row) {
+  auto add = [&](const StoredRow& row) {
     sqlite.Add(row.id, ConvertStoredRow(row, nullptr));
     return absl::OkStatus();
-  });
-  TS_RETURN_IF_ERROR(read.status());
+  };
   for (size_t i = 0; i < ids.size(); i += 5000) {
-    const std::vector<int64_t> part(
-        ids.begin() + i, ids.begin() + std::min(ids.size(), i + 5000));
+    const std::vector<IdStretch> stretches = CutIntoStretches(std::vector<int64_t>(
+        ids.begin() + i, ids.begin() + std::min(ids.size(), i + 5000)));
+    for (const IdStretch& s : stretches) {
+      auto read = s.list.empty()
+                      ? sqlite_->ScanStoredRows(s.first - 1,
+                                                static_cast<int>(s.last - s.first + 1),
+                                                s.last, add)
+                      : sqlite_->ScanStoredRowsByIds(s.list, add);
+      TS_RETURN_IF_ERROR(read.status());
+    }
     Chunk rows;
+    // On the pool's connection: a short read needs no server process of
+    // its own.
     TS_RETURN_IF_ERROR(CopyOutTrades(
-        *pg_readers_[0],
-        absl::StrCat("SELECT ", verify::kPgSelectColumns,
-                     " FROM trades WHERE id = ANY (", IdArray(part),
-                     ") ORDER BY id"),
+        *pool_,
+        absl::StrCat("SELECT ", verify::kPgSelectColumns, " FROM trades WHERE ",
+                     StretchCondition(stretches), " ORDER BY id"),
         rows));
     postgres.Append(std::move(rows));
   }
@@ -727,24 +802,37 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
   report_.target = MaskDsn(options_.pg.dsn);
   report_.started_at = clock_->Now();
   report_.covers_all_rows = options_.mode == VerifyMode::kFull;
-  TS_ASSIGN_OR_RETURN(sqlite_,
-                      SqliteTradeStore::Open({.path = options_.sqlite_path,
-                                              .create_if_missing = false,
-                                              .require_trades_table = true,
-                                              .reader_connections = 1}));
-  TS_ASSIGN_OR_RETURN(pool_, PgPool::Create(options_.pg));
+  // A full scan reads SQLite on several threads; other modes on one.
+  const bool whole_range = options_.mode == VerifyMode::kFull ||
+                           options_.mode == VerifyMode::kIds;
   {
-    // The copy connections start (a server process each, the larger part of
-    // a short incremental run) while the pool's connection reads the
-    // schema, the quarantine and the outbox.
-    const bool whole_range = options_.mode == VerifyMode::kFull ||
-                             options_.mode == VerifyMode::kIds;
+    // The SQLite file opens while the Postgres connection starts.
+    absl::StatusOr<std::unique_ptr<SqliteTradeStore>> sqlite;
+    std::thread sqlite_opener([&] {
+      sqlite = SqliteTradeStore::Open(
+          {.path = options_.sqlite_path,
+           .create_if_missing = false,
+           .require_trades_table = true,
+           .reader_connections = whole_range ? kSqliteReaders : 1});
+    });
+    auto pool = PgPool::Create(options_.pg);
+    sqlite_opener.join();
+    TS_RETURN_IF_ERROR(sqlite.status());
+    TS_RETURN_IF_ERROR(pool.status());
+    sqlite_ = *std::move(sqlite);
+    pool_ = *std::move(pool);
+  }
+  {
+    // A full scan's copy connections start (a server process each) while
+    // the pool's connection reads the schema, the quarantine and the outbox.
+    // Other modes read through the pool's connection alone.
     absl::Status opened;
-    std::thread opener([&] { opened = OpenReaders(whole_range ? kPgLanes : 1); });
+    std::thread opener;
+    if (whole_range) opener = std::thread([&] { opened = OpenReaders(kPgLanes); });
     absl::Status setup = EnsureMigrated(*pool_);
     if (setup.ok()) setup = LoadQuarantine();
     if (setup.ok()) setup = LoadOutbox();
-    opener.join();
+    if (opener.joinable()) opener.join();
     TS_RETURN_IF_ERROR(setup);
     TS_RETURN_IF_ERROR(opened);
   }
