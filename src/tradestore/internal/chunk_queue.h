@@ -1,72 +1,44 @@
 // A bounded queue between one producer thread and one consumer: at most
 // `capacity` items wait, so memory stays flat whatever the table's size.
-// Backfill (reader -> writer) and verify (each store -> the merge) use it.
+// Verify uses it between each store's reader and the merge. It is an
+// OrderedQueue whose one producer numbers the items in push order.
+//
+// Thread-safety: pushes must not overlap (one producer, or producers the
+// caller serialises); any number of consumers.
 #ifndef TRADESTORE_INTERNAL_CHUNK_QUEUE_H_
 #define TRADESTORE_INTERNAL_CHUNK_QUEUE_H_
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+#include <cstdint>
 #include <optional>
 
 #include "absl/status/status.h"
+#include "tradestore/internal/ordered_queue.h"
 
 namespace tradestore::internal {
 
 template <typename T>
 class ChunkQueue {
  public:
-  explicit ChunkQueue(size_t capacity) : capacity_(capacity) {}
+  explicit ChunkQueue(size_t capacity)
+      : queue_(static_cast<int64_t>(capacity)) {}
 
   // False when the consumer has stopped; the producer should end.
-  bool Push(T item) {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return stopped_ || queue_.size() < capacity_; });
-    if (stopped_) return false;
-    queue_.push_back(std::move(item));
-    changed_.notify_all();
-    return true;
-  }
+  bool Push(T item) { return queue_.Push(next_++, std::move(item)); }
 
   // The end of the stream, with the producer's error if it failed.
-  void Close(absl::Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    status_ = std::move(status);
-    changed_.notify_all();
-  }
+  void Close(absl::Status status) { queue_.Close(std::move(status)); }
 
   // The consumer gives up: a blocked Push returns false.
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopped_ = true;
-    changed_.notify_all();
-  }
+  void Stop() { queue_.Stop(); }
 
   // The next item; nullopt at the end (then status() tells how it ended).
-  std::optional<T> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return closed_ || !queue_.empty(); });
-    if (queue_.empty()) return std::nullopt;
-    T item = std::move(queue_.front());
-    queue_.pop_front();
-    changed_.notify_all();
-    return item;
-  }
+  std::optional<T> Pop() { return queue_.Pop(); }
 
-  absl::Status status() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return status_;
-  }
+  absl::Status status() { return queue_.status(); }
 
  private:
-  const size_t capacity_;
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<T> queue_;
-  bool closed_ = false;
-  bool stopped_ = false;
-  absl::Status status_;
+  OrderedQueue<T> queue_;
+  int64_t next_ = 0;  // only the producer touches it
 };
 
 }  // namespace tradestore::internal

@@ -124,18 +124,20 @@ void AppendCopyRow(std::string* out, const BackfillRow& row) {
 }
 
 // Throws the libpqxx exception PgPool's error mapping expects for what
-// went wrong: a lost connection, a rollback to retry, or the SQL error.
+// went wrong: a lost connection (retried where safe), a rollback to retry,
+// or the SQL error with its SQLSTATE.
 [[noreturn]] void ThrowCopyError(pg_conn* conn, const pg_result* result,
                                  const std::string& query) {
   const std::string message = result != nullptr
                                   ? PQresultErrorMessage(result)
                                   : PQerrorMessage(conn);
+  if (PQstatus(conn) == CONNECTION_BAD) {
+    throw pqxx::broken_connection(message);
+  }
   const char* state =
       result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
                         : nullptr;
-  if (PQstatus(conn) == CONNECTION_BAD || state == nullptr) {
-    throw pqxx::broken_connection(message);
-  }
+  if (state == nullptr) throw pqxx::failure(message);  // libpq's own error
   if (absl::StartsWith(state, "40")) {
     throw pqxx::transaction_rollback(message);
   }
@@ -179,8 +181,9 @@ void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
     sent = PQputCopyData(conn, data.data() + at,
                          static_cast<int>(std::min(kChunk, data.size() - at))) == 1;
   }
+  // Sending fails only when the connection does.
   if (!sent || PQputCopyEnd(conn, nullptr) != 1) {
-    ThrowCopyError(conn, nullptr, query);
+    throw pqxx::broken_connection(PQerrorMessage(conn));
   }
   // Every result is read, so the connection is left ready for libpqxx.
   Result failed;
