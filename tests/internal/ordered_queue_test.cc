@@ -77,5 +77,26 @@ TEST(OrderedQueueTest, ManyProducersAndConsumersLoseAndReorderNothing) {
   for (int64_t i = 0; i < kItems; ++i) ASSERT_EQ(got[i], i);
 }
 
+TEST(OrderedQueueTest, RunProducersStopsEveryoneAtTheFirstFailure) {
+  OrderedQueue<int64_t> queue(/*window=*/2);
+  std::atomic<int64_t> next_seq{0};
+  std::thread consumer([&] {
+    while (queue.Pop()) {
+    }
+  });
+  // Producer 1 fails on item 5: producer 0, blocked on the window behind
+  // it, ends too, and the consumer is not left waiting for item 5.
+  const absl::Status status = RunProducers(2, queue, [&](int i) {
+    for (int64_t seq; (seq = next_seq++) < 1000;) {
+      if (i == 1 && seq >= 5) return absl::DataLossError("unreadable");
+      if (!queue.Push(seq, seq)) return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  });
+  consumer.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(queue.status().code(), absl::StatusCode::kDataLoss);
+}
+
 }  // namespace
 }  // namespace tradestore::internal

@@ -14,6 +14,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -85,6 +87,27 @@ class OrderedQueue {
   bool stopped_ = false;
   absl::Status status_;
 };
+
+// Runs produce(0) ... produce(producers - 1) side by side, one on the
+// calling thread, each pushing into `queue`. A failed producer closes the
+// queue at once, so no consumer waits for an item it will never push.
+// Returns the first failure; the caller closes the queue when all is done.
+template <typename T, typename Produce>
+absl::Status RunProducers(int producers, OrderedQueue<T>& queue,
+                          const Produce& produce) {
+  std::vector<absl::Status> status(producers < 1 ? 1 : producers);
+  auto run = [&](int i) {
+    status[i] = produce(i);
+    if (!status[i].ok()) queue.Close(status[i]);
+  };
+  std::vector<std::thread> others;
+  for (int i = 1; i < producers; ++i) others.emplace_back(run, i);
+  run(0);
+  for (std::thread& t : others) t.join();
+  absl::Status first;
+  for (const absl::Status& s : status) first.Update(s);
+  return first;
+}
 
 }  // namespace tradestore::internal
 

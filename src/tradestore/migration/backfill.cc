@@ -72,29 +72,25 @@ absl::Status ReadBatches(SqliteTradeStore& store, IdRanges& planner,
   }
 }
 
-// Runs kReaders ReadBatches side by side and closes the queue when all are
-// done; the first failure closes it at once (see OrderedQueue::Close).
+// Runs `readers` ReadBatches side by side and closes the queue when all
+// are done (a failure closes it at once: see RunProducers).
 void ReadAll(SqliteTradeStore& store, int64_t after_id, int64_t high_water,
              int batch_rows, bool copy_data, int readers, BatchQueue& queue,
              ReadTally& total) {
   IdRanges planner(store, after_id, high_water, batch_rows,
                    /*reach_end=*/false);
-  std::mutex mu;
-  auto read = [&] {
-    ReadTally tally;
-    const absl::Status status =
-        ReadBatches(store, planner, batch_rows, copy_data, queue, tally);
-    if (!status.ok()) queue.Close(status);
-    std::lock_guard<std::mutex> lock(mu);
+  std::vector<ReadTally> tallies(static_cast<size_t>(readers));
+  const absl::Status status =
+      internal::RunProducers(readers, queue, [&](int i) {
+        return ReadBatches(store, planner, batch_rows, copy_data, queue,
+                           tallies[i]);
+      });
+  for (const ReadTally& tally : tallies) {
     total.rows_read += tally.rows_read;
     total.converted_from_float += tally.converted_from_float;
     total.possibly_lossy += tally.possibly_lossy;
-  };
-  std::vector<std::thread> others;
-  for (int i = 1; i < readers; ++i) others.emplace_back(read);
-  read();
-  for (std::thread& t : others) t.join();
-  queue.Close(absl::OkStatus());
+  }
+  queue.Close(status);
 }
 
 void Tally(const BackfillBatch& batch, BackfillReport& report) {

@@ -13,13 +13,9 @@
 namespace tradestore::pg {
 namespace {
 
-// "PGCOPY\n\377\r\n\0", then int32 flags and the header extension's length.
-constexpr char kSignature[] = "PGCOPY\n\377\r\n";
+// The signature, then int32 flags and the header extension's length.
 constexpr size_t kSignatureSize = 11;
 constexpr size_t kHeaderSize = kSignatureSize + 8;
-
-// Postgres's epoch for timestamps is 2000-01-01 UTC.
-constexpr int64_t kPgEpochUnixMicros = 946'684'800'000'000;
 
 uint16_t Be16(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
@@ -185,7 +181,6 @@ class CopyParser {
   absl::Status Parse(absl::string_view input, size_t* pos,
                      const std::function<absl::Status(const BinaryRow&)>& on_row);
   bool done() const { return done_; }
-  BinaryRow& row() { return row_; }
 
  private:
   bool header_seen_ = false;
@@ -212,7 +207,7 @@ absl::Status CopyParser::Parse(
   const size_t size = input.size();
   if (!header_seen_) {
     if (size < kHeaderSize) return absl::OkStatus();
-    if (std::memcmp(data, kSignature, kSignatureSize) != 0) {
+    if (std::memcmp(data, kBinaryCopyHeader.data(), kSignatureSize) != 0) {
       return absl::DataLossError("binary COPY without its signature");
     }
     const size_t extension = Be32(data + kSignatureSize + 4);
@@ -272,7 +267,8 @@ CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
   if (PQresultStatus(result) != PGRES_COPY_OUT) {
     const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
     CopyOutcome failed{absl::InternalError(PQresultErrorMessage(result)),
-                       LostConnection(conn, state)};
+                       LostConnection(conn, state), /*statement_failed=*/true,
+                       state != nullptr ? state : ""};
     PQclear(result);
     return failed;
   }
@@ -281,11 +277,12 @@ CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
   CopyParser parser;
   std::string buffer;  // a partial row received, not yet parsed
   absl::Status status;
+  CopyOutcome failed;  // how the statement failed, when it did
   for (;;) {
     char* data = nullptr;
     const int n = PQgetCopyData(conn, &data, /*async=*/0);
     if (n == -1) break;
-    if (n < 0) return {absl::UnavailableError(PQerrorMessage(conn)), true};
+    if (n < 0) return {absl::UnavailableError(PQerrorMessage(conn)), true, false, ""};
     if (status.ok()) {
       // A message normally holds whole rows: parse them where libpq put
       // them, and keep only a partial row's bytes.
@@ -308,16 +305,19 @@ CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
       const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
       if (LostConnection(conn, state)) {
         PQclear(r);
-        return {absl::UnavailableError(PQerrorMessage(conn)), true};
+        return {absl::UnavailableError(PQerrorMessage(conn)), true, false, ""};
       }
       status = absl::InternalError(PQresultErrorMessage(r));
+      failed.statement_failed = true;
+      failed.sqlstate = state != nullptr ? state : "";
     }
     PQclear(r);
   }
   if (status.ok() && !parser.done()) {
     status = absl::DataLossError("binary COPY ended without its trailer");
   }
-  return {status, false};
+  failed.status = status;
+  return failed;
 }
 
 absl::Status BinaryCopyReader::RunOnce(
@@ -327,7 +327,7 @@ absl::Status BinaryCopyReader::RunOnce(
   if (outcome.lost_connection) {
     return ConnectionError("copy failed");
   }
-  if (absl::IsInternal(outcome.status)) {
+  if (outcome.statement_failed) {
     return absl::InternalError(absl::StrCat("postgres ", pool_.masked_dsn(), ": ",
                                             pool_.Scrub(std::string(outcome.status.message()))));
   }
@@ -337,14 +337,17 @@ absl::Status BinaryCopyReader::RunOnce(
 absl::Status CopyOutInTransaction(
     pqxx::dbtransaction& txn, const std::string& select,
     const std::function<absl::Status(const BinaryRow&)>& on_row) {
-  CopyOutcome outcome = CopyOutOn(RawHandle(txn), select, on_row);
+  pg_conn* conn = RawHandle(txn);
+  CopyOutcome outcome = CopyOutOn(conn, select, on_row);
   // PgPool retries a lost connection (the caller's body starts over) and
-  // maps and scrubs the message.
+  // maps the SQLSTATE and scrubs the message.
   if (outcome.lost_connection) {
     throw pqxx::broken_connection(std::string(outcome.status.message()));
   }
-  if (absl::IsInternal(outcome.status)) {
-    throw pqxx::sql_error(std::string(outcome.status.message()), select);
+  if (outcome.statement_failed) {
+    ThrowLibpqError(conn, std::string(outcome.status.message()),
+                    outcome.sqlstate.empty() ? nullptr : outcome.sqlstate.c_str(),
+                    select);
   }
   return outcome.status;
 }

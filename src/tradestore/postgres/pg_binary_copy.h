@@ -42,6 +42,15 @@ class BinaryRow {
   std::vector<absl::string_view> fields_;
 };
 
+// Postgres's epoch for timestamps is 2000-01-01 UTC.
+inline constexpr int64_t kPgEpochUnixMicros = 946'684'800'000'000;
+
+// What every binary COPY stream tradestore writes starts with: the
+// signature "PGCOPY\n\377\r\n\0", int32 flags 0, a header extension of
+// length 0. Streams read may carry an extension.
+inline constexpr absl::string_view kBinaryCopyHeader(
+    "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
+
 // Decoders for the binary send formats tradestore reads. Each checks the
 // length and fails with kDataLoss naming what it found.
 absl::StatusOr<int64_t> ReadInt8(absl::string_view field);
@@ -86,6 +95,8 @@ class BinaryCopyReader {
 struct CopyOutcome {
   absl::Status status;
   bool lost_connection = false;
+  bool statement_failed = false;  // the COPY itself failed: status says why
+  std::string sqlstate;           // its SQLSTATE, "" when libpq's own error
 };
 CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
                       const std::function<absl::Status(const BinaryRow&)>& on_row);

@@ -1,5 +1,9 @@
 #include "tradestore/postgres/pg_connection.h"
 
+#include <libpq-fe.h>
+
+#include "absl/strings/match.h"
+
 namespace tradestore::pg {
 
 HandlePolicy::handle HandlePolicy::do_startconnect(handle orig) {
@@ -26,6 +30,16 @@ pg_conn* RawHandle(pqxx::dbtransaction& txn) {
     throw pqxx::broken_connection("no libpq connection under the transaction");
   }
   return conn->raw();
+}
+
+void ThrowLibpqError(pg_conn* conn, const std::string& message,
+                     const char* sqlstate, const std::string& query) {
+  if (PQstatus(conn) == CONNECTION_BAD) throw pqxx::broken_connection(message);
+  if (sqlstate == nullptr) throw pqxx::failure(message);
+  if (absl::StartsWith(sqlstate, "40")) {
+    throw pqxx::transaction_rollback(message);
+  }
+  throw pqxx::sql_error(message, query, sqlstate);
 }
 
 }  // namespace tradestore::pg

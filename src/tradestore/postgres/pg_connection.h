@@ -53,6 +53,15 @@ class PgConnection : public pqxx::connection_base {
 // pending, the transaction still open unless an error aborted it.
 pg_conn* RawHandle(pqxx::dbtransaction& txn);
 
+// Throws the libpqxx exception PgPool's error mapping expects for a libpq
+// failure on `conn` with `message`: broken_connection when the connection
+// is down, transaction_rollback for SQLSTATE class 40 (retried), sql_error
+// carrying the SQLSTATE otherwise (PgPool maps it, a lost-connection state
+// included), or a plain failure for libpq's own errors (`sqlstate` null).
+[[noreturn]] void ThrowLibpqError(pg_conn* conn, const std::string& message,
+                                  const char* sqlstate,
+                                  const std::string& query);
+
 }  // namespace tradestore::pg
 
 #endif  // TRADESTORE_POSTGRES_PG_CONNECTION_H_

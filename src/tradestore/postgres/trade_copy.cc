@@ -7,8 +7,8 @@
 
 #include <pqxx/pqxx>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_connection.h"
 
 namespace tradestore {
@@ -18,15 +18,10 @@ constexpr char kColumns[] =
     "id, symbol, side, quantity, price, \"timestamp\", status, "
     "client_order_id, fee, version, created_at, updated_at, extra";
 
-// Postgres's binary COPY format: a signature, flags and an empty header
-// extension; then per row the field count and each field as a length
-// (-1 for NULL) and its bytes in the type's send format; -1 at the end.
-constexpr char kHeader[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-constexpr size_t kHeaderSize = 19;
+// Postgres's binary COPY format: the header (pg::kBinaryCopyHeader); then
+// per row the field count and each field as a length (-1 for NULL) and its
+// bytes in the type's send format; -1 at the end.
 constexpr int16_t kFields = 13;
-
-// Postgres's epoch for timestamps is 2000-01-01 UTC.
-constexpr int64_t kPgEpochUnixMicros = 946'684'800'000'000;
 
 // Big-endian, as every binary COPY integer is.
 void Put16(std::string* out, uint16_t v) {
@@ -57,7 +52,7 @@ void PutText(std::string* out, absl::string_view v) {
 }
 
 void PutTimestamp(std::string* out, Timestamp t) {
-  PutInt8(out, t.unix_micros() - kPgEpochUnixMicros);
+  PutInt8(out, t.unix_micros() - pg::kPgEpochUnixMicros);
 }
 
 // numeric_send's layout: ndigits, weight, sign, dscale, then base-10000
@@ -123,25 +118,13 @@ void AppendCopyRow(std::string* out, const BackfillRow& row) {
   }
 }
 
-// Throws the libpqxx exception PgPool's error mapping expects for what
-// went wrong: a lost connection (retried where safe), a rollback to retry,
-// or the SQL error with its SQLSTATE.
+// The failed result's message and SQLSTATE, thrown as libpqxx would.
 [[noreturn]] void ThrowCopyError(pg_conn* conn, const pg_result* result,
                                  const std::string& query) {
-  const std::string message = result != nullptr
-                                  ? PQresultErrorMessage(result)
-                                  : PQerrorMessage(conn);
-  if (PQstatus(conn) == CONNECTION_BAD) {
-    throw pqxx::broken_connection(message);
-  }
-  const char* state =
-      result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
-                        : nullptr;
-  if (state == nullptr) throw pqxx::failure(message);  // libpq's own error
-  if (absl::StartsWith(state, "40")) {
-    throw pqxx::transaction_rollback(message);
-  }
-  throw pqxx::sql_error(message, query, state);
+  pg::ThrowLibpqError(conn,
+                      result != nullptr ? PQresultErrorMessage(result)
+                                        : PQerrorMessage(conn),
+                      PQresultErrorField(result, PG_DIAG_SQLSTATE), query);
 }
 
 struct ResultDeleter {
@@ -153,8 +136,8 @@ using Result = std::unique_ptr<pg_result, ResultDeleter>;
 
 std::string CopyData(const std::vector<BackfillRow>& rows) {
   std::string data;
-  data.reserve(kHeaderSize + 2 + rows.size() * 200);
-  data.append(kHeader, kHeaderSize);
+  data.reserve(pg::kBinaryCopyHeader.size() + 2 + rows.size() * 200);
+  data.append(pg::kBinaryCopyHeader.data(), pg::kBinaryCopyHeader.size());
   for (const BackfillRow& row : rows) AppendCopyRow(&data, row);
   Put16(&data, 0xFFFF);
   return data;

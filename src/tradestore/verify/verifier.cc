@@ -199,8 +199,8 @@ class Verifier {
   VerifyReport report_;
   std::unique_ptr<SqliteTradeStore> sqlite_;
   std::unique_ptr<PgPool> pool_;
-  // Read trades with binary COPY: the scan's Postgres lanes; the first
-  // also serves rechecks and id lists.
+  // The full scan's Postgres lanes (binary COPY, a connection each); short
+  // reads go through the pool's connection.
   std::vector<std::unique_ptr<pg::BinaryCopyReader>> pg_readers_;
   absl::flat_hash_set<int64_t> quarantine_;
   std::vector<int64_t> in_flight_;
@@ -403,22 +403,11 @@ absl::Status Verifier::FullScan() {
     }
   };
   std::thread sqlite_thread([&] {
-    std::vector<absl::Status> status(kSqliteReaders);
-    std::vector<std::thread> others;
-    for (int r = 1; r < kSqliteReaders; ++r) {
-      others.emplace_back([&, r] {
-        status[r] = read_sqlite(sqlite_money[r]);
-        // A failed reader ends the stream at once: no one waits for its chunk.
-        if (!status[r].ok()) sqlite_chunks.Close(status[r]);
-      });
-    }
-    status[0] = read_sqlite(sqlite_money[0]);
-    if (!status[0].ok()) sqlite_chunks.Close(status[0]);
-    for (std::thread& t : others) t.join();
-    absl::Status first;
-    for (const absl::Status& s : status) first.Update(s);
-    for (auto& r : ranges) r->Close(first);
-    sqlite_chunks.Close(first);
+    const absl::Status status = internal::RunProducers(
+        kSqliteReaders, sqlite_chunks,
+        [&](int r) { return read_sqlite(sqlite_money[r]); });
+    for (auto& r : ranges) r->Close(status);
+    sqlite_chunks.Close(status);
   });
 
   std::vector<std::thread> pg_threads;
