@@ -9,10 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
 #include "testing/trades.h"
+#include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/verify/row_text.h"
 
 namespace tradestore::pg {
 namespace {
@@ -69,7 +73,9 @@ class TradeCopyTest : public ::testing::Test {
   std::unique_ptr<PgPool> pool_;
 };
 
-TEST_F(TradeCopyTest, DecimalsAndTimestampsLandExactly) {
+// Decimals at both ends of DECIMAL(18,8) and around the base-10000 digit
+// boundaries, timestamps around Postgres's epoch and at the ends of time.
+std::vector<BackfillRow> EdgeRows() {
   std::vector<BackfillRow> rows = {
       Row(1, "0.00000001", "9999999999.99999999", "1970-01-01T00:00:00Z"),
       Row(2, "10000.0001", "100000000", "1999-12-31T23:59:59.999999Z"),
@@ -81,6 +87,11 @@ TEST_F(TradeCopyTest, DecimalsAndTimestampsLandExactly) {
   rows[0].trade.fee = *Decimal::Parse("-0.00000001");
   rows[1].trade.fee = *Decimal::Parse("0");
   rows[2].trade.fee = *Decimal::Parse("-9999999999.99999999");
+  return rows;
+}
+
+TEST_F(TradeCopyTest, DecimalsAndTimestampsLandExactly) {
+  std::vector<BackfillRow> rows = EdgeRows();
   rows[3].trade.version = 7;
   TS_ASSERT_OK(Copy(*pool_, rows));
   EXPECT_EQ(
@@ -94,6 +105,56 @@ TEST_F(TradeCopyTest, DecimalsAndTimestampsLandExactly) {
           "4|12345678.87654321|99990000.00009999|null|"
           "2024-02-29 23:59:59.000001|7",
           "5|0.50000000|1.00000000|null|9999-12-31 23:59:59.999999|1"}));
+}
+
+// The verifier compares rows as bytes and decodes only those that differ:
+// a trade must encode to exactly what Postgres sends for it, however it was
+// written (binary COPY here, SQL text below, with extra set).
+TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
+  std::vector<BackfillRow> rows = EdgeRows();
+  rows[1].trade.client_order_id = "ordre-\xc3\xa9t\xc3\xa9";
+  rows[2].extra_json = R"({"desk": "fx"})";
+  TS_ASSERT_OK(Copy(*pool_, rows));
+  Trade typed = Row(6, "100.5", "0.00010000", "2023-06-01T12:00:00.5Z").trade;
+  typed.side = Side::kSell;
+  typed.status = TradeStatus::kPartiallyFilled;
+  typed.fee = *Decimal::Parse("12.34");
+  typed.version = 7;
+  Query("INSERT INTO trades (id, symbol, side, quantity, price, "
+        "\"timestamp\", status, fee, version, created_at, updated_at) "
+        "VALUES (6, 'BTC-USD', 'SELL', 100.50000, 0.0001, "
+        "'2023-06-01 12:00:00.5+00', 'PARTIALLY_FILLED', 12.340, 7, "
+        "'2023-06-01 12:00:00.5+00', '2023-06-01 12:00:00.5+00')");
+
+  std::vector<Trade> trades;
+  for (const BackfillRow& row : rows) trades.push_back(row.trade);
+  trades.push_back(typed);
+  std::string encoded;
+  std::vector<size_t> ends;
+  AppendTradeRows(&encoded, trades, &ends);
+  ASSERT_EQ(ends.size(), trades.size());
+
+  std::vector<std::string> sent;
+  TS_ASSERT_OK(pool_->Transact(
+      [&](pqxx::work& txn) {
+        sent.clear();
+        return CopyOutInTransaction(
+            txn,
+            absl::StrCat("SELECT ", verify::kPgSelectColumns,
+                         " FROM trades ORDER BY id"),
+            [&](const BinaryRow& row) {
+              sent.emplace_back(row.raw());
+              return absl::OkStatus();
+            });
+      },
+      PgPool::Kind::kRead));
+  ASSERT_EQ(sent.size(), trades.size());
+  for (size_t i = 0; i < trades.size(); ++i) {
+    const size_t begin = i == 0 ? 0 : ends[i - 1];
+    EXPECT_EQ(absl::CHexEscape(encoded.substr(begin, ends[i] - begin)),
+              absl::CHexEscape(sent[i]))
+        << "trade " << trades[i].id;
+  }
 }
 
 TEST_F(TradeCopyTest, TextIsCopiedByteForByteAndExtraAsJsonb) {

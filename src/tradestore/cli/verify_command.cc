@@ -37,7 +37,7 @@ const std::vector<FlagSpec>& VerifyFlags() {
        "once it has drained; wait at most this long (default 30s)"},
       {"no-record", "", "do not record the run in verification_runs"},
       {"batch-rows", "N",
-       "rows per chunk read from each store (default 25000; memory grows "
+       "rows per chunk read from each store (default 15000; memory grows "
        "with it)"},
       {"deadline", "SECONDS",
        "give up reaching Postgres after this long (default 30)"},

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -18,16 +19,21 @@ constexpr size_t kSignatureSize = 11;
 constexpr size_t kHeaderSize = kSignatureSize + 8;
 
 uint16_t Be16(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return static_cast<uint16_t>(u[0] << 8 | u[1]);
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return __builtin_bswap16(v);
 }
 
 uint32_t Be32(const char* p) {
-  return static_cast<uint32_t>(Be16(p)) << 16 | Be16(p + 2);
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return __builtin_bswap32(v);
 }
 
 uint64_t Be64(const char* p) {
-  return static_cast<uint64_t>(Be32(p)) << 32 | Be32(p + 4);
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return __builtin_bswap64(v);
 }
 
 absl::Status BadField(absl::string_view type, absl::string_view problem) {
@@ -193,10 +199,41 @@ class CopyParser {
 // Friend of BinaryRow, which only it fills.
 class BinaryRowFiller {
  public:
-  static std::vector<absl::string_view>& fields(BinaryRow& row) {
-    return row.fields_;
+  // Splits the row starting at `data` (field count first) into `row`;
+  // returns its length, or 0 when `size` bytes do not hold all of it.
+  static size_t Split(const char* data, size_t size, BinaryRow& row) {
+    auto& fields = row.fields_;
+    if (size < 2) return 0;
+    const int count = std::max<int16_t>(0, static_cast<int16_t>(Be16(data)));
+    fields.resize(static_cast<size_t>(count));
+    size_t p = 2;
+    for (int i = 0; i < count; ++i) {
+      if (size - p < 4) return 0;
+      const auto length = static_cast<int32_t>(Be32(data + p));
+      p += 4;
+      if (length < 0) {
+        fields[i] = absl::string_view();
+        continue;
+      }
+      if (size - p < static_cast<size_t>(length)) return 0;
+      fields[i] = absl::string_view(data + p, static_cast<size_t>(length));
+      p += static_cast<size_t>(length);
+    }
+    row.raw_ = absl::string_view(data, p);
+    return p;
   }
 };
+
+absl::Status ParseBinaryRow(absl::string_view raw, BinaryRow* row) {
+  const size_t length = BinaryRowFiller::Split(raw.data(), raw.size(), *row);
+  if (length == 0 || length != raw.size() ||
+      static_cast<int16_t>(Be16(raw.data())) < 0) {
+    return absl::DataLossError(
+        absl::StrCat("a binary COPY row of ", raw.size(),
+                     " bytes is not one whole row"));
+  }
+  return absl::OkStatus();
+}
 
 namespace {
 
@@ -215,38 +252,16 @@ absl::Status CopyParser::Parse(
     *pos = kHeaderSize + extension;
     header_seen_ = true;
   }
-  auto& fields = BinaryRowFiller::fields(row_);
   while (!done_ && size - *pos >= 2) {
-    const auto count = static_cast<int16_t>(Be16(data + *pos));
-    if (count == -1) {
+    if (static_cast<int16_t>(Be16(data + *pos)) == -1) {
       done_ = true;
       *pos += 2;
       break;
     }
-    size_t p = *pos + 2;
-    fields.clear();
-    bool whole = true;
-    for (int i = 0; i < count; ++i) {
-      if (size - p < 4) {
-        whole = false;
-        break;
-      }
-      const auto length = static_cast<int32_t>(Be32(data + p));
-      p += 4;
-      if (length < 0) {
-        fields.emplace_back();
-        continue;
-      }
-      if (size - p < static_cast<size_t>(length)) {
-        whole = false;
-        break;
-      }
-      fields.emplace_back(data + p, static_cast<size_t>(length));
-      p += static_cast<size_t>(length);
-    }
-    if (!whole) break;
+    const size_t length = BinaryRowFiller::Split(data + *pos, size - *pos, row_);
+    if (length == 0) break;
     if (absl::Status s = on_row(row_); !s.ok()) return s;
-    *pos = p;
+    *pos += length;
   }
   return absl::OkStatus();
 }

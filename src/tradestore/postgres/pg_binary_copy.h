@@ -36,11 +36,19 @@ class BinaryRow {
   int size() const { return static_cast<int>(fields_.size()); }
   bool null(int i) const { return fields_[i].data() == nullptr; }
   absl::string_view field(int i) const { return fields_[i]; }
+  // The whole row as sent: its field count, then each field's length and
+  // bytes.
+  absl::string_view raw() const { return raw_; }
 
  private:
   friend class BinaryRowFiller;
   std::vector<absl::string_view> fields_;
+  absl::string_view raw_;
 };
+
+// Splits one whole row (BinaryRow::raw()'s bytes) into `row`'s fields, which
+// point into `raw`. kDataLoss when the bytes are not exactly one row.
+absl::Status ParseBinaryRow(absl::string_view raw, BinaryRow* row);
 
 // Postgres's epoch for timestamps is 2000-01-01 UTC.
 inline constexpr int64_t kPgEpochUnixMicros = 946'684'800'000'000;

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include <pqxx/pqxx>
@@ -21,101 +22,122 @@ constexpr char kColumns[] =
 // Postgres's binary COPY format: the header (pg::kBinaryCopyHeader); then
 // per row the field count and each field as a length (-1 for NULL) and its
 // bytes in the type's send format; -1 at the end.
-constexpr int16_t kFields = 13;
+constexpr int16_t kTradeFields = 12;  // without extra
 
-// Big-endian, as every binary COPY integer is.
-void Put16(std::string* out, uint16_t v) {
-  v = __builtin_bswap16(v);
-  out->append(reinterpret_cast<const char*>(&v), 2);
+// Writes a row's bytes at a pointer into room reserved by RowBound: a
+// batch is sized once and written without a capacity check per field (the
+// appends cost as much as the rest of the conversion).
+class RowWriter {
+ public:
+  explicit RowWriter(char* p) : p_(p) {}
+  char* end() const { return p_; }
+
+  // Big-endian, as every binary COPY integer is.
+  void Put16(uint16_t v) { Raw(__builtin_bswap16(v)); }
+  void Put32(uint32_t v) { Raw(__builtin_bswap32(v)); }
+  void Put64(uint64_t v) { Raw(__builtin_bswap64(v)); }
+  void Bytes(absl::string_view v) {
+    if (!v.empty()) std::memcpy(p_, v.data(), v.size());
+    p_ += v.size();
+  }
+
+  void PutNull() { Put32(0xFFFFFFFF); }
+  void PutInt8(int64_t v) {
+    Put32(8);
+    Put64(static_cast<uint64_t>(v));
+  }
+  void PutText(absl::string_view v) {
+    Put32(static_cast<uint32_t>(v.size()));
+    Bytes(v);
+  }
+  void PutTimestamp(Timestamp t) {
+    PutInt8(t.unix_micros() - pg::kPgEpochUnixMicros);
+  }
+  // numeric_send's layout: ndigits, weight, sign, dscale, then base-10000
+  // digits, the first worth 10000^weight; leading and trailing zero digits
+  // left out (as the server stores them). dscale 8 says every value has
+  // exactly 8 decimals, so the server never rounds.
+  void PutDecimal(const Decimal& d) {
+    const bool negative = d.units() < 0;
+    // |units| <= kMaxUnits < 10^18: the integer part has at most 10 digits.
+    const uint64_t units = negative ? 0 - static_cast<uint64_t>(d.units())
+                                    : static_cast<uint64_t>(d.units());
+    const uint64_t whole = units / 100'000'000;
+    const uint64_t fraction = units % 100'000'000;
+    const uint16_t digits[5] = {
+        static_cast<uint16_t>(whole / 100'000'000),
+        static_cast<uint16_t>(whole / 10'000 % 10'000),
+        static_cast<uint16_t>(whole % 10'000),
+        static_cast<uint16_t>(fraction / 10'000),
+        static_cast<uint16_t>(fraction % 10'000)};
+    int first = 0;
+    while (first < 5 && digits[first] == 0) ++first;
+    int last = 5;
+    while (last > first && digits[last - 1] == 0) --last;
+    const int count = last - first;
+    Put32(static_cast<uint32_t>(8 + 2 * count));
+    Put16(static_cast<uint16_t>(count));
+    Put16(static_cast<uint16_t>(count == 0 ? 0 : 2 - first));  // weight
+    Put16(negative ? 0x4000 : 0x0000);
+    Put16(8);
+    for (int i = first; i < last; ++i) Put16(digits[i]);
+  }
+
+ private:
+  template <typename T>
+  void Raw(T v) {
+    std::memcpy(p_, &v, sizeof v);
+    p_ += sizeof v;
+  }
+
+  char* p_;
+};
+
+// The most bytes a trade's row takes, extra left out: the field count, 13
+// lengths, five 8-byte integers and timestamps, three numerics of at most
+// five digits, side and status names, and the two free texts.
+size_t RowBound(const Trade& t) {
+  return 2 + 13 * 4 + 5 * 8 + 3 * (8 + 5 * 2) + 4 + 16 + t.symbol.size() +
+         (t.client_order_id ? t.client_order_id->size() : 0);
 }
 
-void Put32(std::string* out, uint32_t v) {
-  v = __builtin_bswap32(v);
-  out->append(reinterpret_cast<const char*>(&v), 4);
-}
-
-void Put64(std::string* out, uint64_t v) {
-  v = __builtin_bswap64(v);
-  out->append(reinterpret_cast<const char*>(&v), 8);
-}
-
-void PutNull(std::string* out) { Put32(out, 0xFFFFFFFF); }
-
-void PutInt8(std::string* out, int64_t v) {
-  Put32(out, 8);
-  Put64(out, static_cast<uint64_t>(v));
-}
-
-void PutText(std::string* out, absl::string_view v) {
-  Put32(out, static_cast<uint32_t>(v.size()));
-  out->append(v.data(), v.size());
-}
-
-void PutTimestamp(std::string* out, Timestamp t) {
-  PutInt8(out, t.unix_micros() - pg::kPgEpochUnixMicros);
-}
-
-// numeric_send's layout: ndigits, weight, sign, dscale, then base-10000
-// digits, the first worth 10000^weight; leading and trailing zero digits
-// left out. dscale 8 says every value has exactly 8 decimals, so the server
-// never rounds.
-void PutDecimal(std::string* out, const Decimal& d) {
-  const bool negative = d.units() < 0;
-  // |units| <= kMaxUnits < 10^18: the integer part has at most 10 digits.
-  const uint64_t units = negative ? 0 - static_cast<uint64_t>(d.units())
-                                  : static_cast<uint64_t>(d.units());
-  const uint64_t whole = units / 100'000'000;
-  const uint64_t fraction = units % 100'000'000;
-  const uint16_t digits[5] = {
-      static_cast<uint16_t>(whole / 100'000'000),
-      static_cast<uint16_t>(whole / 10'000 % 10'000),
-      static_cast<uint16_t>(whole % 10'000),
-      static_cast<uint16_t>(fraction / 10'000),
-      static_cast<uint16_t>(fraction % 10'000)};
-  int first = 0;
-  while (first < 5 && digits[first] == 0) ++first;
-  int last = 5;
-  while (last > first && digits[last - 1] == 0) --last;
-  const int count = last - first;
-  Put32(out, static_cast<uint32_t>(8 + 2 * count));
-  Put16(out, static_cast<uint16_t>(count));
-  Put16(out, static_cast<uint16_t>(count == 0 ? 0 : 2 - first));  // weight
-  Put16(out, negative ? 0x4000 : 0x0000);
-  Put16(out, 8);
-  for (int i = first; i < last; ++i) Put16(out, digits[i]);
-}
-
-void AppendCopyRow(std::string* out, const BackfillRow& row) {
-  const Trade& t = row.trade;
-  Put16(out, kFields);
-  PutInt8(out, t.id);
-  PutText(out, t.symbol);
-  PutText(out, SideName(t.side));
-  PutDecimal(out, t.quantity);
-  PutDecimal(out, t.price);
-  PutTimestamp(out, t.timestamp);
-  PutText(out, StatusName(t.status));
+// The trade's columns, in kColumns' order, without extra.
+void WriteTradeFields(RowWriter& w, const Trade& t) {
+  w.PutInt8(t.id);
+  w.PutText(t.symbol);
+  w.PutText(SideName(t.side));
+  w.PutDecimal(t.quantity);
+  w.PutDecimal(t.price);
+  w.PutTimestamp(t.timestamp);
+  w.PutText(StatusName(t.status));
   if (t.client_order_id) {
-    PutText(out, *t.client_order_id);
+    w.PutText(*t.client_order_id);
   } else {
-    PutNull(out);
+    w.PutNull();
   }
   if (t.fee) {
-    PutDecimal(out, *t.fee);
+    w.PutDecimal(*t.fee);
   } else {
-    PutNull(out);
+    w.PutNull();
   }
-  PutInt8(out, t.version);
-  PutTimestamp(out, t.created_at);
-  PutTimestamp(out, t.updated_at);
-  if (row.extra_json.empty()) {
-    PutNull(out);
-  } else {
-    // jsonb_send's layout: a version byte, then the JSON text.
-    Put32(out, static_cast<uint32_t>(1 + row.extra_json.size()));
-    out->push_back(1);
-    out->append(row.extra_json);
-  }
+  w.PutInt8(t.version);
+  w.PutTimestamp(t.created_at);
+  w.PutTimestamp(t.updated_at);
+}
+
+// Appends rows to `out`: room for all of them at once, written, and cut to
+// what they took. `write` writes item i with the writer; `bound` says how
+// much room it may take.
+template <typename Item, typename Bound, typename Write>
+void AppendRows(std::string* out, const std::vector<Item>& items, Bound bound,
+                Write write) {
+  size_t room = 0;
+  for (const Item& item : items) room += bound(item);
+  const size_t at = out->size();
+  out->resize(at + room);
+  RowWriter w(out->data() + at);
+  for (const Item& item : items) write(w, item);
+  out->resize(static_cast<size_t>(w.end() - out->data()));
 }
 
 // The failed result's message and SQLSTATE, thrown as libpqxx would.
@@ -135,15 +157,39 @@ using Result = std::unique_ptr<pg_result, ResultDeleter>;
 }  // namespace
 
 std::string CopyData(const std::vector<BackfillRow>& rows) {
-  std::string data;
-  data.reserve(pg::kBinaryCopyHeader.size() + 2 + rows.size() * 200);
-  data.append(pg::kBinaryCopyHeader.data(), pg::kBinaryCopyHeader.size());
-  for (const BackfillRow& row : rows) AppendCopyRow(&data, row);
-  Put16(&data, 0xFFFF);
+  std::string data(pg::kBinaryCopyHeader);
+  AppendRows(
+      &data, rows,
+      [](const BackfillRow& row) {
+        return RowBound(row.trade) + 1 + row.extra_json.size();
+      },
+      [](RowWriter& w, const BackfillRow& row) {
+        w.Put16(kTradeFields + 1);
+        WriteTradeFields(w, row.trade);
+        if (row.extra_json.empty()) {
+          w.PutNull();
+        } else {
+          // jsonb_send's layout: a version byte, then the JSON text.
+          w.Put32(static_cast<uint32_t>(1 + row.extra_json.size()));
+          w.Bytes(absl::string_view("\1", 1));
+          w.Bytes(row.extra_json);
+        }
+      });
+  data.append("\xFF\xFF", 2);  // the trailer: a field count of -1
   return data;
 }
 
 namespace pg {
+
+void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
+                     std::vector<size_t>* ends) {
+  const size_t base = out->size();
+  AppendRows(out, trades, RowBound, [&](RowWriter& w, const Trade& t) {
+    w.Put16(kTradeFields);
+    WriteTradeFields(w, t);
+    ends->push_back(static_cast<size_t>(w.end() - out->data()) - base);
+  });
+}
 
 void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
               absl::string_view data) {

@@ -1,14 +1,22 @@
 #include "tradestore/verify/money_tally.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace tradestore::verify {
 
+MoneyTally::Head::Head(absl::string_view s) : size(s.size()) {
+  if (!s.empty()) std::memcpy(&bytes, s.data(), std::min(s.size(), sizeof bytes));
+}
+
 void MoneyTally::Add(absl::string_view symbol, absl::string_view side,
                      int64_t quantity_units, int64_t price_units) {
+  const Head symbol_head(symbol), side_head(side);
   MoneySum* slot = nullptr;
   for (const Recent& r : recent_) {
-    if (r.symbol == symbol && r.side == side) {
+    if (r.symbol_head == symbol_head && r.side_head == side_head &&
+        (symbol.size() <= sizeof(uint64_t) || r.symbol == symbol) &&
+        (side.size() <= sizeof(uint64_t) || r.side == side)) {
       slot = r.sum;
       break;
     }
@@ -17,7 +25,8 @@ void MoneyTally::Add(absl::string_view symbol, absl::string_view side,
     auto it = sums_.try_emplace({std::string(symbol), std::string(side)}).first;
     slot = &it->second;
     if (recent_.size() < 64) {
-      recent_.push_back({it->first.first, it->first.second, slot});
+      recent_.push_back({symbol_head, side_head, it->first.first,
+                         it->first.second, slot});
     }
   }
   MoneySum& sum = *slot;
@@ -39,6 +48,24 @@ void MoneyTally::Merge(const MoneyTally& other) {
     sum.overflow |= __builtin_add_overflow(sum.notional, theirs.notional,
                                            &sum.notional);
   }
+}
+
+void MoneyTally::Subtract(const MoneyTally& other) {
+  for (const auto& [key, theirs] : other.sums_) {
+    MoneySum& sum = sums_[key];
+    sum.count -= theirs.count;
+    sum.overflow |= theirs.overflow;
+    sum.overflow |= __builtin_sub_overflow(sum.quantity, theirs.quantity,
+                                           &sum.quantity);
+    sum.overflow |= __builtin_sub_overflow(sum.notional, theirs.notional,
+                                           &sum.notional);
+    if (sum.count == 0 && sum.quantity == 0 && sum.notional == 0 &&
+        !sum.overflow) {
+      sums_.erase(key);
+    }
+  }
+  // Keys may have gone: the shortcut to them must not outlive them.
+  recent_.clear();
 }
 
 std::string ScaledToString(__int128 value, int scale) {

@@ -27,13 +27,25 @@ class MoneyTally {
            int64_t quantity_units, int64_t price_units);
   // Adds another tally's sums into this one.
   void Merge(const MoneyTally& other);
+  // Takes out another tally's sums, which this one holds; a key whose rows
+  // are all taken out goes.
+  void Subtract(const MoneyTally& other);
 
   const std::map<std::pair<std::string, std::string>, MoneySum>& sums() const {
     return sums_;
   }
 
  private:
+  // A key's length and first 8 bytes: tells most keys apart without a
+  // memcmp call (a scan adds a million rows over a dozen keys).
+  struct Head {
+    uint64_t bytes = 0;
+    size_t size = 0;
+    explicit Head(absl::string_view s);
+    bool operator==(const Head&) const = default;
+  };
   struct Recent {
+    Head symbol_head, side_head;
     absl::string_view symbol, side;  // the key in sums_ (map nodes stay put)
     MoneySum* sum;
   };

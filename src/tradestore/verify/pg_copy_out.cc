@@ -40,8 +40,15 @@ absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t) {
   TS_ASSIGN_OR_RETURN(t.price, DecimalField(row, 4));
   TS_ASSIGN_OR_RETURN(t.timestamp, pg::ReadTimestamptz(row.field(5)));
   TS_ASSIGN_OR_RETURN(t.status, ParseStatus(row.field(6)));
-  if (!row.null(7)) t.client_order_id.emplace(row.field(7));
-  if (!row.null(8)) {
+  // `t` may hold an earlier row: every field is set, NULLs too.
+  if (row.null(7)) {
+    t.client_order_id.reset();
+  } else {
+    t.client_order_id.emplace(row.field(7));
+  }
+  if (row.null(8)) {
+    t.fee.reset();
+  } else {
     TS_ASSIGN_OR_RETURN(t.fee, DecimalField(row, 8));
   }
   TS_ASSIGN_OR_RETURN(t.version, pg::ReadInt8(row.field(9)));
@@ -80,17 +87,25 @@ absl::Status CopyOut(PgPool& pool, const std::string& select,
 
 namespace {
 
+// The reason a row read from Postgres is not a valid trade.
+absl::Status UnreadableInPostgres(const absl::Status& why) {
+  return absl::Status(why.code(),
+                      absl::StrCat("unreadable in Postgres: ", why.message()));
+}
+
+absl::StatusOr<int64_t> RowId(const pg::BinaryRow& row) {
+  if (row.size() < 1 || row.null(0)) {
+    return absl::DataLossError("a trades row without its id");
+  }
+  return pg::ReadInt8(row.field(0));
+}
+
 // Decodes each row into the sink.
 std::function<absl::Status(const pg::BinaryRow&)> IntoSink(TradeSink& sink) {
   return [&sink](const pg::BinaryRow& row) {
-    if (row.size() < 1 || row.null(0)) {
-      return absl::DataLossError("a trades row without its id");
-    }
-    TS_ASSIGN_OR_RETURN(int64_t id, pg::ReadInt8(row.field(0)));
+    TS_ASSIGN_OR_RETURN(int64_t id, RowId(row));
     if (absl::Status s = DecodeTrade(row, *sink.Next(id)); !s.ok()) {
-      sink.Unreadable(id, absl::Status(s.code(),
-                                       absl::StrCat("unreadable in Postgres: ",
-                                                    s.message())));
+      sink.Unreadable(id, UnreadableInPostgres(s));
     }
     return absl::OkStatus();
   };
@@ -101,6 +116,30 @@ std::function<absl::Status(const pg::BinaryRow&)> IntoSink(TradeSink& sink) {
 absl::Status CopyOutTrades(pg::BinaryCopyReader& reader,
                            const std::string& select, TradeSink& sink) {
   return reader.Run(select, [&] { sink.Restart(); }, IntoSink(sink));
+}
+
+absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader,
+                            const std::string& select, RawRows& rows) {
+  auto clear = [&] {
+    rows.ids.clear();
+    rows.ends.clear();
+    rows.bytes.clear();
+  };
+  clear();
+  return reader.Run(select, clear, [&](const pg::BinaryRow& row) {
+    TS_ASSIGN_OR_RETURN(int64_t id, RowId(row));
+    rows.ids.push_back(id);
+    rows.bytes.append(row.raw().data(), row.raw().size());
+    rows.ends.push_back(rows.bytes.size());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status DecodeRawTrade(absl::string_view raw, Trade& t) {
+  pg::BinaryRow row;
+  absl::Status s = pg::ParseBinaryRow(raw, &row);
+  if (s.ok()) s = DecodeTrade(row, t);
+  return s.ok() ? s : UnreadableInPostgres(s);
 }
 
 absl::Status CopyOutTrades(PgPool& pool, const std::string& select,

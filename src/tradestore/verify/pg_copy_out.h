@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -49,6 +50,28 @@ absl::Status CopyOutTrades(pg::BinaryCopyReader& reader,
 // own.
 absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
                            TradeSink& sink);
+
+// Rows of a binary COPY kept as Postgres sent them (BinaryRow::raw), for
+// comparing with pg::AppendTradeRow's bytes; decoded only where they differ.
+struct RawRows {
+  std::vector<int64_t> ids;
+  std::vector<size_t> ends;  // row i is bytes[ends[i - 1], ends[i])
+  std::string bytes;
+
+  size_t size() const { return ids.size(); }
+  absl::string_view row(size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends[i - 1];
+    return absl::string_view(bytes).substr(begin, ends[i] - begin);
+  }
+};
+
+// Streams `select` (as above) with binary COPY on `reader` into `rows`.
+absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader,
+                            const std::string& select, RawRows& rows);
+
+// Decodes a row RawRows holds into `t`; when it is not a valid trade, the
+// status says why (as CopyOutTrades reports it).
+absl::Status DecodeRawTrade(absl::string_view raw, Trade& t);
 
 }  // namespace tradestore::verify
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "tradestore/internal/chunk_queue.h"
 #include "tradestore/internal/ordered_queue.h"
+#include "tradestore/internal/recycler.h"
 #include "tradestore/sqlite/id_ranges.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/progress.h"
@@ -19,6 +20,7 @@
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_row.h"
+#include "tradestore/postgres/trade_copy.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/sqlite/legacy_row.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -42,6 +44,14 @@ constexpr int kPgLanes = 2;
 // Postgres lanes and the merge.
 constexpr int kSqliteReaders = 2;
 
+// One store's side of a row in a comparison: absent, a trade, or a row
+// that is not a valid trade (then `reason` says why).
+struct Seen {
+  bool present = false;
+  const Trade* trade = nullptr;
+  absl::string_view reason;
+};
+
 // Rows of one store, in id order: each a trade, or why it is not one.
 struct Chunk : verify::TradeSink {
   struct Row {
@@ -52,7 +62,6 @@ struct Chunk : verify::TradeSink {
   std::vector<Row> rows;
   std::vector<Trade> trades;
   std::vector<std::string> reasons;
-
   void Add(int64_t id, absl::StatusOr<Trade> trade) {
     if (trade.ok()) {
       *Next(id) = *std::move(trade);
@@ -70,6 +79,7 @@ struct Chunk : verify::TradeSink {
     rows.back() = {id, -1, static_cast<int32_t>(reasons.size())};
     reasons.emplace_back(why.message());
   }
+  // Empties the chunk, keeping its capacity.
   void Restart() override {
     rows.clear();
     trades.clear();
@@ -92,6 +102,31 @@ struct Chunk : verify::TradeSink {
     return row != nullptr && row->reason >= 0
                ? absl::string_view(reasons[row->reason])
                : absl::string_view();
+  }
+  Seen At(const Row& row) const { return {true, TradeOf(&row), ReasonOf(&row)}; }
+};
+
+// A full scan's SQLite rows with each trade kept only as Postgres would
+// send it (pg::AppendTradeRows), a third of a Trade's size: the merge
+// compares bytes, and decodes a row back where it differs.
+struct EncodedChunk {
+  std::vector<Chunk::Row> rows;  // `trade` indexes ends
+  std::vector<std::string> reasons;
+  std::string encoded;
+  std::vector<size_t> ends;  // trade i is encoded[ends[i - 1], ends[i])
+
+  // Takes `read`'s rows and encodes its trades; `read` is left to be
+  // restarted, with the capacity this chunk had.
+  void Fill(Chunk& read) {
+    rows.swap(read.rows);
+    reasons.swap(read.reasons);
+    encoded.clear();
+    ends.clear();
+    pg::AppendTradeRows(&encoded, read.trades, &ends);
+  }
+  absl::string_view EncodedOf(const Chunk::Row& row) const {
+    const size_t begin = row.trade == 0 ? 0 : ends[row.trade - 1];
+    return absl::string_view(encoded).substr(begin, ends[row.trade] - begin);
   }
 };
 
@@ -177,8 +212,12 @@ class Verifier {
   // Compares two id-ordered chunks; `final_pass` reports every difference
   // instead of setting writes in flight aside.
   void Merge(const Chunk& sqlite, const Chunk& postgres, bool final_pass);
-  void CompareOne(const Chunk* s, const Chunk::Row* srow, const Chunk* p,
-                  const Chunk::Row* prow, bool final_pass);
+  // The same for a full scan's chunks: SQLite's encoded (Chunk::Encode),
+  // Postgres's as sent. Rows equal as bytes match; the others are decoded,
+  // compared, and their trades tallied in the `unmatched` tallies.
+  void MergeBytes(const EncodedChunk& sqlite, const verify::RawRows& postgres,
+                  MoneyTally* sqlite_unmatched, MoneyTally* pg_unmatched);
+  void CompareOne(int64_t id, const Seen& s, const Seen& p, bool final_pass);
   // A difference; the trades are null where missing or unreadable (then
   // the reason says why).
   void Report(Kind kind, int64_t id, const Trade* sqlite, const Trade* postgres,
@@ -282,15 +321,11 @@ void Verifier::Report(Kind kind, int64_t id, const Trade* sqlite,
   }
 }
 
-void Verifier::CompareOne(const Chunk* s, const Chunk::Row* srow,
-                          const Chunk* p, const Chunk::Row* prow,
+void Verifier::CompareOne(int64_t id, const Seen& s, const Seen& p,
                           bool final_pass) {
-  const int64_t id = srow != nullptr ? srow->id : prow->id;
-  const Trade* st = s != nullptr ? s->TradeOf(srow) : nullptr;
-  const Trade* pt = p != nullptr ? p->TradeOf(prow) : nullptr;
-  const absl::string_view sreason = s != nullptr ? s->ReasonOf(srow) : "";
-  const absl::string_view preason = p != nullptr ? p->ReasonOf(prow) : "";
-  if (srow != nullptr && st == nullptr && prow == nullptr && Quarantined(id)) {
+  const Trade* st = s.trade;
+  const Trade* pt = p.trade;
+  if (s.present && st == nullptr && !p.present && Quarantined(id)) {
     ++report_.quarantined;
     if (report_.quarantined_ids.size() <
         static_cast<size_t>(std::max(0, options_.max_samples))) {
@@ -322,12 +357,12 @@ void Verifier::CompareOne(const Chunk* s, const Chunk::Row* srow,
       return;
     }
   }
-  if (srow == nullptr) {
-    Report(Kind::kMissingInSqlite, id, nullptr, pt, "", preason);
-  } else if (prow == nullptr) {
-    Report(Kind::kMissingInPostgres, id, st, nullptr, sreason, "");
+  if (!s.present) {
+    Report(Kind::kMissingInSqlite, id, nullptr, pt, "", p.reason);
+  } else if (!p.present) {
+    Report(Kind::kMissingInPostgres, id, st, nullptr, s.reason, "");
   } else {
-    Report(Kind::kMismatched, id, st, pt, sreason, preason);
+    Report(Kind::kMismatched, id, st, pt, s.reason, p.reason);
   }
 }
 
@@ -338,12 +373,69 @@ void Verifier::Merge(const Chunk& sqlite, const Chunk& postgres,
   const auto& b = postgres.rows;
   while (i < a.size() || j < b.size()) {
     if (j >= b.size() || (i < a.size() && a[i].id < b[j].id)) {
-      CompareOne(&sqlite, &a[i++], nullptr, nullptr, final_pass);
+      CompareOne(a[i].id, sqlite.At(a[i]), {}, final_pass);
+      ++i;
     } else if (i >= a.size() || b[j].id < a[i].id) {
-      CompareOne(nullptr, nullptr, &postgres, &b[j++], final_pass);
+      CompareOne(b[j].id, {}, postgres.At(b[j]), final_pass);
+      ++j;
     } else {
-      CompareOne(&sqlite, &a[i++], &postgres, &b[j++], final_pass);
+      CompareOne(a[i].id, sqlite.At(a[i]), postgres.At(b[j]), final_pass);
+      ++i;
+      ++j;
     }
+  }
+}
+
+void Verifier::MergeBytes(const EncodedChunk& sqlite,
+                          const verify::RawRows& postgres,
+                          MoneyTally* sqlite_unmatched,
+                          MoneyTally* pg_unmatched) {
+  const auto& a = sqlite.rows;
+  const auto& b = postgres.ids;
+  Trade sqlite_trade, pg_trade;
+  std::string sqlite_why, pg_why;
+  // A row's side as Seen: decoded from its bytes, or why it is no trade.
+  auto decode = [](absl::string_view bytes, Trade& trade, std::string& why,
+                   Seen& seen) {
+    seen.present = true;
+    if (absl::Status st = verify::DecodeRawTrade(bytes, trade); st.ok()) {
+      seen.trade = &trade;
+    } else {
+      why = std::string(st.message());
+      seen.reason = why;
+    }
+  };
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    const bool in_sqlite = i < a.size() && (j >= b.size() || a[i].id <= b[j]);
+    const bool in_pg = j < b.size() && (i >= a.size() || b[j] <= a[i].id);
+    if (in_sqlite && in_pg && a[i].trade >= 0 &&
+        sqlite.EncodedOf(a[i]) == postgres.row(j)) {
+      ++report_.rows_matching;
+      ++i;
+      ++j;
+      continue;
+    }
+    // Rare: a difference, or a row Postgres sends in another form.
+    Seen s, p;
+    if (in_sqlite && a[i].trade >= 0) {
+      // Our own encoding: it decodes back to exactly the trade read.
+      decode(sqlite.EncodedOf(a[i]), sqlite_trade, sqlite_why, s);
+    } else if (in_sqlite) {
+      s = {true, nullptr, sqlite.reasons[a[i].reason]};
+    }
+    if (in_pg) decode(postgres.row(j), pg_trade, pg_why, p);
+    for (const auto& [seen, tally] : {std::pair{&s, sqlite_unmatched},
+                                      std::pair{&p, pg_unmatched}}) {
+      const Trade* t = seen->trade;
+      if (t != nullptr) {
+        tally->Add(t->symbol, SideName(t->side), t->quantity.units(),
+                   t->price.units());
+      }
+    }
+    CompareOne(in_sqlite ? a[i].id : b[j], s, p, /*final_pass=*/false);
+    if (in_sqlite) ++i;
+    if (in_pg) ++j;
   }
 }
 
@@ -364,28 +456,31 @@ absl::Status Verifier::FullScan() {
   // fell back to this scan.
   TS_RETURN_IF_ERROR(OpenReaders(kPgLanes));
   using Range = std::pair<int64_t, int64_t>;  // after, last
-  OrderedQueue<std::pair<Chunk, int64_t>> sqlite_chunks(kSqliteReaders + 1);
+  OrderedQueue<std::pair<EncodedChunk, int64_t>> sqlite_chunks(kSqliteReaders);
   std::vector<std::unique_ptr<ChunkQueue<Range>>> ranges;
-  std::vector<std::unique_ptr<ChunkQueue<Chunk>>> pg_chunks;
-  std::vector<MoneyTally> pg_money(kPgLanes);
+  std::vector<std::unique_ptr<ChunkQueue<verify::RawRows>>> pg_chunks;
   for (int lane = 0; lane < kPgLanes; ++lane) {
     ranges.push_back(std::make_unique<ChunkQueue<Range>>(64));
-    pg_chunks.push_back(std::make_unique<ChunkQueue<Chunk>>(2));
+    pg_chunks.push_back(std::make_unique<ChunkQueue<verify::RawRows>>(1));
   }
   std::vector<MoneyTally> sqlite_money(kSqliteReaders);
 
   // The last range reaches to `to`, so rows Postgres has beyond SQLite's
   // last id are seen too.
   IdRanges planner(*sqlite_, from - 1, to, batch, /*reach_end=*/true);
+  // The merge hands the chunks it is done with back to the readers.
+  internal::Recycler<EncodedChunk> spare_chunks(1);
+  internal::Recycler<verify::RawRows> spare_rows(1);
   auto read_sqlite = [&](MoneyTally& money) -> absl::Status {
+    Chunk chunk;  // read into, then encoded into a chunk for the merge
+    chunk.trades.reserve(batch);
     for (;;) {
       TS_ASSIGN_OR_RETURN(
           const auto range, planner.Next([&](const IdRanges::Range& r) {
             ranges[r.seq % kPgLanes]->Push({r.after_id, r.last_id});
           }));
       if (!range) return absl::OkStatus();
-      Chunk chunk;
-      chunk.trades.reserve(batch);
+      chunk.Restart();
       TS_RETURN_IF_ERROR(
           sqlite_
               ->ScanStoredRows(range->after_id, batch, range->last_id,
@@ -396,8 +491,10 @@ absl::Status Verifier::FullScan() {
                                })
               .status());
       TallyTrades(chunk, &money);
+      EncodedChunk encoded = spare_chunks.Take();
+      encoded.Fill(chunk);
       if (!sqlite_chunks.Push(range->seq,
-                              {std::move(chunk), range->last_id})) {
+                              {std::move(encoded), range->last_id})) {
         return absl::OkStatus();
       }
     }
@@ -415,17 +512,21 @@ absl::Status Verifier::FullScan() {
     pg_threads.emplace_back([&, lane] {
       absl::Status status;
       while (auto range = ranges[lane]->Pop()) {
-        Chunk chunk;
-        chunk.trades.reserve(batch);
-        status = CopyOutTrades(
+        // Kept as sent: compared as bytes, decoded only where they differ.
+        verify::RawRows rows = spare_rows.Take();
+        // Room for rows of the usual size up front: growing by doubling
+        // would leave each chunk with up to twice the room it needs.
+        rows.bytes.reserve(static_cast<size_t>(batch) * 192);
+        rows.ids.reserve(static_cast<size_t>(batch));
+        rows.ends.reserve(static_cast<size_t>(batch));
+        status = verify::CopyOutRawRows(
             *pg_readers_[lane],
             absl::StrCat("SELECT ", verify::kPgSelectColumns,
                          " FROM trades WHERE id > ", range->first,
                          " AND id <= ", range->second, " ORDER BY id"),
-            chunk);
+            rows);
         if (!status.ok()) break;
-        TallyTrades(chunk, &pg_money[lane]);
-        if (!pg_chunks[lane]->Push(std::move(chunk))) break;
+        if (!pg_chunks[lane]->Push(std::move(rows))) break;
       }
       if (status.ok()) status = ranges[lane]->status();
       pg_chunks[lane]->Close(status);
@@ -436,13 +537,16 @@ absl::Status Verifier::FullScan() {
                     std::max<int64_t>(0, report_.id_to - from + 1), clock_,
                     options_.log_interval);
   int64_t done = 0;
+  MoneyTally sqlite_unmatched, pg_unmatched;
   for (int64_t k = 0;; ++k) {
     auto s = sqlite_chunks.Pop();
     auto p = pg_chunks[k % kPgLanes]->Pop();
     if (!s || !p) break;
     report_.rows_sqlite += static_cast<int64_t>(s->first.rows.size());
-    report_.rows_postgres += static_cast<int64_t>(p->rows.size());
-    Merge(s->first, *p, /*final_pass=*/false);
+    report_.rows_postgres += static_cast<int64_t>(p->size());
+    MergeBytes(s->first, *p, &sqlite_unmatched, &pg_unmatched);
+    spare_chunks.Give(std::move(s->first));
+    spare_rows.Give(*std::move(p));
     done = std::min(report_.id_to, s->second) - from + 1;
     progress.Update(done);
   }
@@ -456,9 +560,13 @@ absl::Status Verifier::FullScan() {
   TS_RETURN_IF_ERROR(sqlite_chunks.status());
   for (auto& q : pg_chunks) TS_RETURN_IF_ERROR(q->status());
   progress.Finish(done);
-  for (int lane = 1; lane < kPgLanes; ++lane) pg_money[0].Merge(pg_money[lane]);
   for (int r = 1; r < kSqliteReaders; ++r) sqlite_money[0].Merge(sqlite_money[r]);
-  FillTotals(sqlite_money[0], pg_money[0]);
+  // Rows equal as bytes hold the same money in both stores: Postgres's
+  // totals are SQLite's, less its rows that did not match, plus Postgres's.
+  MoneyTally pg_money = sqlite_money[0];
+  pg_money.Subtract(sqlite_unmatched);
+  pg_money.Merge(pg_unmatched);
+  FillTotals(sqlite_money[0], pg_money);
   return absl::OkStatus();
 }
 
