@@ -65,6 +65,15 @@ TEST(TradeTest, Utf8Validation) {
   EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
   EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // beyond U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\x80"));              // lone continuation
+  // Long ASCII runs are checked eight bytes at a time: what follows them,
+  // and characters across an eight-byte boundary, still count.
+  EXPECT_TRUE(IsValidUtf8("abcdefghijklmno\xC3\xA9xyz0123456789", &chars));
+  EXPECT_EQ(chars, 29u);
+  EXPECT_TRUE(IsValidUtf8("abcdefg\xE2\x82\xAC" "abcdefgh", &chars));
+  EXPECT_EQ(chars, 16u);
+  EXPECT_FALSE(IsValidUtf8("abcdefghijklmnop\xC0\xAF"));
+  EXPECT_FALSE(IsValidUtf8("abcdefghijklmnopqrstuvw\x80"));
+  EXPECT_FALSE(IsValidUtf8("abcdefg\xE2\x82"));
 }
 
 TEST(TradeTest, SideAndStatusParseExactly) {
