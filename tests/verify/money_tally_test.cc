@@ -40,5 +40,35 @@ TEST(MoneyTallyTest, CountsBeyondTheRecentKeys) {
   EXPECT_EQ(tally.sums().at({"SYMBOL_NUMBER_99", "SELL"}).quantity, 297);
 }
 
+TEST(MoneyTallyTest, ACopyAddsToItselfOnly) {
+  MoneyTally original;
+  original.Add("ETH-USD", "BUY", 5, 1);
+  MoneyTally copy = original;
+  copy.Add("ETH-USD", "BUY", 7, 1);
+  MoneyTally assigned;
+  assigned = original;
+  assigned.Add("ETH-USD", "BUY", 11, 1);
+  EXPECT_EQ(original.sums().at({"ETH-USD", "BUY"}).quantity, 5);
+  EXPECT_EQ(copy.sums().at({"ETH-USD", "BUY"}).quantity, 12);
+  EXPECT_EQ(assigned.sums().at({"ETH-USD", "BUY"}).quantity, 16);
+}
+
+TEST(MoneyTallyTest, SubtractTakesOutRowsAndDropsEmptiedKeys) {
+  MoneyTally all, some;
+  all.Add("AAPL", "BUY", 300, 2);
+  all.Add("AAPL", "BUY", 100, 3);
+  all.Add("MSFT", "SELL", 50, 1);
+  some.Add("AAPL", "BUY", 100, 3);
+  some.Add("MSFT", "SELL", 50, 1);
+  all.Subtract(some);
+  ASSERT_EQ(all.sums().size(), 1u);
+  const MoneySum& left = all.sums().at({"AAPL", "BUY"});
+  EXPECT_EQ(left.count, 1);
+  EXPECT_EQ(left.quantity, 300);
+  EXPECT_EQ(left.notional, 600);
+  all.Add("MSFT", "SELL", 1, 1);  // a key that went comes back
+  EXPECT_EQ(all.sums().at({"MSFT", "SELL"}).count, 1);
+}
+
 }  // namespace
 }  // namespace tradestore::verify

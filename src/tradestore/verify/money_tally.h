@@ -23,6 +23,18 @@ struct MoneySum {
 
 class MoneyTally {
  public:
+  MoneyTally() = default;
+  // A copy has the sums only: the shortcut to recent keys points into the
+  // original's map.
+  MoneyTally(const MoneyTally& other) : sums_(other.sums_) {}
+  MoneyTally& operator=(const MoneyTally& other) {
+    sums_ = other.sums_;
+    recent_.clear();
+    return *this;
+  }
+  MoneyTally(MoneyTally&&) = default;
+  MoneyTally& operator=(MoneyTally&&) = default;
+
   void Add(absl::string_view symbol, absl::string_view side,
            int64_t quantity_units, int64_t price_units);
   // Adds another tally's sums into this one.

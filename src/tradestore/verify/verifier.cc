@@ -212,7 +212,7 @@ class Verifier {
   // Compares two id-ordered chunks; `final_pass` reports every difference
   // instead of setting writes in flight aside.
   void Merge(const Chunk& sqlite, const Chunk& postgres, bool final_pass);
-  // The same for a full scan's chunks: SQLite's encoded (Chunk::Encode),
+  // The same for a full scan's chunks: SQLite's encoded (EncodedChunk),
   // Postgres's as sent. Rows equal as bytes match; the others are decoded,
   // compared, and their trades tallied in the `unmatched` tallies.
   void MergeBytes(const EncodedChunk& sqlite, const verify::RawRows& postgres,

@@ -52,9 +52,9 @@ struct VerifyOptions {
   // match the one that is (SQLite in sqlite_only and dual_write).
   bool repair = false;
   bool record_run = true;
-  // Rows per chunk: fewer, larger queries cost the servers less, but about
-  // nine chunks of each store are in memory at once (10M rows: 8.7-9.1 s
-  // and 70 MB at 15000, 8.2-8.9 s and 92-104 MB at 25000).
+  // Rows per chunk: fewer, larger queries cost the servers less, but
+  // several chunks of each store are in memory at once (10M rows: 8.7-9.1 s
+  // and 70-72 MB at 15000, 8.2-8.9 s and 92-104 MB at 25000).
   int batch_rows = 15000;
   bool progress_tty = false;
   std::chrono::milliseconds log_interval = std::chrono::seconds(5);
