@@ -113,11 +113,6 @@ std::function<absl::Status(const pg::BinaryRow&)> IntoSink(TradeSink& sink) {
 
 }  // namespace
 
-absl::Status CopyOutTrades(pg::BinaryCopyReader& reader,
-                           const std::string& select, TradeSink& sink) {
-  return reader.Run(select, [&] { sink.Restart(); }, IntoSink(sink));
-}
-
 absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader,
                             const std::string& select, RawRows& rows) {
   auto clear = [&] {

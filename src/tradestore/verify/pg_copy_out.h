@@ -41,15 +41,19 @@ class TradeSink {
   virtual void Restart() = 0;
 };
 
-// Streams `select` (as above) with binary COPY on `reader` into `sink`: each
-// row decoded into a Trade, or reported unreadable with the reason.
-absl::Status CopyOutTrades(pg::BinaryCopyReader& reader,
-                           const std::string& select, TradeSink& sink);
-// The same on a connection of the pool, in a transaction of its own: for
-// short reads, which then need no connection (no server process) of their
-// own.
+// Streams `select` (as above) with binary COPY on a connection of the pool,
+// in a transaction of its own, into `sink`: each row decoded into a Trade,
+// or reported unreadable with the reason. For short reads, which then need
+// no connection (no server process) of their own.
 absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
                            TradeSink& sink);
+
+// Row i of rows packed end to end in `bytes`, row i ending at ends[i].
+inline absl::string_view RowAt(absl::string_view bytes,
+                               const std::vector<size_t>& ends, size_t i) {
+  const size_t begin = i == 0 ? 0 : ends[i - 1];
+  return bytes.substr(begin, ends[i] - begin);
+}
 
 // Rows of a binary COPY kept as Postgres sent them (BinaryRow::raw), for
 // comparing with pg::AppendTradeRow's bytes; decoded only where they differ.
@@ -59,10 +63,7 @@ struct RawRows {
   std::string bytes;
 
   size_t size() const { return ids.size(); }
-  absl::string_view row(size_t i) const {
-    const size_t begin = i == 0 ? 0 : ends[i - 1];
-    return absl::string_view(bytes).substr(begin, ends[i] - begin);
-  }
+  absl::string_view row(size_t i) const { return RowAt(bytes, ends, i); }
 };
 
 // Streams `select` (as above) with binary COPY on `reader` into `rows`.

@@ -95,20 +95,16 @@ struct Chunk : verify::TradeSink {
       }
     }
   }
-  const Trade* TradeOf(const Row* row) const {
-    return row != nullptr && row->trade >= 0 ? &trades[row->trade] : nullptr;
+  Seen At(const Row& row) const {
+    return {true, row.trade >= 0 ? &trades[row.trade] : nullptr,
+            row.reason >= 0 ? absl::string_view(reasons[row.reason])
+                            : absl::string_view()};
   }
-  absl::string_view ReasonOf(const Row* row) const {
-    return row != nullptr && row->reason >= 0
-               ? absl::string_view(reasons[row->reason])
-               : absl::string_view();
-  }
-  Seen At(const Row& row) const { return {true, TradeOf(&row), ReasonOf(&row)}; }
 };
 
 // A full scan's SQLite rows with each trade kept only as Postgres would
-// send it (pg::AppendTradeRows), a third of a Trade's size: the merge
-// compares bytes, and decodes a row back where it differs.
+// send it (pg::AppendTradeRows), not also as a Trade: the merge compares
+// bytes, and decodes a row back where it differs.
 struct EncodedChunk {
   std::vector<Chunk::Row> rows;  // `trade` indexes ends
   std::vector<std::string> reasons;
@@ -125,8 +121,7 @@ struct EncodedChunk {
     pg::AppendTradeRows(&encoded, read.trades, &ends);
   }
   absl::string_view EncodedOf(const Chunk::Row& row) const {
-    const size_t begin = row.trade == 0 ? 0 : ends[row.trade - 1];
-    return absl::string_view(encoded).substr(begin, ends[row.trade] - begin);
+    return verify::RowAt(encoded, ends, static_cast<size_t>(row.trade));
   }
 };
 
