@@ -145,6 +145,30 @@ TEST(PgReliabilityTest, ConnectionKilledJustBeforeCommitIsRetriedSafely) {
   EXPECT_EQ(*store->Count(), 1);
 }
 
+TEST(PgReliabilityTest, ReadEachRunsStatementsOnTheirOwnAndRetriesALostConnection) {
+  auto& env = PgEnvironment::Get();
+  const std::string db = env.FreshMigratedDatabase();
+  auto pool = PgPool::Create(TestPgOptions(env.pg().Dsn(db)));
+  TS_ASSERT_OK(pool);
+  int attempts = 0;
+  int64_t first_xid = 0;
+  int64_t second_xid = 0;
+  TS_ASSERT_OK((*pool)->ReadEach([&](pqxx::transaction_base& txn) {
+    if (++attempts == 1) {
+      const int pid = txn.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+      auto killed = env.pg().Psql(
+          db, absl::StrCat("SELECT pg_terminate_backend(", pid, ", 5000)"));
+      EXPECT_TRUE(killed.ok()) << killed.status();
+    }
+    // Each statement is a transaction of its own: two transaction ids.
+    first_xid = txn.exec("SELECT txid_current()")[0][0].as<int64_t>();
+    second_xid = txn.exec("SELECT txid_current()")[0][0].as<int64_t>();
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(attempts, 2);  // the killed connection was replaced
+  EXPECT_LT(first_xid, second_xid);
+}
+
 TEST(PgReliabilityTest, SeveralHostsWithTargetSessionAttrs) {
   auto& env = PgEnvironment::Get();
   const std::string db = env.FreshMigratedDatabase();

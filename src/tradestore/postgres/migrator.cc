@@ -143,7 +143,9 @@ absl::StatusOr<MigrateReport> MigrateSchema(const PgOptions& options) {
 
 absl::StatusOr<int> AppliedSchemaVersion(PgPool& pool) {
   int version = 0;
-  TS_RETURN_IF_ERROR(pool.Transact([&](pqxx::work& txn) {
+  // Two statements, no transaction: a migration that commits between them
+  // is seen by the second or by the next call.
+  TS_RETURN_IF_ERROR(pool.ReadEach([&](pqxx::transaction_base& txn) {
     if (!txn.exec("SELECT to_regclass('schema_migrations') IS NOT NULL")[0][0]
              .as<bool>()) {
       version = 0;
@@ -153,7 +155,7 @@ absl::StatusOr<int> AppliedSchemaVersion(PgPool& pool) {
                   [0][0]
                       .as<int>();
     return absl::OkStatus();
-  }, PgPool::Kind::kRead));
+  }));
   return version;
 }
 

@@ -350,7 +350,7 @@ absl::Status BinaryCopyReader::RunOnce(
 }
 
 absl::Status CopyOutInTransaction(
-    pqxx::dbtransaction& txn, const std::string& select,
+    pqxx::transaction_base& txn, const std::string& select,
     const std::function<absl::Status(const BinaryRow&)>& on_row) {
   pg_conn* conn = RawHandle(txn);
   CopyOutcome outcome = CopyOutOn(conn, select, on_row);

@@ -20,7 +20,7 @@
 struct pg_conn;
 
 namespace pqxx {
-class dbtransaction;
+class transaction_base;
 }
 
 namespace tradestore {
@@ -109,12 +109,12 @@ struct CopyOutcome {
 CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
                       const std::function<absl::Status(const BinaryRow&)>& on_row);
 
-// The same COPY on the connection of a PgPool transaction, for short reads
+// The same COPY on the connection of a PgPool call (Transact or ReadEach), for short reads
 // that need no connection of their own. Throws like libpqxx (so PgPool
 // retries a lost connection; the body starts over) for a lost connection or
 // a failed statement; returns on_row's error or kDataLoss.
 absl::Status CopyOutInTransaction(
-    pqxx::dbtransaction& txn, const std::string& select,
+    pqxx::transaction_base& txn, const std::string& select,
     const std::function<absl::Status(const BinaryRow&)>& on_row);
 
 }  // namespace tradestore::pg

@@ -22,7 +22,7 @@ HandlePolicy::handle HandlePolicy::do_disconnect(handle orig) noexcept {
   return raw_ = connect_direct::do_disconnect(orig);
 }
 
-pg_conn* RawHandle(pqxx::dbtransaction& txn) {
+pg_conn* RawHandle(pqxx::transaction_base& txn) {
   // connection_base is not polymorphic: the REQUIRES in the header is
   // what makes this cast right (PgPool opens nothing else).
   auto* conn = static_cast<PgConnection*>(&txn.conn());

@@ -51,7 +51,7 @@ class PgConnection : public pqxx::connection_base {
 // PgConnection (every PgPool connection is one). Throws
 // pqxx::broken_connection when the connection has none. Whoever uses it leaves the connection as it found it: no result
 // pending, the transaction still open unless an error aborted it.
-pg_conn* RawHandle(pqxx::dbtransaction& txn);
+pg_conn* RawHandle(pqxx::transaction_base& txn);
 
 // Throws the libpqxx exception PgPool's error mapping expects for a libpq
 // failure on `conn` with `message`: broken_connection when the connection

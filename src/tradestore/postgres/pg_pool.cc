@@ -182,7 +182,8 @@ void PgPool::Discard() {
   released_.notify_one();
 }
 
-absl::Status PgPool::Transact(const TxnBody& body, Kind kind) {
+template <typename Txn, typename Body>
+absl::Status PgPool::Run(const Body& body, Kind kind) {
   Backoff backoff(options_.backoff, clock_);
   for (;;) {
     auto acquired = Acquire(backoff);
@@ -192,7 +193,7 @@ absl::Status PgPool::Transact(const TxnBody& body, Kind kind) {
     bool ack_lost = false;
     absl::Status status;
     try {
-      pqxx::work txn(*conn->connection);
+      Txn txn(*conn->connection);
       status = body(txn);
       if (status.ok()) {
         if (options_.hooks != nullptr && options_.hooks->before_commit) {
@@ -233,6 +234,14 @@ absl::Status PgPool::Transact(const TxnBody& body, Kind kind) {
           absl::StrCat(status.message(), " (retried until the deadline)"));
     }
   }
+}
+
+absl::Status PgPool::Transact(const TxnBody& body, Kind kind) {
+  return Run<pqxx::work>(body, kind);
+}
+
+absl::Status PgPool::ReadEach(const ReadBody& body) {
+  return Run<pqxx::nontransaction>(body, Kind::kRead);
 }
 
 }  // namespace tradestore

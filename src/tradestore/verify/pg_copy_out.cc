@@ -139,12 +139,10 @@ absl::Status DecodeRawTrade(absl::string_view raw, Trade& t) {
 
 absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
                            TradeSink& sink) {
-  return pool.Transact(
-      [&](pqxx::work& txn) {
-        sink.Restart();  // a retry starts over
-        return pg::CopyOutInTransaction(txn, select, IntoSink(sink));
-      },
-      PgPool::Kind::kRead);
+  return pool.ReadEach([&](pqxx::transaction_base& txn) {
+    sink.Restart();  // a retry starts over
+    return pg::CopyOutInTransaction(txn, select, IntoSink(sink));
+  });
 }
 
 }  // namespace tradestore::verify

@@ -251,17 +251,15 @@ const size_t kMaxInFlight = 100000;
 absl::Status Verifier::LoadQuarantine() {
   // Retried rows were re-imported and must be in Postgres; accepted and
   // unresolved ones stay out on purpose.
-  return pool_->Transact(
-      [&](pqxx::work& txn) {
-        quarantine_.clear();
-        for (const auto& row : txn.exec(
-                 "SELECT source_id FROM trades_quarantine "
-                 "WHERE resolution IS DISTINCT FROM 'retried'")) {
-          quarantine_.insert(row[0].as<int64_t>());
-        }
-        return absl::OkStatus();
-      },
-      PgPool::Kind::kRead);
+  return pool_->ReadEach([&](pqxx::transaction_base& txn) {
+    quarantine_.clear();
+    for (const auto& row :
+         txn.exec("SELECT source_id FROM trades_quarantine "
+                  "WHERE resolution IS DISTINCT FROM 'retried'")) {
+      quarantine_.insert(row[0].as<int64_t>());
+    }
+    return absl::OkStatus();
+  });
 }
 
 void Verifier::Report(Kind kind, int64_t id, const Trade* sqlite,
@@ -574,22 +572,30 @@ absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
   for (size_t i = 0; i < ids.size(); i += 5000) {
     const std::vector<IdStretch> stretches = CutIntoStretches(std::vector<int64_t>(
         ids.begin() + i, ids.begin() + std::min(ids.size(), i + 5000)));
-    for (const IdStretch& s : stretches) {
-      auto read = s.list.empty()
-                      ? sqlite_->ScanStoredRows(s.first - 1,
-                                                static_cast<int>(s.last - s.first + 1),
-                                                s.last, add)
-                      : sqlite_->ScanStoredRowsByIds(s.list, add);
-      TS_RETURN_IF_ERROR(read.status());
-    }
+    // SQLite is read while Postgres answers.
+    absl::Status sqlite_read;
+    std::thread sqlite_reader([&] {
+      for (const IdStretch& s : stretches) {
+        auto read = s.list.empty()
+                        ? sqlite_->ScanStoredRows(
+                              s.first - 1, static_cast<int>(s.last - s.first + 1),
+                              s.last, add)
+                        : sqlite_->ScanStoredRowsByIds(s.list, add);
+        sqlite_read = read.status();
+        if (!sqlite_read.ok()) return;
+      }
+    });
     Chunk rows;
     // On the pool's connection: a short read needs no server process of
     // its own.
-    TS_RETURN_IF_ERROR(CopyOutTrades(
+    const absl::Status pg_read = CopyOutTrades(
         *pool_,
         absl::StrCat("SELECT ", verify::kPgSelectColumns, " FROM trades WHERE ",
                      StretchCondition(stretches), " ORDER BY id"),
-        rows));
+        rows);
+    sqlite_reader.join();
+    TS_RETURN_IF_ERROR(sqlite_read);
+    TS_RETURN_IF_ERROR(pg_read);
     postgres.Append(std::move(rows));
   }
   return absl::OkStatus();
@@ -600,18 +606,16 @@ absl::Status Verifier::ChangedRows(Timestamp since) {
   TS_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
                       sqlite_->ChangedIdsSince(since));
   std::vector<int64_t> pg_ids;
-  TS_RETURN_IF_ERROR(pool_->Transact(
-      [&](pqxx::work& txn) {
-        pg_ids.clear();
-        for (const auto& row :
-             txn.exec_params("SELECT id FROM trades WHERE updated_at >= "
-                             "$1::timestamptz ORDER BY id",
-                             since.ToIso8601())) {
-          pg_ids.push_back(row[0].as<int64_t>());
-        }
-        return absl::OkStatus();
-      },
-      PgPool::Kind::kRead));
+  TS_RETURN_IF_ERROR(pool_->ReadEach([&](pqxx::transaction_base& txn) {
+    pg_ids.clear();
+    for (const auto& row :
+         txn.exec_params("SELECT id FROM trades WHERE updated_at >= "
+                         "$1::timestamptz ORDER BY id",
+                         since.ToIso8601())) {
+      pg_ids.push_back(row[0].as<int64_t>());
+    }
+    return absl::OkStatus();
+  }));
   std::vector<int64_t> all;
   std::set_union(ids.begin(), ids.end(), pg_ids.begin(), pg_ids.end(),
                  std::back_inserter(all));
@@ -939,20 +943,18 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
       break;
     case VerifyMode::kIncremental: {
       std::optional<Timestamp> last_clean;
-      TS_RETURN_IF_ERROR(pool_->Transact(
-          [&](pqxx::work& txn) {
-            const pqxx::result r = txn.exec_params(
-                "SELECT (extract(epoch FROM max(started_at)) * 1000000)::int8 "
-                "FROM verification_runs WHERE source_store_id = $1 AND clean",
-                sqlite_->store_id());
-            last_clean.reset();
-            if (!r[0][0].is_null()) {
-              last_clean = Timestamp::FromUnixMicros(r[0][0].as<int64_t>())
-                               .value_or(Timestamp());
-            }
-            return absl::OkStatus();
-          },
-          PgPool::Kind::kRead));
+      TS_RETURN_IF_ERROR(pool_->ReadEach([&](pqxx::transaction_base& txn) {
+        const pqxx::result r = txn.exec_params(
+            "SELECT (extract(epoch FROM max(started_at)) * 1000000)::int8 "
+            "FROM verification_runs WHERE source_store_id = $1 AND clean",
+            sqlite_->store_id());
+        last_clean.reset();
+        if (!r[0][0].is_null()) {
+          last_clean = Timestamp::FromUnixMicros(r[0][0].as<int64_t>())
+                           .value_or(Timestamp());
+        }
+        return absl::OkStatus();
+      }));
       if (!last_clean) {
         log_ << "verify: no clean run recorded yet; running a full verify\n";
         report_.mode = VerifyMode::kFull;
