@@ -1,7 +1,9 @@
 // Reconnects, unknown commit outcomes and secrets, against the real server
 // and PgBouncer started by the harness.
+#include <chrono>
 #include <cstdlib>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +12,7 @@
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
 #include "tradestore/internal/process.h"
+#include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_trade_store.h"
 
@@ -167,6 +170,26 @@ TEST(PgReliabilityTest, ReadEachRunsStatementsOnTheirOwnAndRetriesALostConnectio
   }));
   EXPECT_EQ(attempts, 2);  // the killed connection was replaced
   EXPECT_LT(first_xid, second_xid);
+}
+
+TEST(PgReliabilityTest, ADatabaseNotInUtf8IsRefusedAtOnceByThePoolAndTheCopyReader) {
+  auto& env = PgEnvironment::Get();
+  TS_ASSERT_OK(env.pg().Psql("postgres",
+                             "CREATE DATABASE latin1_store ENCODING 'LATIN1' "
+                             "LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"));
+  PgOptions options = TestPgOptions(env.pg().Dsn("latin1_store"));
+  options.connect_at_open = false;
+  auto pool = PgPool::Create(options);
+  TS_ASSERT_OK(pool);
+  const auto start = std::chrono::steady_clock::now();
+  const absl::Status read = (*pool)->ReadEach(
+      [](pqxx::transaction_base&) { return absl::OkStatus(); });
+  EXPECT_TRUE(absl::IsFailedPrecondition(read)) << read;
+  EXPECT_THAT(std::string(read.message()), ::testing::HasSubstr("LATIN1"));
+  auto reader = pg::BinaryCopyReader::Open(**pool);
+  EXPECT_TRUE(absl::IsFailedPrecondition(reader.status())) << reader.status();
+  // Refused, not retried to the deadline (10 s in the tests' options).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(PgReliabilityTest, SeveralHostsWithTargetSessionAttrs) {

@@ -124,6 +124,8 @@ absl::StatusOr<std::unique_ptr<BinaryCopyReader>> BinaryCopyReader::Open(
   for (;;) {
     absl::Status status = reader->Connect();
     if (status.ok()) return reader;
+    // The database's encoding will not change by waiting.
+    if (absl::IsFailedPrecondition(status)) return status;
     if (!backoff.Wait()) return status;
   }
 }
@@ -136,15 +138,7 @@ absl::Status BinaryCopyReader::Connect() {
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = PQconnectdb(pool_.dsn_.c_str());
   if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) {
-    // Binary text fields arrive in the server's encoding, unconverted.
-    const char* encoding = PQparameterStatus(conn_, "server_encoding");
-    if (encoding == nullptr || absl::string_view(encoding) != "UTF8") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "postgres ", pool_.masked_dsn(), ": the database's encoding is ",
-          encoding != nullptr ? encoding : "unknown",
-          "; tradestore needs UTF8"));
-    }
-    return absl::OkStatus();
+    return RequireUtf8Server(conn_, pool_.masked_dsn());
   }
   return ConnectionError("cannot connect");
 }

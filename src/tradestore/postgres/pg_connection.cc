@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace tradestore::pg {
 
@@ -30,6 +31,16 @@ pg_conn* RawHandle(pqxx::transaction_base& txn) {
     throw pqxx::broken_connection("no libpq connection under the transaction");
   }
   return conn->raw();
+}
+
+absl::Status RequireUtf8Server(pg_conn* conn, absl::string_view masked_dsn) {
+  const char* encoding = PQparameterStatus(conn, "server_encoding");
+  if (encoding != nullptr && absl::string_view(encoding) == "UTF8") {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "postgres ", masked_dsn, ": the database's encoding is ",
+      encoding != nullptr ? encoding : "unknown", "; tradestore needs UTF8"));
 }
 
 void ThrowLibpqError(pg_conn* conn, const std::string& message,

@@ -12,6 +12,9 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
 struct pg_conn;
 
 namespace tradestore::pg {
@@ -52,6 +55,11 @@ class PgConnection : public pqxx::connection_base {
 // pqxx::broken_connection when the connection has none. Whoever uses it leaves the connection as it found it: no result
 // pending, the transaction still open unless an error aborted it.
 pg_conn* RawHandle(pqxx::transaction_base& txn);
+
+// kFailedPrecondition naming the encoding unless the server's is UTF8:
+// binary COPY hands text over in it, and every text of a trade is UTF-8.
+// Reads what the server reported at connect; no round trip.
+absl::Status RequireUtf8Server(pg_conn* conn, absl::string_view masked_dsn);
 
 // Throws the libpqxx exception PgPool's error mapping expects for a libpq
 // failure on `conn` with `message`: broken_connection when the connection

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/backoff.h"
+#include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/pg_connection.h"
 
@@ -112,6 +113,9 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Connect() {
     return absl::UnavailableError(absl::StrCat(
         "cannot connect to postgres ", masked_dsn_, ": ", Scrub(e.what())));
   }
+  // Short reads through the pool use binary COPY too.
+  TS_RETURN_IF_ERROR(
+      pg::RequireUtf8Server(conn->connection->raw(), masked_dsn_));
   conn->last_used = clock_->Monotonic();
   return conn;
 }
@@ -153,6 +157,8 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
     auto fresh = Connect();
     if (fresh.ok()) return fresh;
     Discard();
+    // A database in another encoding stays so: no point retrying.
+    if (absl::IsFailedPrecondition(fresh.status())) return fresh.status();
     if (!backoff.Wait()) {
       return absl::UnavailableError(absl::StrCat(
           fresh.status().message(), " (gave up after ", backoff.attempts() + 1,
