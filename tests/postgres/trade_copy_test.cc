@@ -171,6 +171,33 @@ TEST_F(TradeCopyTest, TextIsCopiedByteForByteAndExtraAsJsonb) {
             (std::vector<std::string>{"t|SELL|PARTIALLY_FILLED|t|t|1.5"}));
 }
 
+TEST_F(TradeCopyTest, AShortCopyOutCutOffMidwayStartsOverOnAFreshConnection) {
+  int attempts = 0;
+  std::vector<int64_t> seen;
+  TS_ASSERT_OK(pool_->ReadEach([&](pqxx::transaction_base& txn) {
+    seen.clear();
+    const bool first = ++attempts == 1;
+    const int pid = txn.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+    // The first attempt asks for far more than the socket buffers hold and
+    // loses its server process at the first row.
+    return CopyOutInTransaction(
+        txn,
+        absl::StrCat("SELECT g::int8, repeat('x', 100) FROM generate_series(1, ",
+                     first ? 3000000 : 1000, ") g"),
+        [&](const BinaryRow&) {
+          if (first && seen.empty()) {
+            EXPECT_EQ(Query(absl::StrCat("SELECT pg_terminate_backend(", pid,
+                                         ", 5000)")),
+                      (std::vector<std::string>{"t"}));
+          }
+          seen.push_back(static_cast<int64_t>(seen.size()) + 1);
+          return absl::OkStatus();
+        });
+  }));
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(seen.size(), 1000u);  // the cut-off attempt's rows were dropped
+}
+
 TEST_F(TradeCopyTest, ErrorsMapToTheirCodesAndTheConnectionStaysUsable) {
   TS_ASSERT_OK(Copy(*pool_, {Row(1, "1", "2", "2024-01-01T00:00:00Z")}));
   // A second row with id 1: the unique violation a caller upserts on.
