@@ -109,10 +109,10 @@ struct CopyOutcome {
 CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
                       const std::function<absl::Status(const BinaryRow&)>& on_row);
 
-// The same COPY on the connection of a PgPool call (Transact or ReadEach), for short reads
-// that need no connection of their own. Throws like libpqxx (so PgPool
-// retries a lost connection; the body starts over) for a lost connection or
-// a failed statement; returns on_row's error or kDataLoss.
+// The same COPY on the connection of a PgPool call (Transact or ReadEach),
+// for short reads that need no connection of their own. Throws like libpqxx
+// (so PgPool retries a lost connection; the body starts over) for a lost
+// connection or a failed statement; returns on_row's error or kDataLoss.
 absl::Status CopyOutInTransaction(
     pqxx::transaction_base& txn, const std::string& select,
     const std::function<absl::Status(const BinaryRow&)>& on_row);

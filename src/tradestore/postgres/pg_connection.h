@@ -52,8 +52,9 @@ class PgConnection : public pqxx::connection_base {
 
 // The libpq handle under a transaction. REQUIRES: the transaction runs on a
 // PgConnection (every PgPool connection is one). Throws
-// pqxx::broken_connection when the connection has none. Whoever uses it leaves the connection as it found it: no result
-// pending, the transaction still open unless an error aborted it.
+// pqxx::broken_connection when the connection has none. Whoever uses it
+// leaves the connection as it found it: no result pending, the transaction
+// (if any) still open unless an error aborted it.
 pg_conn* RawHandle(pqxx::transaction_base& txn);
 
 // kFailedPrecondition naming the encoding unless the server's is UTF8:
