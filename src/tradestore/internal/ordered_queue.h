@@ -14,10 +14,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "tradestore/internal/side_by_side.h"
 
 namespace tradestore::internal {
 
@@ -96,14 +96,10 @@ template <typename T, typename Produce>
 absl::Status RunProducers(int producers, OrderedQueue<T>& queue,
                           const Produce& produce) {
   std::vector<absl::Status> status(producers < 1 ? 1 : producers);
-  auto run = [&](int i) {
+  RunSideBySide(producers, [&](int i) {
     status[i] = produce(i);
     if (!status[i].ok()) queue.Close(status[i]);
-  };
-  std::vector<std::thread> others;
-  for (int i = 1; i < producers; ++i) others.emplace_back(run, i);
-  run(0);
-  for (std::thread& t : others) t.join();
+  });
   absl::Status first;
   for (const absl::Status& s : status) first.Update(s);
   return first;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/ordered_queue.h"
+#include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/internal/turnstile.h"
 #include "tradestore/migration/progress.h"
@@ -156,7 +157,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   std::mutex mu;  // guards report, done, write_status and progress
   absl::Status write_status;
   int64_t done = 0;
-  auto lane = [&] {
+  internal::RunSideBySide(kWriterLanes, [&](int) {
     while (auto batch = queue.Pop()) {
       BatchOutcome outcome;
       absl::Status status;
@@ -191,11 +192,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
       }
       turn.Pass(batch->seq);
     }
-  };
-  std::vector<std::thread> lanes;
-  for (int i = 1; i < kWriterLanes; ++i) lanes.emplace_back(lane);
-  lane();
-  for (std::thread& t : lanes) t.join();
+  });
   reader.join();
   TS_RETURN_IF_ERROR(write_status);
   TS_RETURN_IF_ERROR(queue.status());

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
@@ -155,7 +155,7 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
   size_t next = 0;
   std::vector<std::string> built;
   absl::Status failed;
-  auto lane = [&] {
+  internal::RunSideBySide(2, [&](int) {
     for (;;) {
       std::string name;
       {
@@ -171,10 +171,7 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
         built.push_back(name);
       }
     }
-  };
-  std::thread second(lane);
-  lane();
-  second.join();
+  });
   TS_RETURN_IF_ERROR(failed);
   std::sort(built.begin(), built.end());
   return built;
