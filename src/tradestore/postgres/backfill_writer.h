@@ -35,8 +35,8 @@ struct BackfillBatch {
   std::vector<QuarantineRow> quarantined;
   int64_t last_id = 0;  // the checkpoint after this batch
   int64_t seq = 0;      // its place in the run: commits go in this order
-  // The rows in binary COPY format (CopyData), made by the reader thread so the
-  // writer only streams; the writer makes it when empty.
+  // The rows in binary COPY format (CopyData), made by the reader thread so
+  // the writer only streams; the writer makes it when empty.
   std::string copy_data;
 };
 
@@ -77,8 +77,8 @@ class BackfillWriter {
   absl::StatusOr<BatchOutcome> Write(const BackfillBatch& batch,
                                      internal::Turnstile& turn);
 
-  // Builds the deferred indexes (two at a time), moves the id sequence past max(id) and
-  // marks the checkpoint completed. Returns the next id the sequence will
+  // Builds the deferred indexes (two at a time), moves the id sequence past
+  // max(id) and marks the checkpoint completed. Returns the next id the sequence will
   // give.
   absl::StatusOr<int64_t> Finish();
 

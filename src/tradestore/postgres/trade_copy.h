@@ -1,7 +1,7 @@
-// Writing trades rows into Postgres in bulk: the binary COPY data of a batch, the
-// COPY itself, the version-guarded upsert from a staging table, and the
-// quarantine row. Shared by the backfill and the outbox relay. Internal to
-// the Postgres backend, except the row types.
+// Writing trades rows into Postgres in bulk: the binary COPY data of a
+// batch, the COPY itself, the version-guarded upsert from a staging table,
+// and the quarantine row. Shared by the backfill and the outbox relay.
+// Internal to the Postgres backend, except the row types.
 #ifndef TRADESTORE_POSTGRES_TRADE_COPY_H_
 #define TRADESTORE_POSTGRES_TRADE_COPY_H_
 
@@ -50,7 +50,7 @@ void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
 // Streams CopyData's bytes into `table` (trades or a staging table) with a
 // binary COPY on the transaction's connection. Throws like libpqxx does.
 void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
-              absl::string_view copy_text);
+              absl::string_view data);
 
 // CREATE TEMP TABLE `stage` like trades, dropped at commit: no session state
 // survives the transaction, so it works behind PgBouncer.

@@ -66,9 +66,12 @@ struct Chunk : verify::TradeSink {
     if (trade.ok()) {
       *Next(id) = *std::move(trade);
     } else {
-      rows.push_back({id, -1, static_cast<int32_t>(reasons.size())});
-      reasons.emplace_back(trade.status().message());
+      AddUnreadable(id, std::string(trade.status().message()));
     }
+  }
+  void AddUnreadable(int64_t id, std::string why) {
+    rows.push_back({id, -1, static_cast<int32_t>(reasons.size())});
+    reasons.push_back(std::move(why));
   }
   Trade* Next(int64_t id) override {
     rows.push_back({id, static_cast<int32_t>(trades.size()), -1});
@@ -90,8 +93,7 @@ struct Chunk : verify::TradeSink {
       if (row.trade >= 0) {
         *Next(row.id) = std::move(other.trades[row.trade]);
       } else {
-        rows.push_back({row.id, -1, static_cast<int32_t>(reasons.size())});
-        reasons.push_back(std::move(other.reasons[row.reason]));
+        AddUnreadable(row.id, std::move(other.reasons[row.reason]));
       }
     }
   }
@@ -125,10 +127,12 @@ struct EncodedChunk {
   }
 };
 
+void TallyTrade(const Trade& t, MoneyTally* tally) {
+  tally->Add(t.symbol, SideName(t.side), t.quantity.units(), t.price.units());
+}
+
 void TallyTrades(const Chunk& chunk, MoneyTally* tally) {
-  for (const Trade& t : chunk.trades) {
-    tally->Add(t.symbol, SideName(t.side), t.quantity.units(), t.price.units());
-  }
+  for (const Trade& t : chunk.trades) TallyTrade(t, tally);
 }
 
 std::string RowText(const Trade& t) {
@@ -418,14 +422,8 @@ void Verifier::MergeBytes(const EncodedChunk& sqlite,
       s = {true, nullptr, sqlite.reasons[a[i].reason]};
     }
     if (in_pg) decode(postgres.row(j), pg_trade, pg_why, p);
-    for (const auto& [seen, tally] : {std::pair{&s, sqlite_unmatched},
-                                      std::pair{&p, pg_unmatched}}) {
-      const Trade* t = seen->trade;
-      if (t != nullptr) {
-        tally->Add(t->symbol, SideName(t->side), t->quantity.units(),
-                   t->price.units());
-      }
-    }
+    if (s.trade != nullptr) TallyTrade(*s.trade, sqlite_unmatched);
+    if (p.trade != nullptr) TallyTrade(*p.trade, pg_unmatched);
     CompareOne(in_sqlite ? a[i].id : b[j], s, p, /*final_pass=*/false);
     if (in_sqlite) ++i;
     if (in_pg) ++j;
