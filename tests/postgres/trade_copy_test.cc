@@ -16,6 +16,8 @@
 #include "testing/trades.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "nlohmann/json.hpp"
+#include "tradestore/verify/extra_text.h"
 #include "tradestore/verify/row_text.h"
 
 namespace tradestore::pg {
@@ -109,11 +111,29 @@ TEST_F(TradeCopyTest, DecimalsAndTimestampsLandExactly) {
 
 // The verifier compares rows as bytes and decodes only those that differ:
 // a trade must encode to exactly what Postgres sends for it, however it was
-// written (binary COPY here, SQL text below, with extra set).
+// written (binary COPY here, SQL text below), and its extra columns to what
+// jsonb prints for them (verify::JsonbText), whatever the values.
 TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
   std::vector<BackfillRow> rows = EdgeRows();
   rows[1].trade.client_order_id = "ordre-\xc3\xa9t\xc3\xa9";
   rows[2].extra_json = R"({"desk": "fx"})";
+  // As the backfill writes them: nlohmann's text of the legacy values.
+  const nlohmann::json legacy = {
+      {"venue", "XLON"},
+      {"a", 1},
+      {"bb", -2.5},
+      {"tiny", 1.5e-7},
+      {"huge", 1e20},
+      {"minus_zero", -0.0},
+      {"ten", 10.0},
+      {"third", 1.0 / 3},
+      {"big_int", 9007199254740993LL},
+      {"ctl", "a\x01\"\\\n\t\x7fz \xc3\xa9"},
+      {"blob", {{"$hex", "00ff"}}},
+      {"none", nullptr},
+      {"yes", true},
+      {"list", {1, 2.0, "x"}}};
+  rows[3].extra_json = legacy.dump();
   TS_ASSERT_OK(Copy(*pool_, rows));
   Trade typed = Row(6, "100.5", "0.00010000", "2023-06-01T12:00:00.5Z").trade;
   typed.side = Side::kSell;
@@ -127,11 +147,19 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
         "'2023-06-01 12:00:00.5+00', '2023-06-01 12:00:00.5+00')");
 
   std::vector<Trade> trades;
-  for (const BackfillRow& row : rows) trades.push_back(row.trade);
+  std::vector<std::string> extras;
+  for (const BackfillRow& row : rows) {
+    trades.push_back(row.trade);
+    extras.push_back(row.extra_json.empty()
+                         ? ""
+                         : verify::JsonbText(
+                               nlohmann::json::parse(row.extra_json)));
+  }
   trades.push_back(typed);
+  extras.emplace_back();
   std::string encoded;
   std::vector<size_t> ends;
-  AppendTradeRows(&encoded, trades, &ends);
+  AppendTradeRows(&encoded, trades, extras, &ends);
   ASSERT_EQ(ends.size(), trades.size());
 
   std::vector<std::string> sent;
@@ -140,7 +168,7 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
         sent.clear();
         return CopyOutInTransaction(
             txn,
-            absl::StrCat("SELECT ", verify::kPgSelectColumns,
+            absl::StrCat("SELECT ", verify::kPgVerifyColumns,
                          " FROM trades ORDER BY id"),
             [&](const BinaryRow& row) {
               sent.emplace_back(row.raw());

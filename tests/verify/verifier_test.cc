@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -159,6 +160,121 @@ TEST_F(VerifierTest, NamesEveryInjectedDifferenceAndNothingElse) {
   EXPECT_EQ(capped.mismatched, static_cast<int64_t>(changes.size()));
   EXPECT_EQ(capped.missing_in_postgres_ids.size(), 2u);
   EXPECT_EQ(capped.missing_in_postgres, 3);
+}
+
+// Columns of the legacy table that tradestore does not know are kept in
+// trades.extra (jsonb) by the backfill and compared like the others, by
+// value: a NULL legacy column is the same as no key (rows the new code
+// writes), a change in either store is a difference in "extra", and repair
+// puts SQLite's values back.
+TEST_F(VerifierTest, ComparesTheLegacyColumnsKeptInExtra) {
+  path_ = dir_.File("with_extra.db");
+  db_ = PgEnvironment::Get().FreshDatabaseName();
+  dsn_ = PgEnvironment::Get().pg().Dsn(db_);
+  ASSERT_TRUE(GenerateLegacyStore({.path = path_, .rows = 3000}).ok());
+  auto sqlite_exec = [&](const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  sqlite_exec(
+      "ALTER TABLE trades ADD COLUMN venue TEXT;"
+      "ALTER TABLE trades ADD COLUMN lot REAL;"
+      "ALTER TABLE trades ADD COLUMN \"desk code\" BLOB;"
+      "UPDATE trades SET venue = CASE id % 3 WHEN 0 THEN 'XLON' "
+      "WHEN 1 THEN 'caf\xc3\xa9\t\"q\"' END, lot = id / 7.0, "
+      "\"desk code\" = CASE WHEN id % 5 = 0 THEN x'00ff' END");
+  BackfillOptions backfill;
+  backfill.sqlite_path = path_;
+  backfill.pg = TestPgOptions(dsn_);
+  std::ostringstream log;
+  ASSERT_TRUE(RunBackfill(backfill, log).ok());
+  // A row as the new code writes it: NULL legacy columns, NULL extra.
+  sqlite_exec("UPDATE trades SET venue = NULL, lot = NULL WHERE id = 3");
+  Sql("UPDATE trades SET extra = NULL WHERE id = 3");
+
+  VerifyOptions options = Options();
+  options.record_run = false;
+  VerifyReport report = Verify(options);
+  EXPECT_TRUE(report.clean());
+  EXPECT_EQ(report.rows_matching, 3000);
+
+  const std::map<int64_t, std::string> changes = {
+      {100, "UPDATE trades SET extra = jsonb_set(extra, '{venue}', "
+            "'\"XPAR\"') WHERE id = 100"},
+      {200, "UPDATE trades SET extra = jsonb_set(extra, '{lot}', "
+            "to_jsonb((extra->>'lot')::numeric + 1e-12)) WHERE id = 200"},
+      {300, "UPDATE trades SET extra = extra || '{\"desk\": \"fx\"}' "
+            "WHERE id = 300"},
+      {400, "UPDATE trades SET extra = NULL WHERE id = 400"},
+      {500, "UPDATE trades SET extra = extra - 'desk code' WHERE id = 500"}};
+  for (const auto& [id, sql] : changes) Sql(sql);
+  sqlite_exec("UPDATE trades SET lot = lot * 2 WHERE id = 600");
+  std::set<int64_t> expected = {600};
+  for (const auto& [id, sql] : changes) expected.insert(id);
+
+  // The full scan compares bytes; a --since window compares decoded rows.
+  VerifyOptions since = options;
+  since.mode = VerifyMode::kSince;
+  since.since = *Timestamp::Parse("2000-01-01T00:00:00Z");
+  for (const VerifyOptions& o : {options, since}) {
+    report = Verify(o);
+    EXPECT_EQ(report.mismatched, 6) << VerifyModeName(o.mode);
+    EXPECT_EQ(report.missing_in_postgres + report.missing_in_sqlite, 0);
+    std::set<int64_t> seen;
+    for (const RowMismatch& m : report.mismatches) {
+      seen.insert(m.id);
+      EXPECT_EQ(m.columns, std::vector<std::string>{"extra"}) << m.id;
+    }
+    EXPECT_EQ(seen, expected) << VerifyModeName(o.mode);
+  }
+  for (const RowMismatch& m : report.mismatches) {
+    if (m.id == 400) {
+      EXPECT_EQ(m.postgres_values[0], "\\N");
+      EXPECT_NE(m.sqlite_values[0].find("\"venue\": \"caf\xc3\xa9"),
+                std::string::npos)
+          << m.sqlite_values[0];
+    }
+  }
+
+  options.repair = true;
+  report = Verify(options);
+  EXPECT_EQ(report.repaired, 6) << ::testing::PrintToString(report.repair_log);
+  options.repair = false;
+  report = Verify(options);
+  EXPECT_TRUE(report.clean()) << report.mismatched;
+  EXPECT_EQ(Sql("SELECT extra->>'venue', extra->'desk code' FROM trades "
+                "WHERE id = 400"),
+            "caf\xc3\xa9\t\"q\"|{\"$hex\": \"00ff\"}\n");
+
+  // From postgres_only on, SQLite's legacy columns are repaired from
+  // Postgres; a value no legacy column can hold is reported, not forced.
+  Sql("UPDATE migration_phase SET phase = 'postgres_only'");
+  Sql("UPDATE trades SET extra = extra || '{\"venue\": \"XAMS\", "
+      "\"lot\": 7, \"desk code\": {\"$hex\": \"0a0b\"}}' WHERE id = 700");
+  Sql("UPDATE trades SET extra = extra || '{\"desk\": \"fx\"}' "
+      "WHERE id = 800");
+  options.repair = true;
+  report = Verify(options);
+  EXPECT_EQ(report.mismatched, 2);
+  EXPECT_EQ(report.repaired, 1) << ::testing::PrintToString(report.repair_log);
+  EXPECT_NE(::testing::PrintToString(report.repair_log)
+                .find("no column \\\"desk\\\""),
+            std::string::npos)
+      << ::testing::PrintToString(report.repair_log);
+  options.repair = false;
+  report = Verify(options);
+  EXPECT_EQ(report.mismatched, 1);
+  auto sqlite = SqliteTradeStore::Open({.path = path_});
+  ASSERT_TRUE(sqlite.ok());
+  auto rows = (*sqlite)->ScanStoredRows(699, 1, 700);
+  ASSERT_TRUE(rows.ok() && rows->size() == 1u);
+  // lot is a REAL column: SQLite keeps the 7 as 7.0, the same number.
+  EXPECT_EQ(ExtraColumnsJson(rows->at(0)),
+            R"({"desk code":{"$hex":"0a0b"},"lot":7.0,"venue":"XAMS"})");
 }
 
 // Values Postgres accepts but no trade can hold (its CHECKs let NaN through,

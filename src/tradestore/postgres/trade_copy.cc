@@ -50,6 +50,16 @@ class RowWriter {
     Put32(static_cast<uint32_t>(v.size()));
     Bytes(v);
   }
+  // jsonb_send's layout: a version byte, then the JSON text; NULL for "".
+  void PutJsonb(absl::string_view json) {
+    if (json.empty()) {
+      PutNull();
+      return;
+    }
+    Put32(static_cast<uint32_t>(1 + json.size()));
+    Bytes(absl::string_view("\1", 1));
+    Bytes(json);
+  }
   void PutTimestamp(Timestamp t) {
     PutInt8(t.unix_micros() - pg::kPgEpochUnixMicros);
   }
@@ -125,18 +135,17 @@ void WriteTradeFields(RowWriter& w, const Trade& t) {
   w.PutTimestamp(t.updated_at);
 }
 
-// Appends rows to `out`: room for all of them at once, written, and cut to
-// what they took. `write` writes item i with the writer; `bound` says how
-// much room it may take.
-template <typename Item, typename Bound, typename Write>
-void AppendRows(std::string* out, const std::vector<Item>& items, Bound bound,
-                Write write) {
+// Appends `count` rows to `out`: room for all of them at once, written, and
+// cut to what they took. `write(w, i)` writes row i with the writer;
+// `bound(i)` says how much room it may take.
+template <typename Bound, typename Write>
+void AppendRows(std::string* out, size_t count, Bound bound, Write write) {
   size_t room = 0;
-  for (const Item& item : items) room += bound(item);
+  for (size_t i = 0; i < count; ++i) room += bound(i);
   const size_t at = out->size();
   out->resize(at + room);
   RowWriter w(out->data() + at);
-  for (const Item& item : items) write(w, item);
+  for (size_t i = 0; i < count; ++i) write(w, i);
   out->resize(static_cast<size_t>(w.end() - out->data()));
 }
 
@@ -159,21 +168,14 @@ using Result = std::unique_ptr<pg_result, ResultDeleter>;
 std::string CopyData(const std::vector<BackfillRow>& rows) {
   std::string data(pg::kBinaryCopyHeader);
   AppendRows(
-      &data, rows,
-      [](const BackfillRow& row) {
-        return RowBound(row.trade) + 1 + row.extra_json.size();
+      &data, rows.size(),
+      [&](size_t i) {
+        return RowBound(rows[i].trade) + 1 + rows[i].extra_json.size();
       },
-      [](RowWriter& w, const BackfillRow& row) {
+      [&](RowWriter& w, size_t i) {
         w.Put16(kTradeFields + 1);
-        WriteTradeFields(w, row.trade);
-        if (row.extra_json.empty()) {
-          w.PutNull();
-        } else {
-          // jsonb_send's layout: a version byte, then the JSON text.
-          w.Put32(static_cast<uint32_t>(1 + row.extra_json.size()));
-          w.Bytes(absl::string_view("\1", 1));
-          w.Bytes(row.extra_json);
-        }
+        WriteTradeFields(w, rows[i].trade);
+        w.PutJsonb(rows[i].extra_json);
       });
   data.append("\xFF\xFF", 2);  // the trailer: a field count of -1
   return data;
@@ -182,13 +184,18 @@ std::string CopyData(const std::vector<BackfillRow>& rows) {
 namespace pg {
 
 void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
+                     const std::vector<std::string>& extras,
                      std::vector<size_t>* ends) {
   const size_t base = out->size();
-  AppendRows(out, trades, RowBound, [&](RowWriter& w, const Trade& t) {
-    w.Put16(kTradeFields);
-    WriteTradeFields(w, t);
-    ends->push_back(static_cast<size_t>(w.end() - out->data()) - base);
-  });
+  AppendRows(
+      out, trades.size(),
+      [&](size_t i) { return RowBound(trades[i]) + 1 + extras[i].size(); },
+      [&](RowWriter& w, size_t i) {
+        w.Put16(kTradeFields + 1);
+        WriteTradeFields(w, trades[i]);
+        w.PutJsonb(extras[i]);
+        ends->push_back(static_cast<size_t>(w.end() - out->data()) - base);
+      });
 }
 
 void CopyRows(pqxx::dbtransaction& txn, const std::string& table,

@@ -7,8 +7,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/sqlite/legacy_json.h"
 
 namespace tradestore {
 namespace {
@@ -220,11 +222,55 @@ std::string StoredRowJson(const StoredRow& row) {
   return j.dump();
 }
 
-std::string ExtraColumnsJson(const StoredRow& row) {
-  if (row.extra.empty()) return "";
+nlohmann::json ExtraColumnsObject(const StoredRow& row) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [name, value] : row.extra) j[name] = ValueJson(value);
-  return j.dump();
+  return j;
+}
+
+absl::StatusOr<SqlValue> SqlValueFromJson(const nlohmann::json& v) {
+  auto cannot = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat(v.dump(), " is no value a legacy column held"));
+  };
+  switch (v.type()) {
+    case nlohmann::json::value_t::null:
+      return SqlValue::Null();
+    case nlohmann::json::value_t::number_integer:
+      return SqlValue::Integer(v.get<int64_t>());
+    case nlohmann::json::value_t::number_unsigned:
+      if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return cannot();
+      return SqlValue::Integer(v.get<int64_t>());
+    case nlohmann::json::value_t::number_float:
+      return SqlValue::Real(v.get<double>());
+    case nlohmann::json::value_t::string:
+      return SqlValue::Text(v.get<std::string>());
+    case nlohmann::json::value_t::object: {
+      if (v.size() != 1 || !v.begin()->is_string()) return cannot();
+      const std::string& text = v.begin()->get_ref<const std::string&>();
+      if (v.begin().key() == "$hex") {
+        if (text.size() % 2 != 0 ||
+            text.find_first_not_of("0123456789abcdefABCDEF") !=
+                std::string::npos) {
+          return cannot();
+        }
+        return SqlValue::Blob(absl::HexStringToBytes(text));
+      }
+      // DescribeValue's "REAL inf" and "REAL -inf" (SQLite keeps no NaN).
+      if (v.begin().key() == "$real" && absl::StartsWith(text, "REAL ")) {
+        const double real = std::strtod(text.c_str() + 5, nullptr);
+        if (std::isinf(real)) return SqlValue::Real(real);
+      }
+      return cannot();
+    }
+    default:
+      return cannot();
+  }
+}
+
+std::string ExtraColumnsJson(const StoredRow& row) {
+  if (row.extra.empty()) return "";
+  return ExtraColumnsObject(row).dump();
 }
 
 absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,

@@ -99,6 +99,23 @@ Statement& Statement::BindNull(int index) {
   return *this;
 }
 
+Statement& Statement::Bind(int index, const SqlValue& v) {
+  switch (v.type) {
+    case SqlValue::Type::kNull:
+      return BindNull(index);
+    case SqlValue::Type::kInteger:
+      return Bind(index, v.integer);
+    case SqlValue::Type::kReal:
+      sqlite3_bind_double(stmt_, index, v.real);
+      return *this;
+    case SqlValue::Type::kText:
+      return Bind(index, absl::string_view(v.text));
+    case SqlValue::Type::kBlob:
+      return BindBlobText(index, v.text);
+  }
+  return *this;
+}
+
 absl::StatusOr<bool> Statement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;

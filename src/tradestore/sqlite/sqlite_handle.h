@@ -67,6 +67,8 @@ class Statement {
   // where SQLite would turn decimal-looking TEXT into a REAL.
   Statement& BindBlobText(int index, absl::string_view text);
   Statement& BindNull(int index);
+  // The value in its own storage class.
+  Statement& Bind(int index, const SqlValue& value);
 
   // True when a row is ready, false when done.
   absl::StatusOr<bool> Step();

@@ -171,6 +171,35 @@ absl::StatusOr<int64_t> SqliteTradeStore::PutIfNewer(
   return written;
 }
 
+absl::StatusOr<bool> SqliteTradeStore::PutExtraColumns(
+    int64_t id, const std::vector<SqlValue>& values) {
+  Impl& m = *impl_;
+  const std::vector<std::string>& columns = m.schema.extra_columns;
+  if (values.size() != columns.size() || columns.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        values.size(), " values for ", columns.size(), " extra columns"));
+  }
+  std::string sql = "UPDATE trades SET ";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    // Names from the file's own schema, quoted as identifiers.
+    absl::StrAppend(&sql, i > 0 ? ", " : "", "\"",
+                    absl::StrReplaceAll(columns[i], {{"\"", "\"\""}}),
+                    "\" = ?");
+  }
+  absl::StrAppend(&sql, " WHERE id = ?");
+  std::lock_guard<std::mutex> lock(m.writer_mu);
+  TS_RETURN_IF_ERROR(m.CheckDurable());
+  TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
+  TS_ASSIGN_OR_RETURN(Statement s, m.writer->Prepare(sql));
+  for (size_t i = 0; i < values.size(); ++i) {
+    s.Bind(static_cast<int>(i) + 1, values[i]);
+  }
+  TS_RETURN_IF_ERROR(s.Bind(static_cast<int>(values.size()) + 1, id).Run());
+  const bool updated = sqlite3_changes(m.writer->get()) > 0;
+  TS_RETURN_IF_ERROR(txn->Commit());
+  return updated;
+}
+
 absl::StatusOr<bool> SqliteTradeStore::DeleteRow(int64_t id) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);

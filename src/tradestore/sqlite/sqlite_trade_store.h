@@ -138,6 +138,12 @@ class SqliteTradeStore : public TradeStore {
   // rows, which have no updated_at, are never among them.
   absl::StatusOr<std::vector<int64_t>> ChangedIdsSince(Timestamp since);
 
+  // Sets the legacy extra columns (extra_columns()) of row `id` to `values`,
+  // one per column in that order (verify --repair, from Postgres's
+  // trades.extra). Returns whether there was a row.
+  absl::StatusOr<bool> PutExtraColumns(int64_t id,
+                                       const std::vector<SqlValue>& values);
+
   // Deletes the row `id` (verify --repair, once the row is recorded in the
   // Postgres quarantine). Returns whether there was one.
   absl::StatusOr<bool> DeleteRow(int64_t id);

@@ -21,14 +21,29 @@ absl::StatusOr<Decimal> DecimalField(const pg::BinaryRow& row, int i) {
   return Decimal::FromUnits(units);
 }
 
-absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t) {
-  if (row.size() != static_cast<int>(kColumns.size())) {
-    return absl::DataLossError(
-        absl::StrCat("Postgres sent ", row.size(), " columns, not ",
-                     kColumns.size()));
+// jsonb_send's layout: a version byte (1), then the text.
+absl::Status ExtraField(const pg::BinaryRow& row, int i, std::string& extra) {
+  extra.clear();
+  if (row.null(i)) return absl::OkStatus();
+  const absl::string_view field = row.field(i);
+  if (field.empty() || field[0] != 1) {
+    return absl::DataLossError("extra is not jsonb version 1");
   }
-  // client_order_id (7) and fee (8) may be NULL; no other column may.
-  for (int i = 0; i < row.size(); ++i) {
+  extra.assign(field.data() + 1, field.size() - 1);
+  return absl::OkStatus();
+}
+
+// The trade columns (kColumns), then extra when the select has it.
+absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t,
+                         std::string* extra) {
+  const int columns = static_cast<int>(kColumns.size()) + (extra ? 1 : 0);
+  if (row.size() != columns) {
+    return absl::DataLossError(
+        absl::StrCat("Postgres sent ", row.size(), " columns, not ", columns));
+  }
+  if (extra != nullptr) TS_RETURN_IF_ERROR(ExtraField(row, columns - 1, *extra));
+  // client_order_id (7) and fee (8) may be NULL; no other trade column may.
+  for (int i = 0; i < static_cast<int>(kColumns.size()); ++i) {
     if (row.null(i) && i != 7 && i != 8) {
       return absl::DataLossError(absl::StrCat(kColumns[i], " is NULL"));
     }
@@ -104,7 +119,8 @@ absl::StatusOr<int64_t> RowId(const pg::BinaryRow& row) {
 std::function<absl::Status(const pg::BinaryRow&)> IntoSink(TradeSink& sink) {
   return [&sink](const pg::BinaryRow& row) {
     TS_ASSIGN_OR_RETURN(int64_t id, RowId(row));
-    if (absl::Status s = DecodeTrade(row, *sink.Next(id)); !s.ok()) {
+    const TradeSink::Slot slot = sink.Next(id);
+    if (absl::Status s = DecodeTrade(row, *slot.trade, slot.extra); !s.ok()) {
       sink.Unreadable(id, UnreadableInPostgres(s));
     }
     return absl::OkStatus();
@@ -130,10 +146,11 @@ absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader,
   });
 }
 
-absl::Status DecodeRawTrade(absl::string_view raw, Trade& t) {
+absl::Status DecodeRawTrade(absl::string_view raw, Trade& t,
+                            std::string& extra) {
   pg::BinaryRow row;
   absl::Status s = pg::ParseBinaryRow(raw, &row);
-  if (s.ok()) s = DecodeTrade(row, t);
+  if (s.ok()) s = DecodeTrade(row, t, &extra);
   return s.ok() ? s : UnreadableInPostgres(s);
 }
 

@@ -32,17 +32,23 @@ absl::Status CopyOut(PgPool& pool, const std::string& select,
 // Where CopyOutTrades puts the rows it reads.
 class TradeSink {
  public:
+  // Where a row goes: its trade, and its extra column's text ("" for NULL).
+  struct Slot {
+    Trade* trade;
+    std::string* extra;
+  };
   virtual ~TradeSink() = default;
-  // A trade to decode row `id` into, in place (a scan reads millions).
-  virtual Trade* Next(int64_t id) = 0;
+  // Where to decode row `id` into, in place (a scan reads millions).
+  virtual Slot Next(int64_t id) = 0;
   // The row Next was last called for is not a valid trade, for `why`.
   virtual void Unreadable(int64_t id, const absl::Status& why) = 0;
   // The copy starts again after a reconnect: drop what came so far.
   virtual void Restart() = 0;
 };
 
-// Streams `select` (as above) with binary COPY on a connection of the pool,
-// in a transaction of its own, into `sink`: each row decoded into a Trade,
+// Streams `select` (a SELECT of kPgVerifyColumns ordered by id) with binary
+// COPY on a connection of the pool, in a transaction of its own, into
+// `sink`: each row decoded into a Trade and its extra,
 // or reported unreadable with the reason. For short reads, which then need
 // no connection (no server process) of their own.
 absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
@@ -66,13 +72,16 @@ struct RawRows {
   absl::string_view row(size_t i) const { return RowAt(bytes, ends, i); }
 };
 
-// Streams `select` (as above) with binary COPY on `reader` into `rows`.
+// Streams `select` (of kPgVerifyColumns, as above) with binary COPY on
+// `reader` into `rows`.
 absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader,
                             const std::string& select, RawRows& rows);
 
-// Decodes a row RawRows holds into `t`; when it is not a valid trade, the
-// status says why (as CopyOutTrades reports it).
-absl::Status DecodeRawTrade(absl::string_view raw, Trade& t);
+// Decodes a row RawRows holds (of kPgVerifyColumns) into `t`, and its
+// extra into `extra` (jsonb text, "" for NULL); when it is not a valid
+// trade, the status says why (as CopyOutTrades reports it).
+absl::Status DecodeRawTrade(absl::string_view raw, Trade& t,
+                            std::string& extra);
 
 }  // namespace tradestore::verify
 

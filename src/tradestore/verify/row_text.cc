@@ -14,9 +14,13 @@ void Append2(std::string* out, int v) {
 
 }  // namespace
 
-const char kPgSelectColumns[] =
-    "id, symbol, side, quantity, price, \"timestamp\", status, "
-    "client_order_id, fee, version, created_at, updated_at";
+// One list spelled once, so the two cannot drift apart.
+#define TRADESTORE_TRADE_COLUMNS                                  \
+  "id, symbol, side, quantity, price, \"timestamp\", status, " \
+  "client_order_id, fee, version, created_at, updated_at"
+const char kPgSelectColumns[] = TRADESTORE_TRADE_COLUMNS;
+const char kPgVerifyColumns[] = TRADESTORE_TRADE_COLUMNS ", extra";
+#undef TRADESTORE_TRADE_COLUMNS
 
 void AppendPgTimestamp(std::string* out, Timestamp t) {
   const Timestamp::Civil c = t.ToCivil();

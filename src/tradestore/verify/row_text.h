@@ -24,6 +24,9 @@ inline constexpr std::array<const char*, 12> kColumns = {
 // The SELECT list that makes Postgres print the same columns.
 extern const char kPgSelectColumns[];
 
+// The verifier's: kPgSelectColumns, then extra (the legacy columns).
+extern const char kPgVerifyColumns[];
+
 // Appends the trade's line (no trailing newline).
 void AppendRowText(std::string* out, const Trade& t);
 

@@ -24,6 +24,7 @@
 #include "nlohmann/json.hpp"
 #include "tradestore/sqlite/legacy_row.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/verify/extra_text.h"
 #include "tradestore/verify/money_tally.h"
 #include "tradestore/verify/pg_copy_out.h"
 #include "tradestore/verify/repair_sqlite.h"
@@ -44,41 +45,51 @@ constexpr int kPgLanes = 2;
 // Postgres lanes and the merge.
 constexpr int kSqliteReaders = 2;
 
-// One store's side of a row in a comparison: absent, a trade, or a row
-// that is not a valid trade (then `reason` says why).
+// One store's side of a row in a comparison: absent, a trade and its
+// legacy extra columns (as jsonb prints them, "" for NULL), or a row that
+// is not a valid trade (then `reason` says why).
 struct Seen {
   bool present = false;
   const Trade* trade = nullptr;
+  const std::string* extra = nullptr;  // set with trade
   absl::string_view reason;
 };
 
-// Rows of one store, in id order: each a trade, or why it is not one.
+// Rows of one store, in id order: each a trade with its extra, or why it
+// is not one.
 struct Chunk : verify::TradeSink {
   struct Row {
     int64_t id;
-    int32_t trade;   // index into trades, or -1
+    int32_t trade;   // index into trades and extras, or -1
     int32_t reason;  // index into reasons when the row is unreadable, or -1
   };
   std::vector<Row> rows;
   std::vector<Trade> trades;
+  std::vector<std::string> extras;
   std::vector<std::string> reasons;
-  void Add(int64_t id, absl::StatusOr<Trade> trade) {
-    if (trade.ok()) {
-      *Next(id) = *std::move(trade);
-    } else {
-      AddUnreadable(id, std::string(trade.status().message()));
+  // A SQLite row, read by the backfill's rules.
+  void Add(const StoredRow& row) {
+    absl::StatusOr<Trade> trade = ConvertStoredRow(row, nullptr);
+    if (!trade.ok()) {
+      AddUnreadable(row.id, std::string(trade.status().message()));
+      return;
     }
+    const Slot slot = Next(row.id);
+    *slot.trade = *std::move(trade);
+    // Most stores have no legacy columns: extra stays NULL ("").
+    if (!row.extra.empty()) *slot.extra = verify::ExtraJsonbText(row);
   }
   void AddUnreadable(int64_t id, std::string why) {
     rows.push_back({id, -1, static_cast<int32_t>(reasons.size())});
     reasons.push_back(std::move(why));
   }
-  Trade* Next(int64_t id) override {
+  Slot Next(int64_t id) override {
     rows.push_back({id, static_cast<int32_t>(trades.size()), -1});
-    return &trades.emplace_back();
+    return {&trades.emplace_back(), &extras.emplace_back()};
   }
   void Unreadable(int64_t id, const absl::Status& why) override {
     trades.pop_back();
+    extras.pop_back();
     rows.back() = {id, -1, static_cast<int32_t>(reasons.size())};
     reasons.emplace_back(why.message());
   }
@@ -86,21 +97,23 @@ struct Chunk : verify::TradeSink {
   void Restart() override {
     rows.clear();
     trades.clear();
+    extras.clear();
     reasons.clear();
   }
   void Append(Chunk&& other) {
     for (const Row& row : other.rows) {
       if (row.trade >= 0) {
-        *Next(row.id) = std::move(other.trades[row.trade]);
+        const Slot slot = Next(row.id);
+        *slot.trade = std::move(other.trades[row.trade]);
+        *slot.extra = std::move(other.extras[row.trade]);
       } else {
         AddUnreadable(row.id, std::move(other.reasons[row.reason]));
       }
     }
   }
   Seen At(const Row& row) const {
-    return {true, row.trade >= 0 ? &trades[row.trade] : nullptr,
-            row.reason >= 0 ? absl::string_view(reasons[row.reason])
-                            : absl::string_view()};
+    if (row.trade < 0) return {true, nullptr, nullptr, reasons[row.reason]};
+    return {true, &trades[row.trade], &extras[row.trade], {}};
   }
 };
 
@@ -120,7 +133,7 @@ struct EncodedChunk {
     reasons.swap(read.reasons);
     encoded.clear();
     ends.clear();
-    pg::AppendTradeRows(&encoded, read.trades, &ends);
+    pg::AppendTradeRows(&encoded, read.trades, read.extras, &ends);
   }
   absl::string_view EncodedOf(const Chunk::Row& row) const {
     return verify::RowAt(encoded, ends, static_cast<size_t>(row.trade));
@@ -217,10 +230,8 @@ class Verifier {
   void MergeBytes(const EncodedChunk& sqlite, const verify::RawRows& postgres,
                   MoneyTally* sqlite_unmatched, MoneyTally* pg_unmatched);
   void CompareOne(int64_t id, const Seen& s, const Seen& p, bool final_pass);
-  // A difference; the trades are null where missing or unreadable (then
-  // the reason says why).
-  void Report(Kind kind, int64_t id, const Trade* sqlite, const Trade* postgres,
-              absl::string_view sqlite_reason, absl::string_view pg_reason);
+  // A difference between the two sides of row `id`.
+  void Report(Kind kind, int64_t id, const Seen& sqlite, const Seen& postgres);
   // Opens copy connections until there are `count`.
   absl::Status OpenReaders(int count);
   absl::Status LoadOutbox();
@@ -266,9 +277,7 @@ absl::Status Verifier::LoadQuarantine() {
   });
 }
 
-void Verifier::Report(Kind kind, int64_t id, const Trade* sqlite,
-                      const Trade* postgres, absl::string_view sqlite_reason,
-                      absl::string_view pg_reason) {
+void Verifier::Report(Kind kind, int64_t id, const Seen& s, const Seen& p) {
   if (options_.repair) differences_.emplace_back(kind, id);
   const size_t cap = static_cast<size_t>(std::max(0, options_.max_samples));
   switch (kind) {
@@ -276,7 +285,7 @@ void Verifier::Report(Kind kind, int64_t id, const Trade* sqlite,
       ++report_.missing_in_postgres;
       if (report_.missing_in_postgres_ids.size() < cap) {
         report_.missing_in_postgres_ids.push_back(id);
-        report_.missing_in_postgres_reasons.emplace_back(sqlite_reason);
+        report_.missing_in_postgres_reasons.emplace_back(s.reason);
       }
       return;
     case Kind::kMissingInSqlite:
@@ -292,16 +301,16 @@ void Verifier::Report(Kind kind, int64_t id, const Trade* sqlite,
       // column, or with the reason a side could not be read.
       RowMismatch m;
       m.id = id;
-      if (sqlite == nullptr || postgres == nullptr) {
-        m.columns.emplace_back(sqlite == nullptr ? "(unreadable in SQLite)"
-                                                 : "(unreadable in Postgres)");
-        m.sqlite_values.push_back(sqlite != nullptr ? RowText(*sqlite)
-                                                    : std::string(sqlite_reason));
-        m.postgres_values.push_back(postgres != nullptr ? RowText(*postgres)
-                                                        : std::string(pg_reason));
+      if (s.trade == nullptr || p.trade == nullptr) {
+        m.columns.emplace_back(s.trade == nullptr ? "(unreadable in SQLite)"
+                                                  : "(unreadable in Postgres)");
+        m.sqlite_values.push_back(s.trade != nullptr ? RowText(*s.trade)
+                                                     : std::string(s.reason));
+        m.postgres_values.push_back(p.trade != nullptr ? RowText(*p.trade)
+                                                       : std::string(p.reason));
       } else {
-        const std::string sqlite_line = RowText(*sqlite);
-        const std::string pg_line = RowText(*postgres);
+        const std::string sqlite_line = RowText(*s.trade);
+        const std::string pg_line = RowText(*p.trade);
         const auto a = verify::SplitFields(sqlite_line);
         const auto b = verify::SplitFields(pg_line);
         for (size_t i = 0; i < verify::kColumns.size(); ++i) {
@@ -310,6 +319,13 @@ void Verifier::Report(Kind kind, int64_t id, const Trade* sqlite,
             m.sqlite_values.emplace_back(a[i]);
             m.postgres_values.emplace_back(b[i]);
           }
+        }
+        if (!verify::ExtrasMatch(*s.extra, *p.extra)) {
+          // As jsonb prints them; \N for NULL, as the columns above.
+          auto text = [](const std::string& e) { return e.empty() ? "\\N" : e; };
+          m.columns.emplace_back("extra");
+          m.sqlite_values.push_back(text(*s.extra));
+          m.postgres_values.push_back(text(*p.extra));
         }
       }
       report_.mismatches.push_back(std::move(m));
@@ -330,7 +346,8 @@ void Verifier::CompareOne(int64_t id, const Seen& s, const Seen& p,
     }
     return;
   }
-  if (st != nullptr && pt != nullptr && *st == *pt) {
+  if (st != nullptr && pt != nullptr && *st == *pt &&
+      verify::ExtrasMatch(*s.extra, *p.extra)) {
     ++report_.rows_matching;
     return;
   }
@@ -355,11 +372,11 @@ void Verifier::CompareOne(int64_t id, const Seen& s, const Seen& p,
     }
   }
   if (!s.present) {
-    Report(Kind::kMissingInSqlite, id, nullptr, pt, "", p.reason);
+    Report(Kind::kMissingInSqlite, id, s, p);
   } else if (!p.present) {
-    Report(Kind::kMissingInPostgres, id, st, nullptr, s.reason, "");
+    Report(Kind::kMissingInPostgres, id, s, p);
   } else {
-    Report(Kind::kMismatched, id, st, pt, s.reason, p.reason);
+    Report(Kind::kMismatched, id, s, p);
   }
 }
 
@@ -390,13 +407,15 @@ void Verifier::MergeBytes(const EncodedChunk& sqlite,
   const auto& a = sqlite.rows;
   const auto& b = postgres.ids;
   Trade sqlite_trade, pg_trade;
-  std::string sqlite_why, pg_why;
+  std::string sqlite_extra, pg_extra, sqlite_why, pg_why;
   // A row's side as Seen: decoded from its bytes, or why it is no trade.
-  auto decode = [](absl::string_view bytes, Trade& trade, std::string& why,
-                   Seen& seen) {
+  auto decode = [](absl::string_view bytes, Trade& trade, std::string& extra,
+                   std::string& why, Seen& seen) {
     seen.present = true;
-    if (absl::Status st = verify::DecodeRawTrade(bytes, trade); st.ok()) {
+    if (absl::Status st = verify::DecodeRawTrade(bytes, trade, extra);
+        st.ok()) {
       seen.trade = &trade;
+      seen.extra = &extra;
     } else {
       why = std::string(st.message());
       seen.reason = why;
@@ -417,11 +436,11 @@ void Verifier::MergeBytes(const EncodedChunk& sqlite,
     Seen s, p;
     if (in_sqlite && a[i].trade >= 0) {
       // Our own encoding: it decodes back to exactly the trade read.
-      decode(sqlite.EncodedOf(a[i]), sqlite_trade, sqlite_why, s);
+      decode(sqlite.EncodedOf(a[i]), sqlite_trade, sqlite_extra, sqlite_why, s);
     } else if (in_sqlite) {
-      s = {true, nullptr, sqlite.reasons[a[i].reason]};
+      s = {true, nullptr, nullptr, sqlite.reasons[a[i].reason]};
     }
-    if (in_pg) decode(postgres.row(j), pg_trade, pg_why, p);
+    if (in_pg) decode(postgres.row(j), pg_trade, pg_extra, pg_why, p);
     if (s.trade != nullptr) TallyTrade(*s.trade, sqlite_unmatched);
     if (p.trade != nullptr) TallyTrade(*p.trade, pg_unmatched);
     CompareOne(in_sqlite ? a[i].id : b[j], s, p, /*final_pass=*/false);
@@ -476,8 +495,7 @@ absl::Status Verifier::FullScan() {
           sqlite_
               ->ScanStoredRows(range->after_id, batch, range->last_id,
                                [&](const StoredRow& row) {
-                                 chunk.Add(row.id,
-                                           ConvertStoredRow(row, nullptr));
+                                 chunk.Add(row);
                                  return absl::OkStatus();
                                })
               .status());
@@ -512,7 +530,7 @@ absl::Status Verifier::FullScan() {
         rows.ends.reserve(static_cast<size_t>(batch));
         status = verify::CopyOutRawRows(
             *pg_readers_[lane],
-            absl::StrCat("SELECT ", verify::kPgSelectColumns,
+            absl::StrCat("SELECT ", verify::kPgVerifyColumns,
                          " FROM trades WHERE id > ", range->first,
                          " AND id <= ", range->second, " ORDER BY id"),
             rows);
@@ -564,7 +582,7 @@ absl::Status Verifier::FullScan() {
 absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
                                Chunk& postgres) {
   auto add = [&](const StoredRow& row) {
-    sqlite.Add(row.id, ConvertStoredRow(row, nullptr));
+    sqlite.Add(row);
     return absl::OkStatus();
   };
   for (size_t i = 0; i < ids.size(); i += 5000) {
@@ -588,7 +606,7 @@ absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
     // its own.
     const absl::Status pg_read = CopyOutTrades(
         *pool_,
-        absl::StrCat("SELECT ", verify::kPgSelectColumns, " FROM trades WHERE ",
+        absl::StrCat("SELECT ", verify::kPgVerifyColumns, " FROM trades WHERE ",
                      StretchCondition(stretches), " ORDER BY id"),
         rows);
     sqlite_reader.join();
@@ -820,15 +838,21 @@ absl::Status Verifier::Repair() {
       continue;
     }
     bool written = false;
+    pg::Params params = pg::InsertParams(*trade);
+    // The legacy columns as the backfill keeps them (NULL when none).
+    const std::string extra = ExtraColumnsJson(rows[0]);
+    params.push_back(extra.empty() ? std::nullopt
+                                   : std::optional<std::string>(extra));
     TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
       // Version-guarded: a newer Postgres row is reported, not overwritten.
       written = !pg::Exec(
                      txn,
                      "INSERT INTO trades (id, symbol, side, quantity, price, "
                      "\"timestamp\", status, client_order_id, fee, version, "
-                     "created_at, updated_at) VALUES ($1, $2, $3, "
+                     "created_at, updated_at, extra) VALUES ($1, $2, $3, "
                      "$4::numeric, $5::numeric, $6::timestamptz, $7, $8, "
-                     "$9::numeric, $10, $11::timestamptz, $12::timestamptz) "
+                     "$9::numeric, $10, $11::timestamptz, $12::timestamptz, "
+                     "$13::jsonb) "
                      "ON CONFLICT (id) DO UPDATE SET symbol = EXCLUDED.symbol, "
                      "side = EXCLUDED.side, quantity = EXCLUDED.quantity, "
                      "price = EXCLUDED.price, \"timestamp\" = "
@@ -836,9 +860,10 @@ absl::Status Verifier::Repair() {
                      "client_order_id = EXCLUDED.client_order_id, "
                      "fee = EXCLUDED.fee, version = EXCLUDED.version, "
                      "created_at = EXCLUDED.created_at, "
-                     "updated_at = EXCLUDED.updated_at "
+                     "updated_at = EXCLUDED.updated_at, "
+                     "extra = EXCLUDED.extra "
                      "WHERE trades.version <= EXCLUDED.version RETURNING id",
-                     pg::InsertParams(*trade))
+                     params)
                      .empty();
       return absl::OkStatus();
     }));
