@@ -1,54 +1,58 @@
 #include "tradestore/verify/extra_text.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "tradestore/sqlite/legacy_json.h"
 
 namespace tradestore::verify {
 namespace {
 
-// numeric_out of what numeric_in makes of a JSON number's text: exponents
-// spelled out, as many decimal places as the text had less its exponent,
-// no minus on zero ("1.5e-07" -> "0.00000015", "1e+20" -> "1" and 20
-// zeros).
-std::string NumericText(const std::string& text) {
-  const size_t e = text.find_first_of("eE");
+// Appends numeric_out of what numeric_in makes of a JSON number's text:
+// exponents spelled out, as many decimal places as the text had less its
+// exponent, no minus on zero ("1.5e-07" -> "0.00000015", "1e+20" -> "1" and
+// 20 zeros).
+void AppendNumericText(std::string* out, absl::string_view text) {
   const bool negative = !text.empty() && text[0] == '-';
-  const std::string mantissa =
-      text.substr(negative ? 1 : 0, e == std::string::npos ? std::string::npos
-                                                           : e - (negative ? 1 : 0));
-  const long exponent =
-      e == std::string::npos ? 0 : std::strtol(text.c_str() + e + 1, nullptr, 10);
+  const bool zero = text.find_first_of("123456789") == absl::string_view::npos;
+  const size_t e = text.find_first_of("eE");
+  if (e == absl::string_view::npos) {
+    absl::StrAppend(out, zero && negative ? text.substr(1) : text);
+    return;
+  }
+  const absl::string_view mantissa = text.substr(negative ? 1 : 0, e - (negative ? 1 : 0));
+  const long exponent = std::strtol(std::string(text.substr(e + 1)).c_str(),
+                                    nullptr, 10);
   const size_t point = mantissa.find('.');
-  std::string digits = mantissa;
+  std::string digits(mantissa);
   long whole = static_cast<long>(mantissa.size());  // digits before the point
-  if (point != std::string::npos) {
+  if (point != absl::string_view::npos) {
     digits.erase(point, 1);
     whole = static_cast<long>(point);
   }
   whole += exponent;
   const long length = static_cast<long>(digits.size());
-  std::string out;
+  std::string plain;
   if (whole <= 0) {
-    out = "0." + std::string(static_cast<size_t>(-whole), '0') + digits;
+    plain = "0." + std::string(static_cast<size_t>(-whole), '0') + digits;
   } else if (whole >= length) {
-    out = digits + std::string(static_cast<size_t>(whole - length), '0');
+    plain = digits + std::string(static_cast<size_t>(whole - length), '0');
   } else {
-    out = digits.substr(0, whole) + "." + digits.substr(whole);
+    plain = digits.substr(0, whole) + "." + digits.substr(whole);
   }
-  const size_t first = out.find_first_not_of('0');
-  if (first == std::string::npos || out[first] == '.') {
-    out.erase(0, first == std::string::npos ? out.size() - 1 : first - 1);
+  // One zero before the point at most.
+  const size_t first = plain.find_first_not_of('0');
+  if (first == std::string::npos || plain[first] == '.') {
+    plain.erase(0, first == std::string::npos ? plain.size() - 1 : first - 1);
   } else {
-    out.erase(0, first);
+    plain.erase(0, first);
   }
-  if (negative && out.find_first_not_of("0.") != std::string::npos) {
-    out.insert(out.begin(), '-');
-  }
-  return out;
+  if (negative && !zero) out->push_back('-');
+  out->append(plain);
 }
 
 // escape_json's rules: the usual short escapes, other control characters
@@ -83,7 +87,7 @@ void AppendJsonb(std::string* out, const nlohmann::json& v) {
       AppendEscaped(out, v.get_ref<const std::string&>());
       return;
     case nlohmann::json::value_t::number_float:
-      out->append(NumericText(v.dump()));
+      AppendNumericText(out, v.dump());
       return;
     case nlohmann::json::value_t::array: {
       out->push_back('[');
@@ -120,6 +124,42 @@ void AppendJsonb(std::string* out, const nlohmann::json& v) {
   }
 }
 
+// What JsonbText prints for ValueJson(v) (legacy_row.cc), without building
+// the JSON value.
+void AppendStoredValue(std::string* out, const SqlValue& v) {
+  switch (v.type) {
+    case SqlValue::Type::kNull:
+      out->append("null");
+      return;
+    case SqlValue::Type::kInteger:
+      absl::StrAppend(out, v.integer);
+      return;
+    case SqlValue::Type::kReal:
+      if (std::isfinite(v.real)) {
+        // nlohmann's own digits (what dump, and so the backfill, writes).
+        char digits[64];
+        const char* end =
+            nlohmann::detail::to_chars(digits, digits + sizeof digits, v.real);
+        AppendNumericText(out, absl::string_view(digits, end - digits));
+      } else {
+        out->append("{\"$real\": ");
+        AppendEscaped(out, DescribeValue(v));
+        out->push_back('}');
+      }
+      return;
+    case SqlValue::Type::kText:
+      if (IsValidUtf8(v.text)) {
+        AppendEscaped(out, v.text);
+        return;
+      }
+      [[fallthrough]];
+    case SqlValue::Type::kBlob:
+      absl::StrAppend(out, "{\"$hex\": \"", absl::BytesToHexString(v.text),
+                      "\"}");
+      return;
+  }
+}
+
 // The text as an object without its null values; a NULL (empty text) is
 // an empty object.
 nlohmann::json WithoutNulls(absl::string_view text) {
@@ -143,7 +183,23 @@ std::string JsonbText(const nlohmann::json& value) {
 
 std::string ExtraJsonbText(const StoredRow& row) {
   if (row.extra.empty()) return "";
-  return JsonbText(ExtraColumnsObject(row));
+  // JsonbText(ExtraColumnsObject(row)), written straight from the values:
+  // a verify of a store with legacy columns does this for every row.
+  std::vector<const std::pair<std::string, SqlValue>*> columns;
+  for (const auto& column : row.extra) columns.push_back(&column);
+  std::sort(columns.begin(), columns.end(), [](const auto* a, const auto* b) {
+    return a->first.size() != b->first.size() ? a->first.size() < b->first.size()
+                                              : a->first < b->first;
+  });
+  std::string out = "{";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out.append(", ");
+    AppendEscaped(&out, columns[i]->first);
+    out.append(": ");
+    AppendStoredValue(&out, columns[i]->second);
+  }
+  out.push_back('}');
+  return out;
 }
 
 bool ExtrasMatch(absl::string_view a, absl::string_view b) {
