@@ -18,13 +18,17 @@ namespace {
 // 20 zeros).
 void AppendNumericText(std::string* out, absl::string_view text) {
   const bool negative = !text.empty() && text[0] == '-';
-  const bool zero = text.find_first_of("123456789") == absl::string_view::npos;
-  const size_t e = text.find_first_of("eE");
+  const size_t e = text.find_first_of("eE");  // npos: no exponent
+  const absl::string_view mantissa =
+      text.substr(negative ? 1 : 0, e == absl::string_view::npos
+                                        ? absl::string_view::npos
+                                        : e - (negative ? 1 : 0));
+  const bool zero =
+      mantissa.find_first_of("123456789") == absl::string_view::npos;
   if (e == absl::string_view::npos) {
-    absl::StrAppend(out, zero && negative ? text.substr(1) : text);
+    absl::StrAppend(out, zero && negative ? mantissa : text);
     return;
   }
-  const absl::string_view mantissa = text.substr(negative ? 1 : 0, e - (negative ? 1 : 0));
   const long exponent = std::strtol(std::string(text.substr(e + 1)).c_str(),
                                     nullptr, 10);
   const size_t point = mantissa.find('.');

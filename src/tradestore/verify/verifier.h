@@ -3,7 +3,8 @@
 //
 // Both stores are read at once, in id order, streaming (one thread each;
 // Postgres in binary COPY), and compared row by row as trades: decimals as
-// fixed-point values, times to the microsecond, strings byte for byte. Only
+// fixed-point values, times to the microsecond, strings byte for byte; the
+// legacy columns kept in trades.extra by value (verify/extra_text.h). Only
 // a difference is formatted, in the canonical text of row_text.h. Legacy
 // SQLite values are read with the backfill's rules; rows the backfill
 // quarantined count as quarantined, not missing. A difference on a row
