@@ -34,9 +34,12 @@ CREATE TABLE trades (
     'FILLED', 'CANCELLED', 'REJECTED', 'EXPIRED')),
   CONSTRAINT trades_client_order_id_check
     CHECK (client_order_id IS NULL OR char_length(client_order_id) >= 1),
-  CONSTRAINT trades_version_check CHECK (version >= 1),
-  CONSTRAINT trades_client_order_id_key UNIQUE (client_order_id)
+  CONSTRAINT trades_version_check CHECK (version >= 1)
 );
+
+-- Unique among the rows that have one; legacy rows (none) add no entries.
+CREATE UNIQUE INDEX trades_client_order_id_key ON trades (client_order_id)
+  WHERE client_order_id IS NOT NULL;
 
 -- The plan's two indexes; the symbol one also serves "symbol, newest first".
 CREATE INDEX idx_trades_symbol ON trades (symbol, "timestamp" DESC, id DESC);

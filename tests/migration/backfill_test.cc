@@ -342,7 +342,8 @@ TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsSecondaryIndexes) {
   std::ostringstream log;
   auto report = RunBackfill(options, log);
   TS_ASSERT_OK(report);
-  // Constraint indexes stay; the plan's two wait for the end.
+  // Unique indexes stay (they must hold during the load); the plan's two
+  // and the updated_at one wait for the end.
   EXPECT_EQ(during, "trades_client_order_id_key\ntrades_pkey\n");
   EXPECT_EQ(recorded,
             "idx_trades_symbol\nidx_trades_timestamp\nidx_trades_updated_at\n");

@@ -22,12 +22,14 @@ void DeferIndexesIfEmpty(pqxx::work& txn, const std::string& store_id) {
   if (txn.exec("SELECT EXISTS (SELECT 1 FROM trades)")[0][0].as<bool>()) {
     return;
   }
-  // Only indexes that back no constraint, and only when this role owns the
-  // table (a least-privilege role keeps them and loads a little slower).
+  // Only indexes that enforce nothing (no constraint, not unique: a unique
+  // one must hold while dual-write writes beside the load), and only when
+  // this role owns the table (a least-privilege role keeps them and loads a
+  // little slower).
   const pqxx::result indexes = txn.exec(
       "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
       "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-      "WHERE i.indrelid = 'trades'::regclass "
+      "WHERE i.indrelid = 'trades'::regclass AND NOT i.indisunique "
       "AND pg_has_role(current_user, t.relowner, 'USAGE') "
       "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
       "WHERE c.conindid = i.indexrelid)");
