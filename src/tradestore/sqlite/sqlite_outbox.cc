@@ -13,6 +13,15 @@ namespace tradestore {
 using sqlite::Statement;
 using sqlite::WriteTransaction;
 
+namespace {
+
+// A column name of the file's own schema as an SQL identifier.
+std::string QuotedName(absl::string_view name) {
+  return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+}
+
+}  // namespace
+
 absl::StatusOr<int64_t> SqliteTradeStore::Impl::Enqueue(const Trade& t) {
   TS_ASSIGN_OR_RETURN(
       Statement s,
@@ -29,8 +38,7 @@ std::string SqliteTradeStore::Impl::StoredColumns(absl::string_view table) {
     absl::StrAppend(&columns, columns.empty() ? "" : ", ", table, name);
   }
   for (const std::string& name : schema.extra_columns) {
-    absl::StrAppend(&columns, ", ", table, "\"",
-                    absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+    absl::StrAppend(&columns, ", ", table, QuotedName(name));
   }
   return columns;
 }
@@ -181,10 +189,7 @@ absl::StatusOr<bool> SqliteTradeStore::PutExtraColumns(
   }
   std::string sql = "UPDATE trades SET ";
   for (size_t i = 0; i < columns.size(); ++i) {
-    // Names from the file's own schema, quoted as identifiers.
-    absl::StrAppend(&sql, i > 0 ? ", " : "", "\"",
-                    absl::StrReplaceAll(columns[i], {{"\"", "\"\""}}),
-                    "\" = ?");
+    absl::StrAppend(&sql, i > 0 ? ", " : "", QuotedName(columns[i]), " = ?");
   }
   absl::StrAppend(&sql, " WHERE id = ?");
   std::lock_guard<std::mutex> lock(m.writer_mu);

@@ -85,6 +85,29 @@ void AppendEscaped(std::string* out, const std::string& s) {
   out->push_back('"');
 }
 
+// Appends an object of (key, value) entries as jsonb prints it: keys shorter
+// first, equal lengths by their bytes; `append_value(out, value)` writes a
+// value.
+template <typename Value, typename AppendValue>
+void AppendJsonbObject(
+    std::string* out,
+    std::vector<std::pair<const std::string*, const Value*>> entries,
+    AppendValue append_value) {
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return a.first->size() != b.first->size()
+               ? a.first->size() < b.first->size()
+               : *a.first < *b.first;
+  });
+  out->push_back('{');
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) out->append(", ");
+    AppendEscaped(out, *entries[i].first);
+    out->append(": ");
+    append_value(out, *entries[i].second);
+  }
+  out->push_back('}');
+}
+
 void AppendJsonb(std::string* out, const nlohmann::json& v) {
   switch (v.type()) {
     case nlohmann::json::value_t::string:
@@ -105,22 +128,9 @@ void AppendJsonb(std::string* out, const nlohmann::json& v) {
       return;
     }
     case nlohmann::json::value_t::object: {
-      // jsonb keeps keys shorter first, equal lengths by their bytes.
-      std::vector<const std::string*> keys;
-      for (const auto& [key, item] : v.items()) keys.push_back(&key);
-      std::sort(keys.begin(), keys.end(),
-                [](const std::string* a, const std::string* b) {
-                  return a->size() != b->size() ? a->size() < b->size()
-                                                : *a < *b;
-                });
-      out->push_back('{');
-      for (size_t i = 0; i < keys.size(); ++i) {
-        if (i > 0) out->append(", ");
-        AppendEscaped(out, *keys[i]);
-        out->append(": ");
-        AppendJsonb(out, v.at(*keys[i]));
-      }
-      out->push_back('}');
+      std::vector<std::pair<const std::string*, const nlohmann::json*>> entries;
+      for (const auto& [key, item] : v.items()) entries.emplace_back(&key, &item);
+      AppendJsonbObject(out, std::move(entries), AppendJsonb);
       return;
     }
     default:  // null, booleans and integers print the same in both
@@ -189,20 +199,10 @@ std::string ExtraJsonbText(const StoredRow& row) {
   if (row.extra.empty()) return "";
   // JsonbText(ExtraColumnsObject(row)), written straight from the values:
   // a verify of a store with legacy columns does this for every row.
-  std::vector<const std::pair<std::string, SqlValue>*> columns;
-  for (const auto& column : row.extra) columns.push_back(&column);
-  std::sort(columns.begin(), columns.end(), [](const auto* a, const auto* b) {
-    return a->first.size() != b->first.size() ? a->first.size() < b->first.size()
-                                              : a->first < b->first;
-  });
-  std::string out = "{";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i > 0) out.append(", ");
-    AppendEscaped(&out, columns[i]->first);
-    out.append(": ");
-    AppendStoredValue(&out, columns[i]->second);
-  }
-  out.push_back('}');
+  std::vector<std::pair<const std::string*, const SqlValue*>> entries;
+  for (const auto& [name, value] : row.extra) entries.emplace_back(&name, &value);
+  std::string out;
+  AppendJsonbObject(&out, std::move(entries), AppendStoredValue);
   return out;
 }
 
