@@ -2,12 +2,15 @@
 // The TradeStore behaviour itself is in trade_store_contract_test.cc.
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
+#include <vector>
+
 #include <sqlite3.h>
 
 #include <gtest/gtest.h>
 
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
+#include "tradestore/sqlite/id_ranges.h"
 
 namespace tradestore {
 namespace {
@@ -191,6 +194,103 @@ TEST(SqliteTradeStoreTest, UpdateOnLegacyRowKeepsOtherValues) {
   EXPECT_EQ(Sql(path, "SELECT typeof(quantity), quantity, status, version "
                       "FROM trades WHERE id = 2"),
             "real|2.5|FILLED|2");
+}
+
+// Scans cut a store into id ranges of a given number of rows; ids with gaps
+// (deleted rows, a jump) must neither shrink nor lose a range.
+TEST(SqliteTradeStoreTest, IdRangesCutRowsNotIds) {
+  TempDir dir;
+  const std::string path = dir.File("trade_store.db");
+  MakeLegacyFile(path);
+  // Ids 1-3, 10-14, 1000 and 1001.
+  std::string inserts;
+  for (int id : {10, 11, 12, 13, 14, 1000, 1001}) {
+    inserts += "INSERT INTO trades VALUES (" + std::to_string(id) +
+            ", 'BTC-USD', 'BUY', 1, 2, 1700000001, 'NEW');";
+  }
+  Sql(path, inserts);
+  auto store = SqliteTradeStore::Open({.path = path});
+  TS_ASSERT_OK(store);
+  SqliteTradeStore& s = **store;
+
+  EXPECT_EQ(*s.BatchEnd(0, 2, 5000), 2);
+  EXPECT_EQ(*s.BatchEnd(2, 2, 5000), 10);     // over the gap
+  EXPECT_EQ(*s.BatchEnd(14, 5, 5000), 1001);  // fewer left than asked
+  EXPECT_EQ(*s.BatchEnd(10, 4, 12), 12);      // never past up_to
+  EXPECT_EQ(*s.BatchEnd(1001, 4, 5000), 0);   // none left
+  EXPECT_EQ(*s.BatchEnd(0, 1, 5000), 1);
+  EXPECT_EQ(*s.NextId(3, 5000), 10);
+  EXPECT_EQ(*s.NextId(14, 999), 0);
+
+  auto cut = [&](int64_t after, int64_t up_to, int rows, bool reach_end) {
+    IdRanges ranges(s, after, up_to, rows, reach_end);
+    std::vector<std::vector<int64_t>> out;
+    for (;;) {
+      auto r = ranges.Next();
+      EXPECT_TRUE(r.ok()) << r.status();
+      if (!r.ok() || !r->has_value()) return out;
+      EXPECT_EQ((*r)->seq, static_cast<int64_t>(out.size()));
+      out.push_back({(*r)->after_id, (*r)->last_id});
+    }
+  };
+  using Cuts = std::vector<std::vector<int64_t>>;
+  // The first cut counts rows: 1-3 and 10 are ten ids for four rows, sparse,
+  // so the second counts too; 11-14 are dense, so the third is four ids wide
+  // from the next id.
+  EXPECT_EQ(cut(0, 5000, 4, false), (Cuts{{0, 10}, {10, 14}, {14, 1003}}));
+  // reach_end: one last range to up_to, past the store's last row.
+  EXPECT_EQ(cut(0, 5000, 6, true),
+            (Cuts{{0, 12}, {12, 18}, {18, 1005}, {1005, 5000}}));
+  EXPECT_EQ(cut(3, 13, 100, false), (Cuts{{3, 13}}));
+}
+
+// Over dense ids, sparse ids and jumps between them, the ranges are
+// consecutive, cover every row once, hold at most the rows asked for, and
+// only a few (where the ids change from dense to sparse) hold fewer than
+// half of them.
+TEST(SqliteTradeStoreTest, IdRangesHoldTheirRowsWhereverIdsHaveGaps) {
+  TempDir dir;
+  const std::string path = dir.File("trade_store.db");
+  MakeLegacyFile(path);
+  // 1-3 (the legacy rows), 4-3000 dense, 600 rows 1,000 ids apart, 3,000
+  // dense from 10,000,000, then every second id up to 10,010,000.
+  Sql(path,
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+      "WHERE i < 5000) INSERT INTO trades SELECT id, 'BTC-USD', 'BUY', 1, 2, "
+      "1700000001, 'NEW' FROM (SELECT i + 3 AS id FROM n WHERE i <= 2997 "
+      "UNION ALL SELECT 3000 + i * 1000 FROM n WHERE i <= 600 "
+      "UNION ALL SELECT 9999999 + i FROM n WHERE i <= 3000 "
+      "UNION ALL SELECT 10005000 + 2 * i FROM n WHERE i <= 2500)");
+  const int64_t total = std::stoll(Sql(path, "SELECT count(*) FROM trades"));
+  ASSERT_EQ(total, 3000 + 600 + 3000 + 2500);
+  auto store = SqliteTradeStore::Open({.path = path});
+  TS_ASSERT_OK(store);
+
+  for (int rows : {1, 7, 100, 1000}) {
+    SCOPED_TRACE(rows);
+    IdRanges ranges(**store, 0, INT64_MAX, rows, /*reach_end=*/false);
+    int64_t after = 0, seen = 0, thin = 0, count = 0;
+    for (;;) {
+      auto r = ranges.Next();
+      TS_ASSERT_OK(r);
+      if (!r->has_value()) break;
+      ASSERT_EQ((*r)->after_id, after);
+      ASSERT_GT((*r)->last_id, after);
+      const int64_t in = std::stoll(Sql(
+          path, "SELECT count(*) FROM trades WHERE id > " +
+                    std::to_string(after) +
+                    " AND id <= " + std::to_string((*r)->last_id)));
+      EXPECT_GE(in, 1);
+      EXPECT_LE(in, rows);
+      if (2 * in < rows) ++thin;
+      seen += in;
+      ++count;
+      after = (*r)->last_id;
+    }
+    EXPECT_EQ(seen, total);
+    EXPECT_GE(after, 10010000);  // the last range may reach past it
+    EXPECT_LE(thin, 16) << count << " ranges";
+  }
 }
 
 }  // namespace

@@ -16,7 +16,18 @@ absl::StatusOr<std::optional<IdRanges::Range>> IdRanges::Next(
     const std::function<void(const Range&)>& claimed) {
   std::lock_guard<std::mutex> lock(mu_);
   if (done_ || after_ >= up_to_) return std::nullopt;
-  TS_ASSIGN_OR_RETURN(int64_t last, store_.BatchEnd(after_, rows_, up_to_));
+  int64_t last = 0;
+  if (dense_ && until_count_ > 0) {
+    --until_count_;
+    TS_ASSIGN_OR_RETURN(const int64_t first, store_.NextId(after_, up_to_));
+    if (first != 0) {
+      last = first > up_to_ - rows_ + 1 ? up_to_ : first - 1 + rows_;
+    }
+  } else {
+    TS_ASSIGN_OR_RETURN(last, store_.BatchEnd(after_, rows_, up_to_));
+    dense_ = last > after_ && last - after_ <= 2 * int64_t{rows_};
+    until_count_ = kProbeEvery - 1;
+  }
   if (last <= after_) {  // no row left in the store
     done_ = true;
     if (!reach_end_) return std::nullopt;

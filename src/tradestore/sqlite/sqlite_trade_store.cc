@@ -402,12 +402,35 @@ absl::StatusOr<int64_t> SqliteTradeStore::MaxId() {
 absl::StatusOr<int64_t> SqliteTradeStore::BatchEnd(int64_t after_id, int rows,
                                                    int64_t up_to_id) {
   Impl::ReaderLease db(impl_.get());
-  // Steps over rowids only: a fraction of what reading the rows costs.
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      db->Prepare("SELECT coalesce(max(id), 0) FROM (SELECT id FROM trades "
-                  "WHERE id > ? AND id <= ? ORDER BY id LIMIT ?)"));
-  s.Bind(1, after_id).Bind(2, up_to_id).Bind(3, int64_t{rows});
+  // OFFSET passes over a row in a few VM instructions; a max() over a LIMIT
+  // subquery ran a coroutine and an aggregate step for each, 2.5 times as
+  // long (a tenth of a full verify's client CPU).
+  {
+    TS_ASSIGN_OR_RETURN(Statement s,
+                        db->Prepare("SELECT id FROM trades WHERE id > ? AND "
+                                    "id <= ? ORDER BY id LIMIT 1 OFFSET ?"));
+    s.Bind(1, after_id)
+        .Bind(2, up_to_id)
+        .Bind(3, std::max<int64_t>(rows, 1) - 1);
+    TS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) return s.ColumnInt(0);
+  }
+  // Fewer than `rows` left: the last of them (one b-tree seek).
+  TS_ASSIGN_OR_RETURN(Statement s,
+                      db->Prepare("SELECT coalesce(max(id), 0) FROM trades "
+                                  "WHERE id > ? AND id <= ?"));
+  s.Bind(1, after_id).Bind(2, up_to_id);
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
+absl::StatusOr<int64_t> SqliteTradeStore::NextId(int64_t after_id,
+                                                 int64_t up_to_id) {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(Statement s,
+                      db->Prepare("SELECT coalesce(min(id), 0) FROM trades "
+                                  "WHERE id > ? AND id <= ?"));
+  s.Bind(1, after_id).Bind(2, up_to_id);
   TS_ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? s.ColumnInt(0) : 0;
 }

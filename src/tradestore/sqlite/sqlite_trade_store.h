@@ -159,6 +159,9 @@ class SqliteTradeStore : public TradeStore {
   // threads read the batches of one scan side by side.
   absl::StatusOr<int64_t> BatchEnd(int64_t after_id, int rows,
                                    int64_t up_to_id);
+  // The first id after `after_id` and up to `up_to_id`, 0 when none (one
+  // b-tree seek, whatever the distance).
+  absl::StatusOr<int64_t> NextId(int64_t after_id, int64_t up_to_id);
 
   // The store's random id (tradestore_meta 'store_id').
   const std::string& store_id() const;
