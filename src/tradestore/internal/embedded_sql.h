@@ -12,6 +12,7 @@ namespace tradestore::internal {
 struct EmbeddedFile {
   absl::string_view name;  // "0001_create_trades.sql"
   absl::string_view text;
+  absl::string_view sha256;  // of text, hex, computed by the build
 };
 
 // migrations/*.sql, in file-name order.
