@@ -87,6 +87,7 @@ struct SqliteTradeStore::Impl {
       impl_->reader_free.notify_one();
     }
     SqliteDb* operator->() { return db_.get(); }
+    SqliteDb* get() { return db_.get(); }
 
    private:
     Impl* impl_;

@@ -35,6 +35,19 @@ void ReadRowInto(const Statement& s,
 
 namespace {
 
+// `edge` ("min" or "max") of the ids after_id < id <= up_to_id, 0 when there
+// is none: one b-tree seek.
+absl::StatusOr<int64_t> EdgeId(SqliteDb* db, const char* edge,
+                               int64_t after_id, int64_t up_to_id) {
+  TS_ASSIGN_OR_RETURN(
+      Statement s, db->Prepare(absl::StrCat("SELECT coalesce(", edge,
+                                            "(id), 0) FROM trades WHERE id > "
+                                            "? AND id <= ?")));
+  s.Bind(1, after_id).Bind(2, up_to_id);
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
 // Steps `s` (selected with StoredColumns) to its end, reading each row into
 // `row` and passing it to `visit`; adds the rows to `*count`.
 absl::Status VisitStoredRows(
@@ -415,24 +428,14 @@ absl::StatusOr<int64_t> SqliteTradeStore::BatchEnd(int64_t after_id, int rows,
     TS_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) return s.ColumnInt(0);
   }
-  // Fewer than `rows` left: the last of them (one b-tree seek).
-  TS_ASSIGN_OR_RETURN(Statement s,
-                      db->Prepare("SELECT coalesce(max(id), 0) FROM trades "
-                                  "WHERE id > ? AND id <= ?"));
-  s.Bind(1, after_id).Bind(2, up_to_id);
-  TS_ASSIGN_OR_RETURN(bool row, s.Step());
-  return row ? s.ColumnInt(0) : 0;
+  // Fewer than `rows` left: the last of them.
+  return sqlite::EdgeId(db.get(), "max", after_id, up_to_id);
 }
 
 absl::StatusOr<int64_t> SqliteTradeStore::NextId(int64_t after_id,
                                                  int64_t up_to_id) {
   Impl::ReaderLease db(impl_.get());
-  TS_ASSIGN_OR_RETURN(Statement s,
-                      db->Prepare("SELECT coalesce(min(id), 0) FROM trades "
-                                  "WHERE id > ? AND id <= ?"));
-  s.Bind(1, after_id).Bind(2, up_to_id);
-  TS_ASSIGN_OR_RETURN(bool row, s.Step());
-  return row ? s.ColumnInt(0) : 0;
+  return sqlite::EdgeId(db.get(), "min", after_id, up_to_id);
 }
 
 const std::string& SqliteTradeStore::store_id() const {
