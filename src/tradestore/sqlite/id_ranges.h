@@ -46,10 +46,10 @@ class IdRanges {
       const std::function<void(const Range&)>& claimed = nullptr);
 
  private:
-  SqliteTradeStore& store_;
-  const int64_t up_to_;
   static constexpr int kProbeEvery = 8;
 
+  SqliteTradeStore& store_;
+  const int64_t up_to_;
   const int rows_;
   const bool reach_end_;
   std::mutex mu_;
