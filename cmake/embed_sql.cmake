@@ -5,8 +5,7 @@ file(GLOB migrations RELATIVE "${SOURCE_DIR}/migrations"
      "${SOURCE_DIR}/migrations/*.sql")
 list(SORT migrations)
 
-function(literal path out_var)
-  file(READ "${path}" text)
+function(literal text out_var)
   # Raw string literals have a length limit per piece on some compilers;
   # ours are small, one piece is enough.
   set(${out_var} "R\"tradestore_sql(${text})tradestore_sql\"" PARENT_SCOPE)
@@ -18,13 +17,14 @@ string(APPEND body "namespace tradestore::internal {\n\n")
 string(APPEND body "const std::vector<EmbeddedFile>& EmbeddedMigrations() {\n")
 string(APPEND body "  static const auto* files = new std::vector<EmbeddedFile>{\n")
 foreach(name IN LISTS migrations)
-  literal("${SOURCE_DIR}/migrations/${name}" lit)
   file(READ "${SOURCE_DIR}/migrations/${name}" text)
+  literal("${text}" lit)
   string(SHA256 digest "${text}")
   string(APPEND body "      {\"${name}\", ${lit}, \"${digest}\"},\n")
 endforeach()
 string(APPEND body "  };\n  return *files;\n}\n\n")
-literal("${SOURCE_DIR}/schema/sqlite.sql" lit)
+file(READ "${SOURCE_DIR}/schema/sqlite.sql" text)
+literal("${text}" lit)
 string(APPEND body "absl::string_view SqliteSchemaSql() {\n  return ${lit};\n}\n\n")
 string(APPEND body "}  // namespace tradestore::internal\n")
 
