@@ -42,7 +42,10 @@ CREATE UNIQUE INDEX trades_client_order_id_key ON trades (client_order_id)
   WHERE client_order_id IS NOT NULL;
 
 -- The plan's two indexes; the symbol one also serves "symbol, newest first".
-CREATE INDEX idx_trades_symbol ON trades (symbol, "timestamp" DESC, id DESC);
+-- Its keys end in id, so none repeat: deduplication would find nothing to
+-- merge and only cost its comparisons (migration 0008).
+CREATE INDEX idx_trades_symbol ON trades (symbol, "timestamp" DESC, id DESC)
+  WITH (deduplicate_items = off);
 CREATE INDEX idx_trades_timestamp ON trades ("timestamp" DESC);
 
 -- Rows that could not be copied exactly and validly: one per source row,
