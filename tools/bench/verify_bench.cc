@@ -3,7 +3,7 @@
 //   1. tradestore verify, full (the real CLI, as a child: time, peak RSS);
 //   2. the hand-made way: export both stores to CSV in one canonical form,
 //      in parallel (sqlite3 and psql \copy), then compare the two files
-//      with cmp;
+//      with cmp, which must find them equal;
 //   3. tradestore verify --incremental after 1,000 changed rows.
 // Full verify and the hand-made way take turns for --repeat rounds (3 by
 // default), the incremental run goes 2 x repeat - 1 times; each figure is
@@ -31,6 +31,36 @@ namespace {
 void Die(const std::string& what, const absl::Status& s) {
   tradestore::bench::Die("verify_bench", what, s);
 }
+
+// The hand-made way's one canonical form, which both exports print byte for
+// byte the same for equal rows, so cmp proves them equal (the bench checks
+// that it does): id, symbol, upper-case side, decimals with 8 places, the
+// timestamp in UTC as "YYYY-MM-DD HH:MM:SS.ffffff", status. The SQLite side
+// is written for the forms GenerateLegacyStore writes, as such a script
+// would be, and as cheap as we found: REAL decimals rounded by printf like
+// the backfill, INTEGER ones padded, text ones as they are; timestamps by
+// their length or epoch magnitude (legacy_row.h's rule).
+constexpr const char* kCanonicalSqlite =
+    "SELECT id, symbol, upper(side), "
+    "CASE typeof(quantity) WHEN 'real' THEN printf('%.8f', quantity) "
+    "WHEN 'integer' THEN quantity || '.00000000' "
+    "ELSE CAST(quantity AS TEXT) END, "
+    "CASE typeof(price) WHEN 'real' THEN printf('%.8f', price) "
+    "WHEN 'integer' THEN price || '.00000000' ELSE CAST(price AS TEXT) END, "
+    "CASE typeof(timestamp) WHEN 'integer' THEN "
+    "CASE WHEN abs(timestamp) >= 100000000000 THEN "
+    "strftime('%Y-%m-%d %H:%M:%S', timestamp / 1000, 'unixepoch') || "
+    "printf('.%06d', timestamp % 1000 * 1000) "
+    "ELSE strftime('%Y-%m-%d %H:%M:%S', timestamp, 'unixepoch') || "
+    "'.000000' END "
+    "WHEN 'text' THEN CASE length(timestamp) WHEN 26 THEN timestamp "
+    "WHEN 27 THEN replace(substr(timestamp, 1, 26), 'T', ' ') "
+    "ELSE replace(substr(timestamp, 1, 19), 'T', ' ') || '.000000' END END, "
+    "status FROM trades ORDER BY id";
+constexpr const char* kCanonicalPostgres =
+    "SELECT id, symbol, side, quantity, price, "
+    "to_char(\\\"timestamp\\\" AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD HH24:MI:SS.US'), status FROM trades ORDER BY id";
 
 }  // namespace
 
@@ -98,19 +128,13 @@ int main(int argc, char** argv) {
                                 log));
     if (!baseline) continue;
     std::cerr << "round " << round << ": hand-made export and compare...\n";
-    // Fewer columns than verify compares, so the baseline's work is lighter.
-    // The two exports differ in their timestamp text, so cmp stops early;
-    // on two equal files of this size it reads both in about 0.05 s. (The
-    // README's figures before 2026-11-25 compared sha256 sums instead, which
-    // took 0.5 s of the baseline's 2 s: more than a comparison needs.)
     const std::string script = absl::StrCat(
         "set -e; cd '", dir, "'; "
-        "sqlite3 -csv trade_store.db \"SELECT id, symbol, upper(side), "
-        "printf('%.8f', quantity), printf('%.8f', price), timestamp, status "
-        "FROM trades ORDER BY id\" > sqlite.csv & "
-        "psql -X -q -d '", *dsn, "' -c \"\\copy (SELECT id, symbol, side, "
-        "quantity, price, \\\"timestamp\\\", status FROM trades ORDER BY id) "
-        "TO 'postgres.csv' CSV\" & wait; cmp -s sqlite.csv postgres.csv || true");
+        "sqlite3 -list -separator , trade_store.db \"", kCanonicalSqlite,
+        "\" > sqlite.csv & s=$!; "
+        "psql -X -q -d '", *dsn, "' -c \"\\copy (", kCanonicalPostgres,
+        ") TO 'postgres.csv' CSV\" & p=$!; "
+        "wait $s; wait $p; cmp -s sqlite.csv postgres.csv");
     hands.push_back(RunMeasured({"bash", "-c", script}, log));
   }
   const Measured full = Median(fulls);
@@ -161,6 +185,13 @@ int main(int argc, char** argv) {
   }
   // verify exits 0 clean; the incremental run sees the 1,000 new rows as
   // missing in Postgres (nothing relays them here), so it exits 1.
+  const bool hands_equal =
+      std::all_of(hands.begin(), hands.end(),
+                  [](const Measured& m) { return m.exit_code == 0; });
+  if (!hands_equal) {
+    std::cerr << "the hand-made exports failed or differ (cmp); see " << log
+              << "\n";
+  }
   if (full.exit_code != 0 || incremental.exit_code != 1) {
     std::cerr << "unexpected exit codes (full " << full.exit_code
               << ", incremental " << incremental.exit_code << "); see " << log
@@ -174,6 +205,7 @@ int main(int argc, char** argv) {
                           {"full_peak_rss_mb", peak_kb / 1024},
                           {"full_exit", full.exit_code},
                           {"hand_made_s", hand.seconds},
+                          {"hand_made_equal", hands_equal},
                           {"incremental_s", incremental.seconds},
                           {"incremental_exit", incremental.exit_code},
                           {"ratio_hand_made",
@@ -183,5 +215,5 @@ int main(int argc, char** argv) {
                    .dump(2)
         << "\n";
   }
-  return full.exit_code == 0 ? 0 : 1;
+  return full.exit_code == 0 && hands_equal ? 0 : 1;
 }
