@@ -39,7 +39,8 @@ void Die(const std::string& what, const absl::Status& s) {
 // is written for the forms GenerateLegacyStore writes, as such a script
 // would be, and as cheap as we found: REAL decimals rounded by printf like
 // the backfill, INTEGER ones padded, text ones as they are; timestamps by
-// their length or epoch magnitude (legacy_row.h's rule).
+// their length or epoch magnitude (legacy_row.h's rule). Both go into a
+// double-quoted shell argument, hence the Postgres side's \" around timestamp.
 constexpr const char* kCanonicalSqlite =
     "SELECT id, symbol, upper(side), "
     "CASE typeof(quantity) WHEN 'real' THEN printf('%.8f', quantity) "
@@ -183,8 +184,6 @@ int main(int argc, char** argv) {
         full.seconds / hand.seconds, full.seconds / incremental.seconds,
         peak_kb / 1024);
   }
-  // verify exits 0 clean; the incremental run sees the 1,000 new rows as
-  // missing in Postgres (nothing relays them here), so it exits 1.
   const bool hands_equal =
       std::all_of(hands.begin(), hands.end(),
                   [](const Measured& m) { return m.exit_code == 0; });
@@ -192,6 +191,8 @@ int main(int argc, char** argv) {
     std::cerr << "the hand-made exports failed or differ (cmp); see " << log
               << "\n";
   }
+  // verify exits 0 clean; the incremental run sees the 1,000 new rows as
+  // missing in Postgres (nothing relays them here), so it exits 1.
   if (full.exit_code != 0 || incremental.exit_code != 1) {
     std::cerr << "unexpected exit codes (full " << full.exit_code
               << ", incremental " << incremental.exit_code << "); see " << log
