@@ -78,8 +78,8 @@ class BackfillWriter {
                                      internal::Turnstile& turn);
 
   // Builds the deferred indexes (two at a time), moves the id sequence past
-  // max(id) and marks the checkpoint completed. Returns the next id the sequence will
-  // give.
+  // max(id) and marks the checkpoint completed. Returns the next id the
+  // sequence will give.
   absl::StatusOr<int64_t> Finish();
 
   // The indexes Finish built again.

@@ -22,7 +22,7 @@ constexpr char kColumns[] =
 // Postgres's binary COPY format: the header (pg::kBinaryCopyHeader); then
 // per row the field count and each field as a length (-1 for NULL) and its
 // bytes in the type's send format; -1 at the end.
-constexpr int16_t kTradeFields = 12;  // without extra
+constexpr int16_t kRowFields = 13;  // the trade's 12 columns and extra
 
 // Writes a row's bytes at a pointer into room reserved by RowBound: a
 // batch is sized once and written without a capacity check per field (the
@@ -103,16 +103,20 @@ class RowWriter {
   char* p_;
 };
 
-// The most bytes a trade's row takes, extra left out: the field count, 13
+// The most bytes a row of the trade and `extra` takes: the field count, 13
 // lengths, five 8-byte integers and timestamps, three numerics of at most
-// five digits, side and status names, and the two free texts.
-size_t RowBound(const Trade& t) {
+// five digits, side and status names, the two free texts, and extra with
+// jsonb's version byte.
+size_t RowBound(const Trade& t, absl::string_view extra) {
   return 2 + 13 * 4 + 5 * 8 + 3 * (8 + 5 * 2) + 4 + 16 + t.symbol.size() +
-         (t.client_order_id ? t.client_order_id->size() : 0);
+         (t.client_order_id ? t.client_order_id->size() : 0) + 1 +
+         extra.size();
 }
 
-// The trade's columns, in kColumns' order, without extra.
-void WriteTradeFields(RowWriter& w, const Trade& t) {
+// The row: the trade's columns in kColumns' order, then extra as jsonb
+// (NULL for "").
+void WriteRow(RowWriter& w, const Trade& t, absl::string_view extra) {
+  w.Put16(kRowFields);
   w.PutInt8(t.id);
   w.PutText(t.symbol);
   w.PutText(SideName(t.side));
@@ -133,6 +137,7 @@ void WriteTradeFields(RowWriter& w, const Trade& t) {
   w.PutInt8(t.version);
   w.PutTimestamp(t.created_at);
   w.PutTimestamp(t.updated_at);
+  w.PutJsonb(extra);
 }
 
 // Appends `count` rows to `out`: room for all of them at once, written, and
@@ -169,13 +174,9 @@ std::string CopyData(const std::vector<BackfillRow>& rows) {
   std::string data(pg::kBinaryCopyHeader);
   AppendRows(
       &data, rows.size(),
-      [&](size_t i) {
-        return RowBound(rows[i].trade) + 1 + rows[i].extra_json.size();
-      },
+      [&](size_t i) { return RowBound(rows[i].trade, rows[i].extra_json); },
       [&](RowWriter& w, size_t i) {
-        w.Put16(kTradeFields + 1);
-        WriteTradeFields(w, rows[i].trade);
-        w.PutJsonb(rows[i].extra_json);
+        WriteRow(w, rows[i].trade, rows[i].extra_json);
       });
   data.append("\xFF\xFF", 2);  // the trailer: a field count of -1
   return data;
@@ -189,11 +190,9 @@ void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
   const size_t base = out->size();
   AppendRows(
       out, trades.size(),
-      [&](size_t i) { return RowBound(trades[i]) + 1 + extras[i].size(); },
+      [&](size_t i) { return RowBound(trades[i], extras[i]); },
       [&](RowWriter& w, size_t i) {
-        w.Put16(kTradeFields + 1);
-        WriteTradeFields(w, trades[i]);
-        w.PutJsonb(extras[i]);
+        WriteRow(w, trades[i], extras[i]);
         ends->push_back(static_cast<size_t>(w.end() - out->data()) - base);
       });
 }
