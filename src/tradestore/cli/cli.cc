@@ -1,5 +1,7 @@
 #include "tradestore/cli/cli.h"
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -41,9 +43,14 @@ void Usage(std::ostream& os) {
   os << "usage: tradestore COMMAND [FLAGS]\n\n"
         "Moves a trade store from SQLite to PostgreSQL while trading goes "
         "on.\n\ncommands:\n";
+  // Summaries line up two spaces past the longest name.
+  size_t width = 0;
+  for (const Command& c : Commands()) {
+    width = std::max(width, std::strlen(c.name));
+  }
   for (const Command& c : Commands()) {
     std::string name = c.name;
-    name.resize(10, ' ');
+    name.resize(width + 2, ' ');
     os << "  " << name << c.summary << "\n";
   }
   os << "\nRun `tradestore COMMAND --help` for a command's flags.\n"
