@@ -18,6 +18,7 @@
 #include "tradestore/postgres/pg_pool.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/verify/extra_text.h"
+#include "tradestore/verify/pg_copy_out.h"
 #include "tradestore/verify/row_text.h"
 
 namespace tradestore::pg {
@@ -150,6 +151,22 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
         "VALUES (6, 'BTC-USD', 'SELL', 100.50000, 0.0001, "
         "'2023-06-01 12:00:00.5+00', 'PARTIALLY_FILLED', 12.340, 7, "
         "'2023-06-01 12:00:00.5+00', '2023-06-01 12:00:00.5+00')");
+  // The verifier's select sends version, created_at and updated_at as NULL
+  // only where they hold their derived value (1, timestamp, created_at):
+  // here each differs from it by the smallest step, or holds it alone.
+  Trade made_later = Row(7, "1", "2", "2023-06-01T12:00:00Z").trade;
+  made_later.created_at = *Timestamp::Parse("2023-06-01T12:00:00.000001Z");
+  made_later.updated_at = *Timestamp::Parse("2023-06-01T12:00:00.000002Z");
+  Trade updated = Row(8, "1", "2", "2023-06-01T12:00:00Z").trade;
+  updated.version = 2;
+  updated.created_at = *Timestamp::Parse("2023-06-01T11:59:59.999999Z");
+  updated.updated_at = updated.created_at;
+  Query("INSERT INTO trades (id, symbol, side, quantity, price, "
+        "\"timestamp\", status, version, created_at, updated_at) VALUES "
+        "(7, 'BTC-USD', 'BUY', 1, 2, '2023-06-01 12:00:00+00', 'NEW', 1, "
+        "'2023-06-01 12:00:00.000001+00', '2023-06-01 12:00:00.000002+00'), "
+        "(8, 'BTC-USD', 'BUY', 1, 2, '2023-06-01 12:00:00+00', 'NEW', 2, "
+        "'2023-06-01 11:59:59.999999+00', '2023-06-01 11:59:59.999999+00')");
 
   std::vector<Trade> trades;
   std::vector<std::string> extras;
@@ -160,8 +177,10 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
                          : verify::JsonbText(
                                nlohmann::json::parse(row.extra_json)));
   }
-  trades.push_back(typed);
-  extras.emplace_back();
+  for (const Trade& t : {typed, made_later, updated}) {
+    trades.push_back(t);
+    extras.emplace_back();
+  }
   std::string encoded;
   std::vector<size_t> ends;
   AppendTradeRows(&encoded, trades, extras, &ends);
@@ -187,6 +206,12 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
     EXPECT_EQ(absl::CHexEscape(encoded.substr(begin, ends[i] - begin)),
               absl::CHexEscape(sent[i]))
         << "trade " << trades[i].id;
+    // And decodes back to the trade, NULLs restored to their values.
+    Trade decoded;
+    std::string extra;
+    TS_EXPECT_OK(verify::DecodeRawTrade(sent[i], decoded, extra));
+    EXPECT_EQ(decoded, trades[i]) << "trade " << trades[i].id;
+    EXPECT_EQ(extra, extras[i]) << "trade " << trades[i].id;
   }
 }
 

@@ -113,9 +113,15 @@ size_t RowBound(const Trade& t, absl::string_view extra) {
          extra.size();
 }
 
+// What a row holds: every value (what COPY FROM stores), or as the
+// verifier's select sends a stored row (verify::kPgVerifyColumns: version,
+// created_at and updated_at NULL where they hold their derived value).
+enum class Form { kStored, kVerify };
+
 // The row: the trade's columns in kColumns' order, then extra as jsonb
 // (NULL for "").
-void WriteRow(RowWriter& w, const Trade& t, absl::string_view extra) {
+void WriteRow(RowWriter& w, const Trade& t, absl::string_view extra,
+              Form form) {
   w.Put16(kRowFields);
   w.PutInt8(t.id);
   w.PutText(t.symbol);
@@ -134,9 +140,22 @@ void WriteRow(RowWriter& w, const Trade& t, absl::string_view extra) {
   } else {
     w.PutNull();
   }
-  w.PutInt8(t.version);
-  w.PutTimestamp(t.created_at);
-  w.PutTimestamp(t.updated_at);
+  const bool verify = form == Form::kVerify;
+  if (verify && t.version == 1) {
+    w.PutNull();
+  } else {
+    w.PutInt8(t.version);
+  }
+  if (verify && t.created_at == t.timestamp) {
+    w.PutNull();
+  } else {
+    w.PutTimestamp(t.created_at);
+  }
+  if (verify && t.updated_at == t.created_at) {
+    w.PutNull();
+  } else {
+    w.PutTimestamp(t.updated_at);
+  }
   w.PutJsonb(extra);
 }
 
@@ -176,7 +195,7 @@ std::string CopyData(const std::vector<BackfillRow>& rows) {
       &data, rows.size(),
       [&](size_t i) { return RowBound(rows[i].trade, rows[i].extra_json); },
       [&](RowWriter& w, size_t i) {
-        WriteRow(w, rows[i].trade, rows[i].extra_json);
+        WriteRow(w, rows[i].trade, rows[i].extra_json, Form::kStored);
       });
   data.append("\xFF\xFF", 2);  // the trailer: a field count of -1
   return data;
@@ -192,7 +211,7 @@ void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
       out, trades.size(),
       [&](size_t i) { return RowBound(trades[i], extras[i]); },
       [&](RowWriter& w, size_t i) {
-        WriteRow(w, trades[i], extras[i]);
+        WriteRow(w, trades[i], extras[i], Form::kVerify);
         ends->push_back(static_cast<size_t>(w.end() - out->data()) - base);
       });
 }

@@ -37,13 +37,14 @@ std::string CopyData(const std::vector<BackfillRow>& rows);
 
 namespace pg {
 
-// Appends each trade's row as a binary COPY out of the trades columns and
-// extra (verify::kPgVerifyColumns) sends it, extra i being extras[i] as
-// jsonb prints it ("" for NULL), and the offset where it ends (counted from
-// where `out` ended before) to `ends`: the row as Postgres sends a stored
-// trade (numerics normalised, as the server stores them), so a trade read
-// elsewhere compares with a row as bytes. Equal bytes mean equal rows; a
-// row that differs may still be equal and must be decoded to tell.
+// Appends each trade's row as a binary COPY out of verify::kPgVerifyColumns
+// sends it (the trades columns, the derived ones NULL, then extra), extra i
+// being extras[i] as jsonb prints it ("" for NULL), and the offset where it
+// ends (counted from where `out` ended before) to `ends`: the row as
+// Postgres sends a stored trade (numerics normalised, as the server stores
+// them), so a trade read elsewhere compares with a row as bytes. Equal
+// bytes mean equal rows; a row that differs may still be equal and must be
+// decoded to tell.
 void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
                      const std::vector<std::string>& extras,
                      std::vector<size_t>* ends);

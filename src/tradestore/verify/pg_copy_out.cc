@@ -33,18 +33,20 @@ absl::Status ExtraField(const pg::BinaryRow& row, int i, std::string& extra) {
   return absl::OkStatus();
 }
 
-// The trade columns (kColumns), then extra when the select has it.
+// The trade columns (kColumns) and extra, as kPgVerifyColumns selects them.
 absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t,
                          std::string* extra) {
-  const int columns = static_cast<int>(kColumns.size()) + (extra ? 1 : 0);
+  const int columns = static_cast<int>(kColumns.size()) + 1;
   if (row.size() != columns) {
     return absl::DataLossError(
         absl::StrCat("Postgres sent ", row.size(), " columns, not ", columns));
   }
   if (extra != nullptr) TS_RETURN_IF_ERROR(ExtraField(row, columns - 1, *extra));
-  // client_order_id (7) and fee (8) may be NULL; no other trade column may.
-  for (int i = 0; i < static_cast<int>(kColumns.size()); ++i) {
-    if (row.null(i) && i != 7 && i != 8) {
+  // client_order_id (7) and fee (8) may be NULL, and the select sends
+  // version (9), created_at (10) and updated_at (11) as NULL where they hold
+  // their derived value; no other trade column may be NULL.
+  for (int i = 0; i < 7; ++i) {
+    if (row.null(i)) {
       return absl::DataLossError(absl::StrCat(kColumns[i], " is NULL"));
     }
   }
@@ -66,9 +68,21 @@ absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t,
   } else {
     TS_ASSIGN_OR_RETURN(t.fee, DecimalField(row, 8));
   }
-  TS_ASSIGN_OR_RETURN(t.version, pg::ReadInt8(row.field(9)));
-  TS_ASSIGN_OR_RETURN(t.created_at, pg::ReadTimestamptz(row.field(10)));
-  TS_ASSIGN_OR_RETURN(t.updated_at, pg::ReadTimestamptz(row.field(11)));
+  if (row.null(9)) {
+    t.version = 1;
+  } else {
+    TS_ASSIGN_OR_RETURN(t.version, pg::ReadInt8(row.field(9)));
+  }
+  if (row.null(10)) {
+    t.created_at = t.timestamp;
+  } else {
+    TS_ASSIGN_OR_RETURN(t.created_at, pg::ReadTimestamptz(row.field(10)));
+  }
+  if (row.null(11)) {
+    t.updated_at = t.created_at;
+  } else {
+    TS_ASSIGN_OR_RETURN(t.updated_at, pg::ReadTimestamptz(row.field(11)));
+  }
   return absl::OkStatus();
 }
 

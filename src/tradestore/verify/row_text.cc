@@ -14,12 +14,19 @@ void Append2(std::string* out, int v) {
 
 }  // namespace
 
-// One list spelled once, so the two cannot drift apart.
+// The leading columns spelled once, so the two lists cannot drift apart.
 #define TRADESTORE_TRADE_COLUMNS                                  \
   "id, symbol, side, quantity, price, \"timestamp\", status, " \
-  "client_order_id, fee, version, created_at, updated_at"
-const char kPgSelectColumns[] = TRADESTORE_TRADE_COLUMNS;
-const char kPgVerifyColumns[] = TRADESTORE_TRADE_COLUMNS ", extra";
+  "client_order_id, fee, "
+const char kPgSelectColumns[] =
+    TRADESTORE_TRADE_COLUMNS "version, created_at, updated_at";
+// Each field Postgres sends costs it a send call; a NULL costs none. The
+// three columns are NOT NULL, so a NULL here can only stand for the value
+// they take unless set otherwise, as on every row a legacy store had; the
+// comparisons are exact, so the values are restored exactly.
+const char kPgVerifyColumns[] = TRADESTORE_TRADE_COLUMNS
+    "NULLIF(version, 1), NULLIF(created_at, \"timestamp\"), "
+    "NULLIF(updated_at, created_at), extra";
 #undef TRADESTORE_TRADE_COLUMNS
 
 void AppendPgTimestamp(std::string* out, Timestamp t) {

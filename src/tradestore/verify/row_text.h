@@ -24,7 +24,10 @@ inline constexpr std::array<const char*, 12> kColumns = {
 // The SELECT list that makes Postgres print the same columns.
 extern const char kPgSelectColumns[];
 
-// The verifier's: kPgSelectColumns, then extra (the legacy columns).
+// The verifier's: kPgSelectColumns, then extra (the legacy columns), with
+// version NULL where it is 1, created_at NULL where it equals timestamp and
+// updated_at NULL where it equals created_at (pg::AppendTradeRows writes
+// rows the same way; verify::DecodeRawTrade restores the values).
 extern const char kPgVerifyColumns[];
 
 // Appends the trade's line (no trailing newline).
