@@ -21,9 +21,9 @@ void Append2(std::string* out, int v) {
 const char kPgSelectColumns[] =
     TRADESTORE_TRADE_COLUMNS "version, created_at, updated_at";
 // Each field Postgres sends costs it a send call; a NULL costs none. The
-// three columns are NOT NULL, so a NULL here can only stand for the value
-// they take unless set otherwise, as on every row a legacy store had; the
-// comparisons are exact, so the values are restored exactly.
+// three columns are NOT NULL and the comparisons exact, so a NULL here
+// stands for exactly the value compared against, which every row a legacy
+// store had holds.
 const char kPgVerifyColumns[] = TRADESTORE_TRADE_COLUMNS
     "NULLIF(version, 1), NULLIF(created_at, \"timestamp\"), "
     "NULLIF(updated_at, created_at), extra";
