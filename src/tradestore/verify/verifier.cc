@@ -622,10 +622,11 @@ absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
 
 absl::Status Verifier::ChangedRows(Timestamp since) {
   report_.since = since;
-  TS_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
-                      sqlite_->ChangedIdsSince(since));
+  // SQLite is read while Postgres answers.
+  absl::StatusOr<std::vector<int64_t>> ids;
+  std::thread sqlite_reader([&] { ids = sqlite_->ChangedIdsSince(since); });
   std::vector<int64_t> pg_ids;
-  TS_RETURN_IF_ERROR(pool_->ReadEach([&](pqxx::transaction_base& txn) {
+  const absl::Status pg_read = pool_->ReadEach([&](pqxx::transaction_base& txn) {
     pg_ids.clear();
     for (const auto& row :
          txn.exec_params("SELECT id FROM trades WHERE updated_at >= "
@@ -634,9 +635,12 @@ absl::Status Verifier::ChangedRows(Timestamp since) {
       pg_ids.push_back(row[0].as<int64_t>());
     }
     return absl::OkStatus();
-  }));
+  });
+  sqlite_reader.join();
+  TS_RETURN_IF_ERROR(ids.status());
+  TS_RETURN_IF_ERROR(pg_read);
   std::vector<int64_t> all;
-  std::set_union(ids.begin(), ids.end(), pg_ids.begin(), pg_ids.end(),
+  std::set_union(ids->begin(), ids->end(), pg_ids.begin(), pg_ids.end(),
                  std::back_inserter(all));
   for (size_t i = 0; i < all.size(); i += 20000) {
     const std::vector<int64_t> part(
@@ -946,16 +950,19 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
   }
   {
     // A full scan's copy connections start (a server process each) while
-    // the pool's connection reads the schema, the quarantine and the outbox.
-    // Other modes read through the pool's connection alone.
+    // the pool's connection reads the schema and the quarantine, and SQLite
+    // its outbox. Other modes read through the pool's connection alone.
     absl::Status opened;
     std::thread opener;
     if (whole_range) opener = std::thread([&] { opened = OpenReaders(kPgLanes); });
+    absl::Status outbox;
+    std::thread outbox_reader([&] { outbox = LoadOutbox(); });
     absl::Status setup = EnsureMigrated(*pool_);
     if (setup.ok()) setup = LoadQuarantine();
-    if (setup.ok()) setup = LoadOutbox();
+    outbox_reader.join();
     if (opener.joinable()) opener.join();
     TS_RETURN_IF_ERROR(setup);
+    TS_RETURN_IF_ERROR(outbox);
     TS_RETURN_IF_ERROR(opened);
   }
 
