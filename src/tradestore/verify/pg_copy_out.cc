@@ -35,13 +35,13 @@ absl::Status ExtraField(const pg::BinaryRow& row, int i, std::string& extra) {
 
 // The trade columns (kColumns) and extra, as kPgVerifyColumns selects them.
 absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t,
-                         std::string* extra) {
+                         std::string& extra) {
   const int columns = static_cast<int>(kColumns.size()) + 1;
   if (row.size() != columns) {
     return absl::DataLossError(
         absl::StrCat("Postgres sent ", row.size(), " columns, not ", columns));
   }
-  if (extra != nullptr) TS_RETURN_IF_ERROR(ExtraField(row, columns - 1, *extra));
+  TS_RETURN_IF_ERROR(ExtraField(row, columns - 1, extra));
   // client_order_id (7) and fee (8) may be NULL, and the select sends
   // version (9), created_at (10) and updated_at (11) as NULL where they hold
   // their derived value; no other trade column may be NULL.
@@ -134,7 +134,7 @@ std::function<absl::Status(const pg::BinaryRow&)> IntoSink(TradeSink& sink) {
   return [&sink](const pg::BinaryRow& row) {
     TS_ASSIGN_OR_RETURN(int64_t id, RowId(row));
     const TradeSink::Slot slot = sink.Next(id);
-    if (absl::Status s = DecodeTrade(row, *slot.trade, slot.extra); !s.ok()) {
+    if (absl::Status s = DecodeTrade(row, *slot.trade, *slot.extra); !s.ok()) {
       sink.Unreadable(id, UnreadableInPostgres(s));
     }
     return absl::OkStatus();
@@ -164,7 +164,7 @@ absl::Status DecodeRawTrade(absl::string_view raw, Trade& t,
                             std::string& extra) {
   pg::BinaryRow row;
   absl::Status s = pg::ParseBinaryRow(raw, &row);
-  if (s.ok()) s = DecodeTrade(row, t, &extra);
+  if (s.ok()) s = DecodeTrade(row, t, extra);
   return s.ok() ? s : UnreadableInPostgres(s);
 }
 
