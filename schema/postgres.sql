@@ -80,13 +80,14 @@ CREATE TABLE backfill_checkpoints (
   completed_at     TIMESTAMPTZ DEFAULT NULL
 );
 
--- Secondary indexes a backfill into an empty table dropped, to build after
--- the load (0003).
+-- Indexes a backfill into an empty table dropped, to build after the load
+-- (0003); the primary key among them has its constraint_name (0009).
 CREATE TABLE deferred_indexes (
-  name        TEXT        PRIMARY KEY,
-  definition  TEXT        NOT NULL,
-  deferred_by TEXT        NOT NULL,
-  deferred_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  name            TEXT        PRIMARY KEY,
+  definition      TEXT        NOT NULL,
+  deferred_by     TEXT        NOT NULL,
+  deferred_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+  constraint_name TEXT        DEFAULT NULL
 );
 
 -- Every verify run, for the phase gates (0004).
@@ -155,3 +156,24 @@ CREATE TABLE archives (
   created_at              TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX archives_source_store_id_idx ON archives (source_store_id, created_at);
+
+-- While a backfill has the primary key of trades deferred, a statement
+-- trigger calling this refuses every other write to trades (0009).
+CREATE FUNCTION trades_backfill_fence() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  owner TEXT := (SELECT deferred_by FROM deferred_indexes
+                 WHERE constraint_name IS NOT NULL LIMIT 1);
+BEGIN
+  IF current_setting('tradestore.backfill_store', true)
+     IS DISTINCT FROM owner THEN
+    RAISE EXCEPTION 'trades is being loaded by the backfill of store % with '
+      'its primary key deferred: no other writes until that backfill has '
+      'built the key again', coalesce(owner, '(unknown)')
+      USING ERRCODE = 'object_in_use',
+            HINT = 'If that backfill stopped, run tradestore backfill on the '
+                   'same store again: it resumes and lifts the fence.';
+  END IF;
+  RETURN NULL;
+END
+$$;

@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +25,8 @@
 #include "testing/trades.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/postgres/migrator.h"
+#include "tradestore/postgres/pg_mirror.h"
+#include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -56,6 +60,19 @@ class BackfillTest : public ::testing::Test {
     options.pg = TestPgOptions(dsn_);
     options.batch_rows = 700;
     options.dry_run = dry_run;
+    std::ostringstream log;
+    return RunBackfill(options, log);
+  }
+
+  // A run that calls `after_batch` after each batch's commit.
+  absl::StatusOr<BackfillReport> BackfillWatching(
+      const std::string& path, int batch_rows,
+      std::function<void(int64_t)> after_batch) {
+    BackfillOptions options;
+    options.sqlite_path = path;
+    options.pg = TestPgOptions(dsn_);
+    options.batch_rows = batch_rows;
+    options.after_batch = std::move(after_batch);
     std::ostringstream log;
     return RunBackfill(options, log);
   }
@@ -107,6 +124,14 @@ class BackfillTest : public ::testing::Test {
     return Sql("SELECT indexname FROM pg_indexes WHERE tablename = 'trades' "
                "ORDER BY 1");
   }
+  // The primary key's constraint name, then the number of fence triggers.
+  std::string KeyAndFence() {
+    return Sql("SELECT conname FROM pg_constraint WHERE conrelid = "
+               "'trades'::regclass AND contype = 'p'") +
+           Sql("SELECT count(*) FROM pg_trigger WHERE tgrelid = "
+               "'trades'::regclass AND tgname = 'trades_backfill_fence'");
+  }
+
   static constexpr const char* kAllIndexes =
       "idx_trades_symbol\nidx_trades_timestamp\nidx_trades_updated_at\n"
       "trades_client_order_id_key\ntrades_pkey\n";
@@ -323,40 +348,122 @@ TEST_F(BackfillTest, KillNineAtRandomPointsThenARerunEndsExact) {
   EXPECT_EQ(Sql("SELECT last_id FROM backfill_checkpoints"), "150000\n");
   EXPECT_EQ(Indexes(), kAllIndexes);  // the drop survived the kills
   EXPECT_EQ(Sql("SELECT count(*) FROM deferred_indexes"), "0\n");
+  EXPECT_EQ(KeyAndFence(), "trades_pkey\n0\n");
 }
 
-TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsSecondaryIndexes) {
+TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsIndexes) {
   const std::string path = Legacy(3000, 0);
   TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
   ASSERT_EQ(Indexes(), kAllIndexes);
-  std::string during, recorded;
-  BackfillOptions options;
-  options.sqlite_path = path;
-  options.pg = TestPgOptions(dsn_);
-  options.batch_rows = 1000;
-  options.after_batch = [&](int64_t) {
+  std::string during, recorded, fenced;
+  auto report = BackfillWatching(path, 1000, [&](int64_t) {
     if (!during.empty()) return;
     during = Indexes();
-    recorded = Sql("SELECT name FROM deferred_indexes ORDER BY 1");
-  };
-  std::ostringstream log;
-  auto report = RunBackfill(options, log);
+    recorded = Sql("SELECT name, constraint_name FROM deferred_indexes "
+                   "ORDER BY 1");
+    fenced = KeyAndFence();
+  });
   TS_ASSERT_OK(report);
-  // Unique indexes stay (they must hold during the load); the plan's two
-  // and the updated_at one wait for the end.
-  EXPECT_EQ(during, "trades_client_order_id_key\ntrades_pkey\n");
+  // The partial unique index stays (it must hold during the load); the
+  // plan's two, the updated_at one and the primary key, behind its fence,
+  // wait for the end.
+  EXPECT_EQ(during, "trades_client_order_id_key\n");
   EXPECT_EQ(recorded,
-            "idx_trades_symbol\nidx_trades_timestamp\nidx_trades_updated_at\n");
+            "idx_trades_symbol|\nidx_trades_timestamp|\n"
+            "idx_trades_updated_at|\ntrades_pkey|trades_pkey\n");
+  EXPECT_EQ(fenced, "1\n");  // no key, one fence
   EXPECT_EQ(report->rebuilt_indexes,
             (std::vector<std::string>{"idx_trades_symbol",
                                       "idx_trades_timestamp",
-                                      "idx_trades_updated_at"}));
+                                      "idx_trades_updated_at", "trades_pkey"}));
   EXPECT_EQ(Indexes(), kAllIndexes);
+  EXPECT_EQ(KeyAndFence(), "trades_pkey\n0\n");
+  EXPECT_EQ(Sql("SELECT count(*) FROM deferred_indexes"), "0\n");
   EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
                 "'idx_trades_symbol'"),
             "CREATE INDEX idx_trades_symbol ON public.trades USING btree "
             "(symbol, \"timestamp\" DESC, id DESC) WITH "
             "(deduplicate_items=off)\n");
+}
+
+// While the key is deferred no other writer gets a row in: not the
+// service's insert, not the relay's upsert, not a hand-written statement.
+// Each is refused with a reason, and works again once the key is back.
+TEST_F(BackfillTest, FencesEveryOtherWriterWhileTheKeyIsDeferred) {
+  const std::string path = Legacy(3000, 0);
+  TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
+  auto store = PgTradeStore::Open(TestPgOptions(dsn_));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto pool = PgPool::Create(TestPgOptions(dsn_));
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  PgMirror mirror(pool->get());
+  Trade newer = testing::SampleTrade();
+  newer.id = 10;  // a row the backfill copies in its first batch
+  newer.version = 7;
+  absl::Status insert, upsert, by_hand;
+  auto report = BackfillWatching(path, 1000, [&](int64_t last_id) {
+    if (last_id != 1000) return;
+    insert = (*store)->Insert(testing::SampleTrade()).status();
+    upsert = mirror.ApplyOne(newer).status();
+    by_hand = (*pool)->Transact([&](pqxx::work& txn) {
+      txn.exec("UPDATE trades SET status = 'CANCELLED' WHERE id = 5");
+      return absl::OkStatus();
+    });
+  });
+  TS_ASSERT_OK(report);
+  EXPECT_THAT(insert.message(), ::testing::HasSubstr(
+                                    "with its primary key deferred"));
+  EXPECT_THAT(by_hand.message(), ::testing::HasSubstr(
+                                     "with its primary key deferred"));
+  EXPECT_THAT(upsert.message(), ::testing::HasSubstr("ON CONFLICT"));
+  EXPECT_FALSE(upsert.ok());
+  EXPECT_EQ(ExpectExactCopy(path), 3000);  // nothing else got in
+  // The key is back, the fence gone: the same writes go through, guarded.
+  EXPECT_EQ(KeyAndFence(), "trades_pkey\n0\n");
+  TS_EXPECT_OK((*store)->Insert(testing::SampleTrade()));
+  auto applied = mirror.ApplyOne(newer);
+  TS_ASSERT_OK(applied);
+  EXPECT_TRUE(*applied);
+  EXPECT_EQ(Sql("SELECT count(*), max(version) FROM trades"), "3001|7\n");
+}
+
+// Past dual_write Postgres is where trades are acknowledged: the key, and
+// with it every writer, stays; only the secondary indexes wait.
+TEST_F(BackfillTest, KeepsTheKeyOncePostgresTakesTheWrites) {
+  const std::string path = Legacy(2000, 0);
+  TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
+  Sql("UPDATE migration_phase SET phase = 'read_postgres'");
+  std::string during;
+  auto report = BackfillWatching(path, 500, [&](int64_t) {
+    if (during.empty()) during = Indexes() + KeyAndFence();
+  });
+  TS_ASSERT_OK(report);
+  EXPECT_EQ(during, "trades_client_order_id_key\ntrades_pkey\ntrades_pkey\n0\n");
+  EXPECT_EQ(Indexes(), kAllIndexes);
+}
+
+// A stopped backfill's fence stands until that store's backfill finishes:
+// another store's run is refused, and leaves the fence as it was.
+TEST_F(BackfillTest, RefusesToRunBehindAnotherStoresFence) {
+  const std::string path = Legacy(500, 0);
+  TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
+  Sql("INSERT INTO deferred_indexes (name, definition, deferred_by, "
+      "constraint_name) SELECT 'trades_pkey', "
+      "pg_get_indexdef('trades_pkey'::regclass), 'another-store', "
+      "'trades_pkey'");
+  Sql("ALTER TABLE trades DROP CONSTRAINT trades_pkey");
+  Sql("CREATE TRIGGER trades_backfill_fence BEFORE INSERT OR UPDATE OR "
+      "DELETE ON trades FOR EACH STATEMENT EXECUTE FUNCTION "
+      "trades_backfill_fence()");
+  auto report = Backfill(path);
+  EXPECT_FALSE(report.ok());
+  EXPECT_THAT(std::string(report.status().message()),
+              ::testing::HasSubstr("deferred by the backfill of store "
+                                   "another-store"));
+  EXPECT_EQ(Sql("SELECT deferred_by FROM deferred_indexes WHERE "
+                "constraint_name IS NOT NULL"),
+            "another-store\n");
+  EXPECT_EQ(Sql("SELECT count(*) FROM trades"), "0\n");
 }
 
 // Batches are copied on two lanes side by side but commit in order: when a
@@ -366,16 +473,10 @@ TEST_F(BackfillTest, TwoLanesCommitInBatchOrder) {
   const std::string path = Legacy(12000, 250);
   std::vector<int64_t> hooked;
   std::vector<std::string> checkpoints;
-  BackfillOptions options;
-  options.sqlite_path = path;
-  options.pg = TestPgOptions(dsn_);
-  options.batch_rows = 500;
-  options.after_batch = [&](int64_t last_id) {
+  auto report = BackfillWatching(path, 500, [&](int64_t last_id) {
     hooked.push_back(last_id);
     checkpoints.push_back(Sql("SELECT last_id FROM backfill_checkpoints"));
-  };
-  std::ostringstream log;
-  auto report = RunBackfill(options, log);
+  });
   TS_ASSERT_OK(report);
   ASSERT_EQ(hooked.size(), 24u);
   for (size_t i = 0; i < hooked.size(); ++i) {
@@ -395,11 +496,7 @@ TEST_F(BackfillTest, NeverBlocksTheSqliteWriter) {
   ASSERT_TRUE(writer.ok()) << writer.status();
   int writes = 0;
   std::chrono::steady_clock::duration slowest{};
-  BackfillOptions options;
-  options.sqlite_path = path;
-  options.pg = TestPgOptions(dsn_);
-  options.batch_rows = 1000;
-  options.after_batch = [&](int64_t) {
+  auto report = BackfillWatching(path, 1000, [&](int64_t) {
     Trade t = testing::SampleTrade();
     t.client_order_id = absl::StrCat("during-backfill-", writes);
     const auto start = std::chrono::steady_clock::now();
@@ -407,9 +504,7 @@ TEST_F(BackfillTest, NeverBlocksTheSqliteWriter) {
     slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
     EXPECT_TRUE(inserted.ok()) << inserted.status();
     ++writes;
-  };
-  std::ostringstream log;
-  auto report = RunBackfill(options, log);
+  });
   TS_ASSERT_OK(report);
   EXPECT_EQ(writes, 20);
   EXPECT_LT(slowest, std::chrono::milliseconds(50));
@@ -437,15 +532,9 @@ TEST_F(BackfillTest, KeepsTheIndexesWhenTheTableAlreadyHasRows) {
   Sql("INSERT INTO trades (id, symbol, side, quantity, price, \"timestamp\", "
       "status) VALUES (5000, 'BTC-USD', 'BUY', 1, 1, now(), 'NEW')");
   std::string during;
-  BackfillOptions options;
-  options.sqlite_path = path;
-  options.pg = TestPgOptions(dsn_);
-  options.batch_rows = 500;
-  options.after_batch = [&](int64_t) {
+  auto report = BackfillWatching(path, 500, [&](int64_t) {
     if (during.empty()) during = Indexes();
-  };
-  std::ostringstream log;
-  auto report = RunBackfill(options, log);
+  });
   TS_ASSERT_OK(report);
   EXPECT_EQ(during, kAllIndexes);
   EXPECT_TRUE(report->rebuilt_indexes.empty());

@@ -16,34 +16,73 @@
 namespace tradestore {
 namespace {
 
-// Drops the secondary indexes of an empty trades table, recording each
-// definition in the same transaction.
+// The fence of migration 0009: while the primary key is deferred, every
+// write to trades but the deferring backfill's fails.
+constexpr const char* kCreateFence =
+    "CREATE TRIGGER trades_backfill_fence BEFORE INSERT OR UPDATE OR DELETE "
+    "ON trades FOR EACH STATEMENT EXECUTE FUNCTION trades_backfill_fence()";
+
+// Drops the indexes of an empty trades table that the load need not keep,
+// recording each definition in the same transaction: the secondary ones,
+// and in the phases where SQLite is the source of truth the primary key
+// too, behind the fence.
 void DeferIndexesIfEmpty(pqxx::work& txn, const std::string& store_id) {
-  if (txn.exec("SELECT EXISTS (SELECT 1 FROM trades)")[0][0].as<bool>()) {
+  const auto empty = [&] {
+    return !txn.exec("SELECT EXISTS (SELECT 1 FROM trades)")[0][0].as<bool>();
+  };
+  // Only when this role owns the table (a least-privilege role keeps them
+  // and loads a little slower).
+  if (!empty() ||
+      !txn.exec("SELECT pg_has_role(current_user, relowner, 'USAGE') FROM "
+                "pg_class WHERE oid = 'trades'::regclass")[0][0]
+           .as<bool>()) {
     return;
   }
-  // Only indexes that enforce nothing (no constraint, not unique: a unique
-  // one must hold while dual-write writes beside the load), and only when
-  // this role owns the table (a least-privilege role keeps them and loads a
-  // little slower).
-  const pqxx::result indexes = txn.exec(
-      "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-      "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-      "WHERE i.indrelid = 'trades'::regclass AND NOT i.indisunique "
-      "AND pg_has_role(current_user, t.relowner, 'USAGE') "
-      "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-      "WHERE c.conindid = i.indexrelid)");
+  // No writer may add a row between the check and the drop of the key: the
+  // lock waits for the writes in flight, and the check is made again.
+  txn.exec("LOCK TABLE trades IN ACCESS EXCLUSIVE MODE");
+  if (!empty()) return;
+  // In the later phases Postgres is the only store a write can go to, and a
+  // fence would refuse trades; nor may a foreign key depend on the key, nor
+  // another run's fence stand (its own key's row names its store).
+  const pqxx::result may_defer_key = txn.exec(
+      "SELECT coalesce((SELECT phase IN ('sqlite_only', 'dual_write') FROM "
+      "migration_phase), false) AND NOT EXISTS (SELECT 1 FROM pg_constraint "
+      "WHERE confrelid = 'trades'::regclass) AND NOT EXISTS (SELECT 1 FROM "
+      "deferred_indexes WHERE constraint_name IS NOT NULL)");
+  const bool defer_key = may_defer_key[0][0].as<bool>();
+  // Indexes that enforce nothing (no constraint, not unique: a unique one
+  // must hold while dual-write writes beside the load), and the key.
+  const pqxx::result indexes = txn.exec_params(
+      "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), "
+      "c.conname FROM pg_index i LEFT JOIN pg_constraint c ON "
+      "c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
+      "WHERE i.indrelid = 'trades'::regclass AND ((NOT i.indisunique AND "
+      "c.oid IS NULL) OR (i.indisprimary AND c.contype = 'p' AND $1))",
+      defer_key);
+  bool fence = false;
   for (const auto& index : indexes) {
     const std::string name = index[0].as<std::string>();
+    const std::optional<std::string> key =
+        index[2].is_null() ? std::nullopt
+                           : std::optional(index[2].as<std::string>());
     txn.exec_params(
-        "INSERT INTO deferred_indexes (name, definition, deferred_by) "
-        "VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
-        "definition = EXCLUDED.definition, deferred_by = EXCLUDED.deferred_by, "
-        "deferred_at = now()",
-        name, index[1].as<std::string>(), store_id);
-    // DDL takes no parameters; the name is the catalog's own, quoted.
-    txn.exec(absl::StrCat("DROP INDEX ", txn.quote_name(name)));
+        "INSERT INTO deferred_indexes (name, definition, deferred_by, "
+        "constraint_name) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO "
+        "UPDATE SET definition = EXCLUDED.definition, "
+        "deferred_by = EXCLUDED.deferred_by, "
+        "constraint_name = EXCLUDED.constraint_name, deferred_at = now()",
+        name, index[1].as<std::string>(), store_id, key);
+    // DDL takes no parameters; the names are the catalog's own, quoted.
+    if (key) {
+      txn.exec(absl::StrCat("ALTER TABLE trades DROP CONSTRAINT ",
+                            txn.quote_name(*key)));
+      fence = true;
+    } else {
+      txn.exec(absl::StrCat("DROP INDEX ", txn.quote_name(name)));
+    }
   }
+  if (fence) txn.exec(kCreateFence);
 }
 
 }  // namespace
@@ -107,6 +146,16 @@ absl::Status BackfillWriter::Begin(int64_t high_water_id) {
             "completed_at = NULL, updated_at = now()",
             store_id_, source_path_, high_water_id);
         DeferIndexesIfEmpty(txn, store_id_);
+        const pqxx::result fence = txn.exec(
+            "SELECT deferred_by FROM deferred_indexes WHERE "
+            "constraint_name IS NOT NULL LIMIT 1");
+        fenced_ = !fence.empty();
+        if (fenced_ && fence[0][0].as<std::string>() != store_id_) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the primary key of trades is deferred by the backfill of store ",
+              fence[0][0].as<std::string>(),
+              ", which has not finished: run that backfill again first"));
+        }
         return absl::OkStatus();
       },
       PgPool::Kind::kIdempotent);
@@ -119,7 +168,8 @@ absl::StatusOr<bool> BackfillWriter::RebuildIndex(const std::string& name) {
     // Server memory for the sort, for this transaction only.
     txn.exec("SET LOCAL maintenance_work_mem = '256MB'");
     const pqxx::result deferred = txn.exec_params(
-        "SELECT definition FROM deferred_indexes WHERE name = $1 FOR UPDATE",
+        "SELECT definition, constraint_name IS NOT NULL FROM deferred_indexes "
+        "WHERE name = $1 FOR UPDATE",
         name);
     if (deferred.empty()) return absl::OkStatus();  // another run built it
     // The definition is pg_get_indexdef's text, recorded with the drop;
@@ -132,7 +182,10 @@ absl::StatusOr<bool> BackfillWriter::RebuildIndex(const std::string& name) {
       }
     }
     txn.exec(sql);
-    txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1", name);
+    // The key's row stays, and with it the fence, until RestoreKey.
+    if (!deferred[0][1].as<bool>()) {
+      txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1", name);
+    }
     built = true;
     return absl::OkStatus();
   }));
@@ -179,6 +232,35 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
   return built;
 }
 
+absl::Status BackfillWriter::RestoreKey() {
+  // Idempotent: a key already back is left as it is.
+  return pool_->Transact(
+      [&](pqxx::work& txn) {
+        const pqxx::result keys = txn.exec(
+            "SELECT d.name, d.constraint_name, EXISTS (SELECT 1 FROM "
+            "pg_constraint c WHERE c.conrelid = 'trades'::regclass AND "
+            "c.contype = 'p') FROM deferred_indexes d WHERE "
+            "d.constraint_name IS NOT NULL FOR UPDATE");
+        for (const auto& key : keys) {
+          // Its unique index is built; making it the key is a catalog
+          // change (a moment's exclusive lock), not a second build.
+          if (!key[2].as<bool>()) {
+            txn.exec(absl::StrCat("ALTER TABLE trades ADD CONSTRAINT ",
+                                  txn.quote_name(key[1].as<std::string>()),
+                                  " PRIMARY KEY USING INDEX ",
+                                  txn.quote_name(key[0].as<std::string>())));
+          }
+          txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1",
+                          key[0].as<std::string>());
+        }
+        if (!keys.empty()) {
+          txn.exec("DROP TRIGGER IF EXISTS trades_backfill_fence ON trades");
+        }
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent);
+}
+
 absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
     const BackfillBatch& batch, bool staged, internal::Turnstile& turn) {
   BatchOutcome outcome;
@@ -195,14 +277,23 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
     // client_order_id on two rows in different batches can do that, and such
     // a run fails anyway. Fail it in bounded time.
     txn.exec("SET LOCAL lock_timeout = '30s'");
+    // Behind the fence the table holds no row past the checkpoint (only
+    // this backfill writes, and each batch commits with its checkpoint), so
+    // the batch is copied as it is; there is no key for an upsert anyway.
+    if (fenced_) {
+      txn.exec_params(
+          "SELECT set_config('tradestore.backfill_store', $1, true)",
+          store_id_);
+    }
     const auto& rows = batch.rows;
     if (!rows.empty()) {
       const bool occupied =
-          staged ||
-          txn.exec_params("SELECT EXISTS (SELECT 1 FROM trades WHERE id "
-                          "BETWEEN $1 AND $2)",
-                          rows.front().trade.id, rows.back().trade.id)[0][0]
-              .as<bool>();
+          !fenced_ &&
+          (staged ||
+           txn.exec_params("SELECT EXISTS (SELECT 1 FROM trades WHERE id "
+                           "BETWEEN $1 AND $2)",
+                           rows.front().trade.id, rows.back().trade.id)[0][0]
+               .as<bool>());
       if (!occupied) {
         pg::CopyRows(txn, "trades", copy_data);
         outcome.copied = static_cast<int64_t>(rows.size());
@@ -268,6 +359,7 @@ absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch,
 absl::StatusOr<int64_t> BackfillWriter::Finish() {
   // A failure here leaves the definitions recorded; the next run builds them.
   TS_ASSIGN_OR_RETURN(rebuilt_indexes_, RebuildIndexes());
+  TS_RETURN_IF_ERROR(RestoreKey());
   int64_t next = 1;
   // Idempotent too: repeated while the outcome is unknown.
   TS_RETURN_IF_ERROR(pool_->Transact(

@@ -67,7 +67,10 @@ class BackfillWriter {
 
   // Records the start of a run up to `high_water_id` (keeps last_id). When
   // trades is empty, drops its secondary indexes in the same transaction,
-  // recording their definitions in deferred_indexes for Finish to rebuild.
+  // recording their definitions in deferred_indexes for Finish to rebuild;
+  // in sqlite_only and dual_write its primary key too, behind a fence that
+  // refuses every other writer until Finish (migration 0009). Fails when
+  // another store's backfill holds that fence.
   absl::Status Begin(int64_t high_water_id);
 
   // Writes the batch and moves the checkpoint, in one transaction that
@@ -77,9 +80,9 @@ class BackfillWriter {
   absl::StatusOr<BatchOutcome> Write(const BackfillBatch& batch,
                                      internal::Turnstile& turn);
 
-  // Builds the deferred indexes (two at a time), moves the id sequence past
-  // max(id) and marks the checkpoint completed. Returns the next id the
-  // sequence will give.
+  // Builds the deferred indexes (two at a time), restores the primary key
+  // and lifts the fence, moves the id sequence past max(id) and marks the
+  // checkpoint completed. Returns the next id the sequence will give.
   absl::StatusOr<int64_t> Finish();
 
   // The indexes Finish built again.
@@ -97,6 +100,9 @@ class BackfillWriter {
                                          internal::Turnstile& turn);
   absl::StatusOr<std::vector<std::string>> RebuildIndexes();
   absl::StatusOr<bool> RebuildIndex(const std::string& name);
+  // Makes the rebuilt unique index the primary key again and lifts the
+  // fence (migration 0009).
+  absl::Status RestoreKey();
 
   std::unique_ptr<PgPool> pool_;
   // The checkpoint as this writer last knew it committed: the "before" that
@@ -106,6 +112,9 @@ class BackfillWriter {
   const std::string store_id_;
   const std::string source_path_;
   std::vector<std::string> rebuilt_indexes_;
+  // Whether this run writes behind the fence of a deferred primary key: set
+  // by Begin, before the lanes start.
+  bool fenced_ = false;
 };
 
 }  // namespace tradestore

@@ -42,6 +42,13 @@ absl::Status MapSqlError(const pqxx::sql_error& e, const std::string& text) {
     return absl::UnavailableError(text);
   }
   if (state == "57014") return absl::DeadlineExceededError(text);
+  if (state == "42P10" && absl::StrContains(text, "ON CONFLICT")) {
+    // An upsert is refused at planning, before the fence's own message.
+    return absl::InternalError(absl::StrCat(
+        text,
+        " (is a backfill loading trades with its primary key deferred? "
+        "writes resume when it has finished)"));
+  }
   return absl::InternalError(text);
 }
 
