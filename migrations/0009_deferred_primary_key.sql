@@ -14,10 +14,12 @@
 -- (constraint_name set) names the store; it goes when the key is back.
 ALTER TABLE deferred_indexes ADD COLUMN constraint_name TEXT DEFAULT NULL;
 
--- search_path is fixed at creation, so that no writer's own search_path can
--- point the check at another deferred_indexes.
+-- It reads deferred_indexes as its owner, so that a least-privilege writer
+-- is refused by the fence, not by a permission it lacks; search_path is
+-- fixed at creation, so that no writer's own can point the check at another
+-- deferred_indexes.
 CREATE FUNCTION trades_backfill_fence() RETURNS trigger
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   owner TEXT := (SELECT deferred_by FROM deferred_indexes
                  WHERE constraint_name IS NOT NULL LIMIT 1);

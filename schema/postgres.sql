@@ -160,7 +160,7 @@ CREATE INDEX archives_source_store_id_idx ON archives (source_store_id, created_
 -- While a backfill has the primary key of trades deferred, a statement
 -- trigger calling this refuses every other write to trades (0009).
 CREATE FUNCTION trades_backfill_fence() RETURNS trigger
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   owner TEXT := (SELECT deferred_by FROM deferred_indexes
                  WHERE constraint_name IS NOT NULL LIMIT 1);

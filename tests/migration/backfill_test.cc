@@ -387,12 +387,21 @@ TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsIndexes) {
 }
 
 // While the key is deferred no other writer gets a row in: not the
-// service's insert, not the relay's upsert, not a hand-written statement.
-// Each is refused with a reason, and works again once the key is back.
+// service's insert (as a least-privilege role), not the relay's upsert, not
+// a hand-written statement. Each is refused with a reason, and works again
+// once the key is back.
 TEST_F(BackfillTest, FencesEveryOtherWriterWhileTheKeyIsDeferred) {
   const std::string path = Legacy(3000, 0);
   TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
-  auto store = PgTradeStore::Open(TestPgOptions(dsn_));
+  Sql("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+      "'fenced_app') THEN CREATE ROLE fenced_app LOGIN PASSWORD "
+      "'Fenced-Pw-4' IN ROLE tradestore_password_auth; END IF; END$$; "
+      "GRANT SELECT, INSERT, UPDATE ON trades TO fenced_app; "
+      "GRANT USAGE ON SEQUENCE trades_id_seq TO fenced_app; "
+      "GRANT SELECT ON schema_migrations TO fenced_app;");
+  auto store = PgTradeStore::Open(TestPgOptions(absl::StrCat(
+      "host=127.0.0.1 port=", PgEnvironment::Get().pg().port(), " dbname=",
+      db_, " user=fenced_app password=Fenced-Pw-4")));
   ASSERT_TRUE(store.ok()) << store.status();
   auto pool = PgPool::Create(TestPgOptions(dsn_));
   ASSERT_TRUE(pool.ok()) << pool.status();
