@@ -424,8 +424,10 @@ TEST_F(BackfillTest, FencesEveryOtherWriterWhileTheKeyIsDeferred) {
                                     "with its primary key deferred"));
   EXPECT_THAT(by_hand.message(), ::testing::HasSubstr(
                                      "with its primary key deferred"));
-  EXPECT_THAT(upsert.message(), ::testing::HasSubstr("ON CONFLICT"));
-  EXPECT_FALSE(upsert.ok());
+  // The upsert is refused by the planner (no key to conflict on), before
+  // the fence: the pool's message names the likely cause.
+  EXPECT_THAT(upsert.message(),
+              ::testing::HasSubstr("with its primary key deferred?"));
   EXPECT_EQ(ExpectExactCopy(path), 3000);  // nothing else got in
   // The key is back, the fence gone: the same writes go through, guarded.
   EXPECT_EQ(KeyAndFence(), "trades_pkey\n0\n");
