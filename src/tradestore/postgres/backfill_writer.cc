@@ -21,6 +21,8 @@ namespace {
 constexpr const char* kCreateFence =
     "CREATE TRIGGER trades_backfill_fence BEFORE INSERT OR UPDATE OR DELETE "
     "ON trades FOR EACH STATEMENT EXECUTE FUNCTION trades_backfill_fence()";
+constexpr const char* kDropFence =
+    "DROP TRIGGER IF EXISTS trades_backfill_fence ON trades";
 
 // Drops the indexes of an empty trades table that the load need not keep,
 // recording each definition in the same transaction: the secondary ones,
@@ -254,7 +256,7 @@ absl::Status BackfillWriter::RestoreKey() {
                           key[0].as<std::string>());
         }
         if (!keys.empty()) {
-          txn.exec("DROP TRIGGER IF EXISTS trades_backfill_fence ON trades");
+          txn.exec(kDropFence);
         }
         return absl::OkStatus();
       },
@@ -331,8 +333,9 @@ absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch,
                                                    internal::Turnstile& turn) {
   auto outcome = WriteOnce(batch, /*staged=*/false, turn);
   // A row appeared in the range between the check and the COPY (dual-write):
-  // the transaction rolled back; upsert instead.
-  if (absl::IsAlreadyExists(outcome.status())) {
+  // the transaction rolled back; upsert instead. Behind the fence no row can
+  // appear, and a staged write would only repeat the same COPY.
+  if (absl::IsAlreadyExists(outcome.status()) && !fenced_) {
     outcome = WriteOnce(batch, /*staged=*/true, turn);
   }
   if (absl::IsUnknown(outcome.status())) {
