@@ -379,6 +379,10 @@ TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsIndexes) {
   EXPECT_EQ(Indexes(), kAllIndexes);
   EXPECT_EQ(KeyAndFence(), "trades_pkey\n0\n");
   EXPECT_EQ(Sql("SELECT count(*) FROM deferred_indexes"), "0\n");
+  // The key's statistics are there for the id-range reads that follow.
+  EXPECT_EQ(Sql("SELECT correlation > 0.9 FROM pg_stats WHERE tablename = "
+                "'trades' AND attname = 'id'"),
+            "t\n");
   EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
                 "'idx_trades_symbol'"),
             "CREATE INDEX idx_trades_symbol ON public.trades USING btree "

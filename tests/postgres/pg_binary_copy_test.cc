@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -73,9 +74,22 @@ class PgBinaryCopyTest : public ::testing::Test {
     }
   }
 
+  // A pool and a reader through PgBouncer (transaction mode).
+  void OpenThroughBouncer() {
+    auto pool = PgPool::Create(
+        TestPgOptions(PgEnvironment::Get().pg().BouncerDsn(db_)));
+    TS_ASSERT_OK(pool);
+    bouncer_pool_ = *std::move(pool);
+    auto reader = BinaryCopyReader::Open(*bouncer_pool_);
+    TS_ASSERT_OK(reader);
+    bouncer_reader_ = *std::move(reader);
+  }
+
   std::string db_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<BinaryCopyReader> reader_;
+  std::unique_ptr<PgPool> bouncer_pool_;
+  std::unique_ptr<BinaryCopyReader> bouncer_reader_;
 };
 
 TEST_F(PgBinaryCopyTest, NumericsDecodeExactlyToTheirPrintedValue) {
@@ -162,15 +176,35 @@ TEST_F(PgBinaryCopyTest, ADroppedConnectionIsReopenedAndTheCopyRunAgain) {
 }
 
 TEST_F(PgBinaryCopyTest, WorksThroughPgBouncerInTransactionMode) {
-  auto& env = PgEnvironment::Get();
-  auto pool = PgPool::Create(TestPgOptions(env.pg().BouncerDsn(db_)));
-  TS_ASSERT_OK(pool);
-  auto reader = BinaryCopyReader::Open(**pool);
-  TS_ASSERT_OK(reader);
-  auto copied = Copy(**reader, "SELECT 1.5::numeric(18,8)");
+  ASSERT_NO_FATAL_FAILURE(OpenThroughBouncer());
+  auto copied = Copy(*bouncer_reader_, "SELECT 1.5::numeric(18,8)");
   TS_ASSERT_OK(copied);
   ASSERT_EQ(copied->rows.size(), 1u);
   EXPECT_EQ(*ReadNumericUnits(copied->rows[0][0], 8), 150000000);
+}
+
+TEST_F(PgBinaryCopyTest, ReadsWithoutParallelWorkersAndLeavesNoSettingBehind) {
+  // Through PgBouncer in transaction mode the next client gets the same
+  // server connection: a session-wide SET would reach its statements.
+  ASSERT_NO_FATAL_FAILURE(OpenThroughBouncer());
+  auto copied =
+      Copy(*bouncer_reader_,
+           "SELECT current_setting('max_parallel_workers_per_gather'), "
+           "pg_backend_pid()::text");
+  TS_ASSERT_OK(copied);
+  ASSERT_EQ(copied->rows.size(), 1u);
+  EXPECT_EQ(copied->rows[0][0], "0");
+  std::string setting, pid;
+  TS_ASSERT_OK(bouncer_pool_->Transact([&](pqxx::work& txn) {
+    const pqxx::row row = txn.exec1(
+        "SELECT current_setting('max_parallel_workers_per_gather'), "
+        "pg_backend_pid()::text");
+    setting = row[0].as<std::string>();
+    pid = row[1].as<std::string>();
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(pid, copied->rows[0][1]) << "not the reader's server connection";
+  EXPECT_EQ(setting, "2");
 }
 
 TEST_F(PgBinaryCopyTest, AnErrorInTheQueryIsReportedNotRetried) {

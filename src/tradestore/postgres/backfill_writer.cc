@@ -359,10 +359,26 @@ absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch,
   return outcome;
 }
 
+absl::Status BackfillWriter::AnalyzeKey() {
+  // A table loaded from empty has no statistics until autovacuum's next
+  // round. Without the key's correlation the planner sorts every id range
+  // it reads after a bitmap scan: a verify right after the load took 15%
+  // longer. The key alone samples in half the time of the whole table, and
+  // a column list leaves the load counted as unanalyzed changes, so
+  // autovacuum still gathers the rest.
+  return pool_->Transact(
+      [](pqxx::work& txn) {
+        txn.exec("ANALYZE trades (id)");
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent);
+}
+
 absl::StatusOr<int64_t> BackfillWriter::Finish() {
   // A failure here leaves the definitions recorded; the next run builds them.
   TS_ASSIGN_OR_RETURN(rebuilt_indexes_, RebuildIndexes());
   TS_RETURN_IF_ERROR(RestoreKey());
+  if (!rebuilt_indexes_.empty()) TS_RETURN_IF_ERROR(AnalyzeKey());
   int64_t next = 1;
   // Idempotent too: repeated while the outcome is unknown.
   TS_RETURN_IF_ERROR(pool_->Transact(

@@ -81,7 +81,8 @@ class BackfillWriter {
                                      internal::Turnstile& turn);
 
   // Builds the deferred indexes (two at a time), restores the primary key
-  // and lifts the fence, moves the id sequence past max(id) and marks the
+  // and lifts the fence, gathers the key's statistics when it built them,
+  // moves the id sequence past max(id) and marks the
   // checkpoint completed. Returns the next id the sequence will give.
   absl::StatusOr<int64_t> Finish();
 
@@ -103,6 +104,8 @@ class BackfillWriter {
   // Makes the rebuilt unique index the primary key again and lifts the
   // fence (migration 0009).
   absl::Status RestoreKey();
+  // ANALYZE of the key after a load into an empty table.
+  absl::Status AnalyzeKey();
 
   std::unique_ptr<PgPool> pool_;
   // The checkpoint as this writer last knew it committed: the "before" that

@@ -75,11 +75,11 @@ class BinaryCopyReader {
       const PgPool& pool);
   ~BinaryCopyReader();
 
-  // Runs COPY (`select`) TO STDOUT (FORMAT binary) and calls `on_row` for
-  // each row; an error from it ends the copy and is returned. When the
-  // connection breaks, reconnects with backoff and runs the copy again from
-  // the start, calling `restart` first so the caller drops what it got.
-  // `select` must hold no caller text.
+  // Runs COPY (`select`) TO STDOUT (FORMAT binary), without parallel
+  // workers, and calls `on_row` for each row; an error from it ends the copy
+  // and is returned. When the connection breaks, reconnects with backoff and
+  // runs the copy again from the start, calling `restart` first so the caller
+  // drops what it got. `select` must hold no caller text.
   absl::Status Run(const std::string& select, const std::function<void()>& restart,
                    const std::function<absl::Status(const BinaryRow&)>& on_row);
 
@@ -106,8 +106,12 @@ struct CopyOutcome {
   bool statement_failed = false;  // the COPY itself failed: status says why
   std::string sqlstate;           // its SQLSTATE, "" when libpq's own error
 };
-CopyOutcome CopyOutOn(pg_conn* conn, const std::string& select,
-                      const std::function<absl::Status(const BinaryRow&)>& on_row);
+// `settings`, statements sent in the same query message before the COPY,
+// may hold SET LOCAL: the message is one transaction.
+CopyOutcome CopyOutOn(
+    pg_conn* conn, const std::string& select,
+    const std::function<absl::Status(const BinaryRow&)>& on_row,
+    absl::string_view settings = "");
 
 // The same COPY on the connection of a PgPool call (Transact or ReadEach),
 // for short reads that need no connection of their own. Throws like libpqxx
