@@ -82,8 +82,8 @@ class BackfillWriter {
 
   // Builds the deferred indexes (two at a time), restores the primary key
   // and lifts the fence, gathers the key's statistics when it built them,
-  // moves the id sequence past max(id) and marks the
-  // checkpoint completed. Returns the next id the sequence will give.
+  // moves the id sequence past max(id) and marks the checkpoint completed.
+  // Returns the next id the sequence will give.
   absl::StatusOr<int64_t> Finish();
 
   // The indexes Finish built again.
