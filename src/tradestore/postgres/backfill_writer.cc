@@ -363,11 +363,14 @@ absl::Status BackfillWriter::AnalyzeKey() {
   // A table loaded from empty has no statistics until autovacuum's next
   // round. Without the key's correlation the planner sorts every id range
   // it reads after a bitmap scan: a verify right after the load took 15%
-  // longer. The key alone samples in half the time of the whole table, and
-  // a column list leaves the load counted as unanalyzed changes, so
-  // autovacuum still gathers the rest.
+  // longer. A column list leaves the load counted as changes not yet
+  // analyzed, so that round still comes and gathers every column with the
+  // full sample; until then a sample of 3,000 rows gives the key's
+  // correlation and ranges (1M rows: 15 ms, against 95 ms at the default
+  // target and 160 ms for the whole table).
   return pool_->Transact(
       [](pqxx::work& txn) {
+        txn.exec("SET LOCAL default_statistics_target = 10");
         txn.exec("ANALYZE trades (id)");
         return absl::OkStatus();
       },
