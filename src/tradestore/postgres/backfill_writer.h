@@ -81,9 +81,9 @@ class BackfillWriter {
                                      internal::Turnstile& turn);
 
   // Builds the deferred indexes (two at a time), restores the primary key
-  // and lifts the fence, gathers the key's statistics when it built them,
-  // moves the id sequence past max(id) and marks the checkpoint completed.
-  // Returns the next id the sequence will give.
+  // and lifts the fence, gathers the key's statistics when the table has
+  // none, moves the id sequence past max(id) and marks the checkpoint
+  // completed. Returns the next id the sequence will give.
   absl::StatusOr<int64_t> Finish();
 
   // The indexes Finish built again.
@@ -104,7 +104,7 @@ class BackfillWriter {
   // Makes the rebuilt unique index the primary key again and lifts the
   // fence (migration 0009).
   absl::Status RestoreKey();
-  // ANALYZE of the key after a load into an empty table.
+  // ANALYZE of the key when it has no statistics and this role may.
   absl::Status AnalyzeKey();
 
   std::unique_ptr<PgPool> pool_;
