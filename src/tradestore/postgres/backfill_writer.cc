@@ -24,6 +24,15 @@ constexpr const char* kCreateFence =
 constexpr const char* kDropFence =
     "DROP TRIGGER IF EXISTS trades_backfill_fence ON trades";
 
+// Whether this role may change the trades table's definition, its indexes
+// and its statistics (all of which take ownership).
+bool OwnsTrades(pqxx::work& txn) {
+  return txn
+      .exec("SELECT pg_has_role(current_user, relowner, 'USAGE') FROM "
+            "pg_class WHERE oid = 'trades'::regclass")[0][0]
+      .as<bool>();
+}
+
 // Drops the indexes of an empty trades table that the load need not keep,
 // recording each definition in the same transaction: the secondary ones,
 // and in the phases where SQLite is the source of truth the primary key
@@ -34,12 +43,7 @@ void DeferIndexesIfEmpty(pqxx::work& txn, const std::string& store_id) {
   };
   // Only when this role owns the table (a least-privilege role keeps them
   // and loads a little slower).
-  if (!empty() ||
-      !txn.exec("SELECT pg_has_role(current_user, relowner, 'USAGE') FROM "
-                "pg_class WHERE oid = 'trades'::regclass")[0][0]
-           .as<bool>()) {
-    return;
-  }
+  if (!empty() || !OwnsTrades(txn)) return;
   // No writer may add a row between the check and the drop of the key: the
   // lock waits for the writes in flight, and the check is made again.
   txn.exec("LOCK TABLE trades IN ACCESS EXCLUSIVE MODE");
@@ -372,15 +376,15 @@ absl::Status BackfillWriter::AnalyzeKey() {
   // not own the table (which ANALYZE requires) leaves them to autovacuum.
   return pool_->Transact(
       [](pqxx::work& txn) {
-        const bool wanted =
+        if (!OwnsTrades(txn)) return absl::OkStatus();
+        const bool has_statistics =
             txn.exec(
-                   "SELECT pg_has_role(current_user, c.relowner, 'USAGE') AND "
-                   "NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = "
-                   "n.nspname AND s.tablename = c.relname AND s.attname = "
-                   "'id') FROM pg_class c JOIN pg_namespace n ON n.oid = "
-                   "c.relnamespace WHERE c.oid = 'trades'::regclass")[0][0]
+                   "SELECT EXISTS (SELECT 1 FROM pg_stats s JOIN pg_class c "
+                   "ON c.relname = s.tablename JOIN pg_namespace n ON n.oid = "
+                   "c.relnamespace AND n.nspname = s.schemaname WHERE c.oid = "
+                   "'trades'::regclass AND s.attname = 'id')")[0][0]
                 .as<bool>();
-        if (!wanted) return absl::OkStatus();
+        if (has_statistics) return absl::OkStatus();
         txn.exec("SET LOCAL default_statistics_target = 10");
         txn.exec("ANALYZE trades (id)");
         return absl::OkStatus();
