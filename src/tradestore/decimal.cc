@@ -3,13 +3,14 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/quote.h"
 
 namespace tradestore {
 namespace {
 
 absl::Status NotADecimal(absl::string_view text) {
   return absl::InvalidArgumentError(
-      absl::StrCat("\"", text, "\" is not a decimal number"));
+      absl::StrCat(internal::Quote(text), " is not a decimal number"));
 }
 
 }  // namespace
@@ -38,7 +39,7 @@ absl::StatusOr<Decimal> Decimal::Parse(absl::string_view text) {
     if (integer_digits == 0 && text[i] == '0') continue;
     if (++integer_digits > 10) {
       return absl::OutOfRangeError(
-          absl::StrCat("\"", text, "\" is outside DECIMAL(18,8)"));
+          absl::StrCat(internal::Quote(text), " is outside DECIMAL(18,8)"));
     }
     integer = integer * 10 + (text[i] - '0');
   }
@@ -53,7 +54,7 @@ absl::StatusOr<Decimal> Decimal::Parse(absl::string_view text) {
         ++fraction_digits;
       } else if (text[i] != '0') {
         return absl::InvalidArgumentError(absl::StrCat(
-            "\"", text, "\" has more than 8 decimal places (would round)"));
+            internal::Quote(text), " has more than 8 decimal places (would round)"));
       }
     }
     for (; fraction_digits < kScale; ++fraction_digits) fraction *= 10;
@@ -65,7 +66,7 @@ absl::StatusOr<Decimal> Decimal::Parse(absl::string_view text) {
   const int64_t units = integer * kUnitsPerOne + fraction;
   if (units > kMaxUnits) {
     return absl::OutOfRangeError(
-        absl::StrCat("\"", text, "\" is outside DECIMAL(18,8)"));
+        absl::StrCat(internal::Quote(text), " is outside DECIMAL(18,8)"));
   }
   return Decimal(negative ? -units : units);
 }

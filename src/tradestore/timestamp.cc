@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/quote.h"
 #include "absl/strings/str_format.h"
 
 namespace tradestore {
@@ -94,7 +95,7 @@ absl::StatusOr<Timestamp> Timestamp::FromCivil(int year, int month, int day,
 absl::StatusOr<Timestamp> Timestamp::Parse(absl::string_view text) {
   const auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" is not a timestamp: ", why));
+        absl::StrCat(internal::Quote(text), " is not a timestamp: ", why));
   };
   size_t i = 0;
   int y, mo, d, h, mi, s;

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/quote.h"
 
 namespace tradestore {
 namespace {
@@ -16,18 +16,18 @@ absl::Status CheckText(absl::string_view field, absl::string_view value,
   size_t chars = 0;
   if (!IsValidUtf8(value, &chars)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", absl::CHexEscape(value), "\" is not valid UTF-8"));
+        field, ": ", internal::Quote(value), " is not valid UTF-8"));
   }
   if (chars == 0 || chars > max_chars) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", value, "\" must be 1 to ", max_chars,
-                     " characters, has ", chars));
+        absl::StrCat(field, ": ", internal::Quote(value), " must be 1 to ",
+                     max_chars, " characters, has ", chars));
   }
   for (unsigned char c : value) {
     if (c < 0x20 || c == 0x7f) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ": \"", absl::CHexEscape(value),
-                       "\" contains a control character"));
+          absl::StrCat(field, ": ", internal::Quote(value),
+                       " contains a control character"));
     }
   }
   return absl::OkStatus();
@@ -46,8 +46,8 @@ absl::string_view StatusName(TradeStatus status) {
 absl::StatusOr<Side> ParseSide(absl::string_view text) {
   if (text == "BUY") return Side::kBuy;
   if (text == "SELL") return Side::kSell;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "side: \"", absl::CHexEscape(text), "\" is not BUY or SELL"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("side: ", internal::Quote(text), " is not BUY or SELL"));
 }
 
 absl::StatusOr<TradeStatus> ParseStatus(absl::string_view text) {
@@ -55,8 +55,8 @@ absl::StatusOr<TradeStatus> ParseStatus(absl::string_view text) {
     if (text == kStatusNames[i]) return static_cast<TradeStatus>(i);
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("status: \"", absl::CHexEscape(text),
-                   "\" is not one of NEW, PARTIALLY_FILLED, FILLED, "
+      absl::StrCat("status: ", internal::Quote(text),
+                   " is not one of NEW, PARTIALLY_FILLED, FILLED, "
                    "CANCELLED, REJECTED, EXPIRED"));
 }
 

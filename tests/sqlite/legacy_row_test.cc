@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "testing/status_matchers.h"
@@ -54,13 +55,32 @@ TEST(LegacyRowTest, RealRoundsLikePrintfAndFlagsLongValues) {
   EXPECT_EQ(d->ToString(), "0.30000000");
   ASSERT_EQ(notes.possibly_lossy.size(), 1u);
   EXPECT_EQ(notes.possibly_lossy[0], "price");
-  // 1.000000005 is stored a little below the half: correct rounding goes down.
-  EXPECT_EQ(DecimalFromStored("q", SqlValue::Real(1.000000005), nullptr)
-                ->ToString(),
-            "1.00000000");
   EXPECT_EQ(DecimalFromStored("q", SqlValue::Real(123456.78901234), nullptr)
                 ->ToString(),
             "123456.78901234");
+  // Past 2^53 units the 8-place value is checked by its digits.
+  EXPECT_EQ(DecimalFromStored("q", SqlValue::Real(123456789.12345678), nullptr)
+                ->ToString(),
+            "123456789.12345678");
+}
+
+TEST(LegacyRowTest, RealWithMoreThanEightDecimalsIsRefusedNotRounded) {
+  // A REAL that stands for a value of 9 places did not come from a
+  // DECIMAL(18,8): rounding it would change what was written.
+  for (double v : {1.123456789, 0.000000005, 1e-9, 1.000000005,
+                   -1.123456789, 1.1234567890000001}) {
+    auto d = DecimalFromStored("q", SqlValue::Real(v), nullptr);
+    TS_EXPECT_CODE(d, absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(d.status().message()),
+                ::testing::HasSubstr("more than 8 decimal places (would round)"))
+        << v;
+  }
+  // Float noise on a value of at most 8 places is the value.
+  for (double v : {0.1 + 0.2, 0.1 * 3, 1.1 + 2.2, 99999999.99999999,
+                   0.00000001, 1e9}) {
+    auto d = DecimalFromStored("q", SqlValue::Real(v), nullptr);
+    EXPECT_TRUE(d.ok()) << v << ": " << d.status();
+  }
 }
 
 TEST(LegacyRowTest, IntegerAndTextDecimalsAreExact) {

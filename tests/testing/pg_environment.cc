@@ -37,6 +37,12 @@ std::string PgEnvironment::FreshMigratedDatabase() {
   return name;
 }
 
+std::string Sql(const std::string& db, const std::string& sql) {
+  auto out = PgEnvironment::Get().pg().Psql(db, sql);
+  EXPECT_TRUE(out.ok()) << out.status();
+  return out.ok() ? *out : "";
+}
+
 PgOptions TestPgOptions(const std::string& dsn) {
   PgOptions options;
   options.dsn = dsn;

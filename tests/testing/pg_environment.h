@@ -35,6 +35,10 @@ class PgEnvironment : public ::testing::Environment {
   int next_db_ = 0;
 };
 
+// Runs `sql` through psql as the superuser in database `db` and returns its
+// unaligned output; a failure fails the test and returns "".
+std::string Sql(const std::string& db, const std::string& sql);
+
 // PgOptions for tests: a short retry deadline so a failure shows quickly.
 PgOptions TestPgOptions(const std::string& dsn);
 

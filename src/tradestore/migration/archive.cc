@@ -53,21 +53,26 @@ absl::StatusOr<Digest> SqliteDigest(const std::string& path) {
   Digest d;
   internal::Sha256 sha;
   std::string line;
-  for (int64_t after = 0;;) {
-    TS_ASSIGN_OR_RETURN(auto rows, store->ScanStoredRows(after, 10000));
-    if (rows.empty()) break;
-    for (const StoredRow& row : rows) {
-      ++d.rows;
-      if (!d.min_id) d.min_id = row.id;
-      d.max_id = row.id;
-      auto trade = ConvertStoredRow(row, nullptr);
-      if (!trade.ok()) continue;  // quarantined: never in Postgres
-      ++d.exact_rows;
-      line.clear();
-      verify::AppendRowText(&line, *trade);
-      HashImmutable(sha, line);
-    }
-    after = rows.back().id;
+  // Every row, from the smallest id SQLite allows.
+  constexpr int kChunk = 10000;
+  for (int64_t first = INT64_MIN;;) {
+    TS_ASSIGN_OR_RETURN(
+        const int64_t count,
+        store->ScanStoredRowsBetween(
+            first, INT64_MAX, kChunk, [&](const StoredRow& row) {
+              ++d.rows;
+              if (!d.min_id) d.min_id = row.id;
+              d.max_id = row.id;
+              auto trade = ConvertStoredRow(row, nullptr);
+              if (!trade.ok()) return absl::OkStatus();  // quarantined
+              ++d.exact_rows;
+              line.clear();
+              verify::AppendRowText(&line, *trade);
+              HashImmutable(sha, line);
+              return absl::OkStatus();
+            }));
+    if (count < kChunk || *d.max_id == INT64_MAX) break;
+    first = *d.max_id + 1;
   }
   d.sha256 = sha.HexDigest();
   return d;

@@ -94,12 +94,44 @@ void ReadAll(SqliteTradeStore& store, int64_t after_id, int64_t high_water,
   queue.Close(status);
 }
 
-void Tally(const BackfillBatch& batch, BackfillReport& report) {
-  report.rows_quarantined += static_cast<int64_t>(batch.quarantined.size());
-  for (const QuarantineRow& q : batch.quarantined) {
+void Tally(const std::vector<QuarantineRow>& quarantined,
+           BackfillReport& report) {
+  report.rows_quarantined += static_cast<int64_t>(quarantined.size());
+  for (const QuarantineRow& q : quarantined) {
     if (report.quarantine_samples.size() < kMaxSamples) {
       report.quarantine_samples.push_back({q.source_id, q.reason});
     }
+  }
+}
+
+// Rows with an id of 0 or below, which no checkpoint range reaches (ranges
+// start after the checkpoint, 0 at first): each is quarantined by the id
+// rule, so every row of the file is accounted for. Read again on every run;
+// recording them again changes nothing.
+absl::Status QuarantineNonPositiveIds(SqliteTradeStore& store,
+                                      BackfillWriter* writer, int batch_rows,
+                                      BackfillReport& report) {
+  int64_t first = INT64_MIN;
+  for (;;) {
+    BackfillBatch batch;
+    TS_ASSIGN_OR_RETURN(
+        const int64_t count,
+        store.ScanStoredRowsBetween(
+            first, 0, batch_rows, [&](const StoredRow& row) {
+              batch.last_id = row.id;
+              batch.quarantined.push_back(
+                  {row.id,
+                   std::string(ConvertStoredRow(row, nullptr).status().message()),
+                   StoredRowJson(row)});
+              return absl::OkStatus();
+            }));
+    if (writer != nullptr && count > 0) {
+      TS_RETURN_IF_ERROR(writer->Quarantine(batch.quarantined));
+    }
+    report.rows_read += count;
+    Tally(batch.quarantined, report);
+    if (count < batch_rows || batch.last_id == 0) return absl::OkStatus();
+    first = batch.last_id + 1;
   }
 }
 
@@ -120,7 +152,9 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
                                               .require_trades_table = true,
                                               .reader_connections = 2}));
   report.extra_columns = store->extra_columns();
-  TS_ASSIGN_OR_RETURN(report.high_water_id, store->MaxId());
+  // Ids of 0 and below are quarantined apart (QuarantineNonPositiveIds).
+  TS_ASSIGN_OR_RETURN(const int64_t max_id, store->MaxId());
+  report.high_water_id = std::max<int64_t>(0, max_id);
 
   std::unique_ptr<BackfillWriter> writer;
   if (!options.dry_run) {
@@ -135,6 +169,8 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
     log << "backfill: resuming after id " << report.resumed_after_id << "\n";
   }
   const int batch_rows = std::max(1, options.batch_rows);
+  TS_RETURN_IF_ERROR(
+      QuarantineNonPositiveIds(*store, writer.get(), batch_rows, report));
   Progress progress(log, options.dry_run ? "backfill (dry run)" : "backfill",
                     options.progress_tty,
                     report.high_water_id - report.resumed_after_id, clock,
@@ -182,10 +218,11 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
         std::lock_guard<std::mutex> lock(mu);
         report.rows_copied += outcome.copied;
         report.rows_skipped += outcome.skipped;
+        Tally(outcome.refused, report);
         if (writer != nullptr && options.after_batch) {
           options.after_batch(batch->last_id);
         }
-        Tally(*batch, report);
+        Tally(batch->quarantined, report);
         done += static_cast<int64_t>(batch->rows.size() +
                                      batch->quarantined.size());
         progress.Update(done);
@@ -197,7 +234,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   TS_RETURN_IF_ERROR(write_status);
   TS_RETURN_IF_ERROR(queue.status());
   progress.Finish(done);
-  report.rows_read = tally.rows_read;
+  report.rows_read += tally.rows_read;
   report.converted_from_float = tally.converted_from_float;
   report.possibly_lossy = tally.possibly_lossy;
   if (writer != nullptr) {
@@ -260,7 +297,12 @@ void BackfillReport::PrintSummary(std::ostream& out) const {
     out << "  loaded before building " << absl::StrJoin(rebuilt_indexes, ", ")
         << "\n";
   }
-  if (!dry_run) out << "  next id from Postgres: " << next_id << "\n";
+  if (!dry_run && next_id > 0) {
+    out << "  next id from Postgres: " << next_id << "\n";
+  } else if (!dry_run) {
+    out << "  next id from Postgres: none: the largest id, " << INT64_MAX
+        << ", is taken, so Postgres cannot number new trades\n";
+  }
   out << "  " << absl::StrFormat("%.2f s, %.0f rows/s", duration_s, rows_per_s)
       << "\n";
 }

@@ -64,7 +64,8 @@ struct BackfillReport {
   // again at the end.
   std::vector<std::string> rebuilt_indexes;
   std::vector<QuarantineSample> quarantine_samples;  // the first 20
-  int64_t next_id = 0;           // what the Postgres sequence gives next
+  // What the Postgres sequence gives next; 0 when no id is left.
+  int64_t next_id = 0;
   double duration_s = 0;
   double rows_per_s = 0;
 

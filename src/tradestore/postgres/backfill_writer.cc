@@ -4,9 +4,12 @@
 #include <cstring>
 #include <mutex>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+#include "tradestore/internal/quote.h"
 #include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
@@ -91,6 +94,86 @@ void DeferIndexesIfEmpty(pqxx::work& txn, const std::string& store_id) {
   if (fence) txn.exec(kCreateFence);
 }
 
+// The row as converted, for the quarantine's raw column; its extra as
+// bytes, since that may be what Postgres refused.
+std::string TradeJson(const BackfillRow& row) {
+  const Trade& t = row.trade;
+  nlohmann::json j = {{"id", t.id},
+                      {"symbol", t.symbol},
+                      {"side", SideName(t.side)},
+                      {"quantity", t.quantity.ToString()},
+                      {"price", t.price.ToString()},
+                      {"timestamp", t.timestamp.ToIso8601()},
+                      {"status", StatusName(t.status)},
+                      {"version", t.version},
+                      {"created_at", t.created_at.ToIso8601()},
+                      {"updated_at", t.updated_at.ToIso8601()}};
+  if (t.client_order_id) j["client_order_id"] = *t.client_order_id;
+  if (t.fee) j["fee"] = t.fee->ToString();
+  if (!row.extra_json.empty()) {
+    j["extra"] = {{"$hex", absl::BytesToHexString(row.extra_json)}};
+  }
+  return j.dump();
+}
+
+// The batch's rows [begin, end) written as one part: copied into trades, or
+// staged and upserted by version. Returns the rows written. Runs on the raw
+// handle only (see WriteIsolated).
+int64_t WriteRows(pqxx::dbtransaction& txn, const std::vector<BackfillRow>& rows,
+                  size_t begin, size_t end, bool staged) {
+  const std::string data = CopyData(
+      std::vector<BackfillRow>(rows.begin() + begin, rows.begin() + end));
+  if (!staged) {
+    pg::CopyRows(txn, "trades", data);
+    return static_cast<int64_t>(end - begin);
+  }
+  pg::ExecRaw(txn, "TRUNCATE backfill_stage");
+  pg::CopyRows(txn, "backfill_stage", data);
+  return pg::ExecRaw(txn, pg::UpsertFromStageSql("backfill_stage"));
+}
+
+// A value or constraint Postgres refuses (SQLSTATE classes 22 and 23): the
+// row's fault, not the connection's or the server's.
+bool RefusedRow(const pqxx::sql_error& e) {
+  return absl::StartsWith(e.sqlstate(), "22") ||
+         absl::StartsWith(e.sqlstate(), "23");
+}
+
+// Writes rows [begin, end) under a savepoint; when Postgres refuses them,
+// halves the part until the single rows it refuses are found, and adds
+// those to `refused`. Returns the rows written.
+int64_t WriteIsolated(pqxx::dbtransaction& txn,
+                      const std::vector<BackfillRow>& rows, size_t begin,
+                      size_t end, bool staged,
+                      std::vector<QuarantineRow>* refused) {
+  // Savepoints by hand: the part runs on the raw libpq handle, which
+  // pqxx::subtransaction does not see (it would never send its SAVEPOINT),
+  // and libpqxx closes a transaction in which one of its statements failed.
+  txn.exec("SAVEPOINT isolate");
+  try {
+    const int64_t written = WriteRows(txn, rows, begin, end, staged);
+    txn.exec("RELEASE SAVEPOINT isolate");
+    return written;
+  } catch (const pqxx::sql_error& e) {
+    if (!RefusedRow(e)) throw;
+    txn.exec("ROLLBACK TO SAVEPOINT isolate");
+    txn.exec("RELEASE SAVEPOINT isolate");
+    if (end - begin > 1) {
+      const size_t mid = begin + (end - begin) / 2;
+      return WriteIsolated(txn, rows, begin, mid, staged, refused) +
+             WriteIsolated(txn, rows, mid, end, staged, refused);
+    }
+    const BackfillRow& row = rows[begin];
+    const std::string what = e.what();
+    refused->push_back(
+        {row.trade.id,
+         absl::StrCat("postgres refused the row: ",
+                      internal::Escape(what.substr(0, what.find('\n')))),
+         TradeJson(row)});
+    return 0;
+  }
+}
+
 }  // namespace
 
 BackfillWriter::BackfillWriter(std::unique_ptr<PgPool> pool,
@@ -162,6 +245,16 @@ absl::Status BackfillWriter::Begin(int64_t high_water_id) {
               fence[0][0].as<std::string>(),
               ", which has not finished: run that backfill again first"));
         }
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent);
+}
+
+absl::Status BackfillWriter::Quarantine(
+    const std::vector<QuarantineRow>& rows) {
+  return pool_->Transact(
+      [&](pqxx::work& txn) {
+        for (const QuarantineRow& q : rows) pg::PutQuarantine(txn, q);
         return absl::OkStatus();
       },
       PgPool::Kind::kIdempotent);
@@ -268,7 +361,8 @@ absl::Status BackfillWriter::RestoreKey() {
 }
 
 absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
-    const BackfillBatch& batch, bool staged, internal::Turnstile& turn) {
+    const BackfillBatch& batch, bool staged, bool isolate,
+    internal::Turnstile& turn) {
   BatchOutcome outcome;
   std::string own_data;
   if (batch.copy_data.empty() && !batch.rows.empty()) {
@@ -300,7 +394,15 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
                            "BETWEEN $1 AND $2)",
                            rows.front().trade.id, rows.back().trade.id)[0][0]
                .as<bool>());
-      if (!occupied) {
+      if (isolate) {
+        if (occupied) pg::CreateStage(txn, "backfill_stage");
+        outcome.copied = WriteIsolated(txn, rows, 0, rows.size(), occupied,
+                                       &outcome.refused);
+        outcome.skipped = static_cast<int64_t>(rows.size()) -
+                          outcome.copied -
+                          static_cast<int64_t>(outcome.refused.size());
+        if (!occupied) outcome.skipped = 0;
+      } else if (!occupied) {
         pg::CopyRows(txn, "trades", copy_data);
         outcome.copied = static_cast<int64_t>(rows.size());
       } else {
@@ -313,6 +415,9 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
     for (const QuarantineRow& q : batch.quarantined) {
       pg::PutQuarantine(txn, q);
     }
+    for (const QuarantineRow& q : outcome.refused) pg::PutQuarantine(txn, q);
+    const auto quarantined =
+        static_cast<int64_t>(batch.quarantined.size() + outcome.refused.size());
     // The copy ran beside other lanes; the checkpoint moves in batch order.
     TS_RETURN_IF_ERROR(turn.Wait(batch.seq));
     const pqxx::result moved = txn.exec_params(
@@ -321,8 +426,8 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
         "rows_quarantined = rows_quarantined + $4, "
         "rows_skipped = rows_skipped + $5, updated_at = now() "
         "WHERE source_store_id = $1 AND last_id < $2 RETURNING 1",
-        store_id_, batch.last_id, outcome.copied,
-        static_cast<int64_t>(batch.quarantined.size()), outcome.skipped);
+        store_id_, batch.last_id, outcome.copied, quarantined,
+        outcome.skipped);
     if (moved.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the checkpoint of store ", store_id_, " is already past id ",
@@ -335,12 +440,18 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
 
 absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch,
                                                    internal::Turnstile& turn) {
-  auto outcome = WriteOnce(batch, /*staged=*/false, turn);
+  auto outcome = WriteOnce(batch, /*staged=*/false, /*isolate=*/false, turn);
   // A row appeared in the range between the check and the COPY (dual-write):
   // the transaction rolled back; upsert instead. Behind the fence no row can
   // appear, and a staged write would only repeat the same COPY.
   if (absl::IsAlreadyExists(outcome.status()) && !fenced_) {
-    outcome = WriteOnce(batch, /*staged=*/true, turn);
+    outcome = WriteOnce(batch, /*staged=*/true, /*isolate=*/false, turn);
+  }
+  // Postgres refused a value or a constraint: find the rows at fault and
+  // quarantine them, so one row never stops the migration.
+  if (absl::IsInvalidArgument(outcome.status()) ||
+      absl::IsAlreadyExists(outcome.status())) {
+    outcome = WriteOnce(batch, /*staged=*/!fenced_, /*isolate=*/true, turn);
   }
   if (absl::IsUnknown(outcome.status())) {
     // The commit may or may not have happened: the checkpoint tells. This
@@ -349,16 +460,19 @@ absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch,
     const BackfillCheckpoint before = known_;
     TS_ASSIGN_OR_RETURN(auto after, LoadCheckpoint());
     if (after && after->last_id >= batch.last_id) {
-      return BatchOutcome{after->rows_copied - before.rows_copied,
-                          after->rows_skipped - before.rows_skipped};
+      return BatchOutcome{.copied = after->rows_copied - before.rows_copied,
+                          .skipped = after->rows_skipped - before.rows_skipped,
+                          .refused = {}};
     }
-    outcome = WriteOnce(batch, /*staged=*/true, turn);  // it did not: replay
+    // It did not: replay.
+    outcome = WriteOnce(batch, /*staged=*/true, /*isolate=*/false, turn);
   }
   if (outcome.ok()) {
     known_.last_id = batch.last_id;
     known_.rows_copied += outcome->copied;
     known_.rows_skipped += outcome->skipped;
-    known_.rows_quarantined += static_cast<int64_t>(batch.quarantined.size());
+    known_.rows_quarantined += static_cast<int64_t>(
+        batch.quarantined.size() + outcome->refused.size());
   }
   return outcome;
 }

@@ -52,6 +52,10 @@ struct BackfillCheckpoint {
 struct BatchOutcome {
   int64_t copied = 0;   // inserted, or updated to a newer version
   int64_t skipped = 0;  // already present with the same or a newer version
+  // Rows Postgres refused (a value it cannot store that the legacy rules
+  // let through): quarantined with the server's reason, in the same
+  // transaction.
+  std::vector<QuarantineRow> refused;
 };
 
 class BackfillWriter {
@@ -80,6 +84,10 @@ class BackfillWriter {
   absl::StatusOr<BatchOutcome> Write(const BackfillBatch& batch,
                                      internal::Turnstile& turn);
 
+  // Records rows outside every batch in the quarantine, in one
+  // transaction; repeating it changes nothing.
+  absl::Status Quarantine(const std::vector<QuarantineRow>& rows);
+
   // Builds the deferred indexes (two at a time), restores the primary key
   // and lifts the fence, gathers the key's statistics when the table has
   // none, moves the id sequence past max(id) and marks the checkpoint
@@ -96,8 +104,11 @@ class BackfillWriter {
  private:
   BackfillWriter(std::unique_ptr<PgPool> pool, std::string store_id,
                  std::string source_path);
+  // `isolate`: after Postgres refused the batch for a value, write it in
+  // parts under savepoints, halving the parts that fail, and quarantine
+  // each single row that Postgres refuses.
   absl::StatusOr<BatchOutcome> WriteOnce(const BackfillBatch& batch,
-                                         bool staged,
+                                         bool staged, bool isolate,
                                          internal::Turnstile& turn);
   absl::StatusOr<std::vector<std::string>> RebuildIndexes();
   absl::StatusOr<bool> RebuildIndex(const std::string& name);

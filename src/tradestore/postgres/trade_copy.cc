@@ -250,6 +250,16 @@ void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
   if (failed != nullptr) ThrowCopyError(conn, failed.get(), query);
 }
 
+int64_t ExecRaw(pqxx::dbtransaction& txn, const std::string& sql) {
+  pg_conn* conn = RawHandle(txn);
+  const Result result(PQexec(conn, sql.c_str()));
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    ThrowCopyError(conn, result.get(), sql);
+  }
+  return PQntuples(result.get());
+}
+
 void CreateStage(pqxx::dbtransaction& txn, const std::string& stage) {
   // The name is ours, never a caller's.
   txn.exec(absl::StrCat("CREATE TEMP TABLE ", txn.quote_name(stage),
@@ -284,7 +294,8 @@ int64_t MoveSequencePast(pqxx::dbtransaction& txn, int64_t at_least) {
     txn.exec_params("SELECT setval(pg_get_serial_sequence('trades', 'id'), $1)",
                     top);
   }
-  return top + 1;
+  // The largest id a BIGINT holds is taken: the sequence can give no more.
+  return top == INT64_MAX ? 0 : top + 1;
 }
 
 void PutQuarantine(pqxx::dbtransaction& txn, const QuarantineRow& q) {

@@ -54,6 +54,11 @@ void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
 void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
               absl::string_view data);
 
+// Runs `sql` on the transaction's raw libpq handle, like CopyRows, so that
+// a failure stays out of libpqxx's books (it would close the transaction,
+// where a savepoint can undo the statement). Returns the rows it returned.
+int64_t ExecRaw(pqxx::dbtransaction& txn, const std::string& sql);
+
 // CREATE TEMP TABLE `stage` like trades, dropped at commit: no session state
 // survives the transaction, so it works behind PgBouncer.
 void CreateStage(pqxx::dbtransaction& txn, const std::string& stage);
@@ -65,7 +70,7 @@ std::string UpsertFromStageSql(const std::string& stage);
 
 // Moves the trades id sequence past max(id) and past `at_least`, never
 // backwards (rows copied with ids of their own never touched it). Returns
-// the next id it will give.
+// the next id it will give, 0 when no id is left (max(id) is 2^63-1).
 int64_t MoveSequencePast(pqxx::dbtransaction& txn, int64_t at_least);
 
 // Records (or refreshes, while unresolved) a quarantined row.

@@ -4,12 +4,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/quote.h"
 #include "tradestore/sqlite/legacy_json.h"
 
 namespace tradestore {
@@ -35,6 +37,32 @@ int RoundTripDigits(double v) {
     if (*p >= '0' && *p <= '9') ++digits;
   }
   return digits;
+}
+
+// Whether the REAL `v` (whose nearest 8-place value is `units` / 10^8)
+// stands for a decimal of at most 8 places. It does when that 8-place value
+// reads back as `v` exactly; otherwise its 15 significant digits (all a
+// double holds for sure, so float noise such as 0.1 + 0.2 drops out) must
+// need no more than 8 places: 1.123456789 does not, and rounding it would
+// change a value someone wrote.
+bool HoldsAtMost8Decimals(double v, int64_t units) {
+  constexpr int64_t kExact = int64_t{1} << 53;  // converts to double exactly
+  // Both operands exact, so the quotient is correctly rounded: the double
+  // nearest to units / 10^8.
+  if (units > -kExact && units < kExact &&
+      static_cast<double>(units) / 1e8 == v) {
+    return true;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.14e", v);  // d.dddddddddddddde[+-]x
+  const char* e = std::strchr(buf, 'e');
+  if (e == nullptr) return false;
+  const int exponent = std::atoi(e + 1);
+  const char* last = e - 1;
+  while (*last == '0') --last;
+  const int fraction_digits = *last == '.' ? 0 : static_cast<int>(
+      last - std::strchr(buf, '.'));
+  return fraction_digits - exponent <= 8;
 }
 
 }  // namespace
@@ -95,9 +123,9 @@ std::string DescribeValue(const SqlValue& v) {
       return buf;
     }
     case SqlValue::Type::kText:
-      return absl::StrCat("TEXT \"", absl::CHexEscape(v.text), "\"");
+      return absl::StrCat("TEXT ", internal::Quote(v.text));
     case SqlValue::Type::kBlob:
-      return absl::StrCat("BLOB \"", absl::CHexEscape(v.text), "\"");
+      return absl::StrCat("BLOB ", internal::Quote(v.text));
   }
   return "?";
 }
@@ -129,7 +157,13 @@ absl::StatusOr<Decimal> DecimalFromStored(absl::string_view column,
         return Bad(column, absl::StrCat(DescribeValue(v),
                                         " is outside DECIMAL(18,8)"));
       }
-      auto d = Decimal::FromUnits(RoundToScale(v.real, 8));
+      const int64_t units = RoundToScale(v.real, 8);
+      if (!HoldsAtMost8Decimals(v.real, units)) {
+        return Bad(column, absl::StrCat(DescribeValue(v),
+                                        " has more than 8 decimal places "
+                                        "(would round)"));
+      }
+      auto d = Decimal::FromUnits(units);
       if (!d.ok()) return InColumn(column, d.status());
       if (notes != nullptr) {
         ++notes->converted_from_float;
@@ -195,7 +229,10 @@ nlohmann::json ValueJson(const SqlValue& v) {
       if (std::isfinite(v.real)) return v.real;
       return {{"$real", DescribeValue(v)}};
     case SqlValue::Type::kText:
-      if (IsValidUtf8(v.text)) return v.text;
+      // jsonb refuses \u0000: such text is kept as its bytes.
+      if (IsValidUtf8(v.text) && v.text.find('\0') == std::string::npos) {
+        return v.text;
+      }
       return {{"$hex", absl::BytesToHexString(v.text)}};
     case SqlValue::Type::kBlob:
       return {{"$hex", absl::BytesToHexString(v.text)}};
@@ -276,6 +313,11 @@ std::string ExtraColumnsJson(const StoredRow& row) {
 absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
                                        ConversionNotes* notes) {
   Trade t;
+  // Ids come from SQLite's rowid, which may be zero or negative; a trade's
+  // id is positive (0 means not yet assigned).
+  if (row.id <= 0) {
+    return Bad("id", absl::StrCat(row.id, " is not a positive id"));
+  }
   t.id = row.id;
   {
     auto symbol = RequireText("symbol", row.symbol);
@@ -287,8 +329,8 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
     if (!side.ok()) return side.status();
     auto parsed = ParseSide(absl::AsciiStrToUpper(*side));
     if (!parsed.ok()) {
-      return Bad("side", absl::StrCat("\"", absl::CHexEscape(*side),
-                                      "\" is not BUY or SELL"));
+      return Bad("side",
+                 absl::StrCat(internal::Quote(*side), " is not BUY or SELL"));
     }
     t.side = *parsed;
   }
@@ -306,8 +348,9 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
     if (!status.ok()) return status.status();
     size_t chars = 0;
     if (IsValidUtf8(*status, &chars) && chars > 20) {
-      return Bad("status", absl::StrCat("\"", *status, "\" is too long (",
-                                        chars, " > 20 characters)"));
+      return Bad("status", absl::StrCat(internal::Quote(*status),
+                                        " is too long (", chars,
+                                        " > 20 characters)"));
     }
     auto parsed = ParseStatus(*status);
     if (!parsed.ok()) return parsed.status();
@@ -350,6 +393,16 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
     t.updated_at = *u;
   }
   if (auto s = ValidateTrade(t); !s.ok()) return s;
+  // Postgres text and jsonb hold no NUL character: such a legacy value
+  // cannot be kept in trades.extra as it is.
+  for (const auto& [name, value] : row.extra) {
+    if (value.type == SqlValue::Type::kText &&
+        value.text.find('\0') != std::string::npos) {
+      return Bad(internal::Quote(name),
+                 absl::StrCat(DescribeValue(value),
+                              " holds a NUL byte, which Postgres cannot store"));
+    }
+  }
   return t;
 }
 

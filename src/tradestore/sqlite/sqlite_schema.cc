@@ -56,6 +56,37 @@ absl::StatusOr<int64_t> QueryInt(SqliteDb* db, const std::string& sql) {
   return row ? stmt.ColumnInt(0) : 0;
 }
 
+// Whether trades.id is the table's rowid, as "id INTEGER PRIMARY KEY" makes
+// it. Every read is by rowid range; a key declared otherwise ("INTEGER
+// PRIMARY KEY DESC", a key of several columns, WITHOUT ROWID) makes id an
+// ordinary column that may hold text, NULL or duplicates, and those rows
+// would be invisible. SQLite's own plan says which: reading a rowid alias is
+// the Rowid opcode, any other column is Column.
+absl::StatusOr<bool> IdIsRowid(SqliteDb* db) {
+  TS_ASSIGN_OR_RETURN(Statement plan,
+                      db->Prepare("EXPLAIN SELECT id FROM trades"));
+  bool rowid = false;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(bool row, plan.Step());
+    if (!row) break;
+    const std::string opcode = plan.ColumnText(1);
+    if (opcode == "Column") return false;
+    if (opcode == "Rowid" || opcode == "IdxRowid") rowid = true;
+  }
+  return rowid;
+}
+
+absl::Status RequireRowidKey(SqliteDb* db) {
+  TS_ASSIGN_OR_RETURN(const bool rowid, IdIsRowid(db));
+  if (rowid) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "trades.id is not the table's rowid (declared other than \"id INTEGER "
+      "PRIMARY KEY\": with DESC, in a key of several columns, or WITHOUT "
+      "ROWID), so ids may be text, NULL or repeated and rows could not all "
+      "be read; copy the rows into a table with \"id INTEGER PRIMARY KEY\" "
+      "first (nothing was changed)");
+}
+
 // Adds what a legacy trades table lacks. Existing rows keep their values; the
 // new columns read as NULL (or the default) on them.
 absl::Status UpgradeLegacy(SqliteDb* db,
@@ -76,6 +107,7 @@ absl::Status UpgradeLegacy(SqliteDb* db,
         "trades.id is declared \"", id.type,
         "\"; tradestore needs it to be an INTEGER PRIMARY KEY"));
   }
+  TS_RETURN_IF_ERROR(RequireRowidKey(db));
   static const std::pair<const char*, const char*> kAdded[] = {
       {"client_order_id", "TEXT"},
       {"fee", "TEXT"},
@@ -98,6 +130,7 @@ std::string NewStoreId() {
 
 // What the store needs to know of a current schema; reads only.
 absl::StatusOr<SchemaInfo> DescribeSchema(SqliteDb* db) {
+  TS_RETURN_IF_ERROR(RequireRowidKey(db));
   SchemaInfo info;
   {
     TS_ASSIGN_OR_RETURN(Statement id,

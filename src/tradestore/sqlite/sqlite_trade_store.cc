@@ -343,6 +343,23 @@ absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRows(
   return count;
 }
 
+absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRowsBetween(
+    int64_t first_id, int64_t last_id, int limit,
+    const std::function<absl::Status(const StoredRow&)>& visit) {
+  Impl::ReaderLease db(impl_.get());
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      db->Prepare(absl::StrCat("SELECT ", impl_->StoredColumns(""),
+                               " FROM trades WHERE id >= ? AND id <= ? "
+                               "ORDER BY id LIMIT ?")));
+  s.Bind(1, first_id).Bind(2, last_id).Bind(3, int64_t{limit});
+  StoredRow row;
+  int64_t count = 0;
+  TS_RETURN_IF_ERROR(
+      VisitStoredRows(s, impl_->schema.extra_columns, visit, &row, &count));
+  return count;
+}
+
 absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRowsByIds(
     const std::vector<int64_t>& ids,
     const std::function<absl::Status(const StoredRow&)>& visit) {

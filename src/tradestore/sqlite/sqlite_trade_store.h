@@ -128,6 +128,12 @@ class SqliteTradeStore : public TradeStore {
   absl::StatusOr<int64_t> ScanStoredRows(
       int64_t after_id, int limit, int64_t up_to_id,
       const std::function<absl::Status(const StoredRow&)>& visit);
+  // Up to `limit` rows with first_id <= id <= last_id, as above: for ids
+  // that no exclusive lower bound reaches (0 and below: SQLite allows them,
+  // tradestore's ids start at 1).
+  absl::StatusOr<int64_t> ScanStoredRowsBetween(
+      int64_t first_id, int64_t last_id, int limit,
+      const std::function<absl::Status(const StoredRow&)>& visit);
   // The rows with these ids (those that exist), in id order, as above.
   absl::StatusOr<int64_t> ScanStoredRowsByIds(
       const std::vector<int64_t>& ids,

@@ -217,6 +217,12 @@ class Verifier {
 
   absl::Status LoadQuarantine();
   absl::Status FullScan();
+  // The rows with ids of 0 and below, which FullScan's ranges (from 1) do
+  // not reach: no trade has such an id, so each is a difference or a row the
+  // backfill quarantined. Tallies their money as FullScan does.
+  absl::Status NonPositiveIds(MoneyTally* sqlite_money,
+                              MoneyTally* sqlite_unmatched,
+                              MoneyTally* pg_unmatched);
   absl::Status ChangedRows(Timestamp since);
   // Reads the given ids (sorted) from both stores into chunks.
   absl::Status ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
@@ -257,6 +263,8 @@ class Verifier {
   absl::flat_hash_set<int64_t> outbox_ids_;
   int64_t outbox_through_ = 0;
   Timestamp newest_in_flight_;
+  // Trades SQLite holds that the quarantine keeps out of Postgres.
+  MoneyTally quarantined_money_;
   // Every difference, for --repair (samples in the report are capped).
   std::vector<std::pair<Kind, int64_t>> differences_;
 };
@@ -338,7 +346,10 @@ void Verifier::CompareOne(int64_t id, const Seen& s, const Seen& p,
                           bool final_pass) {
   const Trade* st = s.trade;
   const Trade* pt = p.trade;
-  if (s.present && st == nullptr && !p.present && Quarantined(id)) {
+  // Quarantined by the backfill: a row the legacy rules refuse, or one they
+  // read but Postgres refused (its money is left out of SQLite's totals).
+  if (s.present && !p.present && Quarantined(id)) {
+    if (st != nullptr) TallyTrade(*st, &quarantined_money_);
     ++report_.quarantined;
     if (report_.quarantined_ids.size() <
         static_cast<size_t>(std::max(0, options_.max_samples))) {
@@ -455,7 +466,8 @@ absl::Status Verifier::FullScan() {
   const int64_t to = options_.mode == VerifyMode::kIds ? options_.id_to
                                                        : INT64_MAX;
   report_.id_from = from;
-  report_.id_to = options_.mode == VerifyMode::kIds ? to : max_id;
+  report_.id_to = options_.mode == VerifyMode::kIds ? to
+                                                    : std::max<int64_t>(0, max_id);
   const int batch = std::max(1000, options_.batch_rows);
 
   // SQLite is read on kSqliteReaders threads side by side, each taking the
@@ -473,7 +485,12 @@ absl::Status Verifier::FullScan() {
     ranges.push_back(std::make_unique<ChunkQueue<Range>>(64));
     pg_chunks.push_back(std::make_unique<ChunkQueue<verify::RawRows>>(1));
   }
-  std::vector<MoneyTally> sqlite_money(kSqliteReaders);
+  std::vector<MoneyTally> sqlite_money(kSqliteReaders + 1);
+  MoneyTally sqlite_unmatched, pg_unmatched;
+  if (options_.mode == VerifyMode::kFull) {
+    TS_RETURN_IF_ERROR(NonPositiveIds(&sqlite_money[kSqliteReaders],
+                                      &sqlite_unmatched, &pg_unmatched));
+  }
 
   // The last range reaches to `to`, so rows Postgres has beyond SQLite's
   // last id are seen too.
@@ -549,7 +566,6 @@ absl::Status Verifier::FullScan() {
                     std::max<int64_t>(0, report_.id_to - from + 1), clock_,
                     options_.log_interval);
   int64_t done = 0;
-  MoneyTally sqlite_unmatched, pg_unmatched;
   for (int64_t k = 0;; ++k) {
     auto s = sqlite_chunks.Pop();
     auto p = pg_chunks[k % kPgLanes]->Pop();
@@ -572,14 +588,54 @@ absl::Status Verifier::FullScan() {
   TS_RETURN_IF_ERROR(sqlite_chunks.status());
   for (auto& q : pg_chunks) TS_RETURN_IF_ERROR(q->status());
   progress.Finish(done);
-  for (int r = 1; r < kSqliteReaders; ++r) sqlite_money[0].Merge(sqlite_money[r]);
+  for (size_t r = 1; r < sqlite_money.size(); ++r) {
+    sqlite_money[0].Merge(sqlite_money[r]);
+  }
   // Rows equal as bytes hold the same money in both stores: Postgres's
   // totals are SQLite's, less its rows that did not match, plus Postgres's.
   MoneyTally pg_money = sqlite_money[0];
   pg_money.Subtract(sqlite_unmatched);
   pg_money.Merge(pg_unmatched);
+  sqlite_money[0].Subtract(quarantined_money_);
   FillTotals(sqlite_money[0], pg_money);
   return absl::OkStatus();
+}
+
+absl::Status Verifier::NonPositiveIds(MoneyTally* sqlite_money,
+                                      MoneyTally* sqlite_unmatched,
+                                      MoneyTally* pg_unmatched) {
+  const int batch = std::max(1000, options_.batch_rows);
+  for (int64_t first = INT64_MIN;;) {
+    Chunk sqlite, postgres;
+    TS_ASSIGN_OR_RETURN(const int64_t count,
+                        sqlite_->ScanStoredRowsBetween(
+                            first, 0, batch, [&](const StoredRow& row) {
+                              sqlite.Add(row);
+                              return absl::OkStatus();
+                            }));
+    // A full chunk ends at its last row; the last chunk reaches 0.
+    const int64_t last = count == batch ? sqlite.rows.back().id : 0;
+    TS_RETURN_IF_ERROR(CopyOutTrades(
+        *pool_,
+        absl::StrCat("SELECT ", verify::kPgVerifyColumns,
+                     " FROM trades WHERE id >= ", first, " AND id <= ", last,
+                     " ORDER BY id"),
+        postgres));
+    for (const Chunk* chunk : {&sqlite, &postgres}) {
+      if (!chunk->rows.empty()) {
+        report_.id_from = std::min(report_.id_from, chunk->rows.front().id);
+      }
+    }
+    report_.rows_sqlite += static_cast<int64_t>(sqlite.rows.size());
+    report_.rows_postgres += static_cast<int64_t>(postgres.rows.size());
+    Merge(sqlite, postgres, /*final_pass=*/false);
+    // Counted as unmatched on both sides, as a row that differs would be.
+    TallyTrades(sqlite, sqlite_money);
+    TallyTrades(sqlite, sqlite_unmatched);
+    TallyTrades(postgres, pg_unmatched);
+    if (last == 0) return absl::OkStatus();
+    first = last + 1;
+  }
 }
 
 absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
