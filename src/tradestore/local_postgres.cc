@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/process.h"
 #include "tradestore/internal/status_macros.h"
@@ -34,8 +35,9 @@ std::string ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-absl::Status Write(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::app);
+absl::Status Write(const std::string& path, const std::string& text,
+                   bool append = true) {
+  std::ofstream out(path, append ? std::ios::app : std::ios::trunc);
   out << text;
   return out.good() ? absl::OkStatus()
                     : absl::InternalError(absl::StrCat("cannot write ", path));
@@ -93,10 +95,9 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
                                  "-U", "postgres", "--auth=trust", "-E",
                                  "UTF8", "--no-locale", "--no-sync"},
                                 user_));
-  TS_ASSIGN_OR_RETURN(port_, internal::FreeLoopbackPort());
   TS_RETURN_IF_ERROR(Write(
       dir_ + "/data/postgresql.conf",
-      absl::StrCat("\nlisten_addresses = '127.0.0.1'\nport = ", port_,
+      absl::StrCat("\nlisten_addresses = '127.0.0.1'",
                    "\nunix_socket_directories = '", dir_,
                    "'\nmax_connections = 100\nshared_buffers = 128MB\n",
                    // fsync off survives a server crash (the OS keeps the
@@ -123,15 +124,35 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
       << "local all all trust\n"
          "host all +tradestore_password_auth 127.0.0.1/32 scram-sha-256\n"
          "host all all 127.0.0.1/32 trust\n";
-  TS_RETURN_IF_ERROR(StartServer());
+  // A port free a moment ago may be taken by the time the server binds it
+  // (another test's cluster): try a few.
+  TS_RETURN_IF_ERROR(OnFreePort(&port_, [&] {
+    TS_RETURN_IF_ERROR(Write(dir_ + "/data/postgresql.auto.conf",
+                             absl::StrCat("port = ", port_, "\n"), false));
+    return StartServer();
+  }));
   TS_RETURN_IF_ERROR(
       Psql("postgres", "CREATE ROLE tradestore_password_auth NOLOGIN").status());
   if (options.start_pgbouncer) {
-    TS_ASSIGN_OR_RETURN(bouncer_port_, internal::FreeLoopbackPort());
-    TS_RETURN_IF_ERROR(WriteBouncerConfig(options.pgbouncer_pool_size));
-    TS_RETURN_IF_ERROR(StartBouncer());
+    TS_RETURN_IF_ERROR(OnFreePort(&bouncer_port_, [&] {
+      TS_RETURN_IF_ERROR(WriteBouncerConfig(options.pgbouncer_pool_size));
+      return StartBouncer();
+    }));
   }
   return absl::OkStatus();
+}
+
+absl::Status LocalPostgres::OnFreePort(
+    int* port, const std::function<absl::Status()>& start) {
+  absl::Status status;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    TS_ASSIGN_OR_RETURN(*port, internal::FreeLoopbackPort());
+    status = start();
+    if (status.ok() || !absl::StrContains(status.message(), "in use")) {
+      return status;
+    }
+  }
+  return status;
 }
 
 absl::Status LocalPostgres::WriteBouncerConfig(int pool_size) {

@@ -12,6 +12,7 @@
 #ifndef TRADESTORE_LOCAL_POSTGRES_H_
 #define TRADESTORE_LOCAL_POSTGRES_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -67,6 +68,9 @@ class LocalPostgres {
   LocalPostgres() = default;
   absl::Status Init(const LocalPostgresOptions& options);
   absl::Status WriteBouncerConfig(int pool_size);
+  // Sets *port to a free one and runs `start`, again with another port
+  // while the start fails because the address is in use.
+  absl::Status OnFreePort(int* port, const std::function<absl::Status()>& start);
   void Cleanup();
 
   std::string bin_dir_;

@@ -397,9 +397,11 @@ TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsIndexes) {
   EXPECT_EQ(KeyAndFence(), "trades_pkey\n0\n");
   EXPECT_EQ(Sql("SELECT count(*) FROM deferred_indexes"), "0\n");
   // The key's statistics are there for the id-range reads that follow.
-  EXPECT_EQ(Sql("SELECT correlation > 0.9 FROM pg_stats WHERE tablename = "
+  // (Not their values: a correlation from a sample of pages two lanes
+  // wrote side by side varies from run to run.)
+  EXPECT_EQ(Sql("SELECT count(*) FROM pg_stats WHERE tablename = "
                 "'trades' AND attname = 'id'"),
-            "t\n");
+            "1\n");
   EXPECT_EQ(Sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
                 "'idx_trades_symbol'"),
             "CREATE INDEX idx_trades_symbol ON public.trades USING btree "
@@ -519,25 +521,23 @@ TEST_F(BackfillTest, TwoLanesCommitInBatchOrder) {
 }
 
 // The service keeps writing while the backfill reads (WAL, short read
-// transactions): a write during the run never waits for the backfill.
+// transactions): a write during the run never waits for the backfill. The
+// writer waits for no lock at all (busy timeout 0): had the backfill held
+// one, the insert would fail with SQLITE_BUSY.
 TEST_F(BackfillTest, NeverBlocksTheSqliteWriter) {
   const std::string path = Legacy(20000, 0);
-  auto writer = SqliteTradeStore::Open({.path = path, .busy_timeout_ms = 50});
+  auto writer = SqliteTradeStore::Open({.path = path, .busy_timeout_ms = 0});
   ASSERT_TRUE(writer.ok()) << writer.status();
   int writes = 0;
-  std::chrono::steady_clock::duration slowest{};
   auto report = BackfillWatching(path, 1000, [&](int64_t) {
     Trade t = testing::SampleTrade();
     t.client_order_id = absl::StrCat("during-backfill-", writes);
-    const auto start = std::chrono::steady_clock::now();
     auto inserted = (*writer)->Insert(t);
-    slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
     EXPECT_TRUE(inserted.ok()) << inserted.status();
     ++writes;
   });
   TS_ASSERT_OK(report);
   EXPECT_EQ(writes, 20);
-  EXPECT_LT(slowest, std::chrono::milliseconds(50));
   // The run copied up to its high-water mark; the new rows are the relay's.
   EXPECT_EQ(report->high_water_id, 20000);
   EXPECT_EQ(report->rows_read, 20000);
@@ -594,9 +594,9 @@ TEST_F(BackfillTest, KeepsTheIndexesWhenTheTableAlreadyHasRows) {
   EXPECT_TRUE(report->rebuilt_indexes.empty());
   // A table whose rows so far came from dual-write may have no statistics
   // either.
-  EXPECT_EQ(Sql("SELECT correlation > 0.9 FROM pg_stats WHERE tablename = "
+  EXPECT_EQ(Sql("SELECT count(*) FROM pg_stats WHERE tablename = "
                 "'trades' AND attname = 'id'"),
-            "t\n");
+            "1\n");
 }
 
 }  // namespace

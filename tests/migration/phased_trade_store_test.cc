@@ -116,10 +116,14 @@ class PhasedTradeStoreTest : public ::testing::Test {
     pg_ = *std::move(pg);
   }
 
-  std::unique_ptr<PhasedTradeStore> OpenStore(bool run_relay = true) {
+  // `pg_deadline`: how long a call may retry Postgres.
+  std::unique_ptr<PhasedTradeStore> OpenStore(
+      bool run_relay = true,
+      std::chrono::milliseconds pg_deadline = std::chrono::seconds(10)) {
     PhasedStoreOptions options;
     options.sqlite_path = path_;
     options.pg = TestPgOptions(dsn_);
+    options.pg.backoff.deadline = pg_deadline;
     options.phase_poll = std::chrono::milliseconds(0);
     options.run_relay = run_relay;
     options.sqlite_sync_full = false;
@@ -339,14 +343,14 @@ TEST_F(PhasedTradeStoreTest, RelayReplaysAndReorderingAreHarmless) {
 }
 
 TEST_F(PhasedTradeStoreTest, PostgresOutageNeverFailsAWriteAndTheOutboxDrainsAfter) {
-  auto store = OpenStore();
+  // Postgres may be retried for an hour: a write that waited for it would
+  // hang the test past its timeout instead of passing.
+  auto store = OpenStore(/*run_relay=*/true, std::chrono::hours(1));
   MoveTo(Phase::kDualWrite, store.get());
   auto& env = PgEnvironment::Get();
   TS_ASSERT_OK(env.pg().StopServer(/*immediate=*/true));
   std::map<int64_t, int64_t> acked;
-  auto slowest = std::chrono::microseconds(0);
   for (int i = 0; i < 300; ++i) {
-    const auto start = std::chrono::steady_clock::now();
     auto r = store->Insert(Numbered(i));
     ASSERT_TRUE(r.ok()) << r.status();
     acked[r->trade.id] = 1;
@@ -355,12 +359,7 @@ TEST_F(PhasedTradeStoreTest, PostgresOutageNeverFailsAWriteAndTheOutboxDrainsAft
       ASSERT_TRUE(f.ok()) << f.status();
       acked[r->trade.id] = f->version;
     }
-    slowest = std::max(slowest, std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - start));
   }
-  // Not a timing test: a write that waited for Postgres would take the
-  // pool's whole retry deadline (seconds), not milliseconds.
-  EXPECT_LT(slowest, std::chrono::milliseconds(500));
   EXPECT_EQ(store->GetOutboxStatus()->entries, 450);
   TS_ASSERT_OK(env.pg().StartServer());
   TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));

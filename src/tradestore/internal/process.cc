@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -101,21 +102,25 @@ absl::Status SpawnDetached(const std::string& script) {
 }
 
 absl::StatusOr<int> FreeLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return absl::InternalError("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+  // Ports 20000-32767: above the usual services, below the ephemeral range.
+  constexpr int kLow = 20000, kHigh = 32767;
+  std::random_device seed;
+  std::mt19937 random(seed());
+  std::uniform_int_distribution<int> pick(kLow, kHigh);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = pick(random);
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return absl::InternalError("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool free =
+        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);
-    return absl::InternalError("cannot bind a loopback port");
+    if (free) return port;
   }
-  const int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
+  return absl::UnavailableError("no free loopback port in 20000-32767");
 }
 
 }  // namespace tradestore::internal

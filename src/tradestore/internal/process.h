@@ -32,7 +32,10 @@ absl::Status SpawnDetached(const std::string& script);
 
 bool RunningAsRoot();
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago, below Linux's
+// ephemeral range (32768 and up), so no client connection is given it as
+// its own port before the server binds it. Another server may still take
+// it first: callers retry their start on "address in use".
 absl::StatusOr<int> FreeLoopbackPort();
 
 }  // namespace tradestore::internal
