@@ -1,12 +1,20 @@
 #include "tradestore/cli/cli.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
+#include "testing/temp_dir.h"
+#include "tradestore/sqlite/legacy_generator.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/internal/process.h"
 
 namespace tradestore::cli {
@@ -114,6 +122,42 @@ TEST(CliTest, UnreachablePostgresExitsTwoWithoutThePassword) {
   EXPECT_EQ(r.err.find("Hunter2-secret"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("Hunter2-secret"), std::string::npos);
   EXPECT_NE(r.err.find("app:***@"), std::string::npos) << r.err;
+}
+
+// A report path that names the store, or a symlink planted where the
+// report goes, is refused; "-" is standard output.
+TEST(CliTest, ReportsNeverReplaceTheStoreOrFollowALink) {
+  auto& env = PgEnvironment::Get();
+  const std::string dsn = env.pg().Dsn(env.FreshDatabaseName());
+  tradestore::testing::TempDir dir;
+  const std::string store = dir.File("trade_store.db");
+  ASSERT_TRUE(GenerateLegacyStore({.path = store, .rows = 50}).ok());
+  CliRun into_store =
+      Cli({"backfill", "--sqlite", store, "--pg", dsn, "--json", store});
+  EXPECT_EQ(into_store.code, 2);
+  EXPECT_NE(into_store.err.find("not replaced"), std::string::npos)
+      << into_store.err;
+  auto reopened = SqliteTradeStore::Open({.path = store,
+                                          .create_if_missing = false,
+                                          .require_trades_table = true});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(*(*reopened)->Count(), 50);
+
+  const std::string victim = dir.File("victim.txt");
+  std::ofstream(victim) << "precious";
+  const std::string link = dir.File("verify.prom");
+  ASSERT_EQ(symlink(victim.c_str(), link.c_str()), 0);
+  CliRun linked = Cli({"verify", "--sqlite", store, "--pg", dsn, "--prom",
+                       link, "--json", "-"});
+  EXPECT_EQ(linked.code, 2);
+  EXPECT_NE(linked.err.find("symbolic link"), std::string::npos) << linked.err;
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
+  // The JSON went to standard output, whole.
+  const size_t brace = linked.out.find("{\n");
+  ASSERT_NE(brace, std::string::npos) << linked.out;
+  EXPECT_NO_THROW(nlohmann::json::parse(linked.out.substr(brace)));
+  EXPECT_FALSE(std::filesystem::exists(dir.File("-")));
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 // into archived; a store in archived never opens SQLite.
 #include "tradestore/migration/archive.h"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -133,6 +137,15 @@ TEST_F(ArchiveTest, APostgresThatDiffersFailsTheCheckAndTheGate) {
   EXPECT_NE(out.str().find("FAILED  Postgres holds"), std::string::npos)
       << out.str();
   EXPECT_NE(out.str().find("immutable columns DIFFERENT"), std::string::npos);
+  // Kept for a look, under a name that says what it is.
+  int unverified = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator(dir_.File("archive"))) {
+    const std::string name = e.path().filename().string();
+    EXPECT_NE(name.find(".unverified."), std::string::npos) << name;
+    ++unverified;
+  }
+  EXPECT_EQ(unverified, 2);
   const PhaseMoveResult moved = Move(Phase::kArchived, false);
   EXPECT_TRUE(moved.refused);
   EXPECT_NE(moved.refusal.find("failed its checks"), std::string::npos)
@@ -147,6 +160,40 @@ TEST_F(ArchiveTest, AnArchiveFromBeforePostgresOnlyDoesNotCount) {
   EXPECT_NE(moved.refusal.find("older than the move to postgres_only"),
             std::string::npos)
       << moved.refusal;
+}
+
+// Archives are as private as the store; a killed run's half-made files
+// are removed by the next run, and nothing half-made ever takes a final
+// name.
+TEST_F(ArchiveTest, PrivateAndLeavesNoDebris) {
+  MoveToPostgresOnly();
+  ASSERT_EQ(chmod(path_.c_str(), 0600), 0);
+  const std::string to = dir_.File("archive");
+  std::filesystem::create_directories(to);
+  // What a run killed mid-way leaves: its working directory.
+  const pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  ASSERT_GT(gone, 0);
+  waitpid(gone, nullptr, 0);
+  const std::string stale =
+      to + "/.tradestore-archive-" + std::to_string(gone) + "-0badc0de";
+  std::filesystem::create_directories(stale);
+  std::ofstream(stale + "/archive.db.gz") << "truncated";
+  const ArchiveReport r = Archive();
+  ASSERT_TRUE(r.verified()) << ::testing::PrintToString(r.failures);
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(to)) {
+    names.push_back(e.path().filename().string());
+    struct stat st;
+    ASSERT_EQ(stat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << e.path();
+  }
+  ASSERT_EQ(names.size(), 2u) << ::testing::PrintToString(names);
+  for (const std::string& name : names) {
+    EXPECT_TRUE(name.ends_with(".db.gz") || name.ends_with(".manifest.json"))
+        << name;
+  }
 }
 
 }  // namespace

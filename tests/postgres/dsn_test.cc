@@ -11,17 +11,50 @@ TEST(DsnTest, MasksUriPasswords) {
   EXPECT_EQ(MaskDsn("postgresql://app:s3cret@db.example:5432/trades"),
             "postgresql://app:***@db.example:5432/trades");
   EXPECT_EQ(MaskDsn("postgres://app@db/trades?sslmode=require&password=s3cret"),
-            "postgres://app@db/trades?sslmode=require&password=***");
+            "postgres://app:***@db/trades?sslmode=require");
   EXPECT_EQ(MaskDsn("postgresql://db/trades"), "postgresql://db/trades");
+  EXPECT_EQ(MaskDsn("postgresql://a:1,b:2/x?target_session_attrs=read-write"),
+            "postgresql://a:1,b:2/x?target_session_attrs=read-write");
 }
 
 TEST(DsnTest, MasksKeyValuePasswords) {
   EXPECT_EQ(MaskDsn("host=db password=s3cret dbname=x"),
-            "host=db password=*** dbname=x");
+            "host=db dbname=x password=***");
   EXPECT_EQ(MaskDsn("host=db password = 'a b\\' c' dbname=x"),
-            "host=db password = *** dbname=x");
+            "host=db dbname=x password=***");
   EXPECT_EQ(MaskDsn("host=db dbname=x"), "host=db dbname=x");
+  EXPECT_EQ(MaskDsn("host=db dbname='my db'"), "host=db dbname='my db'");
   EXPECT_EQ(MaskDsn(""), "(PG* environment)");
+}
+
+// Forms that printed a password before masking went through libpq's parser.
+TEST(DsnTest, NeverShowsAPasswordInAnyForm) {
+  const char* const kSecrets[] = {"S3cr3t", "Pa55w0rd", "zzPa55"};
+  for (const char* dsn : {
+           "postgresql://app:S3cr3t%zzPa55w0rd@db/x",  // bad percent-encoding
+           "postgresql://app:S3cr3t/Pa55w0rd@db/x",    // a slash in it
+           "host=db password=S3cr3t Pa55w0rd",         // unquoted space
+           "postgresql://app@db/x?passwor%64=S3cr3tPa55w0rd",  // encoded key
+           "host=db password='S3cr3tPa55w0rd",         // unterminated quote
+           "postgresql://S3cr3tPa55w0rd:S3cr3tPa55w0rd@db/x",  // as the user
+       }) {
+    const std::string shown = MaskDsn(dsn);
+    for (const char* secret : kSecrets) {
+      EXPECT_EQ(shown.find(secret), std::string::npos) << dsn << " -> " << shown;
+    }
+    auto password = DsnPassword(dsn);
+    if (!password.ok()) {
+      for (const char* secret : kSecrets) {
+        EXPECT_EQ(std::string(password.status().message()).find(secret),
+                  std::string::npos)
+            << password.status();
+      }
+    }
+  }
+  EXPECT_EQ(MaskDsn("host=db password=S3cr3t Pa55w0rd"),
+            "(a DSN libpq cannot parse; not shown)");
+  EXPECT_EQ(MaskDsn("postgresql://app@db/x?passwor%64=S3cr3t"),
+            "postgresql://app:***@db/x");
 }
 
 TEST(DsnTest, FindsAndScrubsThePassword) {

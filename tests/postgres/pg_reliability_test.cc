@@ -92,13 +92,46 @@ TEST(PgReliabilityTest, PasswordAuthWorksAndAWrongPasswordIsNeverShown) {
   ASSERT_NE(store, nullptr);
   TS_EXPECT_OK(store->Insert(SampleTrade()));
 
+  // A wrong password fails at once: retrying cannot cure it.
   PgOptions wrong = TestPgOptions(base + " password=Wrong-Pass-77");
-  wrong.backoff.deadline = std::chrono::milliseconds(200);
+  testing::CountingClock clock;
+  wrong.clock = &clock;
   auto refused = PgTradeStore::Open(wrong);
-  EXPECT_FALSE(refused.ok());
+  TS_EXPECT_CODE(refused, absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(clock.waits(), 0);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("not retried"));
   EXPECT_EQ(std::string(refused.status().message()).find("Wrong-Pass-77"),
             std::string::npos)
       << refused.status();
+}
+
+// What the same DSN meets again on every attempt is not retried.
+TEST(PgReliabilityTest, ConfigurationErrorsFailAtOnce) {
+  auto& env = PgEnvironment::Get();
+  const std::string base =
+      absl::StrCat("host=127.0.0.1 port=", env.pg().port(), " user=postgres");
+  const struct {
+    std::string dsn;
+    absl::StatusCode code;
+  } cases[] = {
+      {base + " dbname=postgres sslmode=bogus",
+       absl::StatusCode::kInvalidArgument},
+      {"host=127.0.0.1 port=notaport dbname=postgres",
+       absl::StatusCode::kInvalidArgument},
+      {base + " dbname=no_such_database", absl::StatusCode::kFailedPrecondition},
+      {absl::StrCat("host=127.0.0.1 port=", env.pg().port(),
+                    " user=no_such_role dbname=postgres"),
+       absl::StatusCode::kFailedPrecondition},
+  };
+  for (const auto& c : cases) {
+    PgOptions options = TestPgOptions(c.dsn);
+    testing::CountingClock clock;
+    options.clock = &clock;
+    auto pool = PgPool::Create(options);
+    TS_EXPECT_CODE(pool, c.code) << c.dsn;
+    EXPECT_EQ(clock.waits(), 0) << c.dsn;
+  }
 }
 
 TEST(PgReliabilityTest, LostCommitAcknowledgementIsResolvedByLookup) {
@@ -254,9 +287,11 @@ TEST(PgReliabilityTest, TlsWithSslModeRequireAndVerifyFull) {
        dir.File("other.key"), "-out", dir.File("other.crt")}));
   PgOptions untrusted =
       TestPgOptions(verify + " sslrootcert=" + dir.File("other.crt"));
-  untrusted.backoff.deadline = std::chrono::milliseconds(200);
+  testing::CountingClock clock;
+  untrusted.clock = &clock;
   auto refused = PgPool::Create(untrusted);
-  TS_EXPECT_CODE(refused, absl::StatusCode::kUnavailable);
+  TS_EXPECT_CODE(refused, absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(clock.waits(), 0);
   EXPECT_NE(refused.status().message().find("certificate"), std::string::npos)
       << refused.status();
 }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/sqlite_file.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "tradestore/sqlite/id_ranges.h"
@@ -291,6 +292,59 @@ TEST(SqliteTradeStoreTest, IdRangesHoldTheirRowsWhereverIdsHaveGaps) {
     EXPECT_GE(after, 10010000);  // the last range may reach past it
     EXPECT_LE(thin, 16) << count << " ranges";
   }
+}
+
+// A clock whose first wait releases another connection's write lock: the
+// open must wait for it, not fail at once (SQLite gives a rollback-journal
+// file's lock upgrade no busy handler).
+class ReleasingClock : public SimulatedClock {
+ public:
+  explicit ReleasingClock(testing::SqliteFile* holder)
+      : SimulatedClock(Timestamp()), holder_(holder) {}
+  void SleepFor(std::chrono::microseconds d) override {
+    ++waits;
+    if (holder_ != nullptr) {
+      holder_->Exec("COMMIT");
+      holder_ = nullptr;
+    }
+    SimulatedClock::SleepFor(d);
+  }
+  int waits = 0;
+
+ private:
+  testing::SqliteFile* holder_;
+};
+
+TEST(SqliteTradeStoreTest, WaitsForAWriterOfARollbackJournalFile) {
+  TempDir dir;
+  const std::string path = dir.File("legacy.db");
+  {
+    testing::SqliteFile file(path);
+    file.Exec(testing::kLegacyTradesTable);
+    file.Exec(testing::LegacyRowsSql(1, 3));
+  }
+  testing::SqliteFile holder(path);  // journal_mode is DELETE
+  holder.Exec("BEGIN IMMEDIATE");
+  ReleasingClock releasing(&holder);
+  auto store = SqliteTradeStore::Open(
+      {.path = path, .busy_timeout_ms = 5000, .clock = &releasing});
+  TS_ASSERT_OK(store);
+  EXPECT_GE(releasing.waits, 1);
+  EXPECT_EQ(*(*store)->Count(), 3);
+
+  // Past the busy timeout the open gives up, retryable.
+  const std::string other = dir.File("other.db");
+  {
+    testing::SqliteFile file(other);
+    file.Exec(testing::kLegacyTradesTable);
+  }
+  testing::SqliteFile keeper(other);
+  keeper.Exec("BEGIN IMMEDIATE");
+  SimulatedClock clock{Timestamp()};
+  auto refused = SqliteTradeStore::Open(
+      {.path = other, .busy_timeout_ms = 50, .clock = &clock});
+  TS_EXPECT_CODE(refused, absl::StatusCode::kUnavailable);
+  keeper.Exec("ROLLBACK");
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ int RunArchiveCommand(const std::vector<std::string>& args, std::ostream& out,
   for (const std::string& c : report->checks) out << "  ok      " << c << "\n";
   for (const std::string& f : report->failures) out << "  FAILED  " << f << "\n";
   if (auto json = parsed->Get("json")) {
-    if (absl::Status s = WriteFileAtomically(*json, ArchiveJson(*report));
+    if (absl::Status s = WriteReport(*json, ArchiveJson(*report), out, *sqlite);
         !s.ok()) {
       err << "tradestore archive: " << s.message() << "\n";
       return kExitUsage;

@@ -89,7 +89,7 @@ int RunBackfillCommand(const std::vector<std::string>& args, std::ostream& out,
   }
   report->PrintSummary(out);
   if (auto json = parsed->Get("json")) {
-    if (auto s = WriteFileAtomically(*json, report->ToJson() + "\n"); !s.ok()) {
+    if (auto s = WriteReport(*json, report->ToJson() + "\n", out, *sqlite); !s.ok()) {
       err << "tradestore backfill: " << s.message() << "\n";
       return kExitUsage;
     }

@@ -102,7 +102,7 @@ int RunLoadgenCommand(const std::vector<std::string>& args, std::ostream& out,
   }
   PrintLoadgenSummary(*report, out);
   if (auto json = parsed->Get("json")) {
-    if (absl::Status s = WriteFileAtomically(*json, LoadgenJson(*report));
+    if (absl::Status s = WriteReport(*json, LoadgenJson(*report), out, *sqlite);
         !s.ok()) {
       err << "tradestore loadgen: " << s.message() << "\n";
       return kExitUsage;

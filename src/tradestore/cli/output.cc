@@ -1,31 +1,19 @@
 #include "tradestore/cli/output.h"
 
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-
-#include "absl/strings/str_cat.h"
+#include "tradestore/internal/safe_file.h"
 
 namespace tradestore::cli {
 
-absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& content) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-    }
+absl::Status WriteReport(const std::string& path, const std::string& content,
+                         std::ostream& out, const std::string& store) {
+  if (path == "-") {
+    out << content << std::flush;
+    return out ? absl::OkStatus()
+               : absl::UnavailableError("cannot write to standard output");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, " to ", path));
-  }
-  return absl::OkStatus();
+  internal::SafeWriteOptions options;
+  if (!store.empty()) options.never_replace.push_back(store);
+  return internal::WriteFileSafely(path, content, options);
 }
 
 }  // namespace tradestore::cli

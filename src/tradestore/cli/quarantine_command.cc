@@ -7,6 +7,7 @@
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/flags.h"
 #include "tradestore/cli/output.h"
+#include "tradestore/internal/quote.h"
 #include "tradestore/migration/quarantine.h"
 
 namespace tradestore::cli {
@@ -60,7 +61,8 @@ int List(const ParsedArgs& args, const QuarantineOptions& options,
     out << e.source_id << "  "
         << (e.resolution ? *e.resolution + " (" + e.resolution_reason.value_or("") + ")"
                          : std::string("UNRESOLVED"))
-        << "  " << e.reason << "\n      raw: " << e.raw_json << "\n";
+        << "  " << internal::Escape(e.reason)
+        << "\n      raw: " << internal::Escape(e.raw_json) << "\n";
     j.push_back({{"source_id", e.source_id},
                  {"reason", e.reason},
                  {"raw", nlohmann::json::parse(e.raw_json)},
@@ -74,7 +76,8 @@ int List(const ParsedArgs& args, const QuarantineOptions& options,
   }
   out << open << " unresolved row(s)\n";
   if (auto json = args.Get("json")) {
-    if (absl::Status s = WriteFileAtomically(*json, j.dump(2) + "\n"); !s.ok()) {
+    if (absl::Status s = WriteReport(*json, j.dump(2) + "\n", out,
+                                         options.sqlite_path); !s.ok()) {
       err << "tradestore quarantine: " << s.message() << "\n";
       return kExitUsage;
     }

@@ -154,7 +154,7 @@ int RunRelayCommand(const std::vector<std::string>& args, std::ostream& out,
                         {"outbox_left", left.ok() ? left->entries : -1},
                         {"drained", code == kExitOk},
                         {"lag_p99_ms", lag.p99_us / 1000.0}};
-    if (absl::Status s = WriteFileAtomically(*json, j.dump(2) + "\n"); !s.ok()) {
+    if (absl::Status s = WriteReport(*json, j.dump(2) + "\n", out, *path); !s.ok()) {
       err << "tradestore relay: " << s.message() << "\n";
       return kExitUsage;
     }

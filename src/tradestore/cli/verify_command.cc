@@ -148,7 +148,7 @@ int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
        {std::pair{"json", report->ToJson() + "\n"},
         std::pair{"prom", report->ToPrometheus()}}) {
     if (auto path = parsed->Get(flag)) {
-      if (auto s = WriteFileAtomically(*path, text); !s.ok()) {
+      if (auto s = WriteReport(*path, text, out, *sqlite); !s.ok()) {
         err << "tradestore verify: " << s.message() << "\n";
         return kExitUsage;
       }

@@ -1,7 +1,5 @@
 #include "tradestore/migration/archive.h"
 
-#include <zlib.h>
-
 #include <pqxx/pqxx>
 
 #include <filesystem>
@@ -10,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/safe_file.h"
 #include "tradestore/internal/sha256.h"
+#include "tradestore/migration/archive_files.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
@@ -98,51 +98,6 @@ absl::StatusOr<Digest> PostgresDigest(PgPool& pool, const Digest& like) {
   return d;
 }
 
-absl::Status Gzip(const std::string& from, const std::string& to) {
-  std::ifstream in(from, std::ios::binary);
-  gzFile out = gzopen(to.c_str(), "wb6");
-  if (!in || out == nullptr) {
-    if (out != nullptr) gzclose(out);
-    return absl::InternalError(absl::StrCat("cannot compress ", from, " to ", to));
-  }
-  std::string buffer(1 << 16, '\0');
-  bool ok = true;
-  while (ok && in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto n = static_cast<unsigned>(in.gcount());
-    ok = n == 0 || gzwrite(out, buffer.data(), n) == static_cast<int>(n);
-  }
-  ok = gzclose(out) == Z_OK && ok;
-  if (!ok) return absl::InternalError(absl::StrCat("writing ", to, " failed"));
-  return absl::OkStatus();
-}
-
-absl::Status Gunzip(const std::string& from, const std::string& to) {
-  gzFile in = gzopen(from.c_str(), "rb");
-  std::ofstream out(to, std::ios::binary | std::ios::trunc);
-  if (in == nullptr || !out) {
-    if (in != nullptr) gzclose(in);
-    return absl::InternalError(absl::StrCat("cannot decompress ", from));
-  }
-  std::string buffer(1 << 16, '\0');
-  int n = 0;
-  while ((n = gzread(in, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0) {
-    out.write(buffer.data(), n);
-  }
-  const bool ok = n == 0 && gzclose(in) == Z_OK && out.good();
-  if (!ok) {
-    return absl::DataLossError(absl::StrCat(from, " does not decompress"));
-  }
-  return absl::OkStatus();
-}
-
-void RemoveDatabase(const std::string& path) {
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    fs::remove(path + suffix, ignored);
-  }
-}
-
 std::string Stamp() {
   std::string iso = Clock::Real()->Now().ToIso8601();  // 2026-11-24T20:11:17.123456Z
   iso = absl::StrReplaceAll(iso, {{"-", ""}, {":", ""}, {".", ""}});
@@ -169,36 +124,29 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
   TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(options.pg));
   TS_RETURN_IF_ERROR(EnsureMigrated(*pool));
 
-  std::error_code ec;
-  fs::create_directories(options.to_dir, ec);
-  const std::string base =
-      (fs::path(options.to_dir) / absl::StrCat("trade_store-", Stamp())).string();
-  const std::string raw = base + ".db.tmp", check = base + ".check.tmp";
-  ArchiveReport report;
-  report.file = base + ".db.gz";
-  report.manifest = base + ".manifest.json";
+  TS_ASSIGN_OR_RETURN(auto work, archive::WorkDir::Create(options.to_dir, log));
+  const mode_t mode = archive::ArchiveMode(options.sqlite_path);
+  const std::string raw = work->File("backup.db");
+  const std::string check = work->File("check.db");
+  const std::string zipped = work->File("archive.db.gz");
 
   log << "archive: backing up " << options.sqlite_path << std::endl;
   TS_RETURN_IF_ERROR(sqlite::BackupDatabase(options.sqlite_path, raw));
-  auto digest = SqliteDigest(raw);
-  if (!digest.ok()) {
-    RemoveDatabase(raw);
-    return digest.status();
-  }
-  report.rows = digest->rows;
-  report.exact_rows = digest->exact_rows;
-  report.min_id = digest->min_id;
-  report.max_id = digest->max_id;
-  report.content_sha256 = digest->sha256;
-  absl::Status zipped = sqlite::UseRollbackJournal(raw);
-  if (zipped.ok()) zipped = Gzip(raw, report.file);
-  RemoveDatabase(raw);
-  TS_RETURN_IF_ERROR(zipped);
-  TS_ASSIGN_OR_RETURN(report.file_sha256, internal::Sha256OfFile(report.file));
+  TS_ASSIGN_OR_RETURN(const Digest digest, SqliteDigest(raw));
+  ArchiveReport report;
+  report.rows = digest.rows;
+  report.exact_rows = digest.exact_rows;
+  report.min_id = digest.min_id;
+  report.max_id = digest.max_id;
+  report.content_sha256 = digest.sha256;
+  TS_RETURN_IF_ERROR(sqlite::UseRollbackJournal(raw));
+  TS_RETURN_IF_ERROR(archive::Gzip(raw, zipped, mode));
+  archive::RemoveDatabase(raw);
+  TS_ASSIGN_OR_RETURN(report.file_sha256, internal::Sha256OfFile(zipped));
 
   // Read it back as a restore would.
-  log << "archive: reading " << report.file << " back" << std::endl;
-  absl::Status readable = Gunzip(report.file, check);
+  log << "archive: reading the archive back" << std::endl;
+  absl::Status readable = archive::Gunzip(zipped, check);
   if (readable.ok()) readable = sqlite::CheckIntegrity(check);
   Compare(report, readable.ok(),
           readable.ok() ? "the archive decompresses and passes SQLite's "
@@ -216,9 +164,9 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
                                           : "DIFFERENT")
                        : std::string(again.status().message()));
   }
-  RemoveDatabase(check);
+  archive::RemoveDatabase(check);
 
-  TS_ASSIGN_OR_RETURN(Digest pg, PostgresDigest(*pool, *digest));
+  TS_ASSIGN_OR_RETURN(Digest pg, PostgresDigest(*pool, digest));
   report.postgres_content_sha256 = pg.sha256;
   Compare(report, pg.rows == report.exact_rows && pg.sha256 == report.content_sha256,
           absl::StrCat("Postgres holds ", pg.rows, " trades in ids ",
@@ -227,9 +175,18 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
                        " exact rows); immutable columns ",
                        pg.sha256 == report.content_sha256 ? "equal" : "DIFFERENT"));
 
-  std::ofstream(report.manifest + ".tmp") << ArchiveJson(report);
-  fs::rename(report.manifest + ".tmp", report.manifest, ec);
-  if (ec) return absl::InternalError(absl::StrCat("writing ", report.manifest, ": ", ec.message()));
+  // Only a verified archive takes the final name; another is kept for a
+  // look under a name that says it is not one.
+  const std::string base =
+      (fs::path(options.to_dir) /
+       absl::StrCat("trade_store-", Stamp(),
+                    report.verified() ? "" : ".unverified"))
+          .string();
+  report.file = base + ".db.gz";
+  report.manifest = base + ".manifest.json";
+  TS_RETURN_IF_ERROR(archive::PlaceWithoutReplacing(zipped, report.file));
+  TS_RETURN_IF_ERROR(internal::WriteFileSafely(
+      report.manifest, ArchiveJson(report), {.mode = mode}));
 
   TS_RETURN_IF_ERROR(pool->Transact([&](pqxx::work& txn) {
     txn.exec_params(

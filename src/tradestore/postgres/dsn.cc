@@ -3,9 +3,15 @@
 #include <libpq-fe.h>
 
 #include <cctype>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_replace.h"
 
 namespace tradestore {
@@ -16,67 +22,118 @@ bool IsUri(absl::string_view dsn) {
          absl::StartsWith(dsn, "postgres://");
 }
 
-std::string MaskUri(absl::string_view dsn) {
-  std::string out(dsn);
-  const size_t start = out.find("://") + 3;
-  const size_t at = out.find('@', start);
-  const size_t slash = out.find('/', start);
-  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-    const size_t colon = out.find(':', start);
-    if (colon != std::string::npos && colon < at) {
-      out.replace(colon + 1, at - colon - 1, "***");
+// A URI with an '@' past its host part: libpq reads the userinfo only up
+// to the first '/' or '?', so "app:pa/ss@db" is host "app", port "pa" and
+// a database "ss@db". Such a DSN most likely holds a password with a '/'
+// or '?' not percent-encoded, and none of it may be shown.
+bool StrayAt(absl::string_view dsn) {
+  if (!IsUri(dsn)) return false;
+  const absl::string_view rest = dsn.substr(dsn.find("://") + 3);
+  const size_t end = rest.find_first_of("/?");
+  return end != absl::string_view::npos &&
+         rest.find('@', end) != absl::string_view::npos;
+}
+
+using Options = std::vector<std::pair<std::string, std::string>>;
+
+// The options libpq reads from `dsn` that have a value, in libpq's order;
+// nullopt when libpq cannot parse it.
+std::optional<Options> Parse(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error);
+  PQfreemem(error);  // may quote a password: never shown
+  if (parsed == nullptr) return std::nullopt;
+  Options options;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) options.emplace_back(o->keyword, o->val);
+  }
+  PQconninfoFree(parsed);
+  return options;
+}
+
+std::string Take(Options& options, absl::string_view key, bool* found) {
+  for (auto it = options.begin(); it != options.end(); ++it) {
+    if (it->first == key) {
+      std::string value = std::move(it->second);
+      options.erase(it);
+      if (found != nullptr) *found = true;
+      return value;
     }
   }
-  // password=... in the query string.
-  for (size_t pos = out.find('?'); pos != std::string::npos;
-       pos = out.find('&', pos + 1)) {
-    if (absl::StartsWith(absl::string_view(out).substr(pos + 1), "password=")) {
-      const size_t value = pos + 1 + 9;
-      size_t end = out.find('&', value);
-      if (end == std::string::npos) end = out.size();
-      out.replace(value, end - value, "***");
+  return "";
+}
+
+// A conninfo value, quoted when libpq needs it to be.
+std::string KeyValueText(absl::string_view value) {
+  const bool plain =
+      !value.empty() && value.find_first_of(" \t\n\r\f\v'\\") ==
+                            absl::string_view::npos;
+  if (plain) return std::string(value);
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+// Percent-encoding of everything but RFC 3986's unreserved characters.
+std::string UriText(absl::string_view value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      absl::StrAppendFormat(&out, "%%%02X", c);
     }
   }
   return out;
 }
 
-std::string MaskKeyValue(absl::string_view dsn) {
-  std::string out;
-  size_t i = 0;
-  while (i < dsn.size()) {
-    // Copy whitespace, then read a key.
-    if (std::isspace(static_cast<unsigned char>(dsn[i]))) {
-      out += dsn[i++];
-      continue;
-    }
-    size_t eq = dsn.find('=', i);
-    if (eq == absl::string_view::npos) {
-      absl::StrAppend(&out, dsn.substr(i));
-      break;
-    }
-    absl::string_view key = dsn.substr(i, eq - i);
-    while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) {
-      key.remove_suffix(1);
-    }
-    size_t v = eq + 1;
-    while (v < dsn.size() && std::isspace(static_cast<unsigned char>(dsn[v]))) ++v;
-    size_t end = v;
-    if (end < dsn.size() && dsn[end] == '\'') {
-      for (++end; end < dsn.size() && dsn[end] != '\''; ++end) {
-        if (dsn[end] == '\\') ++end;
-      }
-      if (end < dsn.size()) ++end;
-    } else {
-      while (end < dsn.size() &&
-             !std::isspace(static_cast<unsigned char>(dsn[end]))) {
-        if (dsn[end] == '\\') ++end;
-        ++end;
-      }
-    }
-    end = std::min(end, dsn.size());
-    absl::StrAppend(&out, dsn.substr(i, v - i));
-    out.append(key == "password" ? "***" : std::string(dsn.substr(v, end - v)));
-    i = end;
+std::string RenderKeyValue(Options options) {
+  std::vector<std::string> parts;
+  for (const char* key : {"host", "hostaddr", "port", "dbname", "user"}) {
+    bool found = false;
+    const std::string value = Take(options, key, &found);
+    if (found) parts.push_back(absl::StrCat(key, "=", KeyValueText(value)));
+  }
+  bool has_password = false;
+  Take(options, "password", &has_password);
+  if (has_password) parts.push_back("password=***");
+  for (const auto& [key, value] : options) {
+    parts.push_back(absl::StrCat(key, "=", KeyValueText(value)));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+std::string RenderUri(absl::string_view scheme, Options options) {
+  std::string out(scheme);
+  bool has_user = false, has_password = false;
+  const std::string user = Take(options, "user", &has_user);
+  Take(options, "password", &has_password);
+  if (has_user || has_password) {
+    absl::StrAppend(&out, UriText(user), has_password ? ":***" : "", "@");
+  }
+  const std::vector<std::string> hosts =
+      absl::StrSplit(Take(options, "host", nullptr), ',');
+  const std::vector<std::string> ports =
+      absl::StrSplit(Take(options, "port", nullptr), ',');
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (i > 0) out += ',';
+    const std::string& host = hosts[i];
+    out += host.find(':') != std::string::npos ? absl::StrCat("[", host, "]")
+                                               : UriText(host);
+    const std::string& port = ports.size() == hosts.size() ? ports[i]
+                              : ports.size() == 1          ? ports[0]
+                                                           : "";
+    if (!port.empty()) absl::StrAppend(&out, ":", UriText(port));
+  }
+  bool has_db = false;
+  const std::string db = Take(options, "dbname", &has_db);
+  if (has_db) absl::StrAppend(&out, "/", UriText(db));
+  for (size_t i = 0; i < options.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "?" : "&", UriText(options[i].first), "=",
+                    UriText(options[i].second));
   }
   return out;
 }
@@ -85,17 +142,39 @@ std::string MaskKeyValue(absl::string_view dsn) {
 
 std::string MaskDsn(absl::string_view dsn) {
   if (dsn.empty()) return "(PG* environment)";
-  return IsUri(dsn) ? MaskUri(dsn) : MaskKeyValue(dsn);
+  std::optional<Options> options = Parse(std::string(dsn));
+  if (!options || StrayAt(dsn)) return "(a DSN libpq cannot parse; not shown)";
+  // Where the password also stands elsewhere (a user named like it), it is
+  // masked there too.
+  std::string password;
+  for (const auto& [key, value] : *options) {
+    if (key == "password") password = value;
+  }
+  std::string shown;
+  if (IsUri(dsn)) {
+    shown = RenderUri(dsn.substr(0, dsn.find("://") + 3), *std::move(options));
+  } else {
+    shown = RenderKeyValue(*std::move(options));
+  }
+  return password.size() >= 3 ? ScrubSecret(std::move(shown), password)
+                              : shown;
 }
 
 absl::StatusOr<std::string> DsnPassword(const std::string& dsn) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
-  if (options == nullptr) {
-    std::string message = error != nullptr ? error : "out of memory";
-    PQfreemem(error);
+  PQfreemem(error);  // may quote the password: never shown
+  if (options != nullptr && StrayAt(dsn)) {
+    PQconninfoFree(options);
     return absl::InvalidArgumentError(
-        absl::StrCat("bad Postgres DSN ", MaskDsn(dsn), ": ", message));
+        "bad Postgres DSN: an '@' past the host part of the URI (not shown, "
+        "as it may hold a password): percent-encode '/' as %2F and '?' as "
+        "%3F in the user and password");
+  }
+  if (options == nullptr) {
+    return absl::InvalidArgumentError(
+        "bad Postgres DSN: libpq cannot parse it (not shown, as it may hold "
+        "a password): check its quoting and percent-encoding");
   }
   std::string password;
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {

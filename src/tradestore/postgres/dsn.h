@@ -12,10 +12,12 @@
 
 namespace tradestore {
 
-// The DSN with any password replaced by "***", for printing:
+// The DSN for printing, rebuilt from what libpq's own parser reads of it,
+// with any password as "***" (and masked wherever else it stands):
 //   "postgresql://app:s3cret@db/x" -> "postgresql://app:***@db/x"
-//   "host=db password='a b' dbname=x" -> "host=db password=*** dbname=x"
-// An empty DSN (libpq falls back to PG* variables) prints as "(PG* environment)".
+//   "dbname=x password='a b' host=db" -> "host=db dbname=x password=***"
+// A DSN libpq cannot parse shows as nothing of itself; an empty one (libpq
+// falls back to PG* variables) as "(PG* environment)".
 std::string MaskDsn(absl::string_view dsn);
 
 // The password the DSN carries, "" when none (libpq's own parser).

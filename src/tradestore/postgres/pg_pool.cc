@@ -52,6 +52,50 @@ absl::Status MapSqlError(const pqxx::sql_error& e, const std::string& text) {
   return absl::InternalError(text);
 }
 
+// A connection refused for a reason that the same DSN meets again, so
+// retrying cannot help: the code to fail with at once and a hint, or
+// kUnavailable (retry). libpq has no SQLSTATE before a connection exists;
+// its text tells (several hosts give a line each).
+struct ConnectFailure {
+  absl::StatusCode code;
+  const char* hint;
+};
+
+ConnectFailure ClassifyConnectFailure(absl::string_view message) {
+  using C = absl::StatusCode;
+  static constexpr struct {
+    const char* text;
+    C code;
+    const char* hint;
+  } kPermanent[] = {
+      {"password authentication failed", C::kPermissionDenied,
+       "check the user and password (PGPASSFILE or ~/.pgpass)"},
+      {"authentication failed", C::kPermissionDenied,
+       "check the user and how pg_hba.conf authenticates it"},
+      {"no pg_hba.conf entry", C::kPermissionDenied,
+       "pg_hba.conf has no entry for this host, user and database"},
+      {"no password supplied", C::kPermissionDenied,
+       "give a password (PGPASSFILE or ~/.pgpass)"},
+      {"does not exist", C::kFailedPrecondition,
+       "create the role or database, or fix the DSN"},
+      {"Name or service not known", C::kFailedPrecondition,
+       "the host name is unknown"},
+      {"invalid sslmode value", C::kInvalidArgument, "fix the DSN"},
+      {"invalid integer value", C::kInvalidArgument, "fix the DSN"},
+      {"invalid port number", C::kInvalidArgument, "fix the DSN"},
+      {"invalid target_session_attrs value", C::kInvalidArgument,
+       "fix the DSN"},
+      {"server does not support SSL", C::kFailedPrecondition,
+       "the server has TLS off: lower sslmode or turn ssl on"},
+      {"certificate", C::kFailedPrecondition,
+       "check sslrootcert and the server's certificate"},
+  };
+  for (const auto& p : kPermanent) {
+    if (absl::StrContains(message, p.text)) return {p.code, p.hint};
+  }
+  return {C::kUnavailable, nullptr};
+}
+
 }  // namespace
 
 absl::Status StatusFromPqxx(const std::exception& e, bool committing,
@@ -117,8 +161,14 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Connect() {
     conn->connection = std::make_unique<pg::PgConnection>(dsn_);
     conn->quiet = std::make_unique<pqxx::quiet_errorhandler>(*conn->connection);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot connect to postgres ", masked_dsn_, ": ", Scrub(e.what())));
+    const std::string text = Scrub(e.what());
+    const ConnectFailure failure = ClassifyConnectFailure(text);
+    return absl::Status(
+        failure.code,
+        absl::StrCat("cannot connect to postgres ", masked_dsn_, ": ", text,
+                     failure.hint != nullptr
+                         ? absl::StrCat(" (not retried: ", failure.hint, ")")
+                         : ""));
   }
   // Short reads through the pool use binary COPY too.
   TS_RETURN_IF_ERROR(
@@ -164,8 +214,9 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
     auto fresh = Connect();
     if (fresh.ok()) return fresh;
     Discard();
-    // A database in another encoding stays so: no point retrying.
-    if (absl::IsFailedPrecondition(fresh.status())) return fresh.status();
+    // Refused for good (credentials, configuration, a database in another
+    // encoding): no point retrying.
+    if (!absl::IsUnavailable(fresh.status())) return fresh.status();
     if (!backoff.Wait()) {
       return absl::UnavailableError(absl::StrCat(
           fresh.status().message(), " (gave up after ", backoff.attempts() + 1,

@@ -31,6 +31,9 @@ StoredRow ReadRow(const Statement& s,
 void ReadRowInto(const Statement& s,
                  const std::vector<std::string>& extra_columns,
                  int first_column, StoredRow* row);
+// Puts the file in WAL mode, waiting up to `busy_timeout_ms` for another
+// connection's lock. Returns kUnavailable when it is still held then.
+absl::Status EnableWal(SqliteDb* db, Clock* clock, int busy_timeout_ms);
 // A stored row that cannot be read exactly is kDataLoss naming the row.
 absl::StatusOr<Trade> Convert(const StoredRow& row);
 // Runs `stmt` (already bound) and converts every row.

@@ -33,6 +33,21 @@ void ReadRowInto(const Statement& s,
   }
 }
 
+absl::Status EnableWal(SqliteDb* db, Clock* clock, int busy_timeout_ms) {
+  // The switch needs the exclusive lock. On a rollback-journal file whose
+  // writer holds its lock SQLite answers SQLITE_BUSY at once, without the
+  // busy handler (waiting there could deadlock), so the wait is here.
+  const auto give_up =
+      clock->Monotonic() + std::chrono::milliseconds(busy_timeout_ms);
+  for (;;) {
+    absl::Status status = db->Exec("PRAGMA journal_mode = WAL");
+    if (!absl::IsUnavailable(status) || clock->Monotonic() >= give_up) {
+      return status;
+    }
+    clock->SleepFor(std::chrono::milliseconds(10));
+  }
+}
+
 namespace {
 
 // `edge` ("min" or "max") of the ids after_id < id <= up_to_id, 0 when there
@@ -130,7 +145,8 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
   TS_ASSIGN_OR_RETURN(impl->writer, SqliteDb::Open(options.path, flags,
                                                    options.busy_timeout_ms));
   // WAL lets readers (and a running backfill) read while this one writes.
-  TS_RETURN_IF_ERROR(impl->writer->Exec("PRAGMA journal_mode = WAL"));
+  TS_RETURN_IF_ERROR(sqlite::EnableWal(impl->writer.get(), impl->clock,
+                                       options.busy_timeout_ms));
   TS_RETURN_IF_ERROR(impl->writer->Exec(absl::StrCat(
       "PRAGMA synchronous = ", options.sync_full ? "FULL" : "NORMAL")));
   TS_ASSIGN_OR_RETURN(impl->schema,
