@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/quote.h"
 #include "tradestore/verify/verifier.h"
 
 namespace tradestore {
@@ -163,8 +164,10 @@ void VerifyReport::PrintSummary(std::ostream& out) const {
   for (const RowMismatch& m : mismatches) {
     out << "  row " << m.id << " differs:";
     for (size_t i = 0; i < m.columns.size(); ++i) {
-      out << " " << m.columns[i] << " (SQLite " << m.sqlite_values[i]
-          << ", Postgres " << m.postgres_values[i] << ")";
+      // Values from the data: quoted, escaped and cut (internal/quote.h).
+      out << " " << m.columns[i] << " (SQLite "
+          << internal::Quote(m.sqlite_values[i]) << ", Postgres "
+          << internal::Quote(m.postgres_values[i]) << ")";
     }
     out << "\n";
   }
