@@ -27,6 +27,7 @@
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -435,7 +436,7 @@ TEST_F(BackfillTest, FencesEveryOtherWriterWhileTheKeyIsDeferred) {
     if (last_id != 1000) return;
     insert = (*store)->Insert(testing::SampleTrade()).status();
     upsert = mirror.ApplyOne(newer).status();
-    by_hand = (*pool)->Transact([&](pqxx::work& txn) {
+    by_hand = pg::Transact(**pool, [&](pqxx::work& txn) {
       txn.exec("UPDATE trades SET status = 'CANCELLED' WHERE id = 5");
       return absl::OkStatus();
     });

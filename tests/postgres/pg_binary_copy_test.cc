@@ -15,6 +15,7 @@
 #include "testing/status_matchers.h"
 #include "tradestore/decimal.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 
 namespace tradestore::pg {
 namespace {
@@ -195,7 +196,7 @@ TEST_F(PgBinaryCopyTest, ReadsWithoutParallelWorkersAndLeavesNoSettingBehind) {
   ASSERT_EQ(copied->rows.size(), 1u);
   EXPECT_EQ(copied->rows[0][0], "0");
   std::string setting, pid;
-  TS_ASSERT_OK(bouncer_pool_->Transact([&](pqxx::work& txn) {
+  TS_ASSERT_OK(pg::Transact(*bouncer_pool_, [&](pqxx::work& txn) {
     const pqxx::row row = txn.exec1(
         "SELECT current_setting('max_parallel_workers_per_gather'), "
         "pg_backend_pid()::text");

@@ -15,6 +15,7 @@
 #include "tradestore/internal/process.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_trade_store.h"
 
 namespace tradestore {
@@ -190,7 +191,7 @@ TEST(PgReliabilityTest, ReadEachRunsStatementsOnTheirOwnAndRetriesALostConnectio
   int attempts = 0;
   int64_t first_xid = 0;
   int64_t second_xid = 0;
-  TS_ASSERT_OK((*pool)->ReadEach([&](pqxx::transaction_base& txn) {
+  TS_ASSERT_OK(pg::ReadEach(**pool, [&](pqxx::transaction_base& txn) {
     if (++attempts == 1) {
       const int pid = txn.exec("SELECT pg_backend_pid()")[0][0].as<int>();
       auto killed = env.pg().Psql(
@@ -217,7 +218,7 @@ TEST(PgReliabilityTest, ADatabaseNotInUtf8IsRefusedAtOnceByThePoolAndTheCopyRead
   options.clock = &clock;
   auto pool = PgPool::Create(options);
   TS_ASSERT_OK(pool);
-  const absl::Status read = (*pool)->ReadEach(
+  const absl::Status read = pg::ReadEach(**pool, 
       [](pqxx::transaction_base&) { return absl::OkStatus(); });
   EXPECT_TRUE(absl::IsFailedPrecondition(read)) << read;
   EXPECT_THAT(std::string(read.message()), ::testing::HasSubstr("LATIN1"));
@@ -255,7 +256,7 @@ TEST(PgReliabilityTest, EmptyDsnUsesThePgEnvironment) {
 // True when the pool's connection runs over TLS.
 absl::StatusOr<bool> UsesTls(PgPool& pool) {
   bool ssl = false;
-  absl::Status s = pool.Transact([&](pqxx::work& txn) {
+  absl::Status s = pg::Transact(pool, [&](pqxx::work& txn) {
     ssl = txn.exec("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
               [0][0]
                   .as<bool>();

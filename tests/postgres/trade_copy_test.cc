@@ -16,6 +16,7 @@
 #include "testing/trades.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/verify/extra_text.h"
 #include "tradestore/verify/pg_copy_out.h"
@@ -51,7 +52,7 @@ class TradeCopyTest : public ::testing::Test {
 
   static absl::Status Copy(PgPool& pool, const std::vector<BackfillRow>& rows) {
     const std::string data = CopyData(rows);
-    return pool.Transact([&](pqxx::work& txn) {
+    return pg::Transact(pool, [&](pqxx::work& txn) {
       CopyRows(txn, "trades", data);
       return absl::OkStatus();
     });
@@ -187,7 +188,7 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
   ASSERT_EQ(ends.size(), trades.size());
 
   std::vector<std::string> sent;
-  TS_ASSERT_OK(pool_->Transact(
+  TS_ASSERT_OK(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         sent.clear();
         return CopyOutInTransaction(
@@ -232,7 +233,7 @@ TEST_F(TradeCopyTest, TextIsCopiedByteForByteAndExtraAsJsonb) {
 TEST_F(TradeCopyTest, AShortCopyOutCutOffMidwayStartsOverOnAFreshConnection) {
   int attempts = 0;
   std::vector<int64_t> seen;
-  TS_ASSERT_OK(pool_->ReadEach([&](pqxx::transaction_base& txn) {
+  TS_ASSERT_OK(pg::ReadEach(*pool_, [&](pqxx::transaction_base& txn) {
     seen.clear();
     const bool first = ++attempts == 1;
     const int pid = txn.exec("SELECT pg_backend_pid()")[0][0].as<int>();

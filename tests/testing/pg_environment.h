@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tradestore/local_postgres.h"
+#include "tradestore/ops/local_postgres.h"
 #include "tradestore/postgres/pg_options.h"
 
 namespace tradestore::testing {

@@ -20,7 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "bench_util.h"
 #include "nlohmann/json.hpp"
-#include "tradestore/local_postgres.h"
+#include "tradestore/ops/local_postgres.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"

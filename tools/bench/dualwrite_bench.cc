@@ -20,7 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "bench_util.h"
 #include "nlohmann/json.hpp"
-#include "tradestore/local_postgres.h"
+#include "tradestore/ops/local_postgres.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/phase.h"
 #include "tradestore/migration/phased_trade_store.h"

@@ -14,10 +14,11 @@
 #include "absl/strings/str_format.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/flags.h"
-#include "tradestore/local_postgres.h"
+#include "tradestore/ops/local_postgres.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/migration/archive.h"
 #include "tradestore/migration/backfill.h"
@@ -84,7 +85,7 @@ int CreateSchema(const std::string& dsn, std::ostream& out, std::ostream& err) {
   // Removed again: the ids belong to the legacy store the backfill brings.
   auto pool = PgPool::Create(options);
   if (!pool.ok()) return Fail(err, pool.status());
-  if (auto s = (*pool)->Transact([&](pqxx::work& txn) {
+  if (auto s = pg::Transact(**pool, [&](pqxx::work& txn) {
         txn.exec_params("DELETE FROM trades WHERE id = $1", read->id);
         return absl::OkStatus();
       });
@@ -240,7 +241,7 @@ int BackfillAndVerify(const std::string& path, const std::string& dsn,
   options.dsn = dsn;
   auto pool = PgPool::Create(options);
   if (!pool.ok()) return Fail(err, pool.status());
-  if (auto s = (*pool)->Transact([&](pqxx::work& txn) {
+  if (auto s = pg::Transact(**pool, [&](pqxx::work& txn) {
         txn.exec_params("DELETE FROM trades WHERE id = $1", lost);
         return absl::OkStatus();
       });

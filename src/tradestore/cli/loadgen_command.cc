@@ -6,7 +6,7 @@
 #include "tradestore/cli/flags.h"
 #include "tradestore/cli/output.h"
 #include "tradestore/migration/loadgen.h"
-#include "tradestore/migration/progress.h"
+#include "tradestore/internal/progress.h"
 
 namespace tradestore::cli {
 namespace {

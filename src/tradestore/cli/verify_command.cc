@@ -6,7 +6,7 @@
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/flags.h"
 #include "tradestore/cli/output.h"
-#include "tradestore/migration/progress.h"
+#include "tradestore/internal/progress.h"
 #include "tradestore/verify/verifier.h"
 
 namespace tradestore::cli {

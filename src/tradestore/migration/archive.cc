@@ -14,6 +14,7 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/sqlite/sqlite_backup.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/verify/pg_copy_out.h"
@@ -188,7 +189,7 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
   TS_RETURN_IF_ERROR(internal::WriteFileSafely(
       report.manifest, ArchiveJson(report), {.mode = mode}));
 
-  TS_RETURN_IF_ERROR(pool->Transact([&](pqxx::work& txn) {
+  TS_RETURN_IF_ERROR(pg::Transact(*pool, [&](pqxx::work& txn) {
     txn.exec_params(
         "INSERT INTO archives (source_store_id, path, file_sha256, row_count, "
         "exact_rows, min_id, max_id, content_sha256, postgres_content_sha256, "

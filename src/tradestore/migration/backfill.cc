@@ -13,7 +13,7 @@
 #include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/internal/turnstile.h"
-#include "tradestore/migration/progress.h"
+#include "tradestore/internal/progress.h"
 #include "tradestore/postgres/backfill_writer.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/sqlite/id_ranges.h"

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
-#include "tradestore/migration/progress.h"
+#include "tradestore/internal/progress.h"
 
 namespace tradestore {
 namespace {

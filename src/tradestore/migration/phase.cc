@@ -11,6 +11,7 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/migration/reverse_catch_up.h"
@@ -254,7 +255,7 @@ absl::StatusOr<PhaseState> ReadState(pqxx::work& txn, bool for_update) {
 
 absl::StatusOr<PhaseState> PhaseStore::Current() {
   PhaseState state;
-  TS_RETURN_IF_ERROR(impl_->pool->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*impl_->pool, 
       [&](pqxx::work& txn) -> absl::Status {
         TS_ASSIGN_OR_RETURN(state, ReadState(txn, false));
         return absl::OkStatus();
@@ -265,7 +266,7 @@ absl::StatusOr<PhaseState> PhaseStore::Current() {
 
 absl::StatusOr<std::vector<PhaseChange>> PhaseStore::History() {
   std::vector<PhaseChange> history;
-  TS_RETURN_IF_ERROR(impl_->pool->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*impl_->pool, 
       [&](pqxx::work& txn) -> absl::Status {
         history.clear();
         for (const auto& row : txn.exec(
@@ -330,7 +331,7 @@ absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
     }
   }
   PhaseMoveResult result;
-  TS_RETURN_IF_ERROR(impl_->pool->Transact([&](pqxx::work& txn) -> absl::Status {
+  TS_RETURN_IF_ERROR(pg::Transact(*impl_->pool, [&](pqxx::work& txn) -> absl::Status {
     result = PhaseMoveResult();
     // FOR UPDATE: two operators moving at once are serialised, and the
     // second sees the first one's phase.

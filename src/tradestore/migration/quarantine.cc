@@ -7,6 +7,7 @@
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
 namespace tradestore {
@@ -27,7 +28,7 @@ absl::StatusOr<std::unique_ptr<PgPool>> Connect(const QuarantineOptions& o) {
 absl::StatusOr<std::optional<std::optional<std::string>>> Resolution(
     PgPool& pool, int64_t id) {
   std::optional<std::optional<std::string>> found;
-  TS_RETURN_IF_ERROR(pool.Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(pool, 
       [&](pqxx::work& txn) {
         const pqxx::result r = txn.exec_params(
             "SELECT resolution FROM trades_quarantine WHERE source_id = $1", id);
@@ -45,7 +46,7 @@ absl::StatusOr<std::vector<QuarantineEntry>> ListQuarantine(
     const QuarantineOptions& options, bool all) {
   TS_ASSIGN_OR_RETURN(auto pool, Connect(options));
   std::vector<QuarantineEntry> entries;
-  TS_RETURN_IF_ERROR(pool->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool, 
       [&](pqxx::work& txn) {
         entries.clear();
         const pqxx::result r = txn.exec_params(
@@ -96,7 +97,7 @@ absl::StatusOr<std::vector<ResolveOutcome>> RetryQuarantined(
       // that is safe to repeat.
       TS_RETURN_IF_ERROR(
           mirror.Apply({{*trade, ExtraColumnsJson(rows[0])}}, {}).status());
-      TS_RETURN_IF_ERROR(pool->Transact([&](pqxx::work& txn) {
+      TS_RETURN_IF_ERROR(pg::Transact(*pool, [&](pqxx::work& txn) {
         txn.exec_params(
             "UPDATE trades_quarantine SET resolution = 'retried', "
             "resolution_reason = 'converts exactly now', resolved_at = now() "
@@ -122,7 +123,7 @@ absl::StatusOr<std::vector<ResolveOutcome>> AcceptQuarantined(
   std::vector<ResolveOutcome> outcomes;
   for (int64_t id : ids) {
     ResolveOutcome o{id, false, ""};
-    TS_RETURN_IF_ERROR(pool->Transact([&](pqxx::work& txn) {
+    TS_RETURN_IF_ERROR(pg::Transact(*pool, [&](pqxx::work& txn) {
       const pqxx::result r = txn.exec_params(
           "UPDATE trades_quarantine SET resolution = 'accepted', "
           "resolution_reason = $2, resolved_at = now() WHERE source_id = $1 "

@@ -14,6 +14,7 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/trade_copy.h"
 
 namespace tradestore {
@@ -200,7 +201,7 @@ absl::StatusOr<std::unique_ptr<BackfillWriter>> BackfillWriter::Open(
 absl::StatusOr<std::optional<BackfillCheckpoint>>
 BackfillWriter::LoadCheckpoint() {
   std::optional<BackfillCheckpoint> checkpoint;
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         const pqxx::result r = txn.exec_params(
             "SELECT last_id, high_water_id, rows_copied, rows_quarantined, "
@@ -224,7 +225,7 @@ BackfillWriter::LoadCheckpoint() {
 
 absl::Status BackfillWriter::Begin(int64_t high_water_id) {
   // The statement is idempotent: an unknown outcome is settled by repeating.
-  return pool_->Transact(
+  return pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         txn.exec_params(
             "INSERT INTO backfill_checkpoints (source_store_id, source_path, "
@@ -252,7 +253,7 @@ absl::Status BackfillWriter::Begin(int64_t high_water_id) {
 
 absl::Status BackfillWriter::Quarantine(
     const std::vector<QuarantineRow>& rows) {
-  return pool_->Transact(
+  return pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         for (const QuarantineRow& q : rows) pg::PutQuarantine(txn, q);
         return absl::OkStatus();
@@ -262,7 +263,7 @@ absl::Status BackfillWriter::Quarantine(
 
 absl::StatusOr<bool> BackfillWriter::RebuildIndex(const std::string& name) {
   bool built = false;
-  TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, [&](pqxx::work& txn) {
     built = false;
     // Server memory for the sort, for this transaction only.
     txn.exec("SET LOCAL maintenance_work_mem = '256MB'");
@@ -293,7 +294,7 @@ absl::StatusOr<bool> BackfillWriter::RebuildIndex(const std::string& name) {
 
 absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
   std::vector<std::string> names;
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         names.clear();
         for (const auto& row :
@@ -333,7 +334,7 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
 
 absl::Status BackfillWriter::RestoreKey() {
   // Idempotent: a key already back is left as it is.
-  return pool_->Transact(
+  return pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         const pqxx::result keys = txn.exec(
             "SELECT d.name, d.constraint_name, EXISTS (SELECT 1 FROM "
@@ -370,7 +371,7 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
   }
   const absl::string_view copy_data =
       own_data.empty() ? absl::string_view(batch.copy_data) : own_data;
-  TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, [&](pqxx::work& txn) -> absl::Status {
     outcome = BatchOutcome();
     // A lane that waits for a lock held by a later batch's lane (which waits
     // for this batch's turn) would wait forever: only a source with one
@@ -488,7 +489,7 @@ absl::Status BackfillWriter::AnalyzeKey() {
   // 15 ms, against 95 ms at the default target and 160 ms for the whole
   // table). Statistics already there are left alone, and a role that does
   // not own the table (which ANALYZE requires) leaves them to autovacuum.
-  return pool_->Transact(
+  return pg::Transact(*pool_, 
       [](pqxx::work& txn) {
         if (!OwnsTrades(txn)) return absl::OkStatus();
         const bool has_statistics =
@@ -513,7 +514,7 @@ absl::StatusOr<int64_t> BackfillWriter::Finish() {
   TS_RETURN_IF_ERROR(AnalyzeKey());
   int64_t next = 1;
   // Idempotent too: repeated while the outcome is unknown.
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         // Past the high-water mark too: its rows may all be quarantined.
         const int64_t high_water =

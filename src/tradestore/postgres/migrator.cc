@@ -11,6 +11,7 @@
 #include "tradestore/internal/sha256.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 
 namespace tradestore {
 namespace {
@@ -117,7 +118,7 @@ const std::vector<Migration>& BuiltinMigrations() {
 absl::StatusOr<MigrateReport> Migrate(PgPool& pool,
                                       const std::vector<Migration>& migrations) {
   MigrateReport report;
-  TS_RETURN_IF_ERROR(pool.Transact([&](pqxx::work& txn) -> absl::Status {
+  TS_RETURN_IF_ERROR(pg::Transact(pool, [&](pqxx::work& txn) -> absl::Status {
     report = MigrateReport();
     // Transaction-scoped: released by COMMIT or ROLLBACK, so no session state
     // is left behind on a PgBouncer server connection.
@@ -155,7 +156,7 @@ absl::StatusOr<int> AppliedSchemaVersion(PgPool& pool) {
   int version = 0;
   // Two statements, no transaction: a migration that commits between them
   // is seen by the second or by the next call.
-  TS_RETURN_IF_ERROR(pool.ReadEach([&](pqxx::transaction_base& txn) {
+  TS_RETURN_IF_ERROR(pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
     if (!txn.exec("SELECT to_regclass('schema_migrations') IS NOT NULL")[0][0]
              .as<bool>()) {
       version = 0;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_row.h"
 
 namespace tradestore {
@@ -36,7 +37,7 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
   if (rows.empty() && quarantined.empty()) return outcome;
   const std::string copy_data = CopyData(rows);
   // The upsert is idempotent: an unknown outcome is settled by repeating.
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) -> absl::Status {
         outcome = ApplyOutcome();
         if (!rows.empty()) {
@@ -57,7 +58,7 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
 
 absl::StatusOr<bool> PgMirror::ApplyOne(const Trade& trade) {
   bool written = false;
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) -> absl::Status {
         written =
             !pg::Exec(txn, ApplyOneSql(), pg::InsertParams(trade)).empty();
@@ -69,7 +70,7 @@ absl::StatusOr<bool> PgMirror::ApplyOne(const Trade& trade) {
 
 absl::StatusOr<int64_t> PgMirror::AdvanceSequence() {
   int64_t next = 1;
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         next = pg::MoveSequencePast(txn, 0);
         return absl::OkStatus();
@@ -82,7 +83,7 @@ absl::StatusOr<std::vector<Trade>> PgMirror::ChangedSince(Timestamp since,
                                                           int64_t after_id,
                                                           int limit) {
   absl::StatusOr<std::vector<Trade>> trades;
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         trades = pg::TradesFromResult(txn.exec_params(
             absl::StrCat("SELECT ", pg::kSelectColumns,

@@ -8,6 +8,7 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/pg_connection.h"
+#include "tradestore/postgres/pg_transact.h"
 
 namespace tradestore {
 
@@ -98,8 +99,8 @@ ConnectFailure ClassifyConnectFailure(absl::string_view message) {
 
 }  // namespace
 
-absl::Status StatusFromPqxx(const std::exception& e, bool committing,
-                            const PgPool& pool) {
+absl::Status pg::StatusFromPqxx(const std::exception& e, bool committing,
+                                const PgPool& pool) {
   const std::string text =
       absl::StrCat("postgres ", pool.masked_dsn(), ": ", pool.Scrub(e.what()));
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
@@ -274,7 +275,7 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
       }
       // An error from the body: ~work rolls back (it never throws).
     } catch (const std::exception& e) {
-      status = StatusFromPqxx(e, committing && kind == Kind::kWrite, *this);
+      status = pg::StatusFromPqxx(e, committing && kind == Kind::kWrite, *this);
     }
     // Repeating is harmless for these, so "unknown" is "try again".
     const bool settle_by_repeating =
@@ -300,12 +301,27 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
   }
 }
 
-absl::Status PgPool::Transact(const TxnBody& body, Kind kind) {
-  return Run<pqxx::work>(body, kind);
+namespace pg {
+
+class PoolRunner {
+ public:
+  static absl::Status Transact(PgPool& pool, const TxnBody& body,
+                               PgPool::Kind kind) {
+    return pool.Run<pqxx::work>(body, kind);
+  }
+  static absl::Status ReadEach(PgPool& pool, const ReadBody& body) {
+    return pool.Run<pqxx::nontransaction>(body, PgPool::Kind::kRead);
+  }
+};
+
+absl::Status Transact(PgPool& pool, const TxnBody& body, PgPool::Kind kind) {
+  return PoolRunner::Transact(pool, body, kind);
 }
 
-absl::Status PgPool::ReadEach(const ReadBody& body) {
-  return Run<pqxx::nontransaction>(body, Kind::kRead);
+absl::Status ReadEach(PgPool& pool, const ReadBody& body) {
+  return PoolRunner::ReadEach(pool, body);
 }
+
+}  // namespace pg
 
 }  // namespace tradestore

@@ -4,20 +4,22 @@
 // rules): a connection lost before COMMIT, a serialization failure or a
 // deadlock are retried; a connection lost during COMMIT is reported as
 // kUnknown for the caller to resolve by looking the row up, never retried
-// blindly. Internal: includes <pqxx>.
+// blindly. Connections refused for good (credentials, configuration) fail at
+// once.
+//
+// This header holds no libpqxx: layers above postgres/ may own a pool and
+// hand it to the backend's classes. Running SQL on it is postgres/'s own
+// business (pg_transact.h).
 //
 // Thread-safety: safe for concurrent use; each call gets its own connection.
 #ifndef TRADESTORE_POSTGRES_PG_POOL_H_
 #define TRADESTORE_POSTGRES_PG_POOL_H_
 
 #include <condition_variable>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,6 +28,7 @@
 namespace tradestore {
 namespace pg {
 class BinaryCopyReader;
+class PoolRunner;
 }
 
 class PgPool {
@@ -37,29 +40,13 @@ class PgPool {
       const PgOptions& options);
   ~PgPool();
 
-  using TxnBody = std::function<absl::Status(pqxx::work&)>;
-
-  // Runs `body` in a transaction and commits it. When `body` returns an
-  // error the transaction is rolled back and the error returned as is.
-  // Retries the whole transaction where that is safe (see above). Returns
-  // kUnavailable (no connection within the deadline), kAborted (conflicts
-  // kept coming until the deadline), kUnknown (connection lost during
-  // COMMIT: it may or may not have committed), or the mapped SQL error.
-  // kRead: the body only reads, so a connection lost during COMMIT changed
-  // nothing and the call is retried like any other lost connection.
-  // kIdempotent: the body writes, but running it again after it committed
-  // changes nothing (an upsert guarded by version, a GREATEST), so an
-  // unknown commit outcome is settled by running it again, to the deadline.
+  // What a transaction body does (pg::Transact): kWrite writes, so a
+  // connection lost during COMMIT leaves its outcome unknown (kUnknown).
+  // kRead only reads: a lost COMMIT changed nothing and is retried like any
+  // other lost connection. kIdempotent writes, but running it again after
+  // it committed changes nothing (an upsert guarded by version, a
+  // GREATEST), so an unknown outcome is settled by running it again.
   enum class Kind { kWrite, kRead, kIdempotent };
-  absl::Status Transact(const TxnBody& body, Kind kind = Kind::kWrite);
-
-  // Runs `body`, which only reads, outside a transaction: each statement
-  // sees its own snapshot, and the call costs one round trip per statement
-  // instead of two more for BEGIN and COMMIT (a short read on a fresh
-  // connection, as a scheduled `verify --incremental` makes, is mostly round
-  // trips). Retried like Transact's kRead.
-  using ReadBody = std::function<absl::Status(pqxx::transaction_base&)>;
-  absl::Status ReadEach(const ReadBody& body);
 
   // The DSN with its password masked, for messages.
   const std::string& masked_dsn() const { return masked_dsn_; }
@@ -72,6 +59,8 @@ class PgPool {
  private:
   // Opens libpq connections of its own with dsn_ (binary COPY).
   friend class pg::BinaryCopyReader;
+  // Runs transactions on the pool's connections (pg_transact.h).
+  friend class pg::PoolRunner;
   struct Conn;
   PgPool(const PgOptions& options, std::string dsn, std::string password);
 
@@ -95,11 +84,6 @@ class PgPool {
   std::vector<std::unique_ptr<Conn>> idle_;
   int open_ = 0;  // connections lent out or idle
 };
-
-// Maps a libpqxx exception to a status; `committing` says whether COMMIT was
-// in flight. Exposed for tests.
-absl::Status StatusFromPqxx(const std::exception& e, bool committing,
-                            const PgPool& pool);
 
 }  // namespace tradestore
 

@@ -7,6 +7,7 @@
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_row.h"
 
 namespace tradestore {
@@ -61,7 +62,7 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::Select(
     const std::string& where, std::vector<std::string> params) {
   absl::StatusOr<std::vector<Trade>> trades;
   const Params p(params.begin(), params.end());
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         trades = pg::TradesFromResult(Exec(txn, SelectSql(where), p));
         return absl::OkStatus();
@@ -73,7 +74,7 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::Select(
 absl::StatusOr<int64_t> PgTradeStore::ReserveId() {
   int64_t id = 0;
   // nextval is never rolled back, so repeating it is harmless (a gap at most).
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         id = txn.exec("SELECT nextval(pg_get_serial_sequence('trades', 'id'))")
                  [0][0]
@@ -105,7 +106,7 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
   absl::Status status;
   for (int attempt = 0; attempt < kMaxResolveAttempts; ++attempt) {
     absl::StatusOr<InsertResult> result;
-    status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    status = pg::Transact(*pool_, [&](pqxx::work& txn) -> absl::Status {
       const pqxx::result inserted = Exec(txn, InsertSql(), pg::InsertParams(t));
       if (!inserted.empty()) {
         TS_ASSIGN_OR_RETURN(Trade stored, pg::TradeFromRow(inserted[0]));
@@ -165,7 +166,7 @@ absl::StatusOr<Trade> PgTradeStore::UpdateStatus(int64_t id,
     std::optional<Trade> before;
     absl::StatusOr<Trade> result;
     const Timestamp now = pool_->clock()->Now();
-    txn_status = pool_->Transact([&](pqxx::work& txn) -> absl::Status {
+    txn_status = pg::Transact(*pool_, [&](pqxx::work& txn) -> absl::Status {
       TS_ASSIGN_OR_RETURN(auto rows,
                           pg::TradesFromResult(Exec(
                               txn, SelectSql("id = $1 FOR UPDATE"),
@@ -246,7 +247,7 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::QueryBySymbol(
 
 absl::StatusOr<int64_t> PgTradeStore::Count() {
   int64_t count = 0;
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         count = txn.exec("SELECT count(*) FROM trades")[0][0].as<int64_t>();
         return absl::OkStatus();

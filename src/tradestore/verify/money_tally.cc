@@ -79,8 +79,12 @@ std::string ScaledToString(__int128 value, int scale) {
   } while (magnitude != 0);
   while (digits.size() < static_cast<size_t>(scale) + 1) digits.push_back('0');
   std::reverse(digits.begin(), digits.end());
-  digits.insert(digits.size() - scale, ".");
-  return negative ? "-" + digits : digits;
+  const size_t point = digits.size() - static_cast<size_t>(scale);
+  std::string out = negative ? "-" : "";
+  out.append(digits, 0, point);
+  out += '.';
+  out.append(digits, point, std::string::npos);
+  return out;
 }
 
 }  // namespace tradestore::verify

@@ -9,6 +9,7 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/verify/row_text.h"
 
 namespace tradestore::verify {
@@ -90,7 +91,7 @@ absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t,
 
 absl::Status CopyOut(PgPool& pool, const std::string& select,
                      const std::function<bool(absl::string_view)>& on_line) {
-  return pool.Transact(
+  return pg::Transact(pool, 
       [&](pqxx::work& txn) -> absl::Status {
         txn.exec("SET LOCAL TimeZone = 'UTC'");
         txn.exec("SET LOCAL DateStyle = 'ISO'");
@@ -170,7 +171,7 @@ absl::Status DecodeRawTrade(absl::string_view raw, Trade& t,
 
 absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
                            TradeSink& sink) {
-  return pool.ReadEach([&](pqxx::transaction_base& txn) {
+  return pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
     sink.Restart();  // a retry starts over
     return pg::CopyOutInTransaction(txn, select, IntoSink(sink));
   });

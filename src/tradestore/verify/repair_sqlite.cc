@@ -8,6 +8,7 @@
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_row.h"
 #include "tradestore/postgres/trade_copy.h"
 #include "tradestore/sqlite/legacy_json.h"
@@ -72,7 +73,7 @@ absl::StatusOr<int64_t> RepairSqliteFromPostgres(
   for (int64_t id : ids) {
     absl::StatusOr<std::vector<Trade>> in_pg;
     std::string pg_extra;  // its jsonb text, "" for NULL
-    TS_RETURN_IF_ERROR(pool.Transact(
+    TS_RETURN_IF_ERROR(pg::Transact(pool, 
         [&](pqxx::work& txn) {
           const pqxx::result r = txn.exec_params(
               absl::StrCat("SELECT ", pg::kSelectColumns,
@@ -114,7 +115,7 @@ absl::StatusOr<int64_t> RepairSqliteFromPostgres(
     if (rows.empty()) continue;  // gone from both since the scan
     // Recorded first, removed after: a crash in between leaves the row in
     // both places, never in neither.
-    TS_RETURN_IF_ERROR(pool.Transact([&](pqxx::work& txn) {
+    TS_RETURN_IF_ERROR(pg::Transact(pool, [&](pqxx::work& txn) {
       pg::PutQuarantine(txn, {id,
                               "repair: in SQLite but not in Postgres, the "
                               "source of truth",

@@ -14,11 +14,12 @@
 #include "tradestore/internal/recycler.h"
 #include "tradestore/sqlite/id_ranges.h"
 #include "tradestore/internal/status_macros.h"
-#include "tradestore/migration/progress.h"
+#include "tradestore/internal/progress.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_row.h"
 #include "tradestore/postgres/trade_copy.h"
 #include "nlohmann/json.hpp"
@@ -274,7 +275,7 @@ const size_t kMaxInFlight = 100000;
 absl::Status Verifier::LoadQuarantine() {
   // Retried rows were re-imported and must be in Postgres; accepted and
   // unresolved ones stay out on purpose.
-  return pool_->ReadEach([&](pqxx::transaction_base& txn) {
+  return pg::ReadEach(*pool_, [&](pqxx::transaction_base& txn) {
     quarantine_.clear();
     for (const auto& row :
          txn.exec("SELECT source_id FROM trades_quarantine "
@@ -683,7 +684,7 @@ absl::Status Verifier::ChangedRows(Timestamp since) {
   std::thread sqlite_reader([&] { ids = sqlite_->ChangedIdsSince(since); });
   std::vector<int64_t> pg_ids;
   const absl::Status pg_read =
-      pool_->ReadEach([&](pqxx::transaction_base& txn) {
+      pg::ReadEach(*pool_, [&](pqxx::transaction_base& txn) {
         pg_ids.clear();
         for (const auto& row :
              txn.exec_params("SELECT id FROM trades WHERE updated_at >= "
@@ -823,7 +824,7 @@ constexpr size_t kMaxRepairLog = 1000;
 absl::Status Verifier::Repair() {
   // The source of truth follows the phase: SQLite until reads move.
   std::string phase;
-  TS_RETURN_IF_ERROR(pool_->Transact(
+  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
       [&](pqxx::work& txn) {
         phase = txn.exec("SELECT phase FROM migration_phase")[0][0]
                     .as<std::string>();
@@ -858,7 +859,7 @@ absl::Status Verifier::Repair() {
     if (rows.empty()) {
       // Only in Postgres: never deleted silently, moved to quarantine.
       bool moved = false;
-      TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
+      TS_RETURN_IF_ERROR(pg::Transact(*pool_, [&](pqxx::work& txn) {
         moved = !txn.exec_params(
                         "WITH moved AS (DELETE FROM trades WHERE id = $1 "
                         "RETURNING *) INSERT INTO trades_quarantine "
@@ -885,7 +886,7 @@ absl::Status Verifier::Repair() {
       // Cannot be copied exactly: quarantined as the backfill would, with
       // any Postgres row of that id kept beside it.
       const std::string reason(trade.status().message());
-      TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
+      TS_RETURN_IF_ERROR(pg::Transact(*pool_, [&](pqxx::work& txn) {
         txn.exec_params(
             "INSERT INTO trades_quarantine (source_id, reason, raw) "
             "SELECT $1, $2, CASE WHEN t.id IS NULL THEN $3::jsonb ELSE "
@@ -907,7 +908,7 @@ absl::Status Verifier::Repair() {
     const std::string extra = ExtraColumnsJson(rows[0]);
     params.push_back(extra.empty() ? std::nullopt
                                    : std::optional<std::string>(extra));
-    TS_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& txn) {
+    TS_RETURN_IF_ERROR(pg::Transact(*pool_, [&](pqxx::work& txn) {
       // Version-guarded: a newer Postgres row is reported, not overwritten.
       written = !pg::Exec(
                      txn,
@@ -945,7 +946,7 @@ absl::Status Verifier::Repair() {
 
 absl::Status Verifier::Record() {
   const nlohmann::json summary = nlohmann::json::parse(report_.ToJson())["summary"];
-  return pool_->Transact([&](pqxx::work& txn) {
+  return pg::Transact(*pool_, [&](pqxx::work& txn) {
     const pg::Params params = {
         sqlite_->store_id(),
         std::string(VerifyModeName(report_.mode)),
@@ -1033,7 +1034,7 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
       break;
     case VerifyMode::kIncremental: {
       std::optional<Timestamp> last_clean;
-      TS_RETURN_IF_ERROR(pool_->ReadEach([&](pqxx::transaction_base& txn) {
+      TS_RETURN_IF_ERROR(pg::ReadEach(*pool_, [&](pqxx::transaction_base& txn) {
         const pqxx::result r = txn.exec_params(
             "SELECT (extract(epoch FROM max(started_at)) * 1000000)::int8 "
             "FROM verification_runs WHERE source_store_id = $1 AND clean",

@@ -1,4 +1,4 @@
-#include "tradestore/migration/progress.h"
+#include "tradestore/internal/progress.h"
 
 #include <unistd.h>
 

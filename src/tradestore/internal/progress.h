@@ -3,8 +3,8 @@
 // line every `interval`.
 //
 // Thread-safety: call from one thread.
-#ifndef TRADESTORE_MIGRATION_PROGRESS_H_
-#define TRADESTORE_MIGRATION_PROGRESS_H_
+#ifndef TRADESTORE_INTERNAL_PROGRESS_H_
+#define TRADESTORE_INTERNAL_PROGRESS_H_
 
 #include <chrono>
 #include <cstdint>
@@ -47,4 +47,4 @@ bool StderrIsTerminal();
 
 }  // namespace tradestore
 
-#endif  // TRADESTORE_MIGRATION_PROGRESS_H_
+#endif  // TRADESTORE_INTERNAL_PROGRESS_H_

@@ -1,4 +1,4 @@
-#include "tradestore/local_postgres.h"
+#include "tradestore/ops/local_postgres.h"
 
 #include <pwd.h>
 #include <signal.h>

@@ -9,8 +9,8 @@
 // directory; a detached watchdog does the same if this process dies first.
 //
 // Thread-safety: not thread-safe; one owner controls it.
-#ifndef TRADESTORE_LOCAL_POSTGRES_H_
-#define TRADESTORE_LOCAL_POSTGRES_H_
+#ifndef TRADESTORE_OPS_LOCAL_POSTGRES_H_
+#define TRADESTORE_OPS_LOCAL_POSTGRES_H_
 
 #include <functional>
 #include <memory>
@@ -83,4 +83,4 @@ class LocalPostgres {
 
 }  // namespace tradestore
 
-#endif  // TRADESTORE_LOCAL_POSTGRES_H_
+#endif  // TRADESTORE_OPS_LOCAL_POSTGRES_H_
