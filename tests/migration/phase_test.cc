@@ -1,4 +1,5 @@
 #include "tradestore/migration/phase.h"
+#include "tradestore/sqlite/phase_mirror.h"
 
 #include <sstream>
 

@@ -19,8 +19,8 @@
 #include "tradestore/postgres/pg_transact.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/verify/extra_text.h"
-#include "tradestore/verify/pg_copy_out.h"
-#include "tradestore/verify/row_text.h"
+#include "tradestore/postgres/copy_out.h"
+#include "tradestore/postgres/row_text.h"
 
 namespace tradestore::pg {
 namespace {
@@ -193,7 +193,7 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
         sent.clear();
         return CopyOutInTransaction(
             txn,
-            absl::StrCat("SELECT ", verify::kPgVerifyColumns,
+            absl::StrCat("SELECT ", pg::kPgVerifyColumns,
                          " FROM trades ORDER BY id"),
             [&](const BinaryRow& row) {
               sent.emplace_back(row.raw());
@@ -210,7 +210,7 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
     // And decodes back to the trade, NULLs restored to their values.
     Trade decoded;
     std::string extra;
-    TS_EXPECT_OK(verify::DecodeRawTrade(sent[i], decoded, extra));
+    TS_EXPECT_OK(pg::DecodeRawTrade(sent[i], decoded, extra));
     EXPECT_EQ(decoded, trades[i]) << "trade " << trades[i].id;
     EXPECT_EQ(extra, extras[i]) << "trade " << trades[i].id;
   }

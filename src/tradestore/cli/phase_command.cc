@@ -8,6 +8,7 @@
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/flags.h"
 #include "tradestore/migration/phase.h"
+#include "tradestore/sqlite/phase_mirror.h"
 
 namespace tradestore::cli {
 namespace {

@@ -17,8 +17,8 @@
 #include "tradestore/postgres/pg_transact.h"
 #include "tradestore/sqlite/sqlite_backup.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
-#include "tradestore/verify/pg_copy_out.h"
-#include "tradestore/verify/row_text.h"
+#include "tradestore/postgres/copy_out.h"
+#include "tradestore/postgres/row_text.h"
 
 namespace tradestore {
 namespace {
@@ -27,11 +27,11 @@ namespace fs = std::filesystem;
 
 // Fields of the canonical line that never change once a trade is written:
 // id, symbol, side, quantity, price, timestamp, client_order_id, fee,
-// created_at (verify::kColumns order).
+// created_at (pg::kColumns order).
 constexpr int kImmutableFields[] = {0, 1, 2, 3, 4, 5, 7, 8, 10};
 
 void HashImmutable(internal::Sha256& sha, absl::string_view line) {
-  const auto fields = verify::SplitFields(line);
+  const auto fields = pg::SplitFields(line);
   for (size_t i = 0; i < std::size(kImmutableFields); ++i) {
     if (i > 0) sha.Update("\t");
     sha.Update(fields[kImmutableFields[i]]);
@@ -68,7 +68,7 @@ absl::StatusOr<Digest> SqliteDigest(const std::string& path) {
               if (!trade.ok()) return absl::OkStatus();  // quarantined
               ++d.exact_rows;
               line.clear();
-              verify::AppendRowText(&line, *trade);
+              pg::AppendRowText(&line, *trade);
               HashImmutable(sha, line);
               return absl::OkStatus();
             }));
@@ -83,9 +83,9 @@ absl::StatusOr<Digest> PostgresDigest(PgPool& pool, const Digest& like) {
   Digest d;
   internal::Sha256 sha;
   if (like.min_id) {
-    TS_RETURN_IF_ERROR(verify::CopyOut(
+    TS_RETURN_IF_ERROR(pg::CopyOut(
         pool,
-        absl::StrCat("SELECT ", verify::kPgSelectColumns,
+        absl::StrCat("SELECT ", pg::kPgSelectColumns,
                      " FROM trades WHERE id BETWEEN ", *like.min_id, " AND ",
                      *like.max_id, " ORDER BY id"),
         [&](absl::string_view line) {

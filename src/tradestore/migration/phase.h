@@ -21,37 +21,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tradestore/phase.h"
 #include "tradestore/postgres/pg_options.h"
 #include "tradestore/timestamp.h"
 
 namespace tradestore {
 
 class SqliteTradeStore;
-
-enum class Phase { kSqliteOnly, kDualWrite, kReadPostgres, kPostgresOnly,
-                   kArchived };
-
-const char* PhaseName(Phase phase);
-// Returns kInvalidArgument naming the text and the phases.
-absl::StatusOr<Phase> ParsePhase(absl::string_view text);
-
-struct PhaseState {
-  Phase phase = Phase::kSqliteOnly;
-  int64_t version = 0;
-  std::string changed_by;
-  Timestamp changed_at;
-  std::string reason;
-};
-
-struct PhaseChange {  // a history entry
-  int64_t version = 0;
-  std::optional<Phase> from;
-  Phase to = Phase::kSqliteOnly;
-  std::string changed_by;
-  Timestamp changed_at;
-  std::string reason;
-  bool forced = false;
-};
+struct GateFacts;
+struct OutboxStatus;
 
 struct GateCheck {
   std::string name;
@@ -100,16 +78,12 @@ class PhaseStore {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes `state` into the SQLite file's tradestore_meta (phase,
-// phase_version, phase_changed_at).
-absl::Status MirrorPhaseIntoSqlite(const std::string& sqlite_path,
-                                   const PhaseState& state);
-absl::Status MirrorPhaseIntoSqlite(SqliteTradeStore& store,
-                                   const PhaseState& state);
-
-// The phase as mirrored in the SQLite file, if it was ever mirrored.
-absl::StatusOr<std::optional<PhaseState>> ReadSqlitePhase(
-    const std::string& sqlite_path);
+// The gates of a forward move into `target` (read_postgres and later),
+// decided on what Postgres and the outbox hold: pure, so every rule is
+// tested without a database.
+std::vector<GateCheck> CheckGates(Phase target, const GateFacts& facts,
+                                  const OutboxStatus& outbox, Timestamp now,
+                                  const PhaseMoveOptions& options);
 
 }  // namespace tradestore
 

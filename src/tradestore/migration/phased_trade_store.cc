@@ -15,6 +15,7 @@
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_trade_store.h"
+#include "tradestore/sqlite/phase_mirror.h"
 
 namespace tradestore {
 namespace {

@@ -114,7 +114,7 @@ size_t RowBound(const Trade& t, absl::string_view extra) {
 }
 
 // What a row holds: every value (what COPY FROM stores), or as the
-// verifier's select sends a stored row (verify::kPgVerifyColumns: version,
+// verifier's select sends a stored row (pg::kPgVerifyColumns: version,
 // created_at and updated_at NULL where they hold their derived value).
 enum class Form { kStored, kVerify };
 

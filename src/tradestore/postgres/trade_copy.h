@@ -37,7 +37,7 @@ std::string CopyData(const std::vector<BackfillRow>& rows);
 
 namespace pg {
 
-// Appends each trade's row as a binary COPY out of verify::kPgVerifyColumns
+// Appends each trade's row as a binary COPY out of pg::kPgVerifyColumns
 // sends it (the trades columns, the derived ones NULL, then extra), extra i
 // being extras[i] as jsonb prints it ("" for NULL), and the offset where it
 // ends (counted from where `out` ended before) to `ends`: the row as

@@ -27,15 +27,15 @@
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/verify/extra_text.h"
 #include "tradestore/verify/money_tally.h"
-#include "tradestore/verify/pg_copy_out.h"
+#include "tradestore/postgres/copy_out.h"
 #include "tradestore/verify/repair_sqlite.h"
-#include "tradestore/verify/row_text.h"
+#include "tradestore/postgres/row_text.h"
 
 namespace tradestore {
 namespace {
 
-using verify::AppendRowText;
-using verify::CopyOutTrades;
+using pg::AppendRowText;
+using pg::CopyOutTrades;
 using internal::ChunkQueue;
 using internal::OrderedQueue;
 using verify::MoneyTally;
@@ -58,7 +58,7 @@ struct Seen {
 
 // Rows of one store, in id order: each a trade with its extra, or why it
 // is not one.
-struct Chunk : verify::TradeSink {
+struct Chunk : pg::TradeSink {
   struct Row {
     int64_t id;
     int32_t trade;   // index into trades and extras, or -1
@@ -137,7 +137,7 @@ struct EncodedChunk {
     pg::AppendTradeRows(&encoded, read.trades, read.extras, &ends);
   }
   absl::string_view EncodedOf(const Chunk::Row& row) const {
-    return verify::RowAt(encoded, ends, static_cast<size_t>(row.trade));
+    return pg::RowAt(encoded, ends, static_cast<size_t>(row.trade));
   }
 };
 
@@ -234,7 +234,7 @@ class Verifier {
   // The same for a full scan's chunks: SQLite's encoded (EncodedChunk),
   // Postgres's as sent. Rows equal as bytes match; the others are decoded,
   // compared, and their trades tallied in the `unmatched` tallies.
-  void MergeBytes(const EncodedChunk& sqlite, const verify::RawRows& postgres,
+  void MergeBytes(const EncodedChunk& sqlite, const pg::RawRows& postgres,
                   MoneyTally* sqlite_unmatched, MoneyTally* pg_unmatched);
   void CompareOne(int64_t id, const Seen& s, const Seen& p, bool final_pass);
   // A difference between the two sides of row `id`.
@@ -320,11 +320,11 @@ void Verifier::Report(Kind kind, int64_t id, const Seen& s, const Seen& p) {
       } else {
         const std::string sqlite_line = RowText(*s.trade);
         const std::string pg_line = RowText(*p.trade);
-        const auto a = verify::SplitFields(sqlite_line);
-        const auto b = verify::SplitFields(pg_line);
-        for (size_t i = 0; i < verify::kColumns.size(); ++i) {
+        const auto a = pg::SplitFields(sqlite_line);
+        const auto b = pg::SplitFields(pg_line);
+        for (size_t i = 0; i < pg::kColumns.size(); ++i) {
           if (a[i] != b[i]) {
-            m.columns.emplace_back(verify::kColumns[i]);
+            m.columns.emplace_back(pg::kColumns[i]);
             m.sqlite_values.emplace_back(a[i]);
             m.postgres_values.emplace_back(b[i]);
           }
@@ -413,7 +413,7 @@ void Verifier::Merge(const Chunk& sqlite, const Chunk& postgres,
 }
 
 void Verifier::MergeBytes(const EncodedChunk& sqlite,
-                          const verify::RawRows& postgres,
+                          const pg::RawRows& postgres,
                           MoneyTally* sqlite_unmatched,
                           MoneyTally* pg_unmatched) {
   const auto& a = sqlite.rows;
@@ -424,7 +424,7 @@ void Verifier::MergeBytes(const EncodedChunk& sqlite,
   auto decode = [](absl::string_view bytes, Trade& trade, std::string& extra,
                    std::string& why, Seen& seen) {
     seen.present = true;
-    if (absl::Status st = verify::DecodeRawTrade(bytes, trade, extra);
+    if (absl::Status st = pg::DecodeRawTrade(bytes, trade, extra);
         st.ok()) {
       seen.trade = &trade;
       seen.extra = &extra;
@@ -481,10 +481,10 @@ absl::Status Verifier::FullScan() {
   using Range = std::pair<int64_t, int64_t>;  // after, last
   OrderedQueue<std::pair<EncodedChunk, int64_t>> sqlite_chunks(kSqliteReaders);
   std::vector<std::unique_ptr<ChunkQueue<Range>>> ranges;
-  std::vector<std::unique_ptr<ChunkQueue<verify::RawRows>>> pg_chunks;
+  std::vector<std::unique_ptr<ChunkQueue<pg::RawRows>>> pg_chunks;
   for (int lane = 0; lane < kPgLanes; ++lane) {
     ranges.push_back(std::make_unique<ChunkQueue<Range>>(64));
-    pg_chunks.push_back(std::make_unique<ChunkQueue<verify::RawRows>>(1));
+    pg_chunks.push_back(std::make_unique<ChunkQueue<pg::RawRows>>(1));
   }
   std::vector<MoneyTally> sqlite_money(kSqliteReaders + 1);
   MoneyTally sqlite_unmatched, pg_unmatched;
@@ -501,7 +501,7 @@ absl::Status Verifier::FullScan() {
   // page faults per 1M rows with one, 9,600 with four (the working set's
   // first touch; eight keep no fewer).
   internal::Recycler<EncodedChunk> spare_chunks(4);
-  internal::Recycler<verify::RawRows> spare_rows(4);
+  internal::Recycler<pg::RawRows> spare_rows(4);
   auto read_sqlite = [&](MoneyTally& money) -> absl::Status {
     Chunk chunk;  // read into, then encoded into a chunk for the merge
     chunk.trades.reserve(batch);
@@ -543,15 +543,15 @@ absl::Status Verifier::FullScan() {
       absl::Status status;
       while (auto range = ranges[lane]->Pop()) {
         // Kept as sent: compared as bytes, decoded only where they differ.
-        verify::RawRows rows = spare_rows.Take();
+        pg::RawRows rows = spare_rows.Take();
         // Room for rows of the usual size up front: growing by doubling
         // would leave each chunk with up to twice the room it needs.
         rows.bytes.reserve(static_cast<size_t>(batch) * 192);
         rows.ids.reserve(static_cast<size_t>(batch));
         rows.ends.reserve(static_cast<size_t>(batch));
-        status = verify::CopyOutRawRows(
+        status = pg::CopyOutRawRows(
             *pg_readers_[lane],
-            absl::StrCat("SELECT ", verify::kPgVerifyColumns,
+            absl::StrCat("SELECT ", pg::kPgVerifyColumns,
                          " FROM trades WHERE id > ", range->first,
                          " AND id <= ", range->second, " ORDER BY id"),
             rows);
@@ -618,7 +618,7 @@ absl::Status Verifier::NonPositiveIds(MoneyTally* sqlite_money,
     const int64_t last = count == batch ? sqlite.rows.back().id : 0;
     TS_RETURN_IF_ERROR(CopyOutTrades(
         *pool_,
-        absl::StrCat("SELECT ", verify::kPgVerifyColumns,
+        absl::StrCat("SELECT ", pg::kPgVerifyColumns,
                      " FROM trades WHERE id >= ", first, " AND id <= ", last,
                      " ORDER BY id"),
         postgres));
@@ -666,7 +666,7 @@ absl::Status Verifier::ReadIds(const std::vector<int64_t>& ids, Chunk& sqlite,
     // its own.
     const absl::Status pg_read = CopyOutTrades(
         *pool_,
-        absl::StrCat("SELECT ", verify::kPgVerifyColumns, " FROM trades WHERE ",
+        absl::StrCat("SELECT ", pg::kPgVerifyColumns, " FROM trades WHERE ",
                      StretchCondition(stretches), " ORDER BY id"),
         rows);
     sqlite_reader.join();

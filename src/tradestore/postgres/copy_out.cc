@@ -1,4 +1,4 @@
-#include "tradestore/verify/pg_copy_out.h"
+#include "tradestore/postgres/copy_out.h"
 
 #include <pqxx/pqxx>
 #include <pqxx/tablereader>
@@ -10,9 +10,9 @@
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_transact.h"
-#include "tradestore/verify/row_text.h"
+#include "tradestore/postgres/row_text.h"
 
-namespace tradestore::verify {
+namespace tradestore::pg {
 namespace {
 
 // The column's value as a Decimal; NULL only where the column allows it.
@@ -177,4 +177,4 @@ absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
   });
 }
 
-}  // namespace tradestore::verify
+}  // namespace tradestore::pg

@@ -1,8 +1,8 @@
 // Streaming trades rows out of Postgres with COPY TO: in the canonical text
 // of verify/row_text.h (the archive hashes it), or in binary, decoded into
 // Trades (the verifier compares them). Internal to the library.
-#ifndef TRADESTORE_VERIFY_PG_COPY_OUT_H_
-#define TRADESTORE_VERIFY_PG_COPY_OUT_H_
+#ifndef TRADESTORE_POSTGRES_COPY_OUT_H_
+#define TRADESTORE_POSTGRES_COPY_OUT_H_
 
 #include <functional>
 #include <string>
@@ -20,7 +20,7 @@ class BinaryCopyReader;
 }
 }
 
-namespace tradestore::verify {
+namespace tradestore::pg {
 
 // Streams `select` (a SELECT of kPgSelectColumns ordered by id) with COPY,
 // calling `on_line` per row (without its newline) until it returns false.
@@ -83,6 +83,6 @@ absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader,
 absl::Status DecodeRawTrade(absl::string_view raw, Trade& t,
                             std::string& extra);
 
-}  // namespace tradestore::verify
+}  // namespace tradestore::pg
 
-#endif  // TRADESTORE_VERIFY_PG_COPY_OUT_H_
+#endif  // TRADESTORE_POSTGRES_COPY_OUT_H_

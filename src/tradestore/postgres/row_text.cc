@@ -1,10 +1,10 @@
-#include "tradestore/verify/row_text.h"
+#include "tradestore/postgres/row_text.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tradestore/internal/copy_escape.h"
 
-namespace tradestore::verify {
+namespace tradestore::pg {
 namespace {
 
 void Append2(std::string* out, int v) {
@@ -81,4 +81,4 @@ std::vector<absl::string_view> SplitFields(absl::string_view line) {
   return absl::StrSplit(line, '\t');
 }
 
-}  // namespace tradestore::verify
+}  // namespace tradestore::pg

@@ -4,8 +4,8 @@
 // arrives and a SQLite row is formatted once. Equal lines mean equal trades
 // in every column: decimals as fixed-point values with 8 places, times to
 // the microsecond, strings byte for byte.
-#ifndef TRADESTORE_VERIFY_ROW_TEXT_H_
-#define TRADESTORE_VERIFY_ROW_TEXT_H_
+#ifndef TRADESTORE_POSTGRES_ROW_TEXT_H_
+#define TRADESTORE_POSTGRES_ROW_TEXT_H_
 
 #include <array>
 #include <string>
@@ -14,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "tradestore/trade.h"
 
-namespace tradestore::verify {
+namespace tradestore::pg {
 
 // The compared columns, in line order.
 inline constexpr std::array<const char*, 12> kColumns = {
@@ -27,7 +27,7 @@ extern const char kPgSelectColumns[];
 // The verifier's: kPgSelectColumns, then extra (the legacy columns), with
 // version NULL where it is 1, created_at NULL where it equals timestamp and
 // updated_at NULL where it equals created_at (pg::AppendTradeRows writes
-// rows the same way; verify::DecodeRawTrade restores the values).
+// rows the same way; pg::DecodeRawTrade restores the values).
 extern const char kPgVerifyColumns[];
 
 // Appends the trade's line (no trailing newline).
@@ -40,6 +40,6 @@ void AppendPgTimestamp(std::string* out, Timestamp t);
 // The line's fields, still escaped.
 std::vector<absl::string_view> SplitFields(absl::string_view line);
 
-}  // namespace tradestore::verify
+}  // namespace tradestore::pg
 
-#endif  // TRADESTORE_VERIFY_ROW_TEXT_H_
+#endif  // TRADESTORE_POSTGRES_ROW_TEXT_H_
