@@ -12,7 +12,8 @@
 # expose them, are included only inside their backend. Prints each
 # violation as "file: include" and exits 1 when there is one that
 # tools/layers_allowlist.txt does not list; an allowlist entry that no
-# longer occurs is an error too, so the list only shrinks.
+# longer occurs is an error too, so the list only shrinks (--prune drops
+# them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=src/tradestore
@@ -65,6 +66,10 @@ done < <(find "$src" -name '*.h' -o -name '*.cc' | sort)
 
 allow=tools/layers_allowlist.txt
 sort -u "$found" -o "$found"
+if [[ ${1:-} == --prune ]]; then  # drop the entries that no longer occur
+  { grep '^#' "$allow"; comm -12 "$found" <(grep -v '^#' "$allow" | sort -u); } \
+    >"$allow.new" && mv "$allow.new" "$allow"
+fi
 new=$(comm -23 "$found" <(grep -v '^#' "$allow" 2>/dev/null | sort -u) || true)
 gone=$(comm -13 "$found" <(grep -v '^#' "$allow" 2>/dev/null | sort -u) || true)
 status=0

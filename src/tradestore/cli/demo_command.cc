@@ -17,8 +17,8 @@
 #include "tradestore/ops/local_postgres.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/migrator.h"
+#include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
-#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/migration/archive.h"
 #include "tradestore/migration/backfill.h"
@@ -85,12 +85,8 @@ int CreateSchema(const std::string& dsn, std::ostream& out, std::ostream& err) {
   // Removed again: the ids belong to the legacy store the backfill brings.
   auto pool = PgPool::Create(options);
   if (!pool.ok()) return Fail(err, pool.status());
-  if (auto s = pg::Transact(**pool, [&](pqxx::work& txn) {
-        txn.exec_params("DELETE FROM trades WHERE id = $1", read->id);
-        return absl::OkStatus();
-      });
-      !s.ok()) {
-    return Fail(err, s);
+  if (auto removed = PgMirror(pool->get()).Remove(read->id); !removed.ok()) {
+    return Fail(err, removed.status());
   }
   return kExitOk;
 }
@@ -241,12 +237,8 @@ int BackfillAndVerify(const std::string& path, const std::string& dsn,
   options.dsn = dsn;
   auto pool = PgPool::Create(options);
   if (!pool.ok()) return Fail(err, pool.status());
-  if (auto s = pg::Transact(**pool, [&](pqxx::work& txn) {
-        txn.exec_params("DELETE FROM trades WHERE id = $1", lost);
-        return absl::OkStatus();
-      });
-      !s.ok()) {
-    return Fail(err, s);
+  if (auto removed = PgMirror(pool->get()).Remove(lost); !removed.ok()) {
+    return Fail(err, removed.status());
   }
   auto repaired = Verify(path, dsn, true);
   if (!repaired.ok()) return Fail(err, repaired.status());

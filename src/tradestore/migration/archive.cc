@@ -1,7 +1,5 @@
 #include "tradestore/migration/archive.h"
 
-#include <pqxx/pqxx>
-
 #include <filesystem>
 #include <fstream>
 
@@ -14,7 +12,7 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
-#include "tradestore/postgres/pg_transact.h"
+#include "tradestore/postgres/archive_log.h"
 #include "tradestore/sqlite/sqlite_backup.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/postgres/copy_out.h"
@@ -83,12 +81,8 @@ absl::StatusOr<Digest> PostgresDigest(PgPool& pool, const Digest& like) {
   Digest d;
   internal::Sha256 sha;
   if (like.min_id) {
-    TS_RETURN_IF_ERROR(pg::CopyOut(
-        pool,
-        absl::StrCat("SELECT ", pg::kPgSelectColumns,
-                     " FROM trades WHERE id BETWEEN ", *like.min_id, " AND ",
-                     *like.max_id, " ORDER BY id"),
-        [&](absl::string_view line) {
+    TS_RETURN_IF_ERROR(pg::CopyOutTradeLines(
+        pool, *like.min_id, *like.max_id, [&](absl::string_view line) {
           ++d.rows;
           HashImmutable(sha, line);
           return true;
@@ -189,17 +183,17 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
   TS_RETURN_IF_ERROR(internal::WriteFileSafely(
       report.manifest, ArchiveJson(report), {.mode = mode}));
 
-  TS_RETURN_IF_ERROR(pg::Transact(*pool, [&](pqxx::work& txn) {
-    txn.exec_params(
-        "INSERT INTO archives (source_store_id, path, file_sha256, row_count, "
-        "exact_rows, min_id, max_id, content_sha256, postgres_content_sha256, "
-        "verified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        store_id, fs::absolute(report.file).string(), report.file_sha256,
-        report.rows, report.exact_rows, report.min_id, report.max_id,
-        report.content_sha256, report.postgres_content_sha256,
-        report.verified());
-    return absl::OkStatus();
-  }));
+  TS_RETURN_IF_ERROR(RecordArchive(
+      *pool, {.source_store_id = store_id,
+              .path = fs::absolute(report.file).string(),
+              .file_sha256 = report.file_sha256,
+              .rows = report.rows,
+              .exact_rows = report.exact_rows,
+              .min_id = report.min_id,
+              .max_id = report.max_id,
+              .content_sha256 = report.content_sha256,
+              .postgres_content_sha256 = report.postgres_content_sha256,
+              .verified = report.verified()}));
   return report;
 }
 

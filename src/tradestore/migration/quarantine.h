@@ -15,17 +15,9 @@
 
 #include "absl/status/statusor.h"
 #include "tradestore/postgres/pg_options.h"
+#include "tradestore/postgres/quarantine_log.h"
 
 namespace tradestore {
-
-struct QuarantineEntry {
-  int64_t source_id = 0;
-  std::string reason;
-  std::string raw_json;
-  std::string first_seen_at, last_seen_at;
-  std::optional<std::string> resolution;  // "retried" or "accepted"
-  std::optional<std::string> resolution_reason;
-};
 
 struct QuarantineOptions {
   std::string sqlite_path;  // retry reads the fixed row here

@@ -2,10 +2,10 @@
 
 #include <pqxx/pqxx>
 #include <pqxx/tablereader>
-
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
@@ -87,11 +87,14 @@ absl::Status DecodeTrade(const pg::BinaryRow& row, Trade& t,
   return absl::OkStatus();
 }
 
-}  // namespace
-
+// Streams `select` (a SELECT of kPgSelectColumns ordered by id) with COPY,
+// calling `on_line` per row (without its newline) until it returns false.
+// TimeZone and DateStyle are pinned so the text is the canonical form
+// whatever the server's settings.
 absl::Status CopyOut(PgPool& pool, const std::string& select,
                      const std::function<bool(absl::string_view)>& on_line) {
-  return pg::Transact(pool, 
+  return pg::Transact(
+      pool,
       [&](pqxx::work& txn) -> absl::Status {
         txn.exec("SET LOCAL TimeZone = 'UTC'");
         txn.exec("SET LOCAL DateStyle = 'ISO'");
@@ -114,8 +117,6 @@ absl::Status CopyOut(PgPool& pool, const std::string& select,
       },
       PgPool::Kind::kRead);
 }
-
-namespace {
 
 // The reason a row read from Postgres is not a valid trade.
 absl::Status UnreadableInPostgres(const absl::Status& why) {
@@ -142,10 +143,28 @@ std::function<absl::Status(const pg::BinaryRow&)> IntoSink(TradeSink& sink) {
   };
 }
 
+// The WHERE condition of a selection. COPY takes no parameters; the query
+// holds only integers printed here (one array literal parses and plans in a
+// third of the time of an IN list: 1,000 ids, 1 ms against 3).
+std::string Condition(const IdSelection& selection) {
+  std::vector<std::string> terms;
+  for (const auto& [first, last] : selection.ranges) {
+    terms.push_back(absl::StrCat("id BETWEEN ", first, " AND ", last));
+  }
+  if (!selection.ids.empty()) {
+    terms.push_back(absl::StrCat(
+        "id = ANY ('{", absl::StrJoin(selection.ids, ","), "}'::int8[])"));
+  }
+  return terms.empty() ? "false" : absl::StrJoin(terms, " OR ");
+}
+
 }  // namespace
 
-absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader,
-                            const std::string& select, RawRows& rows) {
+absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader, int64_t after_id,
+                            int64_t last_id, RawRows& rows) {
+  const std::string select =
+      absl::StrCat("SELECT ", kPgVerifyColumns, " FROM trades WHERE id > ",
+                   after_id, " AND id <= ", last_id, " ORDER BY id");
   auto clear = [&] {
     rows.ids.clear();
     rows.ends.clear();
@@ -169,12 +188,25 @@ absl::Status DecodeRawTrade(absl::string_view raw, Trade& t,
   return s.ok() ? s : UnreadableInPostgres(s);
 }
 
-absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
+absl::Status CopyOutTrades(PgPool& pool, const IdSelection& selection,
                            TradeSink& sink) {
+  const std::string select =
+      absl::StrCat("SELECT ", kPgVerifyColumns, " FROM trades WHERE ",
+                   Condition(selection), " ORDER BY id");
   return pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
     sink.Restart();  // a retry starts over
     return pg::CopyOutInTransaction(txn, select, IntoSink(sink));
   });
+}
+
+absl::Status CopyOutTradeLines(
+    PgPool& pool, int64_t first_id, int64_t last_id,
+    const std::function<bool(absl::string_view)>& on_line) {
+  return CopyOut(pool,
+                 absl::StrCat("SELECT ", kPgSelectColumns,
+                              " FROM trades WHERE id BETWEEN ", first_id,
+                              " AND ", last_id, " ORDER BY id"),
+                 on_line);
 }
 
 }  // namespace tradestore::pg

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,16 +19,15 @@ class PgPool;
 namespace pg {
 class BinaryCopyReader;
 }
-}
+}  // namespace tradestore
 
 namespace tradestore::pg {
 
-// Streams `select` (a SELECT of kPgSelectColumns ordered by id) with COPY,
-// calling `on_line` per row (without its newline) until it returns false.
-// TimeZone and DateStyle are pinned so the text is the canonical form
-// whatever the server's settings. `select` must hold no caller text.
-absl::Status CopyOut(PgPool& pool, const std::string& select,
-                     const std::function<bool(absl::string_view)>& on_line);
+// Streams the trades with first_id <= id <= last_id, in id order, in the
+// canonical text of row_text.h, as CopyOut.
+absl::Status CopyOutTradeLines(
+    PgPool& pool, int64_t first_id, int64_t last_id,
+    const std::function<bool(absl::string_view)>& on_line);
 
 // Where CopyOutTrades puts the rows it reads.
 class TradeSink {
@@ -46,12 +46,18 @@ class TradeSink {
   virtual void Restart() = 0;
 };
 
-// Streams `select` (a SELECT of kPgVerifyColumns ordered by id) with binary
-// COPY on a connection of the pool, in a transaction of its own, into
-// `sink`: each row decoded into a Trade and its extra,
-// or reported unreadable with the reason. For short reads, which then need
-// no connection (no server process) of their own.
-absl::Status CopyOutTrades(PgPool& pool, const std::string& select,
+// Which trades rows a read takes: ranges of ids (inclusive) and single ids;
+// the rows come in id order.
+struct IdSelection {
+  std::vector<std::pair<int64_t, int64_t>> ranges;  // first, last
+  std::vector<int64_t> ids;
+};
+
+// Streams the selected rows (of kPgVerifyColumns) with binary COPY on a
+// connection of the pool into `sink`: each row decoded into a Trade and its
+// extra, or reported unreadable with the reason. For short reads, which
+// then need no connection (no server process) of their own.
+absl::Status CopyOutTrades(PgPool& pool, const IdSelection& selection,
                            TradeSink& sink);
 
 // Row i of rows packed end to end in `bytes`, row i ending at ends[i].
@@ -72,10 +78,10 @@ struct RawRows {
   absl::string_view row(size_t i) const { return RowAt(bytes, ends, i); }
 };
 
-// Streams `select` (of kPgVerifyColumns, as above) with binary COPY on
-// `reader` into `rows`.
-absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader,
-                            const std::string& select, RawRows& rows);
+// Streams the rows with after_id < id <= last_id (of kPgVerifyColumns,
+// as above) with binary COPY on `reader` into `rows`.
+absl::Status CopyOutRawRows(pg::BinaryCopyReader& reader, int64_t after_id,
+                            int64_t last_id, RawRows& rows);
 
 // Decodes a row RawRows holds (of kPgVerifyColumns) into `t`, and its
 // extra into `extra` (jsonb text, "" for NULL); when it is not a valid

@@ -96,4 +96,91 @@ absl::StatusOr<std::vector<Trade>> PgMirror::ChangedSince(Timestamp since,
   return trades;
 }
 
+absl::StatusOr<std::optional<BackfillRow>> PgMirror::Read(int64_t id) {
+  absl::StatusOr<std::vector<Trade>> trades;
+  std::string extra;
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
+      [&](pqxx::work& txn) {
+        const pqxx::result r = txn.exec_params(
+            absl::StrCat("SELECT ", pg::kSelectColumns,
+                         ", extra::text FROM trades WHERE id = $1"),
+            id);
+        trades = pg::TradesFromResult(r);
+        extra = r.empty() || r[0].back().is_null() ? "" : r[0].back().c_str();
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kRead));
+  TS_RETURN_IF_ERROR(trades.status());
+  if (trades->empty()) return std::nullopt;
+  return BackfillRow{std::move(trades->front()), std::move(extra)};
+}
+
+absl::StatusOr<bool> PgMirror::Remove(int64_t id) {
+  bool removed = false;
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
+      [&](pqxx::work& txn) {
+        removed = !txn.exec_params("DELETE FROM trades WHERE id = $1 "
+                                   "RETURNING 1",
+                                   id)
+                       .empty();
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent));
+  return removed;
+}
+
+absl::StatusOr<bool> PgMirror::Rewrite(const Trade& trade,
+                                        const std::string& extra) {
+  pg::Params params = pg::InsertParams(trade);
+  params.push_back(extra.empty() ? std::nullopt
+                                 : std::optional<std::string>(extra));
+  bool written = false;
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
+      [&](pqxx::work& txn) {
+        // Version-guarded: a newer Postgres row is left, not overwritten.
+        written =
+            !pg::Exec(
+                 txn,
+                 "INSERT INTO trades (id, symbol, side, quantity, price, "
+                 "\"timestamp\", status, client_order_id, fee, version, "
+                 "created_at, updated_at, extra) VALUES ($1, $2, $3, "
+                 "$4::numeric, $5::numeric, $6::timestamptz, $7, $8, "
+                 "$9::numeric, $10, $11::timestamptz, $12::timestamptz, "
+                 "$13::jsonb) "
+                 "ON CONFLICT (id) DO UPDATE SET symbol = EXCLUDED.symbol, "
+                 "side = EXCLUDED.side, quantity = EXCLUDED.quantity, "
+                 "price = EXCLUDED.price, \"timestamp\" = "
+                 "EXCLUDED.\"timestamp\", status = EXCLUDED.status, "
+                 "client_order_id = EXCLUDED.client_order_id, "
+                 "fee = EXCLUDED.fee, version = EXCLUDED.version, "
+                 "created_at = EXCLUDED.created_at, "
+                 "updated_at = EXCLUDED.updated_at, extra = EXCLUDED.extra "
+                 "WHERE trades.version <= EXCLUDED.version RETURNING id",
+                 params)
+                 .empty();
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent));
+  return written;
+}
+
+absl::StatusOr<std::vector<int64_t>> PgMirror::ChangedIdsSince(
+    Timestamp since) {
+  std::vector<int64_t> ids;
+  TS_RETURN_IF_ERROR(pg::ReadEach(*pool_, [&](pqxx::transaction_base& txn) {
+    ids.clear();
+    for (const auto& row :
+         txn.exec_params("SELECT id FROM trades WHERE updated_at >= "
+                         "$1::timestamptz ORDER BY id",
+                         since.ToIso8601())) {
+      ids.push_back(row[0].as<int64_t>());
+    }
+    return absl::OkStatus();
+  }));
+  return ids;
+}
+
 }  // namespace tradestore

@@ -12,6 +12,7 @@
 #define TRADESTORE_POSTGRES_PG_MIRROR_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -53,6 +54,23 @@ class PgMirror {
   // order: what the reverse catch-up copies back into SQLite.
   absl::StatusOr<std::vector<Trade>> ChangedSince(Timestamp since,
                                                   int64_t after_id, int limit);
+
+  // Trade `id` with its legacy columns (jsonb text, "" for NULL), nullopt
+  // when Postgres has no such row: what verify --repair copies into SQLite.
+  // kDataLoss when the row is not a valid trade.
+  absl::StatusOr<std::optional<BackfillRow>> Read(int64_t id);
+
+  // Writes `trade` with its legacy columns (`extra`, "" for none) unless
+  // Postgres holds a newer version: the same version is written over (verify
+  // --repair rewrites a row that differs). Returns whether it wrote.
+  absl::StatusOr<bool> Rewrite(const Trade& trade, const std::string& extra);
+
+  // Ids of the trades with updated_at >= since, in id order.
+  absl::StatusOr<std::vector<int64_t>> ChangedIdsSince(Timestamp since);
+
+  // Removes trade `id`; returns whether there was one. The demo makes a
+  // lost write with it for verify to find.
+  absl::StatusOr<bool> Remove(int64_t id);
 
  private:
   PgPool* pool_;

@@ -1,16 +1,12 @@
 #include "tradestore/verify/repair_sqlite.h"
 
-#include <pqxx/pqxx>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/status_macros.h"
-#include "tradestore/postgres/pg_pool.h"
-#include "tradestore/postgres/pg_transact.h"
-#include "tradestore/postgres/pg_row.h"
-#include "tradestore/postgres/trade_copy.h"
+#include "tradestore/postgres/pg_mirror.h"
+#include "tradestore/postgres/quarantine_log.h"
 #include "tradestore/sqlite/legacy_json.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/verify/extra_text.h"
@@ -69,31 +65,19 @@ absl::StatusOr<bool> RepairExtra(SqliteTradeStore& sqlite, int64_t id,
 absl::StatusOr<int64_t> RepairSqliteFromPostgres(
     SqliteTradeStore& sqlite, PgPool& pool, const std::vector<int64_t>& ids,
     std::vector<std::string>* log) {
+  PgMirror mirror(&pool);
   int64_t changed = 0;
   for (int64_t id : ids) {
-    absl::StatusOr<std::vector<Trade>> in_pg;
-    std::string pg_extra;  // its jsonb text, "" for NULL
-    TS_RETURN_IF_ERROR(pg::Transact(pool, 
-        [&](pqxx::work& txn) {
-          const pqxx::result r = txn.exec_params(
-              absl::StrCat("SELECT ", pg::kSelectColumns,
-                           ", extra::text FROM trades WHERE id = $1"),
-              id);
-          in_pg = pg::TradesFromResult(r);
-          pg_extra = r.empty() || r[0].back().is_null() ? ""
-                                                        : r[0].back().c_str();
-          return absl::OkStatus();
-        },
-        PgPool::Kind::kRead));
-    TS_RETURN_IF_ERROR(in_pg.status());
-    if (!in_pg->empty()) {
-      auto written = sqlite.PutIfNewer(*in_pg);
+    TS_ASSIGN_OR_RETURN(const std::optional<BackfillRow> in_pg,
+                        mirror.Read(id));
+    if (in_pg) {
+      auto written = sqlite.PutIfNewer({in_pg->trade});
       if (written.ok()) {
         // The trade's columns first, then the legacy ones, in their own
         // transaction: a crash between leaves a difference the next
         // verify reports and repairs.
         TS_ASSIGN_OR_RETURN(const bool extra_written,
-                            RepairExtra(sqlite, id, pg_extra, log));
+                            RepairExtra(sqlite, id, in_pg->extra_json, log));
         if (extra_written && *written == 0) {
           ++changed;
           continue;
@@ -115,13 +99,9 @@ absl::StatusOr<int64_t> RepairSqliteFromPostgres(
     if (rows.empty()) continue;  // gone from both since the scan
     // Recorded first, removed after: a crash in between leaves the row in
     // both places, never in neither.
-    TS_RETURN_IF_ERROR(pg::Transact(pool, [&](pqxx::work& txn) {
-      pg::PutQuarantine(txn, {id,
-                              "repair: in SQLite but not in Postgres, the "
-                              "source of truth",
-                              StoredRowJson(rows[0])});
-      return absl::OkStatus();
-    }));
+    TS_RETURN_IF_ERROR(QuarantineLog(&pool).Put(
+        {{id, "repair: in SQLite but not in Postgres, the source of truth",
+          StoredRowJson(rows[0])}}));
     TS_ASSIGN_OR_RETURN(bool deleted, sqlite.DeleteRow(id));
     if (deleted) {
       ++changed;
