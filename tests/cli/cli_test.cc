@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -49,15 +50,51 @@ TEST(CliTest, HelpListsEveryCommand) {
 
 TEST(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Cli({}).code, 2);
-  CliRun unknown = Cli({"frobnicate"});
+  CliRun unknown = Cli({"verfy"});
   EXPECT_EQ(unknown.code, 2);
-  EXPECT_NE(unknown.err.find("unknown command"), std::string::npos);
+  EXPECT_NE(unknown.err.find("unknown command \"verfy\" (did you mean "
+                             "verify?)"),
+            std::string::npos)
+      << unknown.err;
   CliRun flag = Cli({"schema", "migrate", "--nope"});
   EXPECT_EQ(flag.code, 2);
   EXPECT_NE(flag.err.find("unknown flag --nope"), std::string::npos);
-  EXPECT_NE(flag.err.find("usage: tradestore schema"), std::string::npos);
+  // Short: the problem and where the help is, not the whole help.
+  EXPECT_NE(flag.err.find("see: tradestore schema --help"), std::string::npos);
+  EXPECT_LE(std::count(flag.err.begin(), flag.err.end(), '\n'), 2);
+  CliRun typo = Cli({"backfill", "--sqllite", "x.db"});
+  EXPECT_NE(typo.err.find("did you mean --sqlite?"), std::string::npos)
+      << typo.err;
   EXPECT_EQ(Cli({"schema"}).code, 2);
   EXPECT_EQ(Cli({"schema", "migrate", "--pg"}).code, 2);
+  EXPECT_EQ(Cli({"backfill", "--sqlite", "x.db", "--batch-rows",
+                 "500000000"})
+                .code,
+            2);
+}
+
+TEST(CliTest, VersionAndHelpOfEveryCommandWithinEightyColumns) {
+  CliRun version = Cli({"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out.rfind("tradestore ", 0), 0u) << version.out;
+  for (const char* command : {"backfill", "verify", "phase", "archive",
+                              "quarantine", "relay", "loadgen", "demo",
+                              "schema"}) {
+    for (const char* help : {"--help", "-h"}) {
+      CliRun r = Cli({command, help});
+      EXPECT_EQ(r.code, 0) << command;
+      EXPECT_EQ(r.out.rfind(absl::StrCat("usage: tradestore ", command), 0),
+                0u)
+          << r.out;
+      size_t start = 0;
+      while (start < r.out.size()) {
+        const size_t end = r.out.find('\n', start);
+        EXPECT_LE(end - start, 80u)
+            << command << ": " << r.out.substr(start, end - start);
+        start = end + 1;
+      }
+    }
+  }
 }
 
 TEST(CliTest, SchemaMigrateTwiceIsANoOpTheSecondTime) {

@@ -291,7 +291,7 @@ TEST_F(BackfillTest, RefusesWhatIsNotATradeStore) {
     sqlite3_close(raw);
   }
   auto no_table = Backfill(empty);
-  TS_EXPECT_CODE(no_table, absl::StatusCode::kFailedPrecondition);
+  TS_EXPECT_CODE(no_table, absl::StatusCode::kNotFound);
   EXPECT_NE(no_table.status().message().find("no trades table"),
             std::string::npos);
   const std::string junk = dir_.File("junk.db");

@@ -27,35 +27,22 @@ constexpr int kExitUsage = 2;
 int RunCli(const std::vector<std::string>& args, std::ostream& out,
            std::ostream& err);
 
-// The `schema` subcommand.
-int RunSchema(const std::vector<std::string>& args, std::ostream& out,
-              std::ostream& err);
+struct Command;
+struct FlagSpec;
 
-// The `backfill` subcommand.
-int RunBackfillCommand(const std::vector<std::string>& args,
-                       std::ostream& out, std::ostream& err);
+// The subcommands, each a spec and a run function (command.h).
+Command ArchiveCommand();
+Command BackfillCommand();
+Command DemoCommand();
+Command LoadgenCommand();
+Command PhaseCommand();
+Command QuarantineCommand();
+Command RelayCommand();
+Command SchemaCommand();
+Command VerifyCommand();
 
-// The `verify` subcommand.
-int RunVerifyCommand(const std::vector<std::string>& args, std::ostream& out,
-                     std::ostream& err);
-
-// The `phase` subcommand.
-int RunPhaseCommand(const std::vector<std::string>& args, std::ostream& out,
-                    std::ostream& err);
-
-// The `archive`, `quarantine`, `loadgen` and `relay` subcommands.
-int RunQuarantineCommand(const std::vector<std::string>& args,
-                         std::ostream& out, std::ostream& err);
-int RunArchiveCommand(const std::vector<std::string>& args, std::ostream& out,
-                      std::ostream& err);
-int RunLoadgenCommand(const std::vector<std::string>& args, std::ostream& out,
-                      std::ostream& err);
-int RunRelayCommand(const std::vector<std::string>& args, std::ostream& out,
-                    std::ostream& err);
-
-// The `demo` subcommand.
-int RunDemo(const std::vector<std::string>& args, std::ostream& out,
-            std::ostream& err);
+// The same --drain-timeout for relay and loadgen.
+FlagSpec DrainTimeoutFlag();
 
 // 1 for a refusal the operator must act on (kFailedPrecondition), else 2.
 int ExitCodeFor(const absl::Status& status);

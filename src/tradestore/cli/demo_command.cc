@@ -5,51 +5,31 @@
 // writes, archive. Every phase move goes through the real gates (only the
 // soak is shortened, and said so).
 #include <filesystem>
-#include <thread>
-#include <sstream>
 #include <ostream>
+#include <sstream>
+#include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tradestore/cli/cli.h"
-#include "tradestore/cli/flags.h"
+#include "tradestore/cli/command.h"
+#include "tradestore/migration/archive.h"
+#include "tradestore/migration/backfill.h"
+#include "tradestore/migration/loadgen.h"
+#include "tradestore/migration/phase.h"
+#include "tradestore/migration/quarantine.h"
 #include "tradestore/ops/local_postgres.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_trade_store.h"
-#include "tradestore/migration/archive.h"
-#include "tradestore/migration/backfill.h"
-#include "tradestore/migration/loadgen.h"
-#include "tradestore/migration/phase.h"
-#include "tradestore/migration/quarantine.h"
-#include "tradestore/verify/verifier.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/verify/verifier.h"
 
 namespace tradestore::cli {
 namespace {
-
-const std::vector<FlagSpec>& DemoFlags() {
-  static const auto* flags = new std::vector<FlagSpec>{
-      {"pg", "DSN", "use this Postgres instead of a throwaway local one"},
-      {"rows", "N", "legacy trades to generate (default 10000)"},
-      {"dir", "DIR", "where to write the generated store (default: a temp dir)"},
-      HelpFlag(),
-  };
-  return *flags;
-}
-
-void DemoUsage(std::ostream& os) {
-  os << "usage: tradestore demo [--pg DSN] [--rows N] [--dir DIR]\n\n"
-        "Runs the migration plan on a generated legacy store: create schema,\n"
-        "dual-write, backfill, verify, switch reads, remove SQLite writes,\n"
-        "archive. Without --pg a throwaway PostgreSQL is started and removed.\n\n"
-        "flags:\n"
-     << FlagHelp(DemoFlags());
-}
 
 Trade DemoTrade(int i) {
   Trade t;
@@ -118,8 +98,8 @@ int OpenLegacy(const std::string& path, int64_t rows, std::ostream& out,
         ++exact;
       } else {
         if (bad++ == 0) {
-          first_reason = absl::StrCat("row ", row.id, ": ",
-                                      trade.status().message());
+          first_reason =
+              absl::StrCat("row ", row.id, ": ", trade.status().message());
         }
       }
     }
@@ -179,8 +159,8 @@ int MovePhase(const std::string& path, const std::string& dsn, Phase to,
   auto moved = (*phases)->Move(move);
   if (!moved.ok()) return Fail(err, moved.status());
   for (const GateCheck& g : moved->gates) {
-    out << "      gate " << (g.passed ? "ok     " : "FAILED ") << g.name
-        << ": " << g.detail << "\n";
+    out << "      gate " << (g.passed ? "ok     " : "FAILED ") << g.name << ": "
+        << g.detail << "\n";
   }
   if (moved->refused) {
     err << "tradestore demo: phase move refused: " << moved->refusal << "\n";
@@ -242,7 +222,8 @@ int BackfillAndVerify(const std::string& path, const std::string& dsn,
   }
   auto repaired = Verify(path, dsn, true);
   if (!repaired.ok()) return Fail(err, repaired.status());
-  out << "      a lost write (row " << lost << " deleted from Postgres): verify "
+  out << "      a lost write (row " << lost
+      << " deleted from Postgres): verify "
       << "found " << repaired->missing_in_postgres
       << " missing, --repair copied it back from SQLite";
   auto after = Verify(path, dsn, false);
@@ -297,30 +278,12 @@ int ArchiveStore(const std::string& path, const std::string& dsn,
   return MovePhase(path, dsn, Phase::kArchived, out, err);
 }
 
-}  // namespace
-
-int RunDemo(const std::vector<std::string>& args, std::ostream& out,
-            std::ostream& err) {
-  auto parsed = ParseFlags(args, DemoFlags());
-  if (!parsed.ok() || !parsed->positional.empty()) {
-    err << "tradestore demo: "
-        << (parsed.ok() ? "unexpected argument" : parsed.status().message())
-        << "\n\n";
-    DemoUsage(err);
-    return kExitUsage;
-  }
-  if (parsed->Has("help")) {
-    DemoUsage(out);
-    return kExitOk;
-  }
-  int64_t rows = 10000;
-  if (auto r = parsed->Get("rows");
-      r && (!absl::SimpleAtoi(*r, &rows) || rows < 1)) {
-    err << "tradestore demo: --rows: \"" << *r << "\" is not a positive count\n";
-    return kExitUsage;
-  }
+int RunDemo(Invocation& call) {
+  std::ostream& out = call.out;
+  std::ostream& err = call.err;
+  const int64_t rows = call.args.Count("rows").value_or(10000);
   namespace fs = std::filesystem;
-  std::string dir = parsed->Get("dir").value_or("");
+  std::string dir = call.args.Get("dir").value_or("");
   const bool temp_dir = dir.empty();
   if (temp_dir) {
     char tmpl[] = "/tmp/tradestore-demo-XXXXXX";
@@ -331,7 +294,7 @@ int RunDemo(const std::vector<std::string>& args, std::ostream& out,
 
   out << "tradestore demo: the migration plan on a generated store\n";
   std::unique_ptr<LocalPostgres> local;
-  std::string dsn = parsed->Get("pg").value_or("");
+  std::string dsn = call.args.Get("pg").value_or("");
   out << "[1/6] create schema\n";
   if (dsn.empty()) {
     auto started = LocalPostgres::Start({});
@@ -374,6 +337,29 @@ int RunDemo(const std::vector<std::string>& args, std::ostream& out,
       << (local ? "a throwaway PostgreSQL (now removed)" : MaskDsn(dsn))
       << "\n";
   return kExitOk;
+}
+
+}  // namespace
+
+Command DemoCommand() {
+  return {
+      {.name = "demo",
+       .summary = "a whole migration on a generated store, end to end",
+       .synopsis = "[--pg DSN] [--rows N] [--dir DIR]",
+       .description =
+           "Runs the migration plan on a generated legacy store: create "
+           "schema, dual-write, backfill, verify, switch reads, remove "
+           "SQLite writes, archive, with trading load running. Without "
+           "--pg a throwaway PostgreSQL is started and removed.",
+       .flags = {TextFlag("pg", "DSN",
+                          "use this Postgres instead of a throwaway "
+                          "local one"),
+                 CountFlag("rows", "legacy trades to generate (default 10000)",
+                           1, 100'000'000),
+                 TextFlag("dir", "DIR",
+                          "where to write the generated store (default: "
+                          "a temp dir)")}},
+      RunDemo};
 }
 
 }  // namespace tradestore::cli

@@ -73,10 +73,10 @@ struct BackfillReport {
   void PrintSummary(std::ostream& out) const;
 };
 
-// Returns kNotFound (no SQLite file), kFailedPrecondition (no trades table,
-// a table it cannot take, another run of the same store), kUnavailable
-// (Postgres unreachable after the retry deadline), kDataLoss (not a
-// database).
+// Returns kNotFound (no SQLite file, or no trades table in it),
+// kFailedPrecondition (a table it cannot take, another run of the same
+// store), kUnavailable (Postgres unreachable after the retry deadline),
+// kDataLoss (not a database).
 absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
                                            std::ostream& log);
 

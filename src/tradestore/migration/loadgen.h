@@ -30,7 +30,7 @@ struct LoadgenOptions {
   double update_share = 0.3;
   // Appends "<id> <version>\n" per acknowledged write, as it happens.
   std::string ack_log;
-  std::chrono::milliseconds drain_timeout{30000};
+  std::chrono::milliseconds drain_timeout = std::chrono::minutes(5);
   bool progress_tty = false;
 };
 

@@ -214,7 +214,8 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
         " (upgrade tradestore)"));
   }
   if (!has_trades && require_trades_table) {
-    return absl::FailedPreconditionError(
+    // Could not run, rather than a refusal to act on: exit 2 in the CLI.
+    return absl::NotFoundError(
         "the SQLite file has no trades table (is it the trade store?)");
   }
   if (!has_trades) {

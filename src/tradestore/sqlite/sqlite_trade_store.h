@@ -37,7 +37,7 @@ struct SqliteStoreOptions {
   std::string path;
   // Create the file with the full schema when it does not exist.
   bool create_if_missing = true;
-  // Refuse (kFailedPrecondition) a file without a trades table instead of
+  // Refuse (kNotFound) a file without a trades table instead of
   // creating one: for tools that read an existing store.
   bool require_trades_table = false;
   // true: synchronous=FULL, an acknowledged trade survives power loss.
@@ -73,10 +73,11 @@ struct OutboxStatus {
 
 class SqliteTradeStore : public TradeStore {
  public:
-  // Returns kNotFound (no file and !create_if_missing), kFailedPrecondition
-  // (a trades table this code cannot take: a required column missing, id not
-  // an INTEGER PRIMARY KEY, a newer schema version), kDataLoss (not a
-  // database), kUnavailable (locked past the busy timeout).
+  // Returns kNotFound (no file and !create_if_missing, or no trades table
+  // with require_trades_table), kFailedPrecondition (a trades table this
+  // code cannot take: a required column missing, id not the rowid, a newer
+  // schema version), kDataLoss (not a database), kUnavailable (locked past
+  // the busy timeout).
   static absl::StatusOr<std::unique_ptr<SqliteTradeStore>> Open(
       const SqliteStoreOptions& options);
   ~SqliteTradeStore() override;

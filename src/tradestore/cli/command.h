@@ -1,0 +1,86 @@
+// One skeleton for every subcommand: a declarative spec (its flags, its
+// actions, which stores it needs, its help) and a run function that gets
+// the parsed flags and the stores already resolved. The skeleton handles
+// --help and -h, usage errors (short, ending with "see --help"), --sqlite
+// and $TRADESTORE_SQLITE, --pg, $TRADESTORE_PG_DSN and the PG* environment,
+// --deadline, and report files.
+//
+// Thread-safety: a command runs on one thread.
+#ifndef TRADESTORE_CLI_COMMAND_H_
+#define TRADESTORE_CLI_COMMAND_H_
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "tradestore/cli/flags.h"
+#include "tradestore/postgres/pg_options.h"
+
+namespace tradestore::cli {
+
+struct CommandSpec {
+  std::string name;             // "verify"
+  std::string summary;          // one line in `tradestore --help`
+  std::string synopsis;         // what follows "usage: tradestore NAME "
+  std::string description;      // paragraphs separated by "\n\n", wrapped
+  std::vector<FlagSpec> flags;  // its own; --help and the stores' added
+  // Actions (`phase show|move ...`): the first positional names one.
+  std::vector<std::pair<std::string, std::string>> actions;  // name, help
+  // Positionals after the action (or without one) it takes at most.
+  int max_operands = 0;
+  bool sqlite = false;  // takes --sqlite PATH (required)
+  bool pg = false;      // takes --pg DSN and --deadline
+  // The exit codes in the help; empty for the common ones.
+  std::string exit_codes;
+};
+
+class Invocation {
+ public:
+  Invocation(const CommandSpec& spec, ParsedArgs args, std::ostream& out,
+             std::ostream& err)
+      : spec(spec), args(std::move(args)), out(out), err(err) {}
+
+  const CommandSpec& spec;
+  ParsedArgs args;
+  std::ostream& out;
+  std::ostream& err;
+  std::string sqlite;  // with spec.sqlite
+  PgOptions pg;        // with spec.pg: the DSN and deadline applied
+  std::string action;  // with spec.actions
+  std::vector<std::string> operands;
+
+  // Prints "tradestore NAME: message" and returns the exit code the status
+  // calls for (ExitCodeFor).
+  int Fail(const absl::Status& status) const;
+  // A usage error: the message and where the help is; exit 2.
+  int UsageError(absl::string_view message) const;
+  // Writes `content` to the file flag `flag` names, when given ("-" is
+  // standard output), never over the store. Returns false (and has printed
+  // why) when it could not.
+  bool WriteReport(const std::string& flag, const std::string& content) const;
+};
+
+struct Command {
+  CommandSpec spec;
+  std::function<int(Invocation&)> run;
+};
+
+// Parses `args` by the spec, handles help and usage errors, resolves the
+// stores, and runs the command. Returns the exit code.
+int RunCommand(const Command& command, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err);
+
+// The command's full help.
+std::string CommandHelp(const CommandSpec& spec);
+
+// Flags shared by several commands, the same everywhere.
+FlagSpec JsonFlag(std::string help =
+                      "write the report as JSON to FILE "
+                      "(\"-\": standard output)");
+FlagSpec DryRunFlag(std::string help);
+
+}  // namespace tradestore::cli
+
+#endif  // TRADESTORE_CLI_COMMAND_H_
