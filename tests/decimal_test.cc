@@ -69,8 +69,8 @@ TEST(DecimalTest, FormatsCanonicalAndShort) {
   EXPECT_EQ(Decimal().ToShortString(), "0");
   EXPECT_EQ(Decimal::Parse("0.00000001")->ToString(), "0.00000001");
   // Text -> Decimal -> text round-trips for every canonical value.
-  for (const char* text : {"0.00000001", "9999999999.99999999", "42.00000000",
-                           "-0.50000000"}) {
+  for (const char* text :
+       {"0.00000001", "9999999999.99999999", "42.00000000", "-0.50000000"}) {
     EXPECT_EQ(Decimal::Parse(text)->ToString(), text);
   }
 }

@@ -2,12 +2,12 @@
 // Postgres through PgBouncer in transaction pool mode, and the phased store
 // of the migration in dual_write, read_postgres and postgres_only (through
 // PgBouncer).
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <functional>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
@@ -69,9 +69,9 @@ class TradeStoreContractTest : public ::testing::TestWithParam<Backend> {
       OpenPhased(env.pg().BouncerDsn(db));
       return;
     }
-    PgOptions options = testing::TestPgOptions(
-        GetParam() == Backend::kPostgres ? env.pg().Dsn(db)
-                                         : env.pg().BouncerDsn(db));
+    PgOptions options = testing::TestPgOptions(GetParam() == Backend::kPostgres
+                                                   ? env.pg().Dsn(db)
+                                                   : env.pg().BouncerDsn(db));
     options.clock = &clock_;
     auto store = PgTradeStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
@@ -89,8 +89,8 @@ class TradeStoreContractTest : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(store.ok()) << store.status();
     auto phases = PhaseStore::Open(testing::TestPgOptions(dsn));
     ASSERT_TRUE(phases.ok()) << phases.status();
-    for (Phase p : {Phase::kDualWrite, Phase::kReadPostgres,
-                    Phase::kPostgresOnly}) {
+    for (Phase p :
+         {Phase::kDualWrite, Phase::kReadPostgres, Phase::kPostgresOnly}) {
       PhaseMoveOptions move;
       move.sqlite_path = options.sqlite_path;
       move.target = p;
@@ -173,7 +173,8 @@ TEST_P(TradeStoreContractTest, ExplicitIdIsUsedAndGuarded) {
   EXPECT_EQ(*store_->Count(), 1);
 }
 
-TEST_P(TradeStoreContractTest, InvalidTradeIsRefusedNamingFieldAndChangesNothing) {
+TEST_P(TradeStoreContractTest,
+       InvalidTradeIsRefusedNamingFieldAndChangesNothing) {
   Trade t = SampleTrade();
   t.quantity = Decimal();
   auto r = store_->Insert(t);
@@ -192,7 +193,8 @@ TEST_P(TradeStoreContractTest, UpdateStatusBumpsVersionAndUpdatedAt) {
   auto r = store_->Insert(SampleTrade());
   TS_ASSERT_OK(r);
   clock_.Advance(std::chrono::seconds(5));
-  auto partial = store_->UpdateStatus(r->trade.id, TradeStatus::kPartiallyFilled);
+  auto partial =
+      store_->UpdateStatus(r->trade.id, TradeStatus::kPartiallyFilled);
   TS_ASSERT_OK(partial);
   EXPECT_EQ(partial->version, 2);
   EXPECT_EQ(partial->updated_at, clock_.Now());
@@ -239,20 +241,22 @@ TEST_P(TradeStoreContractTest, QueryBySymbolIsNewestFirstWithinRangeAndLimit) {
   for (const char* when : times) {
     ids.push_back(store_->Insert(MakeTrade("AAA", "1", "1", when))->trade.id);
   }
-  TS_ASSERT_OK(store_->Insert(MakeTrade("BBB", "1", "1", "2024-01-01T00:00:02Z")));
-  auto q = store_->QueryBySymbol(
-      {.symbol = "AAA",
-       .from = *Timestamp::Parse("2024-01-01T00:00:01Z"),
-       .to = *Timestamp::Parse("2024-01-01T00:00:03Z"),
-       .limit = 2});
+  TS_ASSERT_OK(
+      store_->Insert(MakeTrade("BBB", "1", "1", "2024-01-01T00:00:02Z")));
+  auto q =
+      store_->QueryBySymbol({.symbol = "AAA",
+                             .from = *Timestamp::Parse("2024-01-01T00:00:01Z"),
+                             .to = *Timestamp::Parse("2024-01-01T00:00:03Z"),
+                             .limit = 2});
   TS_ASSERT_OK(q);
   ASSERT_EQ(q->size(), 2u);
   // Two trades at :02, the higher id first; :03 is outside (to is exclusive).
   EXPECT_EQ((*q)[0].id, ids[4]);
   EXPECT_EQ((*q)[1].id, ids[2]);
-  auto all = store_->QueryBySymbol({.symbol = "AAA",
-                                    .from = *Timestamp::Parse("2000-01-01T00:00:00Z"),
-                                    .to = *Timestamp::Parse("2100-01-01T00:00:00Z")});
+  auto all =
+      store_->QueryBySymbol({.symbol = "AAA",
+                             .from = *Timestamp::Parse("2000-01-01T00:00:00Z"),
+                             .to = *Timestamp::Parse("2100-01-01T00:00:00Z")});
   EXPECT_EQ(all->size(), 5u);
   SymbolQuery zero;
   zero.symbol = "AAA";

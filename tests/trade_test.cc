@@ -58,7 +58,8 @@ TEST(TradeTest, ClientOrderIdBounds) {
 
 TEST(TradeTest, Utf8Validation) {
   size_t chars = 0;
-  EXPECT_TRUE(IsValidUtf8("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80", &chars));
+  EXPECT_TRUE(
+      IsValidUtf8("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80", &chars));
   EXPECT_EQ(chars, 9u);
   EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
@@ -69,7 +70,10 @@ TEST(TradeTest, Utf8Validation) {
   // and characters across an eight-byte boundary, still count.
   EXPECT_TRUE(IsValidUtf8("abcdefghijklmno\xC3\xA9xyz0123456789", &chars));
   EXPECT_EQ(chars, 29u);
-  EXPECT_TRUE(IsValidUtf8("abcdefg\xE2\x82\xAC" "abcdefgh", &chars));
+  EXPECT_TRUE(
+      IsValidUtf8("abcdefg\xE2\x82\xAC"
+                  "abcdefgh",
+                  &chars));
   EXPECT_EQ(chars, 16u);
   EXPECT_FALSE(IsValidUtf8("abcdefghijklmnop\xC0\xAF"));
   EXPECT_FALSE(IsValidUtf8("abcdefghijklmnopqrstuvw\x80"));

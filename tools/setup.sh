@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  g++ cmake make pkg-config
+  g++ cmake make pkg-config clang-format
   libsqlite3-dev sqlite3
   libpqxx-dev libpq-dev libssl-dev openssl zlib1g-dev
   libabsl-dev nlohmann-json3-dev

@@ -53,8 +53,9 @@ absl::StatusOr<Decimal> Decimal::Parse(absl::string_view text) {
         fraction = fraction * 10 + (text[i] - '0');
         ++fraction_digits;
       } else if (text[i] != '0') {
-        return absl::InvalidArgumentError(absl::StrCat(
-            internal::Quote(text), " has more than 8 decimal places (would round)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(internal::Quote(text),
+                         " has more than 8 decimal places (would round)"));
       }
     }
     for (; fraction_digits < kScale; ++fraction_digits) fraction *= 10;

@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "tradestore/internal/quote.h"
 #include "absl/strings/str_format.h"
+#include "tradestore/internal/quote.h"
 
 namespace tradestore {
 namespace {
@@ -34,7 +34,8 @@ void CivilFromDays(int64_t z, int* y, int* m, int* d) {
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int DaysInMonth(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 
@@ -76,19 +77,18 @@ absl::StatusOr<Timestamp> Timestamp::FromUnixMicros(int64_t micros) {
 }
 
 absl::StatusOr<Timestamp> Timestamp::FromCivil(int year, int month, int day,
-                                               int hour, int minute,
-                                               int second, int micros) {
+                                               int hour, int minute, int second,
+                                               int micros) {
   if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 ||
       day > DaysInMonth(year, month) || hour < 0 || hour > 23 || minute < 0 ||
       minute > 59 || second < 0 || second > 59 || micros < 0 ||
       micros >= kMicrosPerSecond) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%04d-%02d-%02d %02d:%02d:%02d.%06d is not a valid date and time",
-        year, month, day, hour, minute, second, micros));
+        "%04d-%02d-%02d %02d:%02d:%02d.%06d is not a valid date and time", year,
+        month, day, hour, minute, second, micros));
   }
-  const int64_t seconds =
-      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-      second;
+  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 +
+                          hour * 3600 + minute * 60 + second;
   return Timestamp(seconds * kMicrosPerSecond + micros);
 }
 

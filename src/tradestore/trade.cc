@@ -61,8 +61,7 @@ absl::StatusOr<TradeStatus> ParseStatus(absl::string_view text) {
 }
 
 bool IsTerminal(TradeStatus status) {
-  return status != TradeStatus::kNew &&
-         status != TradeStatus::kPartiallyFilled;
+  return status != TradeStatus::kNew && status != TradeStatus::kPartiallyFilled;
 }
 
 absl::Status CheckTransition(TradeStatus from, TradeStatus to) {
@@ -87,8 +86,8 @@ absl::Status ValidateTrade(const Trade& trade) {
         "quantity: ", trade.quantity.ToShortString(), " must be > 0"));
   }
   if (!trade.price.IsPositive()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "price: ", trade.price.ToShortString(), " must be > 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("price: ", trade.price.ToShortString(), " must be > 0"));
   }
   if (trade.client_order_id.has_value()) {
     if (auto s = CheckText("client_order_id", *trade.client_order_id,

@@ -14,10 +14,10 @@
 #include <optional>
 #include <ostream>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tradestore/decimal.h"
 #include "tradestore/timestamp.h"
 
@@ -58,7 +58,7 @@ struct Trade {
   friend bool operator==(const Trade&, const Trade&) = default;
 };
 
-absl::string_view SideName(Side side);         // "BUY" / "SELL"
+absl::string_view SideName(Side side);             // "BUY" / "SELL"
 absl::string_view StatusName(TradeStatus status);  // "PARTIALLY_FILLED", ...
 
 // Exact, upper-case names only. kInvalidArgument names the value.

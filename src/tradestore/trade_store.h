@@ -30,10 +30,10 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tradestore/timestamp.h"
 #include "tradestore/trade.h"
 

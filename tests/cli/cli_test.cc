@@ -1,5 +1,6 @@
 #include "tradestore/cli/cli.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,15 +9,13 @@
 #include <fstream>
 #include <sstream>
 
-#include <gtest/gtest.h>
-
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
 #include "testing/temp_dir.h"
+#include "tradestore/internal/process.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
-#include "tradestore/internal/process.h"
 
 namespace tradestore::cli {
 namespace {
@@ -37,13 +36,14 @@ CliRun Cli(const std::vector<std::string>& args) {
 TEST(CliTest, HelpListsEveryCommand) {
   CliRun r = Cli({"--help"});
   EXPECT_EQ(r.code, 0);
-  for (const char* command : {"backfill", "verify", "phase", "archive",
-                              "quarantine", "relay", "loadgen", "demo",
-                              "schema"}) {
+  for (const char* command :
+       {"backfill", "verify", "phase", "archive", "quarantine", "relay",
+        "loadgen", "demo", "schema"}) {
     // Each name stands apart from its summary.
     EXPECT_NE(r.out.find(absl::StrCat("\n  ", command, "  ")),
               std::string::npos)
-        << command << " in\n" << r.out;
+        << command << " in\n"
+        << r.out;
   }
   EXPECT_EQ(Cli({"schema", "--help"}).code, 0);
 }
@@ -67,24 +67,22 @@ TEST(CliTest, UsageErrorsExitTwo) {
       << typo.err;
   EXPECT_EQ(Cli({"schema"}).code, 2);
   EXPECT_EQ(Cli({"schema", "migrate", "--pg"}).code, 2);
-  EXPECT_EQ(Cli({"backfill", "--sqlite", "x.db", "--batch-rows",
-                 "500000000"})
-                .code,
-            2);
+  EXPECT_EQ(
+      Cli({"backfill", "--sqlite", "x.db", "--batch-rows", "500000000"}).code,
+      2);
 }
 
 TEST(CliTest, VersionAndHelpOfEveryCommandWithinEightyColumns) {
   CliRun version = Cli({"--version"});
   EXPECT_EQ(version.code, 0);
   EXPECT_EQ(version.out.rfind("tradestore ", 0), 0u) << version.out;
-  for (const char* command : {"backfill", "verify", "phase", "archive",
-                              "quarantine", "relay", "loadgen", "demo",
-                              "schema"}) {
+  for (const char* command :
+       {"backfill", "verify", "phase", "archive", "quarantine", "relay",
+        "loadgen", "demo", "schema"}) {
     for (const char* help : {"--help", "-h"}) {
       CliRun r = Cli({command, help});
       EXPECT_EQ(r.code, 0) << command;
-      EXPECT_EQ(r.out.rfind(absl::StrCat("usage: tradestore ", command), 0),
-                0u)
+      EXPECT_EQ(r.out.rfind(absl::StrCat("usage: tradestore ", command), 0), 0u)
           << r.out;
       size_t start = 0;
       while (start < r.out.size()) {
@@ -106,7 +104,8 @@ TEST(CliTest, SchemaMigrateTwiceIsANoOpTheSecondTime) {
       << first.out;
   CliRun second = Cli({"schema", "migrate", "--pg", dsn});
   EXPECT_EQ(second.code, 0) << second.err;
-  EXPECT_NE(second.out.find("nothing applied"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("nothing applied"), std::string::npos)
+      << second.out;
   CliRun status = Cli({"schema", "status", "--pg", dsn});
   EXPECT_EQ(status.code, 0);
   EXPECT_NE(status.out.find("nothing pending"), std::string::npos);
@@ -153,8 +152,8 @@ TEST(CliTest, UnreachablePostgresExitsTwoWithoutThePassword) {
   auto port = internal::FreeLoopbackPort();
   ASSERT_TRUE(port.ok());
   CliRun r = Cli({"schema", "migrate", "--deadline", "1", "--pg",
-               "postgresql://app:Hunter2-secret@127.0.0.1:" +
-                   std::to_string(*port) + "/x"});
+                  "postgresql://app:Hunter2-secret@127.0.0.1:" +
+                      std::to_string(*port) + "/x"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err.find("Hunter2-secret"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("Hunter2-secret"), std::string::npos);
@@ -184,8 +183,8 @@ TEST(CliTest, ReportsNeverReplaceTheStoreOrFollowALink) {
   std::ofstream(victim) << "precious";
   const std::string link = dir.File("verify.prom");
   ASSERT_EQ(symlink(victim.c_str(), link.c_str()), 0);
-  CliRun linked = Cli({"verify", "--sqlite", store, "--pg", dsn, "--prom",
-                       link, "--json", "-"});
+  CliRun linked = Cli({"verify", "--sqlite", store, "--pg", dsn, "--prom", link,
+                       "--json", "-"});
   EXPECT_EQ(linked.code, 2);
   EXPECT_NE(linked.err.find("symbolic link"), std::string::npos) << linked.err;
   std::ifstream in(victim);

@@ -1,6 +1,7 @@
 // tradestore loadgen and relay as operators run them: a loadgen killed with
 // SIGKILL in dual_write loses no acknowledged write once `relay
 // --until-drained` has run, and the JSON report has what scripts read.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <map>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
@@ -153,9 +152,9 @@ TEST_F(LoadgenRelayTest, LoadgenReportsLatenciesAndDrainsTheOutbox) {
 
 TEST_F(LoadgenRelayTest, UsageErrorsAndHelp) {
   std::ostringstream out, err;
-  EXPECT_EQ(cli::RunCli({"loadgen", "--sqlite", path_, "--rate", "zero"}, out,
-                        err),
-            2);
+  EXPECT_EQ(
+      cli::RunCli({"loadgen", "--sqlite", path_, "--rate", "zero"}, out, err),
+      2);
   EXPECT_NE(err.str().find("--rate: \"zero\""), std::string::npos);
   EXPECT_EQ(cli::RunCli({"relay", "--help"}, out, err), 0);
   EXPECT_NE(out.str().find("--until-drained"), std::string::npos);

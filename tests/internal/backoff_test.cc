@@ -19,8 +19,8 @@ TEST(BackoffTest, GrowsExponentiallyWithJitterUpToTheCap) {
     const auto before = clock.elapsed();
     ASSERT_TRUE(backoff.Wait());
     const auto slept = clock.elapsed() - before;
-    const microseconds cap =
-        std::min<microseconds>(milliseconds(100) * (1 << i), milliseconds(1000));
+    const microseconds cap = std::min<microseconds>(
+        milliseconds(100) * (1 << i), milliseconds(1000));
     EXPECT_GE(slept, cap / 2) << i;  // equal jitter: never below half
     EXPECT_LE(slept, cap) << i;
     EXPECT_GE(cap, previous_cap);

@@ -32,7 +32,7 @@ TEST(OrderedQueueTest, AFarAheadPushWaitsButTheNextOneIsAlwaysAdmitted) {
     pushed = true;
   });
   ASSERT_TRUE(queue.Push(0, 0));  // the next one, although two wait ahead
-  EXPECT_FALSE(pushed);  // still waiting: nothing was taken yet
+  EXPECT_FALSE(pushed);           // still waiting: nothing was taken yet
   EXPECT_EQ(queue.Pop(), 0);
   ahead.join();
   EXPECT_TRUE(pushed);

@@ -2,6 +2,7 @@
 // into archived; a store in archived never opens SQLite.
 #include "tradestore/migration/archive.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
@@ -62,8 +61,8 @@ class ArchiveTest : public ::testing::Test {
   }
 
   void MoveToPostgresOnly() {
-    for (Phase p : {Phase::kDualWrite, Phase::kReadPostgres,
-                    Phase::kPostgresOnly}) {
+    for (Phase p :
+         {Phase::kDualWrite, Phase::kReadPostgres, Phase::kPostgresOnly}) {
       ASSERT_TRUE(Move(p, true).after.has_value());
     }
   }
@@ -104,8 +103,9 @@ TEST_F(ArchiveTest, WrittenCheckedAndTheGateOpens) {
 
   // Statuses moving on in Postgres do not make the archive wrong.
   TS_ASSERT_OK(PgEnvironment::Get().pg().Psql(
-      db_, "UPDATE trades SET status = 'CANCELLED', version = version + 1 "
-           "WHERE id = 2"));
+      db_,
+      "UPDATE trades SET status = 'CANCELLED', version = version + 1 "
+      "WHERE id = 2"));
   const PhaseMoveResult moved = Move(Phase::kArchived, false);
   EXPECT_FALSE(moved.refused) << moved.refusal;
   ASSERT_EQ(moved.gates.size(), 1u);

@@ -1,6 +1,8 @@
 #include "tradestore/migration/backfill.h"
 
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -14,9 +16,6 @@
 #include <sstream>
 #include <thread>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
@@ -27,8 +26,8 @@
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
-#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_trade_store.h"
+#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
@@ -139,8 +138,9 @@ class BackfillTest : public ::testing::Test {
   }
 
   std::string Indexes() {
-    return Sql("SELECT indexname FROM pg_indexes WHERE tablename = 'trades' "
-               "ORDER BY 1");
+    return Sql(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'trades' "
+        "ORDER BY 1");
   }
   // The primary key's constraint name, then the number of fence triggers.
   std::string KeyAndFence() {
@@ -277,7 +277,8 @@ TEST_F(BackfillTest, KeepsLegacyColumnsTheTargetDoesNotKnow) {
   EXPECT_EQ(report->extra_columns, std::vector<std::string>{"venue"});
   EXPECT_EQ(Sql("SELECT extra FROM trades WHERE id = 3"),
             "{\"venue\": \"XNAS\"}\n");
-  EXPECT_EQ(Sql("SELECT extra FROM trades WHERE id = 4"), "{\"venue\": null}\n");
+  EXPECT_EQ(Sql("SELECT extra FROM trades WHERE id = 4"),
+            "{\"venue\": null}\n");
 }
 
 TEST_F(BackfillTest, RefusesWhatIsNotATradeStore) {
@@ -312,9 +313,9 @@ TEST_F(BackfillTest, CliWritesTheJsonReport) {
   EXPECT_NE(out.str().find("quarantined  5"), std::string::npos) << out.str();
   std::ifstream in(json);
   const auto report = nlohmann::json::parse(in);
-  for (const char* key : {"rows_read", "rows_copied", "rows_quarantined",
-                          "rows_skipped", "converted_from_float", "duration_s",
-                          "rows_per_s"}) {
+  for (const char* key :
+       {"rows_read", "rows_copied", "rows_quarantined", "rows_skipped",
+        "converted_from_float", "duration_s", "rows_per_s"}) {
     EXPECT_TRUE(report.contains(key)) << key;
   }
   EXPECT_EQ(report["rows_read"], 500);
@@ -377,8 +378,9 @@ TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsIndexes) {
   auto report = BackfillWatching(path, 1000, [&](int64_t) {
     if (!during.empty()) return;
     during = Indexes();
-    recorded = Sql("SELECT name, constraint_name FROM deferred_indexes "
-                   "ORDER BY 1");
+    recorded =
+        Sql("SELECT name, constraint_name FROM deferred_indexes "
+            "ORDER BY 1");
     fenced = KeyAndFence();
   });
   TS_ASSERT_OK(report);
@@ -390,10 +392,10 @@ TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsIndexes) {
             "idx_trades_symbol|\nidx_trades_timestamp|\n"
             "idx_trades_updated_at|\ntrades_pkey|trades_pkey\n");
   EXPECT_EQ(fenced, "1\n");  // no key, one fence
-  EXPECT_EQ(report->rebuilt_indexes,
-            (std::vector<std::string>{"idx_trades_symbol",
-                                      "idx_trades_timestamp",
-                                      "idx_trades_updated_at", "trades_pkey"}));
+  EXPECT_EQ(
+      report->rebuilt_indexes,
+      (std::vector<std::string>{"idx_trades_symbol", "idx_trades_timestamp",
+                                "idx_trades_updated_at", "trades_pkey"}));
   EXPECT_EQ(Indexes(), kAllIndexes);
   EXPECT_EQ(KeyAndFence(), "trades_pkey\n0\n");
   EXPECT_EQ(Sql("SELECT count(*) FROM deferred_indexes"), "0\n");
@@ -442,10 +444,10 @@ TEST_F(BackfillTest, FencesEveryOtherWriterWhileTheKeyIsDeferred) {
     });
   });
   TS_ASSERT_OK(report);
-  EXPECT_THAT(insert.message(), ::testing::HasSubstr(
-                                    "with its primary key deferred"));
-  EXPECT_THAT(by_hand.message(), ::testing::HasSubstr(
-                                     "with its primary key deferred"));
+  EXPECT_THAT(insert.message(),
+              ::testing::HasSubstr("with its primary key deferred"));
+  EXPECT_THAT(by_hand.message(),
+              ::testing::HasSubstr("with its primary key deferred"));
   // The upsert is refused by the planner (no key to conflict on), before
   // the fence: the pool's message names the likely cause.
   EXPECT_THAT(upsert.message(),
@@ -471,7 +473,8 @@ TEST_F(BackfillTest, KeepsTheKeyOncePostgresTakesTheWrites) {
     if (during.empty()) during = Indexes() + KeyAndFence();
   });
   TS_ASSERT_OK(report);
-  EXPECT_EQ(during, "trades_client_order_id_key\ntrades_pkey\ntrades_pkey\n0\n");
+  EXPECT_EQ(during,
+            "trades_client_order_id_key\ntrades_pkey\ntrades_pkey\n0\n");
   EXPECT_EQ(Indexes(), kAllIndexes);
 }
 

@@ -1,9 +1,8 @@
 #include "tradestore/migration/phase.h"
-#include "tradestore/sqlite/phase_mirror.h"
-
-#include <sstream>
 
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
@@ -12,6 +11,7 @@
 #include "tradestore/cli/cli.h"
 #include "tradestore/migration/backfill.h"
 #include "tradestore/sqlite/legacy_generator.h"
+#include "tradestore/sqlite/phase_mirror.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/verify/verifier.h"
 
@@ -62,10 +62,10 @@ class PhaseTest : public ::testing::Test {
 
   // A trade written in dual_write an hour ago that no relay has applied.
   void AddStaleOutboxEntry() {
-    SimulatedClock clock(Timestamp::FromUnixMicros(
-                             Clock::Real()->Now().unix_micros() -
-                             int64_t{3600} * 1000000)
-                             .value());
+    SimulatedClock clock(
+        Timestamp::FromUnixMicros(Clock::Real()->Now().unix_micros() -
+                                  int64_t{3600} * 1000000)
+            .value());
     auto sqlite = SqliteTradeStore::Open({.path = path_, .clock = &clock});
     ASSERT_TRUE(sqlite.ok()) << sqlite.status();
     int64_t seq = 0;
@@ -149,7 +149,8 @@ TEST_F(PhaseTest, EachGateFailsOnItsOwnAndForceIsRecorded) {
   PhaseMoveResult r = Move(Phase::kReadPostgres, options);
   ASSERT_EQ(r.gates.size(), 5u);
   for (const GateCheck& g : r.gates) {
-    EXPECT_EQ(g.passed, g.name != "outbox drained") << g.name << ": " << g.detail;
+    EXPECT_EQ(g.passed, g.name != "outbox drained")
+        << g.name << ": " << g.detail;
   }
   EXPECT_TRUE(r.refused);
   // A longer allowed lag lets the same outbox pass.
@@ -200,7 +201,8 @@ TEST_F(PhaseTest, ForceNeedsAReason) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(PhaseTest, RollbackFromReadPostgresIsImmediateFromPostgresOnlyCatchesUp) {
+TEST_F(PhaseTest,
+       RollbackFromReadPostgresIsImmediateFromPostgresOnlyCatchesUp) {
   Move(Phase::kDualWrite);
   PhaseMoveOptions force;
   force.force = true;
@@ -228,9 +230,9 @@ TEST_F(PhaseTest, RollbackFromReadPostgresIsImmediateFromPostgresOnlyCatchesUp) 
 
 TEST_F(PhaseTest, CliShowSetHistoryAndExitCodes) {
   std::ostringstream out, err;
-  EXPECT_EQ(cli::RunCli({"phase", "show", "--sqlite", path_, "--pg", dsn_},
-                        out, err),
-            0)
+  EXPECT_EQ(
+      cli::RunCli({"phase", "show", "--sqlite", path_, "--pg", dsn_}, out, err),
+      0)
       << err.str();
   EXPECT_NE(out.str().find("phase: sqlite_only (version 1"), std::string::npos);
   std::ostringstream out2, err2;
@@ -252,10 +254,10 @@ TEST_F(PhaseTest, CliShowSetHistoryAndExitCodes) {
   EXPECT_NE(out4.str().find("sqlite_only -> dual_write"), std::string::npos)
       << out4.str();
   std::ostringstream out5, err5;
-  EXPECT_EQ(cli::RunCli({"phase", "set", "nowhere", "--sqlite", path_, "--pg",
-                         dsn_},
-                        out5, err5),
-            2);
+  EXPECT_EQ(
+      cli::RunCli({"phase", "set", "nowhere", "--sqlite", path_, "--pg", dsn_},
+                  out5, err5),
+      2);
   EXPECT_NE(err5.str().find("\"nowhere\" is not one of"), std::string::npos);
   std::ostringstream out6, err6;
   EXPECT_EQ(cli::RunCli({"phase", "set", "read_postgres", "--sqlite", path_,

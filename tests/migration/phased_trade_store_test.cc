@@ -3,14 +3,14 @@
 // change under load, the reverse catch-up and a restart during an outage.
 #include "tradestore/migration/phased_trade_store.h"
 
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
@@ -72,8 +72,8 @@ class Load {
         continue;
       }
       Trade t = testing::SampleTrade();
-      t.client_order_id = "load-" + std::to_string(thread) + "-" +
-                          std::to_string(n);
+      t.client_order_id =
+          "load-" + std::to_string(thread) + "-" + std::to_string(n);
       auto r = store_->Insert(t);
       if (r.ok()) last_id = r->trade.id;
       Note(r.ok() ? absl::StatusOr<Trade>(r->trade)
@@ -318,7 +318,8 @@ TEST_F(PhasedTradeStoreTest, RelayReplaysAndReorderingAreHarmless) {
   const std::string id = std::to_string(a->trade.id);
   const std::string replay =
       "INSERT INTO tradestore_outbox (trade_id, version, enqueued_at) VALUES "
-      "(" + id + ", 1, '2025-01-01T00:00:00.000000Z'), (" + id +
+      "(" +
+      id + ", 1, '2025-01-01T00:00:00.000000Z'), (" + id +
       ", 2, '2025-01-01T00:00:00.000000Z')";
 
   // The entries again, as after a crash between Postgres's commit and the
@@ -343,7 +344,8 @@ TEST_F(PhasedTradeStoreTest, RelayReplaysAndReorderingAreHarmless) {
   EXPECT_EQ(*pg_->Get(a->trade.id), *filled);
 }
 
-TEST_F(PhasedTradeStoreTest, PostgresOutageNeverFailsAWriteAndTheOutboxDrainsAfter) {
+TEST_F(PhasedTradeStoreTest,
+       PostgresOutageNeverFailsAWriteAndTheOutboxDrainsAfter) {
   // Postgres may be retried for an hour: a write that waited for it would
   // hang the test past its timeout instead of passing.
   auto store = OpenStore(/*run_relay=*/true, std::chrono::hours(1));
@@ -467,10 +469,10 @@ TEST_F(PhasedTradeStoreTest, RestartDuringAnOutageKnowsThePhaseFromTheMirror) {
 TEST_F(PhasedTradeStoreTest, VerifyReadsRowsInTheOutboxAgainOnceItDrained) {
   // Trades written an hour ago (older than --min-age) but still waiting in
   // the outbox, as after a long Postgres outage.
-  SimulatedClock an_hour_ago(Timestamp::FromUnixMicros(
-                                 Clock::Real()->Now().unix_micros() -
-                                 int64_t{3600} * 1000000)
-                                 .value());
+  SimulatedClock an_hour_ago(
+      Timestamp::FromUnixMicros(Clock::Real()->Now().unix_micros() -
+                                int64_t{3600} * 1000000)
+          .value());
   PhasedStoreOptions options;
   options.sqlite_path = path_;
   options.pg = TestPgOptions(dsn_);
@@ -517,7 +519,8 @@ TEST_F(PhasedTradeStoreTest, ARunningStorePicksAPhaseChangeUpByItself) {
   EXPECT_EQ((*store)->phase(), Phase::kSqliteOnly);
   MoveTo(Phase::kDualWrite, nullptr);
   // Within a few polls; the bound only stops a broken build from hanging.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while ((*store)->phase() != Phase::kDualWrite &&
          std::chrono::steady_clock::now() < give_up) {
     std::this_thread::yield();

@@ -1,11 +1,10 @@
 // tradestore quarantine list|retry|accept on a backfilled legacy store.
 #include "tradestore/migration/quarantine.h"
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
@@ -58,7 +57,8 @@ class QuarantineTest : public ::testing::Test {
     const std::string sql =
         "UPDATE trades SET symbol = 'BTC-USD', side = 'BUY', quantity = "
         "'1.5', price = '42000.12345678', timestamp = '2024-01-01 00:00:00', "
-        "status = 'NEW' WHERE id = " + std::to_string(id);
+        "status = 'NEW' WHERE id = " +
+        std::to_string(id);
     EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);

@@ -35,12 +35,13 @@ TEST(DsnTest, NeverShowsAPasswordInAnyForm) {
            "postgresql://app:S3cr3t/Pa55w0rd@db/x",    // a slash in it
            "host=db password=S3cr3t Pa55w0rd",         // unquoted space
            "postgresql://app@db/x?passwor%64=S3cr3tPa55w0rd",  // encoded key
-           "host=db password='S3cr3tPa55w0rd",         // unterminated quote
+           "host=db password='S3cr3tPa55w0rd",  // unterminated quote
            "postgresql://S3cr3tPa55w0rd:S3cr3tPa55w0rd@db/x",  // as the user
        }) {
     const std::string shown = MaskDsn(dsn);
     for (const char* secret : kSecrets) {
-      EXPECT_EQ(shown.find(secret), std::string::npos) << dsn << " -> " << shown;
+      EXPECT_EQ(shown.find(secret), std::string::npos)
+          << dsn << " -> " << shown;
     }
     auto password = DsnPassword(dsn);
     if (!password.ok()) {

@@ -1,8 +1,8 @@
 #include "tradestore/postgres/migrator.h"
 
-#include <thread>
-
 #include <gtest/gtest.h>
+
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "testing/pg_environment.h"
@@ -29,18 +29,21 @@ TEST(MigratorTest, SecondRunIsANoOp) {
   auto first = MigrateSchema(TestPgOptions(dsn));
   TS_ASSERT_OK(first);
   EXPECT_EQ(first->applied.size(), BuiltinMigrations().size());
-  const std::string before = *env.pg().Psql(
-      db, "SELECT string_agg(version || ':' || checksum, ',') FROM "
-          "schema_migrations");
+  const std::string before =
+      *env.pg().Psql(db,
+                     "SELECT string_agg(version || ':' || checksum, ',') FROM "
+                     "schema_migrations");
   auto second = MigrateSchema(TestPgOptions(dsn));
   TS_ASSERT_OK(second);
   EXPECT_TRUE(second->applied.empty());
-  EXPECT_EQ(second->already_applied, static_cast<int>(BuiltinMigrations().size()));
+  EXPECT_EQ(second->already_applied,
+            static_cast<int>(BuiltinMigrations().size()));
   EXPECT_EQ(second->version, first->version);
   auto pool = Pool(dsn);
   EXPECT_EQ(*AppliedSchemaVersion(*pool), BuiltinMigrations().back().version);
-  EXPECT_EQ(*env.pg().Psql(db, "SELECT string_agg(version || ':' || checksum, "
-                               "',') FROM schema_migrations"),
+  EXPECT_EQ(*env.pg().Psql(db,
+                           "SELECT string_agg(version || ':' || checksum, "
+                           "',') FROM schema_migrations"),
             before);
 }
 
@@ -64,12 +67,14 @@ TEST(MigratorTest, RefusesAnEditedAppliedFile) {
 TEST(MigratorTest, RefusesADatabaseNewerThanThisBuild) {
   auto& env = PgEnvironment::Get();
   auto pool = Pool(env.pg().Dsn(env.FreshDatabaseName()));
-  auto newer = MakeMigrations({{"0001_a.sql", "SELECT 1;"}, {"0002_b.sql", "SELECT 2;"}});
+  auto newer = MakeMigrations(
+      {{"0001_a.sql", "SELECT 1;"}, {"0002_b.sql", "SELECT 2;"}});
   TS_ASSERT_OK(Migrate(*pool, *newer));
   auto older = MakeMigrations({{"0001_a.sql", "SELECT 1;"}});
   auto refused = Migrate(*pool, *older);
   TS_EXPECT_CODE(refused, absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("does not know"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("does not know"),
+            std::string::npos);
 }
 
 TEST(MigratorTest, FailingMigrationAppliesNothing) {
@@ -114,8 +119,8 @@ TEST(MigratorTest, ConcurrentMigratorsThroughPgBouncerApplyOnce) {
 
 TEST(MigratorTest, StoreRefusesAnUnmigratedDatabase) {
   auto& env = PgEnvironment::Get();
-  auto store = PgTradeStore::Open(
-      TestPgOptions(env.pg().Dsn(env.FreshDatabaseName())));
+  auto store =
+      PgTradeStore::Open(TestPgOptions(env.pg().Dsn(env.FreshDatabaseName())));
   TS_EXPECT_CODE(store, absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("tradestore schema migrate"),
             std::string::npos);

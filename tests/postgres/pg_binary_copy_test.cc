@@ -63,9 +63,11 @@ class PgBinaryCopyTest : public ::testing::Test {
     for (const std::string& v : values) {
       absl::StrAppend(&list, list.empty() ? "" : ",", "('", v, "')");
     }
-    auto copied = Copy(*reader_, absl::StrCat(
-        "SELECT v::numeric(18,8), v::numeric(18,8)::text FROM (VALUES ",
-        list, ") t(v)"));
+    auto copied = Copy(
+        *reader_,
+        absl::StrCat(
+            "SELECT v::numeric(18,8), v::numeric(18,8)::text FROM (VALUES ",
+            list, ") t(v)"));
     TS_ASSERT_OK(copied);
     ASSERT_EQ(copied->rows.size(), values.size());
     for (const auto& row : copied->rows) {
@@ -109,9 +111,12 @@ TEST_F(PgBinaryCopyTest, NumericsThatDoNotFitAreRefusedNotRounded) {
       "('100000000000000000000'::numeric), ('1.123456785'::numeric)) t(v)");
   TS_ASSERT_OK(copied);
   ASSERT_EQ(copied->rows.size(), 6u);
-  const std::vector<std::string> problems = {
-      "more than 8 fraction digits", "NaN", "infinite", "infinite",
-      "out of range", "more than 8 fraction digits"};
+  const std::vector<std::string> problems = {"more than 8 fraction digits",
+                                             "NaN",
+                                             "infinite",
+                                             "infinite",
+                                             "out of range",
+                                             "more than 8 fraction digits"};
   for (size_t i = 0; i < problems.size(); ++i) {
     auto units = ReadNumericUnits(copied->rows[i][0], Decimal::kScale);
     ASSERT_FALSE(units.ok()) << i;
@@ -130,10 +135,11 @@ TEST_F(PgBinaryCopyTest, TimestampsDecodeToTheMicrosecondAndInfinityIsRefused) {
   for (const std::string& v : values) {
     absl::StrAppend(&list, list.empty() ? "" : ",", "('", v, "'::timestamptz)");
   }
-  auto copied = Copy(*reader_, absl::StrCat(
-      "SELECT v, to_char(v AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM (VALUES ",
-      list, ", ('infinity'::timestamptz)) t(v)"));
+  auto copied =
+      Copy(*reader_,
+           absl::StrCat("SELECT v, to_char(v AT TIME ZONE 'UTC', "
+                        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM (VALUES ",
+                        list, ", ('infinity'::timestamptz)) t(v)"));
   TS_ASSERT_OK(copied);
   ASSERT_EQ(copied->rows.size(), values.size() + 1);
   for (size_t i = 0; i < values.size(); ++i) {
@@ -165,9 +171,10 @@ TEST_F(PgBinaryCopyTest, ADroppedConnectionIsReopenedAndTheCopyRunAgain) {
   // Kill the reader's backend; the next copy reconnects and still returns
   // every row exactly once.
   TS_ASSERT_OK(PgEnvironment::Get().pg().Psql(
-      db_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-           "datname = current_database() AND pid <> pg_backend_pid() AND "
-           "application_name = 'tradestore'"));
+      db_,
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+      "datname = current_database() AND pid <> pg_backend_pid() AND "
+      "application_name = 'tradestore'"));
   auto copied =
       Copy(*reader_, "SELECT i::int8 FROM generate_series(1, 1000) i");
   TS_ASSERT_OK(copied);
@@ -211,8 +218,7 @@ TEST_F(PgBinaryCopyTest, ReadsWithoutParallelWorkersAndLeavesNoSettingBehind) {
 TEST_F(PgBinaryCopyTest, AnErrorInTheQueryIsReportedNotRetried) {
   auto copied = Copy(*reader_, "SELECT no_such_column FROM trades");
   ASSERT_FALSE(copied.ok());
-  EXPECT_NE(copied.status().message().find("no_such_column"),
-            std::string::npos)
+  EXPECT_NE(copied.status().message().find("no_such_column"), std::string::npos)
       << copied.status();
 }
 

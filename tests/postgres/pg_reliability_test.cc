@@ -1,10 +1,10 @@
 // Reconnects, unknown commit outcomes and secrets, against the real server
 // and PgBouncer started by the harness.
-#include <chrono>
-#include <cstdlib>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "testing/counting_clock.h"
@@ -15,8 +15,8 @@
 #include "tradestore/internal/process.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
-#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_trade_store.h"
+#include "tradestore/postgres/pg_transact.h"
 
 namespace tradestore {
 namespace {
@@ -34,7 +34,8 @@ std::unique_ptr<PgTradeStore> OpenStore(PgOptions options) {
 
 TEST(PgReliabilityTest, ReconnectsAfterAPostgresCrashAndRestart) {
   auto& env = PgEnvironment::Get();
-  auto store = OpenStore(TestPgOptions(env.pg().Dsn(env.FreshMigratedDatabase())));
+  auto store =
+      OpenStore(TestPgOptions(env.pg().Dsn(env.FreshMigratedDatabase())));
   ASSERT_NE(store, nullptr);
   TS_ASSERT_OK(store->Insert(SampleTrade()));
   TS_ASSERT_OK(env.pg().StopServer(/*immediate=*/true));
@@ -57,7 +58,8 @@ TEST(PgReliabilityTest, SurvivesAPgBouncerRestart) {
   EXPECT_EQ(*store->Count(), 2);
 }
 
-TEST(PgReliabilityTest, UnreachableIsUnavailableAfterTheDeadlineAndHidesThePassword) {
+TEST(PgReliabilityTest,
+     UnreachableIsUnavailableAfterTheDeadlineAndHidesThePassword) {
   auto port = internal::FreeLoopbackPort();
   TS_ASSERT_OK(port);
   for (const std::string& dsn :
@@ -79,12 +81,13 @@ TEST(PgReliabilityTest, PasswordAuthWorksAndAWrongPasswordIsNeverShown) {
   auto& env = PgEnvironment::Get();
   const std::string db = env.FreshMigratedDatabase();
   TS_ASSERT_OK(env.pg().Psql(
-      db, "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-          "'pw_app') THEN CREATE ROLE pw_app LOGIN PASSWORD 'Right-Pass-1' "
-          "IN ROLE tradestore_password_auth; "
-          "END IF; END$$; GRANT SELECT, INSERT, UPDATE ON trades, "
-          "schema_migrations TO pw_app; GRANT USAGE ON SEQUENCE trades_id_seq "
-          "TO pw_app;"));
+      db,
+      "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+      "'pw_app') THEN CREATE ROLE pw_app LOGIN PASSWORD 'Right-Pass-1' "
+      "IN ROLE tradestore_password_auth; "
+      "END IF; END$$; GRANT SELECT, INSERT, UPDATE ON trades, "
+      "schema_migrations TO pw_app; GRANT USAGE ON SEQUENCE trades_id_seq "
+      "TO pw_app;"));
   const std::string base =
       absl::StrCat("host=127.0.0.1 port=", env.pg().port(), " dbname=", db,
                    " user=pw_app sslmode=prefer");
@@ -120,7 +123,8 @@ TEST(PgReliabilityTest, ConfigurationErrorsFailAtOnce) {
        absl::StatusCode::kInvalidArgument},
       {"host=127.0.0.1 port=notaport dbname=postgres",
        absl::StatusCode::kInvalidArgument},
-      {base + " dbname=no_such_database", absl::StatusCode::kFailedPrecondition},
+      {base + " dbname=no_such_database",
+       absl::StatusCode::kFailedPrecondition},
       {absl::StrCat("host=127.0.0.1 port=", env.pg().port(),
                     " user=no_such_role dbname=postgres"),
        absl::StatusCode::kFailedPrecondition},
@@ -183,7 +187,8 @@ TEST(PgReliabilityTest, ConnectionKilledJustBeforeCommitIsRetriedSafely) {
   EXPECT_EQ(*store->Count(), 1);
 }
 
-TEST(PgReliabilityTest, ReadEachRunsStatementsOnTheirOwnAndRetriesALostConnection) {
+TEST(PgReliabilityTest,
+     ReadEachRunsStatementsOnTheirOwnAndRetriesALostConnection) {
   auto& env = PgEnvironment::Get();
   const std::string db = env.FreshMigratedDatabase();
   auto pool = PgPool::Create(TestPgOptions(env.pg().Dsn(db)));
@@ -207,7 +212,8 @@ TEST(PgReliabilityTest, ReadEachRunsStatementsOnTheirOwnAndRetriesALostConnectio
   EXPECT_LT(first_xid, second_xid);
 }
 
-TEST(PgReliabilityTest, ADatabaseNotInUtf8IsRefusedAtOnceByThePoolAndTheCopyReader) {
+TEST(PgReliabilityTest,
+     ADatabaseNotInUtf8IsRefusedAtOnceByThePoolAndTheCopyReader) {
   auto& env = PgEnvironment::Get();
   TS_ASSERT_OK(env.pg().Psql("postgres",
                              "CREATE DATABASE latin1_store ENCODING 'LATIN1' "
@@ -218,8 +224,8 @@ TEST(PgReliabilityTest, ADatabaseNotInUtf8IsRefusedAtOnceByThePoolAndTheCopyRead
   options.clock = &clock;
   auto pool = PgPool::Create(options);
   TS_ASSERT_OK(pool);
-  const absl::Status read = pg::ReadEach(**pool, 
-      [](pqxx::transaction_base&) { return absl::OkStatus(); });
+  const absl::Status read = pg::ReadEach(
+      **pool, [](pqxx::transaction_base&) { return absl::OkStatus(); });
   EXPECT_TRUE(absl::IsFailedPrecondition(read)) << read;
   EXPECT_THAT(std::string(read.message()), ::testing::HasSubstr("LATIN1"));
   auto reader = pg::BinaryCopyReader::Open(**pool);
@@ -248,7 +254,8 @@ TEST(PgReliabilityTest, EmptyDsnUsesThePgEnvironment) {
   setenv("PGDATABASE", db.c_str(), 1);
   setenv("PGUSER", "postgres", 1);
   auto store = OpenStore(TestPgOptions(""));
-  for (const char* v : {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER"}) unsetenv(v);
+  for (const char* v : {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER"})
+    unsetenv(v);
   ASSERT_NE(store, nullptr);
   TS_EXPECT_OK(store->Insert(SampleTrade()));
 }
@@ -257,9 +264,10 @@ TEST(PgReliabilityTest, EmptyDsnUsesThePgEnvironment) {
 absl::StatusOr<bool> UsesTls(PgPool& pool) {
   bool ssl = false;
   absl::Status s = pg::Transact(pool, [&](pqxx::work& txn) {
-    ssl = txn.exec("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-              [0][0]
-                  .as<bool>();
+    ssl =
+        txn.exec(
+               "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")[0][0]
+            .as<bool>();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -268,7 +276,8 @@ absl::StatusOr<bool> UsesTls(PgPool& pool) {
 
 TEST(PgReliabilityTest, TlsWithSslModeRequireAndVerifyFull) {
   auto& env = PgEnvironment::Get();
-  auto required = PgPool::Create(TestPgOptions(env.pg().Dsn() + " sslmode=require"));
+  auto required =
+      PgPool::Create(TestPgOptions(env.pg().Dsn() + " sslmode=require"));
   TS_ASSERT_OK(required);
   EXPECT_TRUE(*UsesTls(**required));
 

@@ -1,8 +1,8 @@
 // schema/postgres.sql must describe exactly what migrations/ produce.
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"

@@ -11,16 +11,16 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
 #include "testing/trades.h"
+#include "tradestore/postgres/copy_out.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_transact.h"
-#include "nlohmann/json.hpp"
-#include "tradestore/verify/extra_text.h"
-#include "tradestore/postgres/copy_out.h"
 #include "tradestore/postgres/row_text.h"
+#include "tradestore/verify/extra_text.h"
 
 namespace tradestore::pg {
 namespace {
@@ -99,8 +99,9 @@ TEST_F(TradeCopyTest, DecimalsAndTimestampsLandExactly) {
   rows[3].trade.version = 7;
   TS_ASSERT_OK(Copy(*pool_, rows));
   EXPECT_EQ(
-      Query("SELECT id, quantity, price, coalesce(fee::text, 'null'), "
-            "\"timestamp\" AT TIME ZONE 'UTC', version FROM trades ORDER BY id"),
+      Query(
+          "SELECT id, quantity, price, coalesce(fee::text, 'null'), "
+          "\"timestamp\" AT TIME ZONE 'UTC', version FROM trades ORDER BY id"),
       (std::vector<std::string>{
           "1|0.00000001|9999999999.99999999|-0.00000001|1970-01-01 00:00:00|1",
           "2|10000.00010000|100000000.00000000|0.00000000|"
@@ -120,26 +121,25 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
   rows[1].trade.client_order_id = "ordre-\xc3\xa9t\xc3\xa9";
   rows[2].extra_json = R"({"desk": "fx"})";
   // As the backfill writes them: nlohmann's text of the legacy values.
-  const nlohmann::json legacy = {
-      {"venue", "XLON"},
-      {"a", 1},
-      {"bb", -2.5},
-      {"tiny", 1.5e-7},
-      {"huge", 1e20},
-      {"minus_zero", -0.0},
-      {"ten", 10.0},
-      {"third", 1.0 / 3},
-      {"e15", 1e15},
-      {"e16", 1e16},
-      {"e300", 1e300},
-      {"smallest", 4.9406564584124654e-324},
-      {"neg_small", -2.5e-5},
-      {"big_int", 9007199254740993LL},
-      {"ctl", "a\x01\"\\\n\t\x7fz \xc3\xa9"},
-      {"blob", {{"$hex", "00ff"}}},
-      {"none", nullptr},
-      {"yes", true},
-      {"list", {1, 2.0, "x"}}};
+  const nlohmann::json legacy = {{"venue", "XLON"},
+                                 {"a", 1},
+                                 {"bb", -2.5},
+                                 {"tiny", 1.5e-7},
+                                 {"huge", 1e20},
+                                 {"minus_zero", -0.0},
+                                 {"ten", 10.0},
+                                 {"third", 1.0 / 3},
+                                 {"e15", 1e15},
+                                 {"e16", 1e16},
+                                 {"e300", 1e300},
+                                 {"smallest", 4.9406564584124654e-324},
+                                 {"neg_small", -2.5e-5},
+                                 {"big_int", 9007199254740993LL},
+                                 {"ctl", "a\x01\"\\\n\t\x7fz \xc3\xa9"},
+                                 {"blob", {{"$hex", "00ff"}}},
+                                 {"none", nullptr},
+                                 {"yes", true},
+                                 {"list", {1, 2.0, "x"}}};
   rows[3].extra_json = legacy.dump();
   TS_ASSERT_OK(Copy(*pool_, rows));
   Trade typed = Row(6, "100.5", "0.00010000", "2023-06-01T12:00:00.5Z").trade;
@@ -147,11 +147,12 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
   typed.status = TradeStatus::kPartiallyFilled;
   typed.fee = *Decimal::Parse("12.34");
   typed.version = 7;
-  Query("INSERT INTO trades (id, symbol, side, quantity, price, "
-        "\"timestamp\", status, fee, version, created_at, updated_at) "
-        "VALUES (6, 'BTC-USD', 'SELL', 100.50000, 0.0001, "
-        "'2023-06-01 12:00:00.5+00', 'PARTIALLY_FILLED', 12.340, 7, "
-        "'2023-06-01 12:00:00.5+00', '2023-06-01 12:00:00.5+00')");
+  Query(
+      "INSERT INTO trades (id, symbol, side, quantity, price, "
+      "\"timestamp\", status, fee, version, created_at, updated_at) "
+      "VALUES (6, 'BTC-USD', 'SELL', 100.50000, 0.0001, "
+      "'2023-06-01 12:00:00.5+00', 'PARTIALLY_FILLED', 12.340, 7, "
+      "'2023-06-01 12:00:00.5+00', '2023-06-01 12:00:00.5+00')");
   // The verifier's select sends version, created_at and updated_at as NULL
   // only where they hold their derived value (1, timestamp, created_at):
   // here each differs from it by the smallest step, or holds it alone.
@@ -162,21 +163,22 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
   updated.version = 2;
   updated.created_at = *Timestamp::Parse("2023-06-01T11:59:59.999999Z");
   updated.updated_at = updated.created_at;
-  Query("INSERT INTO trades (id, symbol, side, quantity, price, "
-        "\"timestamp\", status, version, created_at, updated_at) VALUES "
-        "(7, 'BTC-USD', 'BUY', 1, 2, '2023-06-01 12:00:00+00', 'NEW', 1, "
-        "'2023-06-01 12:00:00.000001+00', '2023-06-01 12:00:00.000002+00'), "
-        "(8, 'BTC-USD', 'BUY', 1, 2, '2023-06-01 12:00:00+00', 'NEW', 2, "
-        "'2023-06-01 11:59:59.999999+00', '2023-06-01 11:59:59.999999+00')");
+  Query(
+      "INSERT INTO trades (id, symbol, side, quantity, price, "
+      "\"timestamp\", status, version, created_at, updated_at) VALUES "
+      "(7, 'BTC-USD', 'BUY', 1, 2, '2023-06-01 12:00:00+00', 'NEW', 1, "
+      "'2023-06-01 12:00:00.000001+00', '2023-06-01 12:00:00.000002+00'), "
+      "(8, 'BTC-USD', 'BUY', 1, 2, '2023-06-01 12:00:00+00', 'NEW', 2, "
+      "'2023-06-01 11:59:59.999999+00', '2023-06-01 11:59:59.999999+00')");
 
   std::vector<Trade> trades;
   std::vector<std::string> extras;
   for (const BackfillRow& row : rows) {
     trades.push_back(row.trade);
-    extras.push_back(row.extra_json.empty()
-                         ? ""
-                         : verify::JsonbText(
-                               nlohmann::json::parse(row.extra_json)));
+    extras.push_back(
+        row.extra_json.empty()
+            ? ""
+            : verify::JsonbText(nlohmann::json::parse(row.extra_json)));
   }
   for (const Trade& t : {typed, made_later, updated}) {
     trades.push_back(t);
@@ -188,7 +190,8 @@ TEST_F(TradeCopyTest, AppendTradeRowsIsWhatPostgresSendsForTheTrade) {
   ASSERT_EQ(ends.size(), trades.size());
 
   std::vector<std::string> sent;
-  TS_ASSERT_OK(pg::Transact(*pool_, 
+  TS_ASSERT_OK(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         sent.clear();
         return CopyOutInTransaction(
@@ -241,8 +244,9 @@ TEST_F(TradeCopyTest, AShortCopyOutCutOffMidwayStartsOverOnAFreshConnection) {
     // loses its server process at the first row.
     return CopyOutInTransaction(
         txn,
-        absl::StrCat("SELECT g::int8, repeat('x', 100) FROM generate_series(1, ",
-                     first ? 3000000 : 1000, ") g"),
+        absl::StrCat(
+            "SELECT g::int8, repeat('x', 100) FROM generate_series(1, ",
+            first ? 3000000 : 1000, ") g"),
         [&](const BinaryRow&) {
           if (first && seen.empty()) {
             EXPECT_EQ(Query(absl::StrCat("SELECT pg_terminate_backend(", pid,

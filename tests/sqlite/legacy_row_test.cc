@@ -1,14 +1,14 @@
 #include "tradestore/sqlite/legacy_row.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "testing/status_matchers.h"
 
@@ -67,17 +67,18 @@ TEST(LegacyRowTest, RealRoundsLikePrintfAndFlagsLongValues) {
 TEST(LegacyRowTest, RealWithMoreThanEightDecimalsIsRefusedNotRounded) {
   // A REAL that stands for a value of 9 places did not come from a
   // DECIMAL(18,8): rounding it would change what was written.
-  for (double v : {1.123456789, 0.000000005, 1e-9, 1.000000005,
-                   -1.123456789, 1.1234567890000001}) {
+  for (double v : {1.123456789, 0.000000005, 1e-9, 1.000000005, -1.123456789,
+                   1.1234567890000001}) {
     auto d = DecimalFromStored("q", SqlValue::Real(v), nullptr);
     TS_EXPECT_CODE(d, absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(std::string(d.status().message()),
-                ::testing::HasSubstr("more than 8 decimal places (would round)"))
+    EXPECT_THAT(
+        std::string(d.status().message()),
+        ::testing::HasSubstr("more than 8 decimal places (would round)"))
         << v;
   }
   // Float noise on a value of at most 8 places is the value.
-  for (double v : {0.1 + 0.2, 0.1 * 3, 1.1 + 2.2, 99999999.99999999,
-                   0.00000001, 1e9}) {
+  for (double v :
+       {0.1 + 0.2, 0.1 * 3, 1.1 + 2.2, 99999999.99999999, 0.00000001, 1e9}) {
     auto d = DecimalFromStored("q", SqlValue::Real(v), nullptr);
     EXPECT_TRUE(d.ok()) << v << ": " << d.status();
   }
@@ -89,7 +90,8 @@ TEST(LegacyRowTest, IntegerAndTextDecimalsAreExact) {
   EXPECT_EQ(
       DecimalFromStored("q", SqlValue::Text("0.12345678"), nullptr)->ToString(),
       "0.12345678");
-  auto too_big = DecimalFromStored("q", SqlValue::Integer(10000000000), nullptr);
+  auto too_big =
+      DecimalFromStored("q", SqlValue::Integer(10000000000), nullptr);
   TS_EXPECT_CODE(too_big, absl::StatusCode::kInvalidArgument);
 }
 
@@ -120,8 +122,9 @@ TEST(LegacyRowTest, BadRowsNameTheColumnAndProblem) {
   EXPECT_NE(ReasonFor(r).find("timestamp: "), std::string::npos);
   r = GoodRow();
   r.status = SqlValue::Text("PARTIALLY_FILLED_AND_MORE");
-  EXPECT_NE(ReasonFor(r).find("status: \"PARTIALLY_FILLED_AND_MORE\" is too long"),
-            std::string::npos);
+  EXPECT_NE(
+      ReasonFor(r).find("status: \"PARTIALLY_FILLED_AND_MORE\" is too long"),
+      std::string::npos);
 }
 
 TEST(LegacyRowTest, LowerCaseSideIsNormalised) {
@@ -174,11 +177,21 @@ int64_t PrintfUnits(double v, int scale) {
 TEST(RoundToScaleTest, AgreesWithPrintf) {
   std::mt19937_64 rng(7);
   std::vector<double> values = {0.001953125,  // x * 1e8 is an exact tie
-                                0.005859375, 1.5e-8, 0.5e-8, 2.5e-8,
-                                1e-300, 5e-324, 0.1, 0.3, 9999999999.99999999,
-                                123456789.12345678, 1.0, 0.0};
+                                0.005859375,
+                                1.5e-8,
+                                0.5e-8,
+                                2.5e-8,
+                                1e-300,
+                                5e-324,
+                                0.1,
+                                0.3,
+                                9999999999.99999999,
+                                123456789.12345678,
+                                1.0,
+                                0.0};
   for (int i = 0; i < 200000; ++i) {
-    const int64_t units = static_cast<int64_t>(rng() % 1'000'000'000'000'000'000);
+    const int64_t units =
+        static_cast<int64_t>(rng() % 1'000'000'000'000'000'000);
     values.push_back(static_cast<double>(units) / 1e8);
     values.push_back(std::ldexp(static_cast<double>(rng() >> 11),
                                 -static_cast<int>(rng() % 90)));

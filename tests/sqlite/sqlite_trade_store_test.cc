@@ -2,11 +2,10 @@
 // The TradeStore behaviour itself is in trade_store_contract_test.cc.
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
-#include <vector>
-
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <gtest/gtest.h>
+#include <vector>
 
 #include "testing/sqlite_file.h"
 #include "testing/status_matchers.h"
@@ -73,17 +72,20 @@ TEST(SqliteTradeStoreTest, UpgradesLegacyFileInPlaceWithoutRewritingRows) {
   const std::string path = dir.File("trade_store.db");
   MakeLegacyFile(path);
   const std::string before =
-      Sql(path, "SELECT typeof(quantity), typeof(price), typeof(timestamp) "
-                "FROM trades ORDER BY id");
+      Sql(path,
+          "SELECT typeof(quantity), typeof(price), typeof(timestamp) "
+          "FROM trades ORDER BY id");
   auto store = SqliteTradeStore::Open({.path = path});
   TS_ASSERT_OK(store);
   EXPECT_EQ(*(*store)->SchemaVersion(), kSqliteSchemaVersion);
   // Same storage classes as before: nothing was rewritten.
-  EXPECT_EQ(Sql(path, "SELECT typeof(quantity), typeof(price), "
-                      "typeof(timestamp) FROM trades ORDER BY id"),
+  EXPECT_EQ(Sql(path,
+                "SELECT typeof(quantity), typeof(price), "
+                "typeof(timestamp) FROM trades ORDER BY id"),
             before);
-  EXPECT_EQ(Sql(path, "SELECT value FROM tradestore_meta WHERE key = "
-                      "'legacy_user_version'"),
+  EXPECT_EQ(Sql(path,
+                "SELECT value FROM tradestore_meta WHERE key = "
+                "'legacy_user_version'"),
             "7");
   auto first = (*store)->Get(1);
   TS_ASSERT_OK(first);
@@ -106,8 +108,9 @@ TEST(SqliteTradeStoreTest, NewDecimalsAreExactEvenInNumericColumns) {
   auto inserted = (*store)->Insert(NewTrade("1234567890.12345678"));
   TS_ASSERT_OK(inserted);
   EXPECT_EQ(inserted->trade.id, 4);
-  EXPECT_EQ(Sql(path, "SELECT typeof(quantity), typeof(price) FROM trades "
-                      "WHERE id = 4"),
+  EXPECT_EQ(Sql(path,
+                "SELECT typeof(quantity), typeof(price) FROM trades "
+                "WHERE id = 4"),
             "blob|blob");
   EXPECT_EQ((*store)->Get(4)->quantity.ToString(), "1234567890.12345678");
 }
@@ -130,7 +133,8 @@ TEST(SqliteTradeStoreTest, ReopeningChangesNothing) {
   const std::string path = dir.File("trade_store.db");
   MakeLegacyFile(path);
   { TS_ASSERT_OK(SqliteTradeStore::Open({.path = path})); }
-  const std::string schema = Sql(path, "SELECT group_concat(sql) FROM sqlite_master");
+  const std::string schema =
+      Sql(path, "SELECT group_concat(sql) FROM sqlite_master");
   auto again = SqliteTradeStore::Open({.path = path});
   TS_ASSERT_OK(again);
   EXPECT_EQ(Sql(path, "SELECT group_concat(sql) FROM sqlite_master"), schema);
@@ -140,8 +144,9 @@ TEST(SqliteTradeStoreTest, ReopeningChangesNothing) {
 TEST(SqliteTradeStoreTest, RefusesATableItCannotTake) {
   TempDir dir;
   const std::string path = dir.File("odd.db");
-  Sql(path, "CREATE TABLE trades (id INTEGER PRIMARY KEY, symbol TEXT, "
-            "side TEXT, amount REAL, timestamp TEXT, status TEXT)");
+  Sql(path,
+      "CREATE TABLE trades (id INTEGER PRIMARY KEY, symbol TEXT, "
+      "side TEXT, amount REAL, timestamp TEXT, status TEXT)");
   auto store = SqliteTradeStore::Open({.path = path});
   TS_EXPECT_CODE(store, absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("quantity, price"), std::string::npos)
@@ -150,8 +155,9 @@ TEST(SqliteTradeStoreTest, RefusesATableItCannotTake) {
   EXPECT_EQ(Sql(path, "SELECT count(*) FROM pragma_table_info('trades')"), "6");
 
   const std::string text_id = dir.File("textid.db");
-  Sql(text_id, "CREATE TABLE trades (id TEXT PRIMARY KEY, symbol TEXT, side "
-               "TEXT, quantity TEXT, price TEXT, timestamp TEXT, status TEXT)");
+  Sql(text_id,
+      "CREATE TABLE trades (id TEXT PRIMARY KEY, symbol TEXT, side "
+      "TEXT, quantity TEXT, price TEXT, timestamp TEXT, status TEXT)");
   auto refused = SqliteTradeStore::Open({.path = text_id});
   TS_EXPECT_CODE(refused, absl::StatusCode::kFailedPrecondition);
 }
@@ -167,8 +173,9 @@ TEST(SqliteTradeStoreTest, UnreadableLegacyRowIsDataLossNamingRowAndColumn) {
   TempDir dir;
   const std::string path = dir.File("trade_store.db");
   MakeLegacyFile(path);
-  Sql(path, "INSERT INTO trades VALUES (9, 'XRP-USD', 'BUY', 'abc', 1, "
-            "'2023-01-01 00:00:00', 'NEW')");
+  Sql(path,
+      "INSERT INTO trades VALUES (9, 'XRP-USD', 'BUY', 'abc', 1, "
+      "'2023-01-01 00:00:00', 'NEW')");
   auto store = SqliteTradeStore::Open({.path = path});
   TS_ASSERT_OK(store);
   auto bad = (*store)->Get(9);
@@ -192,8 +199,9 @@ TEST(SqliteTradeStoreTest, UpdateOnLegacyRowKeepsOtherValues) {
   auto updated = (*store)->UpdateStatus(2, TradeStatus::kFilled);
   TS_ASSERT_OK(updated);
   EXPECT_EQ(updated->version, 2);
-  EXPECT_EQ(Sql(path, "SELECT typeof(quantity), quantity, status, version "
-                      "FROM trades WHERE id = 2"),
+  EXPECT_EQ(Sql(path,
+                "SELECT typeof(quantity), quantity, status, version "
+                "FROM trades WHERE id = 2"),
             "real|2.5|FILLED|2");
 }
 
@@ -207,7 +215,7 @@ TEST(SqliteTradeStoreTest, IdRangesCutRowsNotIds) {
   std::string inserts;
   for (int id : {10, 11, 12, 13, 14, 1000, 1001}) {
     inserts += "INSERT INTO trades VALUES (" + std::to_string(id) +
-            ", 'BTC-USD', 'BUY', 1, 2, 1700000001, 'NEW');";
+               ", 'BTC-USD', 'BUY', 1, 2, 1700000001, 'NEW');";
   }
   Sql(path, inserts);
   auto store = SqliteTradeStore::Open({.path = path});
@@ -277,10 +285,10 @@ TEST(SqliteTradeStoreTest, IdRangesHoldTheirRowsWhereverIdsHaveGaps) {
       if (!r->has_value()) break;
       ASSERT_EQ((*r)->after_id, after);
       ASSERT_GT((*r)->last_id, after);
-      const int64_t in = std::stoll(Sql(
-          path, "SELECT count(*) FROM trades WHERE id > " +
-                    std::to_string(after) +
-                    " AND id <= " + std::to_string((*r)->last_id)));
+      const int64_t in =
+          std::stoll(Sql(path, "SELECT count(*) FROM trades WHERE id > " +
+                                   std::to_string(after) + " AND id <= " +
+                                   std::to_string((*r)->last_id)));
       EXPECT_GE(in, 1);
       EXPECT_LE(in, rows);
       if (2 * in < rows) ++thin;

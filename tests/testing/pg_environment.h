@@ -5,10 +5,10 @@
 #ifndef TRADESTORE_TESTS_TESTING_PG_ENVIRONMENT_H_
 #define TRADESTORE_TESTS_TESTING_PG_ENVIRONMENT_H_
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "tradestore/ops/local_postgres.h"
 #include "tradestore/postgres/pg_options.h"

@@ -17,22 +17,22 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
 
 }  // namespace tradestore::testing
 
-#define TS_ASSERT_OK(expr)                                              \
-  do {                                                                  \
-    const auto& ts_s_ = (expr);                                         \
-    ASSERT_TRUE(::tradestore::testing::StatusOf(ts_s_).ok())            \
-        << ::tradestore::testing::StatusOf(ts_s_);                      \
+#define TS_ASSERT_OK(expr)                                   \
+  do {                                                       \
+    const auto& ts_s_ = (expr);                              \
+    ASSERT_TRUE(::tradestore::testing::StatusOf(ts_s_).ok()) \
+        << ::tradestore::testing::StatusOf(ts_s_);           \
   } while (0)
 
-#define TS_EXPECT_OK(expr)                                              \
-  do {                                                                  \
-    const auto& ts_s_ = (expr);                                         \
-    EXPECT_TRUE(::tradestore::testing::StatusOf(ts_s_).ok())            \
-        << ::tradestore::testing::StatusOf(ts_s_);                      \
+#define TS_EXPECT_OK(expr)                                   \
+  do {                                                       \
+    const auto& ts_s_ = (expr);                              \
+    EXPECT_TRUE(::tradestore::testing::StatusOf(ts_s_).ok()) \
+        << ::tradestore::testing::StatusOf(ts_s_);           \
   } while (0)
 
 // Expects a specific status code.
-#define TS_EXPECT_CODE(expr, expected_code)                             \
+#define TS_EXPECT_CODE(expr, expected_code)                              \
   EXPECT_EQ(::tradestore::testing::StatusOf(expr).code(), expected_code) \
       << ::tradestore::testing::StatusOf(expr)
 

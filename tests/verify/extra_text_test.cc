@@ -19,8 +19,8 @@ TEST(ExtrasMatchTest, NullValuesAndNoExtraAreTheSame) {
 }
 
 TEST(ExtrasMatchTest, NumbersByValueStringsByBytes) {
-  EXPECT_TRUE(ExtrasMatch(R"({"lot": 1e+20})",
-                          R"({"lot": 100000000000000000000})"));
+  EXPECT_TRUE(
+      ExtrasMatch(R"({"lot": 1e+20})", R"({"lot": 100000000000000000000})"));
   EXPECT_TRUE(ExtrasMatch(R"({"lot": 2.50})", R"({"lot": 2.5})"));
   EXPECT_FALSE(ExtrasMatch(R"({"lot": 2.5})", R"({"lot": 2.5000000000001})"));
   EXPECT_FALSE(ExtrasMatch(R"({"lot": 1})", R"({"lot": "1"})"));
@@ -69,8 +69,10 @@ TEST(JsonbTextTest, ExtraJsonbTextIsJsonbTextOfTheBackfillsJson) {
       SqlValue::Blob(std::string("\0\x01\xff", 3))};
   for (size_t i = 0; i < values.size(); ++i) {
     StoredRow row;
-    row.extra = {{"venue", values[i]}, {"a", values[values.size() - 1 - i]},
-                 {"lot", SqlValue::Integer(1)}, {"b\"c", values[i]}};
+    row.extra = {{"venue", values[i]},
+                 {"a", values[values.size() - 1 - i]},
+                 {"lot", SqlValue::Integer(1)},
+                 {"b\"c", values[i]}};
     EXPECT_EQ(ExtraJsonbText(row), JsonbText(ExtraColumnsObject(row)))
         << "value " << i << ": " << DescribeValue(values[i]);
   }

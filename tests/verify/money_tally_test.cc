@@ -10,8 +10,8 @@ namespace {
 TEST(MoneyTallyTest, KeepsKeysApartThatShareTheirFirstBytes) {
   MoneyTally tally;
   // Equal in their first 8 bytes, or in length, or only in a NUL byte.
-  const std::string symbols[] = {"ABCDEFGHX", "ABCDEFGHY", "ABCDEFGH",
-                                 "ABC", std::string("ABC\0", 4), ""};
+  const std::string symbols[] = {
+      "ABCDEFGHX", "ABCDEFGHY", "ABCDEFGH", "ABC", std::string("ABC\0", 4), ""};
   for (int round = 0; round < 2; ++round) {
     for (const std::string& s : symbols) {
       tally.Add(s, "BUY", 100'000'000, 2 * 100'000'000);

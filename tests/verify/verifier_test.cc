@@ -1,11 +1,11 @@
 #include "tradestore/verify/verifier.h"
 
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -97,7 +97,8 @@ TEST_F(VerifierTest, NamesEveryInjectedDifferenceAndNothingElse) {
       {"quantity", "quantity = quantity + 0.00000001"},
       {"price", "price = price - 0.00000001"},
       {"timestamp", "\"timestamp\" = \"timestamp\" + interval '1 microsecond'"},
-      {"status", "status = CASE status WHEN 'NEW' THEN 'FILLED' ELSE 'NEW' END"},
+      {"status",
+       "status = CASE status WHEN 'NEW' THEN 'FILLED' ELSE 'NEW' END"},
       {"client_order_id", "client_order_id = 'injected'"},
       {"fee", "fee = 0.00000001"},
       {"version", "version = version + 1"},
@@ -203,12 +204,15 @@ TEST_F(VerifierTest, ComparesTheLegacyColumnsKeptInExtra) {
   EXPECT_EQ(report.rows_matching, 3000);
 
   const std::map<int64_t, std::string> changes = {
-      {100, "UPDATE trades SET extra = jsonb_set(extra, '{venue}', "
-            "'\"XPAR\"') WHERE id = 100"},
-      {200, "UPDATE trades SET extra = jsonb_set(extra, '{lot}', "
-            "to_jsonb((extra->>'lot')::numeric + 1e-12)) WHERE id = 200"},
-      {300, "UPDATE trades SET extra = extra || '{\"desk\": \"fx\"}' "
-            "WHERE id = 300"},
+      {100,
+       "UPDATE trades SET extra = jsonb_set(extra, '{venue}', "
+       "'\"XPAR\"') WHERE id = 100"},
+      {200,
+       "UPDATE trades SET extra = jsonb_set(extra, '{lot}', "
+       "to_jsonb((extra->>'lot')::numeric + 1e-12)) WHERE id = 200"},
+      {300,
+       "UPDATE trades SET extra = extra || '{\"desk\": \"fx\"}' "
+       "WHERE id = 300"},
       {400, "UPDATE trades SET extra = NULL WHERE id = 400"},
       {500, "UPDATE trades SET extra = extra - 'desk code' WHERE id = 500"}};
   for (const auto& [id, sql] : changes) Sql(sql);
@@ -349,13 +353,14 @@ TEST_F(VerifierTest, RepairFollowsThePhaseAndNeverWritesTheSourceOfTruth) {
       "status, version, created_at, updated_at) VALUES (900001, 'ETH-USD', "
       "'SELL', 2, 3000, now(), 'NEW', 1, now(), now())");
   Sql("DELETE FROM trades WHERE id = 5");  // SQLite alone has row 5 now
-  const std::string before = Sql("SELECT md5(string_agg(t::text, ',' ORDER "
-                                 "BY id)) FROM trades t");
+  const std::string before =
+      Sql("SELECT md5(string_agg(t::text, ',' ORDER "
+          "BY id)) FROM trades t");
   VerifyOptions options = Options();
   options.repair = true;
   const VerifyReport repaired = Verify(options);
-  EXPECT_EQ(repaired.repaired, 3) << ::testing::PrintToString(
-      repaired.repair_log);
+  EXPECT_EQ(repaired.repaired, 3)
+      << ::testing::PrintToString(repaired.repair_log);
   EXPECT_EQ(Sql("SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM "
                 "trades t"),
             before);  // the source of truth untouched
@@ -388,9 +393,9 @@ TEST_F(VerifierTest, RunsAsALeastPrivilegeRole) {
       "schema_migrations, verification_runs TO verify_job; "
       "GRANT INSERT ON verification_runs TO verify_job;");
   VerifyOptions options = Options();
-  options.pg = TestPgOptions(absl::StrCat(
-      "host=127.0.0.1 port=", PgEnvironment::Get().pg().port(), " dbname=",
-      db_, " user=verify_job password=Verify-Pw-9"));
+  options.pg = TestPgOptions(
+      absl::StrCat("host=127.0.0.1 port=", PgEnvironment::Get().pg().port(),
+                   " dbname=", db_, " user=verify_job password=Verify-Pw-9"));
   const VerifyReport report = Verify(options);
   EXPECT_TRUE(report.clean());
   EXPECT_GT(report.run_id, 0);
@@ -432,9 +437,11 @@ TEST_F(VerifierTest, WritesInFlightAreRecheckedNotReported) {
     if (!pg.ok()) return pg.status();
     if (updated_ok) {
       auto u = PgEnvironment::Get().pg().Psql(
-          db_, absl::StrCat("UPDATE trades SET status = 'CANCELLED', "
-                            "version = ", updated->version, ", updated_at = '",
-                            updated->updated_at.ToIso8601(), "' WHERE id = 20"));
+          db_,
+          absl::StrCat("UPDATE trades SET status = 'CANCELLED', "
+                       "version = ",
+                       updated->version, ", updated_at = '",
+                       updated->updated_at.ToIso8601(), "' WHERE id = 20"));
       if (!u.ok()) return u.status();
     }
     return absl::OkStatus();
@@ -445,7 +452,8 @@ TEST_F(VerifierTest, WritesInFlightAreRecheckedNotReported) {
   EXPECT_EQ(report.rechecked_in_flight, updated_ok ? 2 : 1);
 
   // Never delivered: reported after the recheck.
-  auto again = (*store)->Insert(testing::MakeTrade("ETH-USD", "2.5", "3100.12345678", "2024-03-01T10:00:00Z"));
+  auto again = (*store)->Insert(testing::MakeTrade(
+      "ETH-USD", "2.5", "3100.12345678", "2024-03-01T10:00:00Z"));
   TS_ASSERT_OK(again);
   options.before_recheck = nullptr;
   const VerifyReport late = Verify(options);
@@ -460,7 +468,8 @@ TEST_F(VerifierTest, IncrementalReadsOnlyWhatChangedSinceTheLastCleanRun) {
   ASSERT_TRUE(store.ok());
   std::vector<int64_t> ids;
   for (int i = 0; i < 3; ++i) {
-    auto t = (*store)->Insert(testing::MakeTrade("SOL-USD", "10", "101.5", "2024-03-01T10:00:00.5Z"));
+    auto t = (*store)->Insert(
+        testing::MakeTrade("SOL-USD", "10", "101.5", "2024-03-01T10:00:00.5Z"));
     TS_ASSERT_OK(t);
     ids.push_back(t->trade.id);
   }
@@ -495,11 +504,13 @@ TEST_F(VerifierTest, IncrementalReadsRunsOfNewIdsAndScatteredChangesAlike) {
   Sql(absl::StrCat("DELETE FROM trades WHERE id IN (", lost[0], ",", lost[1],
                    ",", lost[2], ",", lost[3], ")"));
   // Both ends of the run and its middle, each by the smallest step.
-  Sql(absl::StrCat("UPDATE trades SET price = price + 0.00000001, updated_at "
-                   "= now() WHERE id IN (", ids[0], ",", ids[50], ",", ids[99],
-                   ")"));
+  Sql(
+      absl::StrCat("UPDATE trades SET price = price + 0.00000001, updated_at "
+                   "= now() WHERE id IN (",
+                   ids[0], ",", ids[50], ",", ids[99], ")"));
   // Scattered old rows changed in Postgres alone: a list, not a run.
-  Sql("UPDATE trades SET fee = 1, updated_at = now() WHERE id IN (10, 500, 1234)");
+  Sql("UPDATE trades SET fee = 1, updated_at = now() WHERE id IN (10, 500, "
+      "1234)");
 
   VerifyOptions options = Options();
   options.mode = VerifyMode::kIncremental;
@@ -542,15 +553,16 @@ TEST_F(VerifierTest, CliExitCodesJsonAndPrometheusFiles) {
   std::ifstream prom_in(prom);
   std::stringstream prom_text;
   prom_text << prom_in.rdbuf();
-  EXPECT_NE(prom_text.str().find("tradestore_verify_clean{mode=\"full\",source="),
-            std::string::npos);
+  EXPECT_NE(
+      prom_text.str().find("tradestore_verify_clean{mode=\"full\",source="),
+      std::string::npos);
 
   Sql("DELETE FROM trades WHERE id = 42");
   std::ostringstream out2, err2;
-  EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path_, "--pg", dsn_,
-                         "--min-age", "0"},
-                        out2, err2),
-            1);
+  EXPECT_EQ(
+      cli::RunCli({"verify", "--sqlite", path_, "--pg", dsn_, "--min-age", "0"},
+                  out2, err2),
+      1);
   EXPECT_NE(out2.str().find("missing in Postgres: 42"), std::string::npos)
       << out2.str();
 
@@ -564,10 +576,10 @@ TEST_F(VerifierTest, CliExitCodesJsonAndPrometheusFiles) {
   EXPECT_EQ(err3.str().find("s3cret"), std::string::npos) << err3.str();
 
   std::ostringstream out4, err4;
-  EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path_, "--pg", dsn_, "--ids",
-                         "9-3"},
-                        out4, err4),
-            2);
+  EXPECT_EQ(
+      cli::RunCli({"verify", "--sqlite", path_, "--pg", dsn_, "--ids", "9-3"},
+                  out4, err4),
+      2);
   EXPECT_NE(err4.str().find("--ids"), std::string::npos);
 }
 

@@ -135,9 +135,10 @@ int main(int argc, char** argv) {
   // pgloader compiles the transforms next to the file it loads: a copy in
   // the throwaway directory keeps the source tree untouched.
   const std::string transforms = dir + "/pgloader_transforms.lisp";
-  std::filesystem::copy_file(
-      std::filesystem::path(__FILE__).parent_path() / "pgloader_transforms.lisp",
-      transforms, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(std::filesystem::path(__FILE__).parent_path() /
+                                 "pgloader_transforms.lisp",
+                             transforms,
+                             std::filesystem::copy_options::overwrite_existing);
 
   // The three contenders take turns, round after round, so a slow spell of
   // the machine hits all of them; each figure is the median of its rounds.
@@ -187,7 +188,8 @@ int main(int argc, char** argv) {
   const Measured copy = Median(copies);
   const Measured pgloader = Median(pgloaders);
   long peak_kb = 0;
-  for (const Measured& m : backfills) peak_kb = std::max(peak_kb, m.peak_rss_kb);
+  for (const Measured& m : backfills)
+    peak_kb = std::max(peak_kb, m.peak_rss_kb);
 
   std::cout << absl::StrFormat(
       "backfill benchmark, %d legacy rows (PostgreSQL 15, fsync off), "
@@ -199,9 +201,9 @@ int main(int argc, char** argv) {
       rows, repeat, "", "time", "rows", "peak memory", "ratio", "rounds",
       "tradestore backfill", backfill.seconds, n_backfill, peak_kb / 1024,
       "1.00x", Seconds(backfills), "psql \\copy (ready CSV)", copy.seconds,
-      n_copy, "-", backfill.seconds / copy.seconds, Seconds(copies),
-      "pgloader", pgloader.seconds, n_pgloader, "-",
-      backfill.seconds / pgloader.seconds, Seconds(pgloaders));
+      n_copy, "-", backfill.seconds / copy.seconds, Seconds(copies), "pgloader",
+      pgloader.seconds, n_pgloader, "-", backfill.seconds / pgloader.seconds,
+      Seconds(pgloaders));
   std::cout << absl::StrFormat(
       "  backfill / COPY = %.2f (target <= 1.0), backfill / pgloader = %.2f "
       "(target <= 0.33), peak %ld MB (target < 150)\n",
@@ -223,8 +225,9 @@ int main(int argc, char** argv) {
                           {"pgloader_rows", n_pgloader},
                           {"pgloader_exit", pgloader.exit_code},
                           {"ratio_copy", backfill.seconds / copy.seconds},
-                          {"ratio_pgloader", backfill.seconds / pgloader.seconds}}
-                   .dump(2)
+                          {"ratio_pgloader",
+                           backfill.seconds / pgloader.seconds}}
+               .dump(2)
         << "\n";
   }
   return backfill.exit_code == 0 && n_backfill == rows ? 0 : 1;

@@ -17,7 +17,9 @@
 namespace tradestore::bench {
 
 std::string TradestoreCli() {
-  return (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() /
+  return (std::filesystem::canonical("/proc/self/exe")
+              .parent_path()
+              .parent_path() /
           "tradestore")
       .string();
 }
@@ -46,9 +48,9 @@ Measured RunMeasured(const std::vector<std::string>& argv,
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);
-  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            start)
-                  .count();
+  m.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   m.peak_rss_kb = usage.ru_maxrss;
   return m;

@@ -20,10 +20,10 @@
 #include "absl/strings/str_format.h"
 #include "bench_util.h"
 #include "nlohmann/json.hpp"
-#include "tradestore/ops/local_postgres.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/phase.h"
 #include "tradestore/migration/phased_trade_store.h"
+#include "tradestore/ops/local_postgres.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -102,7 +102,8 @@ std::unique_ptr<PhasedTradeStore> Phased(const std::string& sqlite_path,
 }
 
 nlohmann::json Json(const Percentiles& p) {
-  return {{"p50_ms", p.p50_us / 1000.0}, {"p99_ms", p.p99_us / 1000.0},
+  return {{"p50_ms", p.p50_us / 1000.0},
+          {"p99_ms", p.p99_us / 1000.0},
           {"max_ms", p.max_us / 1000.0}};
 }
 
@@ -181,15 +182,16 @@ int main(int argc, char** argv) {
     auto store = PhasedTradeStore::Open(options);
     if (!store.ok()) Die("phased store", store.status());
     for (int64_t i = 0; i < relay_rows; ++i) {
-      if (auto r = (*store)->Insert(BenchTrade(i)); !r.ok()) Die("fill", r.status());
+      if (auto r = (*store)->Insert(BenchTrade(i)); !r.ok())
+        Die("fill", r.status());
     }
     const auto t0 = std::chrono::steady_clock::now();
     if (auto s = (*store)->DrainOutbox(std::chrono::minutes(10)); !s.ok()) {
       Die("relay drain", s);
     }
-    const double took = std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - t0)
-                            .count();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     relay_per_s = relay_rows / took;
   }
 

@@ -129,13 +129,16 @@ int main(int argc, char** argv) {
                                 log));
     if (!baseline) continue;
     std::cerr << "round " << round << ": hand-made export and compare...\n";
-    const std::string script = absl::StrCat(
-        "set -e; cd '", dir, "'; "
-        "sqlite3 -list -separator , trade_store.db \"", kCanonicalSqlite,
-        "\" > sqlite.csv & s=$!; "
-        "psql -X -q -d '", *dsn, "' -c \"\\copy (", kCanonicalPostgres,
-        ") TO 'postgres.csv' CSV\" & p=$!; "
-        "wait $s; wait $p; cmp -s sqlite.csv postgres.csv");
+    const std::string script =
+        absl::StrCat("set -e; cd '", dir,
+                     "'; "
+                     "sqlite3 -list -separator , trade_store.db \"",
+                     kCanonicalSqlite,
+                     "\" > sqlite.csv & s=$!; "
+                     "psql -X -q -d '",
+                     *dsn, "' -c \"\\copy (", kCanonicalPostgres,
+                     ") TO 'postgres.csv' CSV\" & p=$!; "
+                     "wait $s; wait $p; cmp -s sqlite.csv postgres.csv");
     hands.push_back(RunMeasured({"bash", "-c", script}, log));
   }
   const Measured full = Median(fulls);
@@ -159,10 +162,10 @@ int main(int argc, char** argv) {
   }
   // --no-record: every round checks the same 1,000 changes.
   for (int round = 1; round <= 2 * repeat - 1; ++round) {
-    incrementals.push_back(RunMeasured(
-        {cli, "verify", "--sqlite", sqlite_path, "--pg", *dsn, "--incremental",
-         "--min-age", "0", "--no-record"},
-        log));
+    incrementals.push_back(
+        RunMeasured({cli, "verify", "--sqlite", sqlite_path, "--pg", *dsn,
+                     "--incremental", "--min-age", "0", "--no-record"},
+                    log));
   }
   const Measured incremental = Median(incrementals);
 
@@ -213,7 +216,7 @@ int main(int argc, char** argv) {
                            baseline ? full.seconds / hand.seconds : 0.0},
                           {"ratio_incremental",
                            incremental.seconds / full.seconds}}
-                   .dump(2)
+               .dump(2)
         << "\n";
   }
   return full.exit_code == 0 && hands_equal ? 0 : 1;

@@ -12,8 +12,8 @@ Backoff::Backoff(const BackoffOptions& options, Clock* clock)
 
 std::chrono::microseconds Backoff::NextDelay() {
   const int shift = std::min(attempts_, 30);
-  const auto uncapped = std::chrono::microseconds(options_.initial_delay) *
-                        (int64_t{1} << shift);
+  const auto uncapped =
+      std::chrono::microseconds(options_.initial_delay) * (int64_t{1} << shift);
   const auto capped =
       std::min<std::chrono::microseconds>(uncapped, options_.max_delay);
   // Equal jitter: half fixed, half random, so clients that failed together

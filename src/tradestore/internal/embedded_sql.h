@@ -4,8 +4,9 @@
 #ifndef TRADESTORE_INTERNAL_EMBEDDED_SQL_H_
 #define TRADESTORE_INTERNAL_EMBEDDED_SQL_H_
 
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace tradestore::internal {
 

@@ -76,7 +76,9 @@ class OrderedQueue {
   }
 
  private:
-  bool Ready() const { return !items_.empty() && items_.begin()->first == next_; }
+  bool Ready() const {
+    return !items_.empty() && items_.begin()->first == next_;
+  }
 
   const int64_t window_;
   std::mutex mu_;

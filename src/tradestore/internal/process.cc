@@ -74,9 +74,8 @@ absl::Status RunChecked(const std::vector<std::string>& argv,
   auto r = RunCommand(argv, run_as);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
-    return absl::InternalError(absl::StrCat(absl::StrJoin(argv, " "),
-                                            " exited ", r->exit_code, ": ",
-                                            r->output));
+    return absl::InternalError(absl::StrCat(
+        absl::StrJoin(argv, " "), " exited ", r->exit_code, ": ", r->output));
   }
   return absl::OkStatus();
 }

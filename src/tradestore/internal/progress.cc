@@ -8,9 +8,8 @@ namespace tradestore {
 
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
 
-Progress::Progress(std::ostream& out, std::string what, bool tty,
-                   int64_t total, Clock* clock,
-                   std::chrono::milliseconds interval)
+Progress::Progress(std::ostream& out, std::string what, bool tty, int64_t total,
+                   Clock* clock, std::chrono::milliseconds interval)
     : out_(out),
       what_(std::move(what)),
       tty_(tty),

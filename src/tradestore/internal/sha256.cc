@@ -55,7 +55,8 @@ absl::StatusOr<std::string> Sha256OfFile(const std::string& path) {
   std::string buffer(1 << 16, '\0');
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    sha.Update(absl::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
+    sha.Update(
+        absl::string_view(buffer.data(), static_cast<size_t>(in.gcount())));
   }
   return sha.HexDigest();
 }

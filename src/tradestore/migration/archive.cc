@@ -8,15 +8,15 @@
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/safe_file.h"
 #include "tradestore/internal/sha256.h"
-#include "tradestore/migration/archive_files.h"
 #include "tradestore/internal/status_macros.h"
+#include "tradestore/migration/archive_files.h"
+#include "tradestore/postgres/archive_log.h"
+#include "tradestore/postgres/copy_out.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
-#include "tradestore/postgres/archive_log.h"
+#include "tradestore/postgres/row_text.h"
 #include "tradestore/sqlite/sqlite_backup.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
-#include "tradestore/postgres/copy_out.h"
-#include "tradestore/postgres/row_text.h"
 
 namespace tradestore {
 namespace {
@@ -81,12 +81,12 @@ absl::StatusOr<Digest> PostgresDigest(PgPool& pool, const Digest& like) {
   Digest d;
   internal::Sha256 sha;
   if (like.min_id) {
-    TS_RETURN_IF_ERROR(pg::CopyOutTradeLines(
-        pool, *like.min_id, *like.max_id, [&](absl::string_view line) {
-          ++d.rows;
-          HashImmutable(sha, line);
-          return true;
-        }));
+    TS_RETURN_IF_ERROR(pg::CopyOutTradeLines(pool, *like.min_id, *like.max_id,
+                                             [&](absl::string_view line) {
+                                               ++d.rows;
+                                               HashImmutable(sha, line);
+                                               return true;
+                                             }));
   }
   d.exact_rows = d.rows;
   d.sha256 = sha.HexDigest();
@@ -94,7 +94,8 @@ absl::StatusOr<Digest> PostgresDigest(PgPool& pool, const Digest& like) {
 }
 
 std::string Stamp() {
-  std::string iso = Clock::Real()->Now().ToIso8601();  // 2026-11-24T20:11:17.123456Z
+  std::string iso =
+      Clock::Real()->Now().ToIso8601();  // 2026-11-24T20:11:17.123456Z
   iso = absl::StrReplaceAll(iso, {{"-", ""}, {":", ""}, {".", ""}});
   return iso;
 }
@@ -149,26 +150,28 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
                         : std::string(readable.message()));
   if (readable.ok()) {
     auto again = SqliteDigest(check);
-    Compare(report,
-            again.ok() && again->rows == report.rows &&
-                again->sha256 == report.content_sha256,
-            again.ok() ? absl::StrCat("read back: ", again->rows,
-                                      " rows, content hash ",
-                                      again->sha256 == report.content_sha256
-                                          ? "equal"
-                                          : "DIFFERENT")
-                       : std::string(again.status().message()));
+    Compare(
+        report,
+        again.ok() && again->rows == report.rows &&
+            again->sha256 == report.content_sha256,
+        again.ok()
+            ? absl::StrCat("read back: ", again->rows, " rows, content hash ",
+                           again->sha256 == report.content_sha256 ? "equal"
+                                                                  : "DIFFERENT")
+            : std::string(again.status().message()));
   }
   archive::RemoveDatabase(check);
 
   TS_ASSIGN_OR_RETURN(Digest pg, PostgresDigest(*pool, digest));
   report.postgres_content_sha256 = pg.sha256;
-  Compare(report, pg.rows == report.exact_rows && pg.sha256 == report.content_sha256,
-          absl::StrCat("Postgres holds ", pg.rows, " trades in ids ",
-                       report.min_id.value_or(0), "-", report.max_id.value_or(0),
-                       " (the archive has ", report.exact_rows,
-                       " exact rows); immutable columns ",
-                       pg.sha256 == report.content_sha256 ? "equal" : "DIFFERENT"));
+  Compare(
+      report,
+      pg.rows == report.exact_rows && pg.sha256 == report.content_sha256,
+      absl::StrCat("Postgres holds ", pg.rows, " trades in ids ",
+                   report.min_id.value_or(0), "-", report.max_id.value_or(0),
+                   " (the archive has ", report.exact_rows,
+                   " exact rows); immutable columns ",
+                   pg.sha256 == report.content_sha256 ? "equal" : "DIFFERENT"));
 
   // Only a verified archive takes the final name; another is kept for a
   // look under a name that says it is not one.

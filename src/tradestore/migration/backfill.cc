@@ -10,10 +10,10 @@
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/ordered_queue.h"
+#include "tradestore/internal/progress.h"
 #include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/internal/turnstile.h"
-#include "tradestore/internal/progress.h"
 #include "tradestore/postgres/backfill_writer.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/sqlite/id_ranges.h"
@@ -54,7 +54,8 @@ absl::Status ReadBatches(SqliteTradeStore& store, IdRanges& planner,
               ConversionNotes notes;
               auto trade = ConvertStoredRow(row, &notes);
               if (trade.ok()) {
-                batch.rows.push_back({*std::move(trade), ExtraColumnsJson(row)});
+                batch.rows.push_back(
+                    {*std::move(trade), ExtraColumnsJson(row)});
                 tally.converted_from_float += notes.converted_from_float;
                 tally.possibly_lossy +=
                     static_cast<int64_t>(notes.possibly_lossy.size());
@@ -121,7 +122,8 @@ absl::Status QuarantineNonPositiveIds(SqliteTradeStore& store,
               batch.last_id = row.id;
               batch.quarantined.push_back(
                   {row.id,
-                   std::string(ConvertStoredRow(row, nullptr).status().message()),
+                   std::string(
+                       ConvertStoredRow(row, nullptr).status().message()),
                    StoredRowJson(row)});
               return absl::OkStatus();
             }));
@@ -158,9 +160,9 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
 
   std::unique_ptr<BackfillWriter> writer;
   if (!options.dry_run) {
-    TS_ASSIGN_OR_RETURN(writer, BackfillWriter::Open(options.pg,
-                                                     store->store_id(),
-                                                     options.sqlite_path));
+    TS_ASSIGN_OR_RETURN(writer,
+                        BackfillWriter::Open(options.pg, store->store_id(),
+                                             options.sqlite_path));
     TS_ASSIGN_OR_RETURN(auto checkpoint, writer->LoadCheckpoint());
     if (checkpoint) report.resumed_after_id = checkpoint->last_id;
     TS_RETURN_IF_ERROR(writer->Begin(report.high_water_id));
@@ -276,7 +278,8 @@ std::string BackfillReport::ToJson() const {
 void BackfillReport::PrintSummary(std::ostream& out) const {
   out << (dry_run ? "backfill (dry run, nothing written): " : "backfill: ")
       << rows_read << " rows read up to id " << high_water_id;
-  if (resumed_after_id > 0) out << " (resumed after id " << resumed_after_id << ")";
+  if (resumed_after_id > 0)
+    out << " (resumed after id " << resumed_after_id << ")";
   out << "\n  " << (dry_run ? "would copy   " : "copied       ") << rows_copied
       << "\n  skipped      " << rows_skipped
       << " (already in Postgres with the same or a newer version)"

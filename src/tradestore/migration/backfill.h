@@ -54,11 +54,11 @@ struct BackfillReport {
   int64_t resumed_after_id = 0;
   int64_t high_water_id = 0;
   int64_t rows_read = 0;
-  int64_t rows_copied = 0;       // inserted or updated to a newer version
+  int64_t rows_copied = 0;  // inserted or updated to a newer version
   int64_t rows_quarantined = 0;
-  int64_t rows_skipped = 0;      // already in Postgres, same or newer version
+  int64_t rows_skipped = 0;  // already in Postgres, same or newer version
   int64_t converted_from_float = 0;
-  int64_t possibly_lossy = 0;    // REALs with more than 15 significant digits
+  int64_t possibly_lossy = 0;  // REALs with more than 15 significant digits
   std::vector<std::string> extra_columns;  // kept in trades.extra
   // Secondary indexes dropped for the load into an empty table and built
   // again at the end.

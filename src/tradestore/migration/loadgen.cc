@@ -73,8 +73,7 @@ Trade RandomTrade(std::mt19937_64& rng, const std::string& key) {
   t.symbol = in.symbol;
   t.side = rng() % 2 ? Side::kBuy : Side::kSell;
   // Quantities with all eight decimals; prices within +-2% of typical.
-  t.quantity =
-      *Decimal::FromUnits(static_cast<int64_t>(1 + rng() % 500000000));
+  t.quantity = *Decimal::FromUnits(static_cast<int64_t>(1 + rng() % 500000000));
   const int64_t spread = in.price_units / 50;
   t.price = *Decimal::FromUnits(in.price_units - spread +
                                 static_cast<int64_t>(rng() % (2 * spread + 1)));
@@ -168,9 +167,9 @@ absl::StatusOr<LoadgenReport> RunLoadgen(const LoadgenOptions& options,
                                          std::ostream& log) {
   if (!(options.rate > 0) || options.threads < 1 ||
       options.duration.count() <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--rate (", options.rate, "), --threads (", options.threads,
-        ") and --duration must be positive"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--rate (", options.rate, "), --threads (",
+                     options.threads, ") and --duration must be positive"));
   }
   AckLog acks;
   if (absl::Status s = acks.Open(options.ack_log); !s.ok()) return s;
@@ -202,9 +201,9 @@ absl::StatusOr<LoadgenReport> RunLoadgen(const LoadgenOptions& options,
   }
   for (auto& t : threads) t.join();
   progress.Finish(done.load());
-  report.duration_s = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
+  report.duration_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
 
   std::vector<int64_t> latency;
   for (ThreadTally& t : tallies) {
@@ -269,9 +268,9 @@ void PrintLoadgenSummary(const LoadgenReport& r, std::ostream& out) {
         "  outbox lag p50 %.2f ms, p99 %.2f ms, max %.2f ms; %s\n",
         r.relay_lag.p50_us / 1000.0, r.relay_lag.p99_us / 1000.0,
         r.relay_lag.max_us / 1000.0,
-        r.drained ? "drained"
-                  : absl::StrCat(r.outbox_left, " entries left: ",
-                                 r.drain_error));
+        r.drained
+            ? "drained"
+            : absl::StrCat(r.outbox_left, " entries left: ", r.drain_error));
   }
   for (const std::string& e : r.error_samples) out << "  error: " << e << "\n";
 }

@@ -45,8 +45,8 @@ struct LoadgenReport {
   Percentiles latency;    // per write, as the caller sees it
   Percentiles relay_lag;  // enqueue to applied in Postgres
   int64_t sync_fallbacks = 0;
-  bool drained = true;          // the outbox was empty at the end
-  int64_t outbox_left = 0;      // entries not applied at the end
+  bool drained = true;      // the outbox was empty at the end
+  int64_t outbox_left = 0;  // entries not applied at the end
   std::string drain_error;
   std::vector<std::string> error_samples;
 };

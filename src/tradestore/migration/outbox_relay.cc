@@ -56,8 +56,8 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
     stats_.rounds += 1;
     for (const OutboxEntry& e : batch.entries) {
       if (stats_.lag_us.size() >= kMaxLagSamples) break;
-      stats_.lag_us.push_back(
-          std::max<int64_t>(0, now.unix_micros() - e.enqueued_at.unix_micros()));
+      stats_.lag_us.push_back(std::max<int64_t>(
+          0, now.unix_micros() - e.enqueued_at.unix_micros()));
     }
     return static_cast<int64_t>(batch.entries.size());
   }();
@@ -73,7 +73,7 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
 }
 
 absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
-                               int64_t through_seq) {
+                                int64_t through_seq) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto delay = options_.retry_initial;
   for (;;) {
@@ -88,8 +88,9 @@ absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
           "the outbox did not drain within ", timeout.count(), " ms: ",
           left.ok() ? absl::StrCat(left->entries, " entries left")
                     : std::string(left.status().message()),
-          applied.ok() ? "" : absl::StrCat("; last error: ",
-                                           applied.status().message())));
+          applied.ok()
+              ? ""
+              : absl::StrCat("; last error: ", applied.status().message())));
     }
     if (!applied.ok()) {
       std::this_thread::sleep_for(delay);
@@ -134,9 +135,9 @@ void OutboxRelay::Loop() {
     if (!applied.ok()) {
       // Equal jitter: a fleet of services does not retry in step.
       const auto half = delay / 2;
-      wait = half + std::chrono::milliseconds(
-                        std::uniform_int_distribution<int64_t>(
-                            0, std::max<int64_t>(half.count(), 0))(rng));
+      wait = half +
+             std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(
+                 0, std::max<int64_t>(half.count(), 0))(rng));
       delay = std::min(delay * 2, options_.retry_max);
     } else {
       delay = options_.retry_initial;

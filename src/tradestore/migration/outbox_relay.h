@@ -52,9 +52,9 @@ struct RelayOptions {
 struct RelayStats {
   int64_t entries_applied = 0;  // outbox entries acked
   int64_t rows_written = 0;
-  int64_t rows_skipped = 0;     // Postgres already had that version
+  int64_t rows_skipped = 0;  // Postgres already had that version
   int64_t rows_quarantined = 0;
-  int64_t rounds = 0;           // rounds that applied something
+  int64_t rounds = 0;  // rounds that applied something
   int64_t failures = 0;
   std::string last_error;
   // Enqueue-to-applied delay of each applied entry, microseconds (the

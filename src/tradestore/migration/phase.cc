@@ -5,8 +5,8 @@
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/status_macros.h"
-#include "tradestore/postgres/migrator.h"
 #include "tradestore/migration/reverse_catch_up.h"
+#include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/phase_repository.h"
@@ -34,8 +34,8 @@ GateCheck ArchiveGate(const GateFacts& facts) {
   if (!a) {
     g.detail = "no archive of this store recorded (tradestore archive)";
   } else if (!a->verified) {
-    g.detail = absl::StrCat("the latest archive, ", a->path,
-                            ", failed its checks");
+    g.detail =
+        absl::StrCat("the latest archive, ", a->path, ", failed its checks");
   } else if (!a->after_phase_change) {
     g.detail = absl::StrCat("the latest archive, ", a->path,
                             ", is older than the move to postgres_only; "
@@ -72,16 +72,16 @@ GateCheck VerificationGate(const GateFacts& facts,
   if (!full) {
     g.detail = "no full verification recorded (tradestore verify)";
   } else if (facts.latest && !facts.latest->clean) {
-    g.detail = absl::StrCat("the latest verification (run ",
-                            facts.latest->run_id, ") found ",
-                            facts.latest->differences, " differences");
+    g.detail =
+        absl::StrCat("the latest verification (run ", facts.latest->run_id,
+                     ") found ", facts.latest->differences, " differences");
   } else if (!full->clean) {
     g.detail = absl::StrCat("the latest full verification (run ", full->run_id,
                             ") was not clean");
   } else if (full->age_s > max_age) {
-    g.detail = absl::StrCat("the latest full verification is ",
-                            Hours(full->age_s), " old; --max-verify-age is ",
-                            Hours(max_age));
+    g.detail =
+        absl::StrCat("the latest full verification is ", Hours(full->age_s),
+                     " old; --max-verify-age is ", Hours(max_age));
   } else {
     g.passed = true;
     g.detail = absl::StrCat("full run ", full->run_id, " clean, ",
@@ -99,10 +99,10 @@ GateCheck OutboxGate(const OutboxStatus& outbox, Timestamp now,
     const int64_t age_ms =
         (now.unix_micros() - outbox.oldest->unix_micros()) / 1000;
     g.passed = age_ms <= options.max_outbox_lag.count();
-    g.detail = absl::StrCat(outbox.entries, " entries waiting, the oldest ",
-                            age_ms, " ms; allowed lag is ",
-                            options.max_outbox_lag.count(), " ms",
-                            g.passed ? "" : " (is the relay running?)");
+    g.detail =
+        absl::StrCat(outbox.entries, " entries waiting, the oldest ", age_ms,
+                     " ms; allowed lag is ", options.max_outbox_lag.count(),
+                     " ms", g.passed ? "" : " (is the relay running?)");
   }
   return g;
 }
@@ -141,7 +141,8 @@ std::string MoveRule(Phase from, Phase to) {
            "again";
   }
   if (Rank(to) > Rank(from) + 1) {
-    return absl::StrCat("no skipping: from ", PhaseName(from), " the next phase is ",
+    return absl::StrCat("no skipping: from ", PhaseName(from),
+                        " the next phase is ",
                         PhaseName(kOrder[Rank(from) + 1]));
   }
   if (Rank(to) < Rank(from) - 1) {

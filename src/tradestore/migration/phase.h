@@ -55,7 +55,7 @@ struct PhaseMoveResult {
   std::optional<PhaseState> after;  // set when the phase moved
   std::vector<GateCheck> gates;
   bool refused = false;
-  std::string refusal;  // why, when refused
+  std::string refusal;         // why, when refused
   std::string mirror_warning;  // set when the SQLite mirror failed
 };
 

@@ -33,8 +33,9 @@ PgOptions WithDeadline(PgOptions options, std::chrono::milliseconds deadline) {
   options.backoff.deadline = deadline;
   options.backoff.max_delay = std::min(options.backoff.max_delay, deadline);
   options.connect_timeout_s = std::max<int>(
-      1, static_cast<int>(
-             std::chrono::duration_cast<std::chrono::seconds>(deadline).count()));
+      1,
+      static_cast<int>(
+          std::chrono::duration_cast<std::chrono::seconds>(deadline).count()));
   return options;
 }
 
@@ -51,9 +52,9 @@ struct PhasedTradeStore::Impl {
   Timestamp phase_changed_at;
 
   std::unique_ptr<SqliteTradeStore> sqlite;
-  std::unique_ptr<PgTradeStore> pg;        // connects on first use
-  std::unique_ptr<PgMirror> mirror;        // over pg's pool
-  std::unique_ptr<PgPool> sync_pool;       // short deadline
+  std::unique_ptr<PgTradeStore> pg;   // connects on first use
+  std::unique_ptr<PgMirror> mirror;   // over pg's pool
+  std::unique_ptr<PgPool> sync_pool;  // short deadline
   std::unique_ptr<PgMirror> sync_mirror;
   std::unique_ptr<OutboxRelay> relay;
 
@@ -79,10 +80,10 @@ struct PhasedTradeStore::Impl {
 
   absl::Status OpenSqlite() {
     if (sqlite) return absl::OkStatus();
-    TS_ASSIGN_OR_RETURN(sqlite, SqliteTradeStore::Open(
-                                    {.path = options.sqlite_path,
-                                     .sync_full = options.sqlite_sync_full,
-                                     .clock = clock}));
+    TS_ASSIGN_OR_RETURN(
+        sqlite, SqliteTradeStore::Open({.path = options.sqlite_path,
+                                        .sync_full = options.sqlite_sync_full,
+                                        .clock = clock}));
     RelayOptions r = options.relay;
     if (r.clock == nullptr) r.clock = clock;
     relay = std::make_unique<OutboxRelay>(sqlite.get(), mirror.get(), r);
@@ -92,10 +93,9 @@ struct PhasedTradeStore::Impl {
   absl::StatusOr<PhaseStore*> Phases() {
     std::lock_guard<std::mutex> lock(phase_store_mu);
     if (!phase_store) {
-      TS_ASSIGN_OR_RETURN(
-          phase_store,
-          PhaseStore::Open(WithDeadline(options.pg,
-                                        options.phase_read_timeout)));
+      TS_ASSIGN_OR_RETURN(phase_store,
+                          PhaseStore::Open(WithDeadline(
+                              options.pg, options.phase_read_timeout)));
     }
     return phase_store.get();
   }
@@ -108,9 +108,8 @@ struct PhasedTradeStore::Impl {
       TS_RETURN_IF_ERROR(OpenSqlite());
       if (!first && !WritesSqlite(from)) {
         // Back from postgres_only: SQLite must hold what Postgres took alone.
-        TS_ASSIGN_OR_RETURN(
-            CatchUpResult caught,
-            ReverseCatchUp(*mirror, *sqlite, phase_changed_at));
+        TS_ASSIGN_OR_RETURN(CatchUpResult caught,
+                            ReverseCatchUp(*mirror, *sqlite, phase_changed_at));
         Log(absl::StrCat("reverse catch-up copied ", caught.written, " of ",
                          caught.read, " Postgres trades into SQLite"));
       }

@@ -69,8 +69,8 @@ struct PhasedStoreOptions {
   std::chrono::milliseconds switch_drain_timeout{10000};
   // SQLite synchronous=FULL (survives power loss) or NORMAL (a crash).
   bool sqlite_sync_full = true;
-  Clock* clock = nullptr;        // null = Clock::Real()
-  std::ostream* log = nullptr;   // phase switches and trouble; null = quiet
+  Clock* clock = nullptr;       // null = Clock::Real()
+  std::ostream* log = nullptr;  // phase switches and trouble; null = quiet
 };
 
 class PhasedTradeStore : public TradeStore {

@@ -80,21 +80,20 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
   const std::string as = user_.empty() ? "" : "runuser -u postgres -- ";
   TS_RETURN_IF_ERROR(Write(
       dir_ + "/cleanup.sh",
-      absl::StrCat("#!/bin/sh\n", "[ -f '", dir_,
-                   "/pgbouncer.pid' ] && kill $(cat '", dir_,
-                   "/pgbouncer.pid') 2>/dev/null\n", "[ -f '", dir_,
-                   "/data/postmaster.pid' ] && ", as, "'", bin_dir_,
-                   "/pg_ctl' -D '", dir_,
-                   "/data' -m immediate -w stop >/dev/null 2>&1\n",
-                   "rm -rf '", dir_, "'\n")));
+      absl::StrCat(
+          "#!/bin/sh\n", "[ -f '", dir_, "/pgbouncer.pid' ] && kill $(cat '",
+          dir_, "/pgbouncer.pid') 2>/dev/null\n", "[ -f '", dir_,
+          "/data/postmaster.pid' ] && ", as, "'", bin_dir_, "/pg_ctl' -D '",
+          dir_, "/data' -m immediate -w stop >/dev/null 2>&1\n", "rm -rf '",
+          dir_, "'\n")));
   TS_RETURN_IF_ERROR(internal::SpawnDetached(absl::StrCat(
-      "while kill -0 ", getpid(), " 2>/dev/null; do sleep 1; done; sh '",
-      dir_, "/cleanup.sh'")));
+      "while kill -0 ", getpid(), " 2>/dev/null; do sleep 1; done; sh '", dir_,
+      "/cleanup.sh'")));
 
-  TS_RETURN_IF_ERROR(RunChecked({bin_dir_ + "/initdb", "-D", dir_ + "/data",
-                                 "-U", "postgres", "--auth=trust", "-E",
-                                 "UTF8", "--no-locale", "--no-sync"},
-                                user_));
+  TS_RETURN_IF_ERROR(
+      RunChecked({bin_dir_ + "/initdb", "-D", dir_ + "/data", "-U", "postgres",
+                  "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"},
+                 user_));
   TS_RETURN_IF_ERROR(Write(
       dir_ + "/data/postgresql.conf",
       absl::StrCat("\nlisten_addresses = '127.0.0.1'",
@@ -107,8 +106,7 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
                    "log_min_messages = warning\n",
                    // A bulk load of millions of rows writes gigabytes of
                    // WAL; at the default 1GB a checkpoint lands mid-load.
-                   "max_wal_size = 4GB\n",
-                   options.ssl ? "ssl = on\n" : "")));
+                   "max_wal_size = 4GB\n", options.ssl ? "ssl = on\n" : "")));
   if (options.ssl) {
     // Made by the cluster's own user so the key has the owner and mode
     // (0600) the server insists on.
@@ -132,7 +130,8 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
     return StartServer();
   }));
   TS_RETURN_IF_ERROR(
-      Psql("postgres", "CREATE ROLE tradestore_password_auth NOLOGIN").status());
+      Psql("postgres", "CREATE ROLE tradestore_password_auth NOLOGIN")
+          .status());
   if (options.start_pgbouncer) {
     TS_RETURN_IF_ERROR(OnFreePort(&bouncer_port_, [&] {
       TS_RETURN_IF_ERROR(WriteBouncerConfig(options.pgbouncer_pool_size));
@@ -160,8 +159,8 @@ absl::Status LocalPostgres::WriteBouncerConfig(int pool_size) {
       << "\"postgres\" \"\"\n\"tradestore_app\" \"\"\n\"tradestore_ro\" \"\"\n";
   std::ofstream(dir_ + "/pgbouncer.ini")
       << "[databases]\n* = host=127.0.0.1 port=" << port_ << "\n"
-      << "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = "
-      << bouncer_port_ << "\nunix_socket_dir = " << dir_
+      << "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = " << bouncer_port_
+      << "\nunix_socket_dir = " << dir_
       << "\nauth_type = trust\nauth_file = " << dir_
       << "/userlist.txt\npool_mode = transaction\nmax_client_conn = 500\n"
       << "default_pool_size = " << pool_size
@@ -170,9 +169,9 @@ absl::Status LocalPostgres::WriteBouncerConfig(int pool_size) {
       << "/pgbouncer.log\npidfile = " << dir_ << "/pgbouncer.pid\n"
       << "admin_users = postgres\n";
   if (!user_.empty()) {
-    TS_RETURN_IF_ERROR(RunChecked(
-        {"chown", "postgres:postgres", dir_ + "/userlist.txt",
-         dir_ + "/pgbouncer.ini", dir_ + "/cleanup.sh"}));
+    TS_RETURN_IF_ERROR(
+        RunChecked({"chown", "postgres:postgres", dir_ + "/userlist.txt",
+                    dir_ + "/pgbouncer.ini", dir_ + "/cleanup.sh"}));
   }
   return absl::OkStatus();
 }
@@ -199,8 +198,8 @@ std::string LocalPostgres::Dsn(const std::string& dbname) const {
 }
 
 std::string LocalPostgres::BouncerDsn(const std::string& dbname) const {
-  return absl::StrCat("host=127.0.0.1 port=", bouncer_port_,
-                      " dbname=", dbname, " user=postgres");
+  return absl::StrCat("host=127.0.0.1 port=", bouncer_port_, " dbname=", dbname,
+                      " user=postgres");
 }
 
 absl::StatusOr<std::string> LocalPostgres::Psql(const std::string& dbname,
@@ -217,7 +216,8 @@ absl::StatusOr<std::string> LocalPostgres::Psql(const std::string& dbname,
 absl::StatusOr<std::string> LocalPostgres::CreateDatabase(
     const std::string& name) {
   TS_RETURN_IF_ERROR(
-      Psql("postgres", absl::StrCat("CREATE DATABASE \"", name, "\"")).status());
+      Psql("postgres", absl::StrCat("CREATE DATABASE \"", name, "\""))
+          .status());
   return Dsn(name);
 }
 

@@ -70,7 +70,8 @@ class LocalPostgres {
   absl::Status WriteBouncerConfig(int pool_size);
   // Sets *port to a free one and runs `start`, again with another port
   // while the start fails because the address is in use.
-  absl::Status OnFreePort(int* port, const std::function<absl::Status()>& start);
+  absl::Status OnFreePort(int* port,
+                          const std::function<absl::Status()>& start);
   void Cleanup();
 
   std::string bin_dir_;

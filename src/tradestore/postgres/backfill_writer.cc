@@ -9,10 +9,10 @@
 #include "absl/strings/string_view.h"
 #include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
+#include "tradestore/postgres/isolated_write.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_transact.h"
-#include "tradestore/postgres/isolated_write.h"
 #include "tradestore/postgres/trade_copy.h"
 
 namespace tradestore {
@@ -30,8 +30,9 @@ constexpr const char* kDropFence =
 // and its statistics (all of which take ownership).
 bool OwnsTrades(pqxx::work& txn) {
   return txn
-      .exec("SELECT pg_has_role(current_user, relowner, 'USAGE') FROM "
-            "pg_class WHERE oid = 'trades'::regclass")[0][0]
+      .exec(
+          "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM "
+          "pg_class WHERE oid = 'trades'::regclass")[0][0]
       .as<bool>();
 }
 
@@ -119,7 +120,8 @@ absl::StatusOr<std::unique_ptr<BackfillWriter>> BackfillWriter::Open(
 absl::StatusOr<std::optional<BackfillCheckpoint>>
 BackfillWriter::LoadCheckpoint() {
   std::optional<BackfillCheckpoint> checkpoint;
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         const pqxx::result r = txn.exec_params(
             "SELECT last_id, high_water_id, rows_copied, rows_quarantined, "
@@ -129,10 +131,10 @@ BackfillWriter::LoadCheckpoint() {
         checkpoint.reset();
         known_ = BackfillCheckpoint();
         if (!r.empty()) {
-          checkpoint = BackfillCheckpoint{
-              r[0][0].as<int64_t>(), r[0][1].as<int64_t>(),
-              r[0][2].as<int64_t>(), r[0][3].as<int64_t>(),
-              r[0][4].as<int64_t>(), r[0][5].as<bool>()};
+          checkpoint =
+              BackfillCheckpoint{r[0][0].as<int64_t>(), r[0][1].as<int64_t>(),
+                                 r[0][2].as<int64_t>(), r[0][3].as<int64_t>(),
+                                 r[0][4].as<int64_t>(), r[0][5].as<bool>()};
           known_ = *checkpoint;
         }
         return absl::OkStatus();
@@ -143,7 +145,8 @@ BackfillWriter::LoadCheckpoint() {
 
 absl::Status BackfillWriter::Begin(int64_t high_water_id) {
   // The statement is idempotent: an unknown outcome is settled by repeating.
-  return pg::Transact(*pool_, 
+  return pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         txn.exec_params(
             "INSERT INTO backfill_checkpoints (source_store_id, source_path, "
@@ -171,7 +174,8 @@ absl::Status BackfillWriter::Begin(int64_t high_water_id) {
 
 absl::Status BackfillWriter::Quarantine(
     const std::vector<QuarantineRow>& rows) {
-  return pg::Transact(*pool_, 
+  return pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         for (const QuarantineRow& q : rows) pg::PutQuarantine(txn, q);
         return absl::OkStatus();
@@ -212,7 +216,8 @@ absl::StatusOr<bool> BackfillWriter::RebuildIndex(const std::string& name) {
 
 absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
   std::vector<std::string> names;
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         names.clear();
         for (const auto& row :
@@ -252,7 +257,8 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
 
 absl::Status BackfillWriter::RestoreKey() {
   // Idempotent: a key already back is left as it is.
-  return pg::Transact(*pool_, 
+  return pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         const pqxx::result keys = txn.exec(
             "SELECT d.name, d.constraint_name, EXISTS (SELECT 1 FROM "
@@ -315,10 +321,9 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
                .as<bool>());
       if (isolate) {
         if (occupied) pg::CreateStage(txn, "backfill_stage");
-        outcome.copied = pg::WriteIsolated(txn, rows, 0, rows.size(),
-                                           occupied, &outcome.refused);
-        outcome.skipped = static_cast<int64_t>(rows.size()) -
-                          outcome.copied -
+        outcome.copied = pg::WriteIsolated(txn, rows, 0, rows.size(), occupied,
+                                           &outcome.refused);
+        outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.copied -
                           static_cast<int64_t>(outcome.refused.size());
         if (!occupied) outcome.skipped = 0;
       } else if (!occupied) {
@@ -327,7 +332,8 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
       } else {
         pg::CreateStage(txn, "backfill_stage");
         pg::CopyRows(txn, "backfill_stage", copy_data);
-        outcome.copied = static_cast<int64_t>(txn.exec(pg::UpsertFromStageSql("backfill_stage")).size());
+        outcome.copied = static_cast<int64_t>(
+            txn.exec(pg::UpsertFromStageSql("backfill_stage")).size());
         outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.copied;
       }
     }
@@ -345,8 +351,7 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
         "rows_quarantined = rows_quarantined + $4, "
         "rows_skipped = rows_skipped + $5, updated_at = now() "
         "WHERE source_store_id = $1 AND last_id < $2 RETURNING 1",
-        store_id_, batch.last_id, outcome.copied, quarantined,
-        outcome.skipped);
+        store_id_, batch.last_id, outcome.copied, quarantined, outcome.skipped);
     if (moved.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the checkpoint of store ", store_id_, " is already past id ",
@@ -390,8 +395,8 @@ absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch,
     known_.last_id = batch.last_id;
     known_.rows_copied += outcome->copied;
     known_.rows_skipped += outcome->skipped;
-    known_.rows_quarantined += static_cast<int64_t>(
-        batch.quarantined.size() + outcome->refused.size());
+    known_.rows_quarantined += static_cast<int64_t>(batch.quarantined.size() +
+                                                    outcome->refused.size());
   }
   return outcome;
 }
@@ -407,7 +412,8 @@ absl::Status BackfillWriter::AnalyzeKey() {
   // 15 ms, against 95 ms at the default target and 160 ms for the whole
   // table). Statistics already there are left alone, and a role that does
   // not own the table (which ANALYZE requires) leaves them to autovacuum.
-  return pg::Transact(*pool_, 
+  return pg::Transact(
+      *pool_,
       [](pqxx::work& txn) {
         if (!OwnsTrades(txn)) return absl::OkStatus();
         const bool has_statistics =
@@ -432,14 +438,16 @@ absl::StatusOr<int64_t> BackfillWriter::Finish() {
   TS_RETURN_IF_ERROR(AnalyzeKey());
   int64_t next = 1;
   // Idempotent too: repeated while the outcome is unknown.
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         // Past the high-water mark too: its rows may all be quarantined.
         const int64_t high_water =
-            txn.exec_params("SELECT coalesce((SELECT high_water_id FROM "
-                            "backfill_checkpoints WHERE source_store_id = $1), "
-                            "0)",
-                            store_id_)[0][0]
+            txn.exec_params(
+                   "SELECT coalesce((SELECT high_water_id FROM "
+                   "backfill_checkpoints WHERE source_store_id = $1), "
+                   "0)",
+                   store_id_)[0][0]
                 .as<int64_t>();
         next = pg::MoveSequencePast(txn, high_water);
         txn.exec_params(

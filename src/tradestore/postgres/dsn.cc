@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 
 namespace tradestore {
 namespace {
@@ -65,9 +65,8 @@ std::string Take(Options& options, absl::string_view key, bool* found) {
 
 // A conninfo value, quoted when libpq needs it to be.
 std::string KeyValueText(absl::string_view value) {
-  const bool plain =
-      !value.empty() && value.find_first_of(" \t\n\r\f\v'\\") ==
-                            absl::string_view::npos;
+  const bool plain = !value.empty() && value.find_first_of(" \t\n\r\f\v'\\") ==
+                                           absl::string_view::npos;
   if (plain) return std::string(value);
   std::string out = "'";
   for (char c : value) {
@@ -156,8 +155,7 @@ std::string MaskDsn(absl::string_view dsn) {
   } else {
     shown = RenderKeyValue(*std::move(options));
   }
-  return password.size() >= 3 ? ScrubSecret(std::move(shown), password)
-                              : shown;
+  return password.size() >= 3 ? ScrubSecret(std::move(shown), password) : shown;
 }
 
 absl::StatusOr<std::string> DsnPassword(const std::string& dsn) {

@@ -6,9 +6,9 @@
 #define TRADESTORE_POSTGRES_DSN_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tradestore {
 

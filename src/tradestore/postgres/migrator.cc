@@ -49,16 +49,18 @@ absl::Status CheckApplied(const std::map<int, Applied>& applied,
   for (const auto& [version, row] : applied) {
     auto it = known.find(version);
     if (it == known.end()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the database has migration ", version, " (", row.name,
-          ") that this build does not know; upgrade tradestore"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database has migration ", version, " (", row.name,
+                       ") that this build does not know; upgrade tradestore"));
     }
     if (it->second->checksum != row.checksum) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "migration ", it->second->name, " was edited after it was applied "
-          "(applied sha256 ", row.checksum.substr(0, 12), ", file sha256 ",
-          it->second->checksum.substr(0, 12),
-          "); never edit an applied migration, add a new one"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("migration ", it->second->name,
+                       " was edited after it was applied "
+                       "(applied sha256 ",
+                       row.checksum.substr(0, 12), ", file sha256 ",
+                       it->second->checksum.substr(0, 12),
+                       "); never edit an applied migration, add a new one"));
     }
   }
   return absl::OkStatus();
@@ -73,18 +75,18 @@ absl::StatusOr<std::vector<Migration>> Versioned(std::vector<Migration> out) {
     if (underscore == std::string::npos ||
         !absl::SimpleAtoi(m.name.substr(0, underscore), &m.version) ||
         m.version <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "migration file \"", m.name, "\" must be named NNNN_description.sql"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("migration file \"", m.name,
+                       "\" must be named NNNN_description.sql"));
     }
     if (!seen.insert(m.version).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("migration version ", m.version, " appears twice"));
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const Migration& a, const Migration& b) {
-              return a.version < b.version;
-            });
+  std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) {
+    return a.version < b.version;
+  });
   return out;
 }
 
@@ -105,8 +107,8 @@ const std::vector<Migration>& BuiltinMigrations() {
     // about 1.5 ms of every run (an incremental verify takes 15-20 ms).
     std::vector<Migration> files;
     for (const auto& f : internal::EmbeddedMigrations()) {
-      files.push_back({0, std::string(f.name), std::string(f.text),
-                       std::string(f.sha256)});
+      files.push_back(
+          {0, std::string(f.name), std::string(f.text), std::string(f.sha256)});
     }
     auto made = Versioned(std::move(files));
     if (!made.ok()) std::abort();  // a build with badly named files
@@ -115,8 +117,8 @@ const std::vector<Migration>& BuiltinMigrations() {
   return *migrations;
 }
 
-absl::StatusOr<MigrateReport> Migrate(PgPool& pool,
-                                      const std::vector<Migration>& migrations) {
+absl::StatusOr<MigrateReport> Migrate(
+    PgPool& pool, const std::vector<Migration>& migrations) {
   MigrateReport report;
   TS_RETURN_IF_ERROR(pg::Transact(pool, [&](pqxx::work& txn) -> absl::Status {
     report = MigrateReport();
@@ -162,9 +164,10 @@ absl::StatusOr<int> AppliedSchemaVersion(PgPool& pool) {
       version = 0;
       return absl::OkStatus();
     }
-    version = txn.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")
-                  [0][0]
-                      .as<int>();
+    version =
+        txn.exec(
+               "SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0]
+            .as<int>();
     return absl::OkStatus();
   }));
   return version;

@@ -144,12 +144,12 @@ absl::Status BinaryCopyReader::Connect() {
 }
 
 absl::Status BinaryCopyReader::ConnectionError(absl::string_view what) const {
-  const char* message = conn_ != nullptr ? PQerrorMessage(conn_) : "out of memory";
+  const char* message =
+      conn_ != nullptr ? PQerrorMessage(conn_) : "out of memory";
   std::string text = message != nullptr ? message : "";
   while (!text.empty() && text.back() == '\n') text.pop_back();
-  return absl::UnavailableError(absl::StrCat("postgres ", pool_.masked_dsn(),
-                                             ": ", what, ": ",
-                                             pool_.Scrub(text)));
+  return absl::UnavailableError(absl::StrCat(
+      "postgres ", pool_.masked_dsn(), ": ", what, ": ", pool_.Scrub(text)));
 }
 
 absl::Status BinaryCopyReader::Run(
@@ -157,9 +157,9 @@ absl::Status BinaryCopyReader::Run(
     const std::function<absl::Status(const BinaryRow&)>& on_row) {
   Backoff backoff(pool_.options().backoff, pool_.clock());
   for (bool first = true;; first = false) {
-    absl::Status status =
-        conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK ? absl::OkStatus()
-                                                             : Connect();
+    absl::Status status = conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK
+                              ? absl::OkStatus()
+                              : Connect();
     if (status.ok()) {
       if (!first) restart();
       status = RunOnce(select, on_row);
@@ -178,8 +178,9 @@ class CopyParser {
  public:
   // Parses whole rows from `input` starting at `*pos`, leaving `*pos` after
   // the last one.
-  absl::Status Parse(absl::string_view input, size_t* pos,
-                     const std::function<absl::Status(const BinaryRow&)>& on_row);
+  absl::Status Parse(
+      absl::string_view input, size_t* pos,
+      const std::function<absl::Status(const BinaryRow&)>& on_row);
   bool done() const { return done_; }
 
  private:
@@ -222,9 +223,8 @@ absl::Status ParseBinaryRow(absl::string_view raw, BinaryRow* row) {
   const size_t length = BinaryRowFiller::Split(raw.data(), raw.size(), *row);
   if (length == 0 || length != raw.size() ||
       static_cast<int16_t>(Be16(raw.data())) < 0) {
-    return absl::DataLossError(
-        absl::StrCat("a binary COPY row of ", raw.size(),
-                     " bytes is not one whole row"));
+    return absl::DataLossError(absl::StrCat("a binary COPY row of ", raw.size(),
+                                            " bytes is not one whole row"));
   }
   return absl::OkStatus();
 }
@@ -252,7 +252,8 @@ absl::Status CopyParser::Parse(
       *pos += 2;
       break;
     }
-    const size_t length = BinaryRowFiller::Split(data + *pos, size - *pos, row_);
+    const size_t length =
+        BinaryRowFiller::Split(data + *pos, size - *pos, row_);
     if (length == 0) break;
     if (absl::Status s = on_row(row_); !s.ok()) return s;
     *pos += length;
@@ -294,7 +295,8 @@ CopyOutcome CopyOutOn(
     char* data = nullptr;
     const int n = PQgetCopyData(conn, &data, /*async=*/0);
     if (n == -1) break;
-    if (n < 0) return {absl::UnavailableError(PQerrorMessage(conn)), true, false, ""};
+    if (n < 0)
+      return {absl::UnavailableError(PQerrorMessage(conn)), true, false, ""};
     if (status.ok()) {
       // A message normally holds whole rows: parse them where libpq put
       // them, and keep only a partial row's bytes.
@@ -346,8 +348,9 @@ absl::Status BinaryCopyReader::RunOnce(
     return ConnectionError("copy failed");
   }
   if (outcome.statement_failed) {
-    return absl::InternalError(absl::StrCat("postgres ", pool_.masked_dsn(), ": ",
-                                            pool_.Scrub(std::string(outcome.status.message()))));
+    return absl::InternalError(
+        absl::StrCat("postgres ", pool_.masked_dsn(), ": ",
+                     pool_.Scrub(std::string(outcome.status.message()))));
   }
   return outcome.status;
 }
@@ -363,9 +366,9 @@ absl::Status CopyOutInTransaction(
     throw pqxx::broken_connection(std::string(outcome.status.message()));
   }
   if (outcome.statement_failed) {
-    ThrowLibpqError(conn, std::string(outcome.status.message()),
-                    outcome.sqlstate.empty() ? nullptr : outcome.sqlstate.c_str(),
-                    select);
+    ThrowLibpqError(
+        conn, std::string(outcome.status.message()),
+        outcome.sqlstate.empty() ? nullptr : outcome.sqlstate.c_str(), select);
   }
   return outcome.status;
 }

@@ -80,15 +80,17 @@ class BinaryCopyReader {
   // and is returned. When the connection breaks, reconnects with backoff and
   // runs the copy again from the start, calling `restart` first so the caller
   // drops what it got. `select` must hold no caller text.
-  absl::Status Run(const std::string& select, const std::function<void()>& restart,
+  absl::Status Run(const std::string& select,
+                   const std::function<void()>& restart,
                    const std::function<absl::Status(const BinaryRow&)>& on_row);
 
  private:
   explicit BinaryCopyReader(const PgPool& pool) : pool_(pool) {}
   absl::Status Connect();
   // One attempt; kUnavailable when the connection broke.
-  absl::Status RunOnce(const std::string& select,
-                       const std::function<absl::Status(const BinaryRow&)>& on_row);
+  absl::Status RunOnce(
+      const std::string& select,
+      const std::function<absl::Status(const BinaryRow&)>& on_row);
   absl::Status ConnectionError(absl::string_view what) const;
 
   const PgPool& pool_;

@@ -8,9 +8,8 @@
 #ifndef TRADESTORE_POSTGRES_PG_CONNECTION_H_
 #define TRADESTORE_POSTGRES_PG_CONNECTION_H_
 
-#include <string>
-
 #include <pqxx/pqxx>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"

@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_pool.h"
-#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_row.h"
+#include "tradestore/postgres/pg_transact.h"
 
 namespace tradestore {
 namespace {
@@ -37,7 +37,8 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
   if (rows.empty() && quarantined.empty()) return outcome;
   const std::string copy_data = CopyData(rows);
   // The upsert is idempotent: an unknown outcome is settled by repeating.
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) -> absl::Status {
         outcome = ApplyOutcome();
         if (!rows.empty()) {
@@ -45,8 +46,7 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
           pg::CopyRows(txn, "relay_stage", copy_data);
           outcome.written = static_cast<int64_t>(
               txn.exec(pg::UpsertFromStageSql("relay_stage")).size());
-          outcome.skipped =
-              static_cast<int64_t>(rows.size()) - outcome.written;
+          outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.written;
         }
         for (const QuarantineRow& q : quarantined) pg::PutQuarantine(txn, q);
         outcome.quarantined = static_cast<int64_t>(quarantined.size());
@@ -58,7 +58,8 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
 
 absl::StatusOr<bool> PgMirror::ApplyOne(const Trade& trade) {
   bool written = false;
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) -> absl::Status {
         written =
             !pg::Exec(txn, ApplyOneSql(), pg::InsertParams(trade)).empty();
@@ -70,7 +71,8 @@ absl::StatusOr<bool> PgMirror::ApplyOne(const Trade& trade) {
 
 absl::StatusOr<int64_t> PgMirror::AdvanceSequence() {
   int64_t next = 1;
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         next = pg::MoveSequencePast(txn, 0);
         return absl::OkStatus();
@@ -83,7 +85,8 @@ absl::StatusOr<std::vector<Trade>> PgMirror::ChangedSince(Timestamp since,
                                                           int64_t after_id,
                                                           int limit) {
   absl::StatusOr<std::vector<Trade>> trades;
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         trades = pg::TradesFromResult(txn.exec_params(
             absl::StrCat("SELECT ", pg::kSelectColumns,
@@ -121,9 +124,10 @@ absl::StatusOr<bool> PgMirror::Remove(int64_t id) {
   TS_RETURN_IF_ERROR(pg::Transact(
       *pool_,
       [&](pqxx::work& txn) {
-        removed = !txn.exec_params("DELETE FROM trades WHERE id = $1 "
-                                   "RETURNING 1",
-                                   id)
+        removed = !txn.exec_params(
+                          "DELETE FROM trades WHERE id = $1 "
+                          "RETURNING 1",
+                          id)
                        .empty();
         return absl::OkStatus();
       },
@@ -132,7 +136,7 @@ absl::StatusOr<bool> PgMirror::Remove(int64_t id) {
 }
 
 absl::StatusOr<bool> PgMirror::Rewrite(const Trade& trade,
-                                        const std::string& extra) {
+                                       const std::string& extra) {
   pg::Params params = pg::InsertParams(trade);
   params.push_back(extra.empty() ? std::nullopt
                                  : std::optional<std::string>(extra));

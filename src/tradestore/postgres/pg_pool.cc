@@ -219,13 +219,13 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
     // encoding): no point retrying.
     if (!absl::IsUnavailable(fresh.status())) return fresh.status();
     if (!backoff.Wait()) {
-      return absl::UnavailableError(absl::StrCat(
-          fresh.status().message(), " (gave up after ", backoff.attempts() + 1,
-          " attempts in ",
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              backoff.elapsed())
-              .count(),
-          " ms)"));
+      return absl::UnavailableError(
+          absl::StrCat(fresh.status().message(), " (gave up after ",
+                       backoff.attempts() + 1, " attempts in ",
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           backoff.elapsed())
+                           .count(),
+                       " ms)"));
     }
   }
 }
@@ -289,9 +289,9 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
       conn.reset();
       Discard();
     }
-    const bool retry = (absl::IsUnavailable(status) &&
-                        (!open || settle_by_repeating)) ||
-                       absl::IsAborted(status);
+    const bool retry =
+        (absl::IsUnavailable(status) && (!open || settle_by_repeating)) ||
+        absl::IsAborted(status);
     if (!retry) return status;
     if (!backoff.Wait()) {
       return absl::Status(

@@ -29,7 +29,7 @@ namespace tradestore {
 namespace pg {
 class BinaryCopyReader;
 class PoolRunner;
-}
+}  // namespace pg
 
 class PgPool {
  public:

@@ -5,10 +5,9 @@
 #define TRADESTORE_POSTGRES_PG_ROW_H_
 
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
 #include "tradestore/trade.h"

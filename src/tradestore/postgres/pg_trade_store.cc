@@ -7,8 +7,8 @@
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
-#include "tradestore/postgres/pg_transact.h"
 #include "tradestore/postgres/pg_row.h"
+#include "tradestore/postgres/pg_transact.h"
 
 namespace tradestore {
 namespace {
@@ -62,7 +62,8 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::Select(
     const std::string& where, std::vector<std::string> params) {
   absl::StatusOr<std::vector<Trade>> trades;
   const Params p(params.begin(), params.end());
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         trades = pg::TradesFromResult(Exec(txn, SelectSql(where), p));
         return absl::OkStatus();
@@ -74,11 +75,15 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::Select(
 absl::StatusOr<int64_t> PgTradeStore::ReserveId() {
   int64_t id = 0;
   // nextval is never rolled back, so repeating it is harmless (a gap at most).
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
-        id = txn.exec("SELECT nextval(pg_get_serial_sequence('trades', 'id'))")
-                 [0][0]
-                     .as<int64_t>();
+        id =
+            txn
+                .exec(
+                    "SELECT nextval(pg_get_serial_sequence('trades', 'id'))")[0]
+                                                                             [0]
+                .as<int64_t>();
         return absl::OkStatus();
       },
       PgPool::Kind::kRead));
@@ -115,10 +120,9 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
       }
       // A conflict: the same id (a retry, or a caller-supplied id) or the
       // same idempotency key.
-      TS_ASSIGN_OR_RETURN(
-          auto by_id,
-          pg::TradesFromResult(Exec(txn, SelectSql("id = $1"),
-                                    {std::to_string(t.id)})));
+      TS_ASSIGN_OR_RETURN(auto by_id,
+                          pg::TradesFromResult(Exec(txn, SelectSql("id = $1"),
+                                                    {std::to_string(t.id)})));
       if (!by_id.empty()) {
         if (!SameContent(by_id[0], t)) {
           return absl::AlreadyExistsError(
@@ -127,10 +131,10 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
         result = InsertResult{by_id[0], false};
         return absl::OkStatus();
       }
-      TS_ASSIGN_OR_RETURN(auto by_key,
-                          pg::TradesFromResult(
-                              Exec(txn, SelectSql("client_order_id = $1"),
-                                   {t.client_order_id})));
+      TS_ASSIGN_OR_RETURN(
+          auto by_key,
+          pg::TradesFromResult(Exec(txn, SelectSql("client_order_id = $1"),
+                                    {t.client_order_id})));
       if (by_key.empty()) {
         // The conflicting row went away in between: try again.
         return absl::AbortedError("insert conflict vanished");
@@ -149,9 +153,9 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
           absl::StrCat("id ", t.id, " already holds a different trade"));
     }
     if (!absl::IsNotFound(found.status())) {
-      return absl::UnknownError(absl::StrCat(
-          status.message(), "; lookup of id ", t.id,
-          " failed: ", found.status().message()));
+      return absl::UnknownError(
+          absl::StrCat(status.message(), "; lookup of id ", t.id,
+                       " failed: ", found.status().message()));
     }
     // Not there: the commit did not happen. Retrying with the same id cannot
     // duplicate even if it lands late: the retry would conflict on the id.
@@ -167,10 +171,9 @@ absl::StatusOr<Trade> PgTradeStore::UpdateStatus(int64_t id,
     absl::StatusOr<Trade> result;
     const Timestamp now = pool_->clock()->Now();
     txn_status = pg::Transact(*pool_, [&](pqxx::work& txn) -> absl::Status {
-      TS_ASSIGN_OR_RETURN(auto rows,
-                          pg::TradesFromResult(Exec(
-                              txn, SelectSql("id = $1 FOR UPDATE"),
-                              {std::to_string(id)})));
+      TS_ASSIGN_OR_RETURN(auto rows, pg::TradesFromResult(Exec(
+                                         txn, SelectSql("id = $1 FOR UPDATE"),
+                                         {std::to_string(id)})));
       if (rows.empty()) {
         return absl::NotFoundError(absl::StrCat("trade ", id, " not found"));
       }
@@ -195,13 +198,11 @@ absl::StatusOr<Trade> PgTradeStore::UpdateStatus(int64_t id,
     if (!absl::IsUnknown(txn_status) || !before) return txn_status;
     auto now_stored = Get(id);
     if (!now_stored.ok()) {
-      return absl::UnknownError(absl::StrCat(txn_status.message(),
-                                             "; lookup of trade ", id,
-                                             " failed: ",
-                                             now_stored.status().message()));
+      return absl::UnknownError(
+          absl::StrCat(txn_status.message(), "; lookup of trade ", id,
+                       " failed: ", now_stored.status().message()));
     }
-    if (now_stored->status == status &&
-        now_stored->version > before->version) {
+    if (now_stored->status == status && now_stored->version > before->version) {
       return *now_stored;  // it landed
     }
     if (now_stored->version != before->version) {
@@ -247,7 +248,8 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::QueryBySymbol(
 
 absl::StatusOr<int64_t> PgTradeStore::Count() {
   int64_t count = 0;
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, 
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
       [&](pqxx::work& txn) {
         count = txn.exec("SELECT count(*) FROM trades")[0][0].as<int64_t>();
         return absl::OkStatus();

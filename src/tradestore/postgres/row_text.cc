@@ -15,7 +15,7 @@ void Append2(std::string* out, int v) {
 }  // namespace
 
 // The leading columns spelled once, so the two lists cannot drift apart.
-#define TRADESTORE_TRADE_COLUMNS                                  \
+#define TRADESTORE_TRADE_COLUMNS                               \
   "id, symbol, side, quantity, price, \"timestamp\", status, " \
   "client_order_id, fee, "
 const char kPgSelectColumns[] =
@@ -70,8 +70,8 @@ void AppendRowText(std::string* out, const Trade& t) {
   } else {
     out->append("\\N");
   }
-  absl::StrAppend(out, "\t", t.fee ? t.fee->ToString() : "\\N", "\t",
-                  t.version, "\t");
+  absl::StrAppend(out, "\t", t.fee ? t.fee->ToString() : "\\N", "\t", t.version,
+                  "\t");
   AppendPgTimestamp(out, t.created_at);
   out->push_back('\t');
   AppendPgTimestamp(out, t.updated_at);

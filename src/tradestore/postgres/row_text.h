@@ -18,8 +18,9 @@ namespace tradestore::pg {
 
 // The compared columns, in line order.
 inline constexpr std::array<const char*, 12> kColumns = {
-    "id",     "symbol",          "side", "quantity", "price",      "timestamp",
-    "status", "client_order_id", "fee",  "version",  "created_at", "updated_at"};
+    "id",    "symbol",    "side",       "quantity",
+    "price", "timestamp", "status",     "client_order_id",
+    "fee",   "version",   "created_at", "updated_at"};
 
 // The SELECT list that makes Postgres print the same columns.
 extern const char kPgSelectColumns[];
@@ -33,8 +34,9 @@ extern const char kPgVerifyColumns[];
 // Appends the trade's line (no trailing newline).
 void AppendRowText(std::string* out, const Trade& t);
 
-// PostgreSQL's ISO output of a timestamptz in UTC: "2023-01-01 00:00:18.51373+00"
-// (fraction without trailing zeros, none when whole seconds).
+// PostgreSQL's ISO output of a timestamptz in UTC: "2023-01-01
+// 00:00:18.51373+00" (fraction without trailing zeros, none when whole
+// seconds).
 void AppendPgTimestamp(std::string* out, Timestamp t);
 
 // The line's fields, still escaped.

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -74,12 +73,11 @@ class RowWriter {
                                     : static_cast<uint64_t>(d.units());
     const uint64_t whole = units / 100'000'000;
     const uint64_t fraction = units % 100'000'000;
-    const uint16_t digits[5] = {
-        static_cast<uint16_t>(whole / 100'000'000),
-        static_cast<uint16_t>(whole / 10'000 % 10'000),
-        static_cast<uint16_t>(whole % 10'000),
-        static_cast<uint16_t>(fraction / 10'000),
-        static_cast<uint16_t>(fraction % 10'000)};
+    const uint16_t digits[5] = {static_cast<uint16_t>(whole / 100'000'000),
+                                static_cast<uint16_t>(whole / 10'000 % 10'000),
+                                static_cast<uint16_t>(whole % 10'000),
+                                static_cast<uint16_t>(fraction / 10'000),
+                                static_cast<uint16_t>(fraction % 10'000)};
     int first = 0;
     while (first < 5 && digits[first] == 0) ++first;
     int last = 5;
@@ -109,8 +107,7 @@ class RowWriter {
 // jsonb's version byte.
 size_t RowBound(const Trade& t, absl::string_view extra) {
   return 2 + 13 * 4 + 5 * 8 + 3 * (8 + 5 * 2) + 4 + 16 + t.symbol.size() +
-         (t.client_order_id ? t.client_order_id->size() : 0) + 1 +
-         extra.size();
+         (t.client_order_id ? t.client_order_id->size() : 0) + 1 + extra.size();
 }
 
 // What a row holds: every value (what COPY FROM stores), or as the
@@ -176,10 +173,10 @@ void AppendRows(std::string* out, size_t count, Bound bound, Write write) {
 // The failed result's message and SQLSTATE, thrown as libpqxx would.
 [[noreturn]] void ThrowCopyError(pg_conn* conn, const pg_result* result,
                                  const std::string& query) {
-  pg::ThrowLibpqError(conn,
-                      result != nullptr ? PQresultErrorMessage(result)
-                                        : PQerrorMessage(conn),
-                      PQresultErrorField(result, PG_DIAG_SQLSTATE), query);
+  pg::ThrowLibpqError(
+      conn,
+      result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn),
+      PQresultErrorField(result, PG_DIAG_SQLSTATE), query);
 }
 
 struct ResultDeleter {
@@ -220,8 +217,9 @@ void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
               absl::string_view data) {
   pg_conn* conn = RawHandle(txn);
   // The table name is ours (trades or a staging table), never a caller's.
-  const std::string query = absl::StrCat("COPY ", txn.quote_name(table), " (",
-                                         kColumns, ") FROM STDIN (FORMAT binary)");
+  const std::string query =
+      absl::StrCat("COPY ", txn.quote_name(table), " (", kColumns,
+                   ") FROM STDIN (FORMAT binary)");
   {
     const Result started(PQexec(conn, query.c_str()));
     if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
@@ -232,8 +230,9 @@ void CopyRows(pqxx::dbtransaction& txn, const std::string& table,
   constexpr size_t kChunk = 1 << 18;
   bool sent = true;
   for (size_t at = 0; sent && at < data.size(); at += kChunk) {
-    sent = PQputCopyData(conn, data.data() + at,
-                         static_cast<int>(std::min(kChunk, data.size() - at))) == 1;
+    sent = PQputCopyData(
+               conn, data.data() + at,
+               static_cast<int>(std::min(kChunk, data.size() - at))) == 1;
   }
   // Sending fails only when the connection does.
   if (!sent || PQputCopyEnd(conn, nullptr) != 1) {
@@ -268,8 +267,7 @@ void CreateStage(pqxx::dbtransaction& txn, const std::string& stage) {
 
 std::string UpsertFromStageSql(const std::string& stage) {
   return absl::StrCat(
-      "INSERT INTO trades (", kColumns, ") SELECT ", kColumns, " FROM ",
-      stage,
+      "INSERT INTO trades (", kColumns, ") SELECT ", kColumns, " FROM ", stage,
       " ORDER BY id ON CONFLICT (id) DO UPDATE SET "
       "symbol = EXCLUDED.symbol, side = EXCLUDED.side, "
       "quantity = EXCLUDED.quantity, price = EXCLUDED.price, "

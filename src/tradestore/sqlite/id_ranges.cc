@@ -4,8 +4,8 @@
 
 namespace tradestore {
 
-IdRanges::IdRanges(SqliteTradeStore& store, int64_t after_id,
-                   int64_t up_to_id, int rows, bool reach_end)
+IdRanges::IdRanges(SqliteTradeStore& store, int64_t after_id, int64_t up_to_id,
+                   int rows, bool reach_end)
     : store_(store),
       up_to_(up_to_id),
       rows_(rows < 1 ? 1 : rows),

@@ -56,7 +56,7 @@ class IdRanges {
   int64_t after_;
   int64_t seq_ = 0;
   bool done_ = false;
-  bool dense_ = false;  // what the last count found
+  bool dense_ = false;   // what the last count found
   int until_count_ = 0;  // cuts by id arithmetic before the next count
 };
 

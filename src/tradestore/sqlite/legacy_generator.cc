@@ -16,8 +16,8 @@ using sqlite::Statement;
 
 constexpr const char* kSymbols[] = {"BTC-USD", "ETH-USD", "SOL-USD",
                                     "AAPL",    "MSFT",    "EUR/USD"};
-constexpr const char* kStatuses[] = {"NEW", "PARTIALLY_FILLED", "FILLED",
-                                     "CANCELLED", "REJECTED", "EXPIRED"};
+constexpr const char* kStatuses[] = {
+    "NEW", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED", "EXPIRED"};
 
 // Binds one decimal (units of 1e-8) in the storage class `kind` picks.
 void BindDecimal(Statement& s, int index, int64_t units, int kind) {
@@ -40,10 +40,10 @@ void BindTimestamp(Statement& s, int index, int64_t epoch_micros, int kind) {
   const std::time_t t = secs;
   std::tm tm{};
   gmtime_r(&t, &tm);
-  const std::string date = absl::StrFormat(
-      "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  const std::string time = absl::StrFormat("%02d:%02d:%02d", tm.tm_hour,
-                                           tm.tm_min, tm.tm_sec);
+  const std::string date = absl::StrFormat("%04d-%02d-%02d", tm.tm_year + 1900,
+                                           tm.tm_mon + 1, tm.tm_mday);
+  const std::string time =
+      absl::StrFormat("%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
   const int micros = static_cast<int>(epoch_micros % 1000000);
   switch (kind % 5) {
     case 0:
@@ -69,15 +69,33 @@ absl::Status BindBadRow(Statement& s, int64_t k) {
   s.Bind(2, "BTC-USD").Bind(3, "BUY").Bind(4, "1.5").Bind(5, "100");
   s.Bind(6, "2023-11-14 22:13:21.471325").Bind(7, "FILLED");
   switch (k % 9) {
-    case 0: s.BindNull(5); break;                          // NULL price
-    case 1: s.Bind(4, "one and a half"); break;            // non-numeric
-    case 2: s.Bind(4, "-3"); break;                        // not positive
-    case 3: s.Bind(5, "12345678901.5"); break;             // out of range
-    case 4: s.Bind(2, "A-SYMBOL-LONGER-THAN-20"); break;   // symbol too long
-    case 5: s.Bind(3, "HOLD"); break;                      // unknown side
-    case 6: s.Bind(6, "2023-02-30 10:00:00"); break;       // impossible date
-    case 7: s.Bind(7, "FILLED_BUT_NOT_REALLY_DONE"); break;  // status too long
-    default: s.Bind(2, "BTC\xFF"); break;                  // not UTF-8
+    case 0:
+      s.BindNull(5);
+      break;  // NULL price
+    case 1:
+      s.Bind(4, "one and a half");
+      break;  // non-numeric
+    case 2:
+      s.Bind(4, "-3");
+      break;  // not positive
+    case 3:
+      s.Bind(5, "12345678901.5");
+      break;  // out of range
+    case 4:
+      s.Bind(2, "A-SYMBOL-LONGER-THAN-20");
+      break;  // symbol too long
+    case 5:
+      s.Bind(3, "HOLD");
+      break;  // unknown side
+    case 6:
+      s.Bind(6, "2023-02-30 10:00:00");
+      break;  // impossible date
+    case 7:
+      s.Bind(7, "FILLED_BUT_NOT_REALLY_DONE");
+      break;  // status too long
+    default:
+      s.Bind(2, "BTC\xFF");
+      break;  // not UTF-8
   }
   return absl::OkStatus();
 }
@@ -90,8 +108,9 @@ absl::StatusOr<LegacyStoreSummary> GenerateLegacyStore(
     return absl::AlreadyExistsError(absl::StrCat(spec.path, " already exists"));
   }
   TS_ASSIGN_OR_RETURN(
-      auto db, SqliteDb::Open(spec.path,
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 5000));
+      auto db,
+      SqliteDb::Open(spec.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                     5000));
   TS_RETURN_IF_ERROR(db->Exec(
       "CREATE TABLE trades (id INTEGER PRIMARY KEY AUTOINCREMENT, "
       "symbol VARCHAR(20) NOT NULL, side VARCHAR(4) NOT NULL, "
@@ -99,8 +118,8 @@ absl::StatusOr<LegacyStoreSummary> GenerateLegacyStore(
       "status VARCHAR(20) NOT NULL);"
       "CREATE INDEX idx_trades_symbol ON trades(symbol);"
       "PRAGMA journal_mode = WAL; BEGIN"));
-  TS_ASSIGN_OR_RETURN(
-      Statement s, db->Prepare("INSERT INTO trades VALUES (?,?,?,?,?,?,?)"));
+  TS_ASSIGN_OR_RETURN(Statement s,
+                      db->Prepare("INSERT INTO trades VALUES (?,?,?,?,?,?,?)"));
   std::mt19937_64 rng(spec.seed);
   LegacyStoreSummary summary;
   int64_t when = 1'672'531'200'000'000;  // 2023-01-01T00:00:00Z

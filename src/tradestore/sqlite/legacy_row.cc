@@ -30,8 +30,8 @@ absl::Status InColumn(absl::string_view column, const absl::Status& s) {
 // shortest representation that reads back as the same double (to_chars).
 int RoundTripDigits(double v) {
   char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v,
-                               std::chars_format::scientific);
+  const auto r =
+      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
   int digits = 0;
   for (const char* p = buf; p != r.ptr && *p != 'e'; ++p) {
     if (*p >= '0' && *p <= '9') ++digits;
@@ -60,17 +60,16 @@ bool HoldsAtMost8Decimals(double v, int64_t units) {
   const int exponent = std::atoi(e + 1);
   const char* last = e - 1;
   while (*last == '0') --last;
-  const int fraction_digits = *last == '.' ? 0 : static_cast<int>(
-      last - std::strchr(buf, '.'));
+  const int fraction_digits =
+      *last == '.' ? 0 : static_cast<int>(last - std::strchr(buf, '.'));
   return fraction_digits - exponent <= 8;
 }
 
 }  // namespace
 
 int64_t RoundToScale(double v, int scale) {
-  static constexpr uint64_t kPow10[] = {1,       10,       100,      1000,
-                                        10000,   100000,   1000000,  10000000,
-                                        100000000};
+  static constexpr uint64_t kPow10[] = {
+      1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
   // |v| = mant * 2^exp exactly; mant < 2^53 and 10^8 < 2^27, so
   // mant * 10^scale is exact in 128 bits and the rounding below is of the
   // binary value itself, half to even, as glibc's printf("%.*f") does.
@@ -154,8 +153,8 @@ absl::StatusOr<Decimal> DecimalFromStored(absl::string_view column,
       if (std::isnan(v.real)) return Bad(column, "REAL NaN is not a number");
       if (std::isinf(v.real)) return Bad(column, "REAL Inf is not a number");
       if (std::fabs(v.real) >= 1e10) {
-        return Bad(column, absl::StrCat(DescribeValue(v),
-                                        " is outside DECIMAL(18,8)"));
+        return Bad(column,
+                   absl::StrCat(DescribeValue(v), " is outside DECIMAL(18,8)"));
       }
       const int64_t units = RoundToScale(v.real, 8);
       if (!HoldsAtMost8Decimals(v.real, units)) {
@@ -203,8 +202,8 @@ absl::StatusOr<Timestamp> TimestampFromStored(absl::string_view column,
     }
     case SqlValue::Type::kReal: {
       if (!std::isfinite(v.real) || std::fabs(v.real) >= 3e11) {
-        return Bad(column, absl::StrCat(DescribeValue(v),
-                                        " is not a usable epoch"));
+        return Bad(column,
+                   absl::StrCat(DescribeValue(v), " is not a usable epoch"));
       }
       // The binary value rounded correctly to the microsecond.
       const int64_t micros = RoundToScale(v.real, 6);
@@ -348,9 +347,9 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
     if (!status.ok()) return status.status();
     size_t chars = 0;
     if (IsValidUtf8(*status, &chars) && chars > 20) {
-      return Bad("status", absl::StrCat(internal::Quote(*status),
-                                        " is too long (", chars,
-                                        " > 20 characters)"));
+      return Bad("status",
+                 absl::StrCat(internal::Quote(*status), " is too long (", chars,
+                              " > 20 characters)"));
     }
     auto parsed = ParseStatus(*status);
     if (!parsed.ok()) return parsed.status();
@@ -377,8 +376,8 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
       t.version = row.version.integer;
       break;
     default:
-      return Bad("version",
-                 absl::StrCat(DescribeValue(row.version), " is not an integer"));
+      return Bad("version", absl::StrCat(DescribeValue(row.version),
+                                         " is not an integer"));
   }
   t.created_at = t.timestamp;
   if (row.created_at.type != SqlValue::Type::kNull) {
@@ -398,9 +397,10 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
   for (const auto& [name, value] : row.extra) {
     if (value.type == SqlValue::Type::kText &&
         value.text.find('\0') != std::string::npos) {
-      return Bad(internal::Quote(name),
-                 absl::StrCat(DescribeValue(value),
-                              " holds a NUL byte, which Postgres cannot store"));
+      return Bad(
+          internal::Quote(name),
+          absl::StrCat(DescribeValue(value),
+                       " holds a NUL byte, which Postgres cannot store"));
     }
   }
   return t;

@@ -30,10 +30,10 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tradestore/decimal.h"
 #include "tradestore/timestamp.h"
 #include "tradestore/trade.h"
@@ -72,8 +72,8 @@ struct StoredRow {
 
 // What a conversion had to do, for reports.
 struct ConversionNotes {
-  int converted_from_float = 0;                // REAL values converted
-  std::vector<std::string> possibly_lossy;     // columns with > 15 digits
+  int converted_from_float = 0;             // REAL values converted
+  std::vector<std::string> possibly_lossy;  // columns with > 15 digits
 };
 
 // Returns the trade, or kInvalidArgument whose message names the column, the

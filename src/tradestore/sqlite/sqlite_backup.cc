@@ -8,15 +8,16 @@
 
 namespace tradestore::sqlite {
 
-absl::Status BackupDatabase(const std::string& source, const std::string& dest) {
+absl::Status BackupDatabase(const std::string& source,
+                            const std::string& dest) {
   if (std::filesystem::exists(dest)) {
     return absl::AlreadyExistsError(absl::StrCat(dest, " already exists"));
   }
   TS_ASSIGN_OR_RETURN(auto from,
                       SqliteDb::Open(source, SQLITE_OPEN_READONLY, 5000));
   TS_ASSIGN_OR_RETURN(
-      auto to, SqliteDb::Open(dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                              5000));
+      auto to,
+      SqliteDb::Open(dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 5000));
   sqlite3_backup* backup =
       sqlite3_backup_init(to->get(), "main", from->get(), "main");
   if (backup == nullptr) {
@@ -36,19 +37,22 @@ absl::Status BackupDatabase(const std::string& source, const std::string& dest) 
 }
 
 absl::Status UseRollbackJournal(const std::string& path) {
-  TS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, SQLITE_OPEN_READWRITE, 5000));
+  TS_ASSIGN_OR_RETURN(auto db,
+                      SqliteDb::Open(path, SQLITE_OPEN_READWRITE, 5000));
   return db->Exec("PRAGMA journal_mode = DELETE");
 }
 
 absl::Status CheckIntegrity(const std::string& path) {
-  TS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, SQLITE_OPEN_READONLY, 5000));
+  TS_ASSIGN_OR_RETURN(auto db,
+                      SqliteDb::Open(path, SQLITE_OPEN_READONLY, 5000));
   TS_ASSIGN_OR_RETURN(Statement check, db->Prepare("PRAGMA integrity_check"));
   std::string findings;
   for (;;) {
     TS_ASSIGN_OR_RETURN(bool row, check.Step());
     if (!row) break;
     const std::string line = check.ColumnText(0);
-    if (line != "ok") absl::StrAppend(&findings, findings.empty() ? "" : "; ", line);
+    if (line != "ok")
+      absl::StrAppend(&findings, findings.empty() ? "" : "; ", line);
   }
   if (!findings.empty()) {
     return absl::DataLossError(

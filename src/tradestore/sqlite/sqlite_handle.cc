@@ -5,9 +5,9 @@
 namespace tradestore::sqlite {
 
 absl::Status SqliteStatus(int rc, sqlite3* db, absl::string_view what) {
-  const std::string message = absl::StrCat(
-      "sqlite: ", what, ": ", db != nullptr ? sqlite3_errmsg(db)
-                                            : sqlite3_errstr(rc));
+  const std::string message =
+      absl::StrCat("sqlite: ", what, ": ",
+                   db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
@@ -57,9 +57,8 @@ absl::StatusOr<Statement> SqliteDb::Prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1,
-                                      SQLITE_PREPARE_PERSISTENT, &stmt,
-                                      nullptr);
+    const int rc = sqlite3_prepare_v3(
+        db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return SqliteStatus(rc, db_, "prepare");
     it = cache_.emplace(sql, stmt).first;
   }

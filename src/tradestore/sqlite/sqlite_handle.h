@@ -12,10 +12,10 @@
 #include <map>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tradestore/sqlite/legacy_row.h"
 
 namespace tradestore::sqlite {
@@ -55,8 +55,7 @@ class SqliteDb {
 class Statement {
  public:
   Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
-  Statement(Statement&& other) noexcept
-      : stmt_(other.stmt_), db_(other.db_) {
+  Statement(Statement&& other) noexcept : stmt_(other.stmt_), db_(other.db_) {
     other.stmt_ = nullptr;
   }
   ~Statement();

@@ -27,8 +27,10 @@ absl::StatusOr<int64_t> SqliteTradeStore::Impl::Enqueue(const Trade& t) {
       Statement s,
       writer->Prepare("INSERT INTO tradestore_outbox (trade_id, version, "
                       "enqueued_at) VALUES (?, ?, ?)"));
-  TS_RETURN_IF_ERROR(
-      s.Bind(1, t.id).Bind(2, t.version).Bind(3, clock->Now().ToIso8601()).Run());
+  TS_RETURN_IF_ERROR(s.Bind(1, t.id)
+                         .Bind(2, t.version)
+                         .Bind(3, clock->Now().ToIso8601())
+                         .Run());
   return static_cast<int64_t>(sqlite3_last_insert_rowid(writer->get()));
 }
 
@@ -136,8 +138,8 @@ absl::StatusOr<bool> SqliteTradeStore::Impl::PutIfNewerLocked(
         absl::StrCat("id: ", trade.id, " must be a stored trade's id"));
   }
   TS_ASSIGN_OR_RETURN(auto existing, FindForWrite("id = ?", [&](Statement& s) {
-    s.Bind(1, trade.id);
-  }));
+                        s.Bind(1, trade.id);
+                      }));
   if (existing) {
     if (existing->version >= trade.version) return false;
     // Only the status may differ between versions of one trade.
@@ -227,7 +229,8 @@ absl::Status SqliteTradeStore::SetMeta(
   for (const auto& [key, value] : entries) {
     TS_ASSIGN_OR_RETURN(
         Statement put,
-        m.writer->Prepare("INSERT OR REPLACE INTO tradestore_meta VALUES (?, ?)"));
+        m.writer->Prepare(
+            "INSERT OR REPLACE INTO tradestore_meta VALUES (?, ?)"));
     TS_RETURN_IF_ERROR(put.Bind(1, key).Bind(2, value).Run());
   }
   return txn->Commit();

@@ -103,9 +103,9 @@ absl::Status UpgradeLegacy(SqliteDb* db,
   }
   const ColumnInfo& id = columns.at("id");
   if (!id.primary_key || absl::AsciiStrToUpper(id.type) != "INTEGER") {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "trades.id is declared \"", id.type,
-        "\"; tradestore needs it to be an INTEGER PRIMARY KEY"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("trades.id is declared \"", id.type,
+                     "\"; tradestore needs it to be an INTEGER PRIMARY KEY"));
   }
   TS_RETURN_IF_ERROR(RequireRowidKey(db));
   static const std::pair<const char*, const char*> kAdded[] = {
@@ -117,8 +117,8 @@ absl::Status UpgradeLegacy(SqliteDb* db,
   };
   for (const auto& [name, type] : kAdded) {
     if (columns.count(name)) continue;
-    TS_RETURN_IF_ERROR(
-        db->Exec(absl::StrCat("ALTER TABLE trades ADD COLUMN ", name, " ", type)));
+    TS_RETURN_IF_ERROR(db->Exec(
+        absl::StrCat("ALTER TABLE trades ADD COLUMN ", name, " ", type)));
   }
   return absl::OkStatus();
 }
@@ -184,8 +184,9 @@ absl::StatusOr<std::optional<SchemaInfo>> CurrentSchema(SqliteDb* db) {
 
 const std::set<std::string>& KnownColumns() {
   static const auto* known = new std::set<std::string>{
-      "id", "symbol", "side", "quantity", "price", "timestamp", "status",
-      "client_order_id", "fee", "version", "created_at", "updated_at"};
+      "id",    "symbol",    "side",       "quantity",
+      "price", "timestamp", "status",     "client_order_id",
+      "fee",   "version",   "created_at", "updated_at"};
   return *known;
 }
 
@@ -196,22 +197,24 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(db));
   TS_ASSIGN_OR_RETURN(
       int64_t has_trades,
-      QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                   "AND name = 'trades'"));
+      QueryInt(db,
+               "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+               "AND name = 'trades'"));
   TS_ASSIGN_OR_RETURN(
       int64_t has_meta,
-      QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                   "AND name = 'tradestore_meta'"));
+      QueryInt(db,
+               "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+               "AND name = 'tradestore_meta'"));
   TS_ASSIGN_OR_RETURN(int64_t user_version,
                       QueryInt(db, "PRAGMA user_version"));
   // Without our meta table the user_version, if any, was set by older code
   // and says nothing about our schema.
   const int64_t our_version = has_meta ? user_version : 0;
   if (our_version > kSqliteSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the SQLite file has tradestore schema version ", our_version,
-        "; this build knows up to ", kSqliteSchemaVersion,
-        " (upgrade tradestore)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the SQLite file has tradestore schema version ",
+                     our_version, "; this build knows up to ",
+                     kSqliteSchemaVersion, " (upgrade tradestore)"));
   }
   if (!has_trades && require_trades_table) {
     // Could not run, rather than a refusal to act on: exit 2 in the CLI.
@@ -245,13 +248,13 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
     }
   }
   if (our_version < kSqliteSchemaVersion) {
-    TS_RETURN_IF_ERROR(db->Exec(
-        absl::StrCat("PRAGMA user_version = ", kSqliteSchemaVersion)));
+    TS_RETURN_IF_ERROR(
+        db->Exec(absl::StrCat("PRAGMA user_version = ", kSqliteSchemaVersion)));
   }
   {
-    TS_ASSIGN_OR_RETURN(
-        Statement id, db->Prepare("INSERT OR IGNORE INTO tradestore_meta "
-                                  "VALUES ('store_id', ?)"));
+    TS_ASSIGN_OR_RETURN(Statement id,
+                        db->Prepare("INSERT OR IGNORE INTO tradestore_meta "
+                                    "VALUES ('store_id', ?)"));
     TS_RETURN_IF_ERROR(id.Bind(1, NewStoreId()).Run());
   }
   TS_ASSIGN_OR_RETURN(SchemaInfo info, DescribeSchema(db));

@@ -64,8 +64,9 @@ struct SqliteTradeStore::Impl {
     if (!sync_lost) return absl::OkStatus();
     absl::Status s = writer->Exec("PRAGMA synchronous = FULL");
     sync_lost = !s.ok();
-    return s.ok() ? s : absl::InternalError(absl::StrCat(
-                            "SQLite durability setting lost: ", s.message()));
+    return s.ok() ? s
+                  : absl::InternalError(absl::StrCat(
+                        "SQLite durability setting lost: ", s.message()));
   }
 
   // Reader connections are lent out one caller at a time.
@@ -124,17 +125,15 @@ struct SqliteTradeStore::Impl {
 
   absl::StatusOr<std::optional<Trade>> FindForWrite(const std::string& where,
                                                     auto bind) {
-    TS_ASSIGN_OR_RETURN(
-        Statement s,
-        writer->Prepare(absl::StrCat("SELECT ", sqlite::kColumns,
-                                     " FROM trades WHERE ", where)));
+    TS_ASSIGN_OR_RETURN(Statement s, writer->Prepare(absl::StrCat(
+                                         "SELECT ", sqlite::kColumns,
+                                         " FROM trades WHERE ", where)));
     bind(s);
     TS_ASSIGN_OR_RETURN(auto trades, sqlite::ReadTrades(s));
     if (trades.empty()) return std::optional<Trade>();
     return std::optional<Trade>(trades.front());
   }
 };
-
 
 }  // namespace tradestore
 

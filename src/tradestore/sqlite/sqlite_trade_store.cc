@@ -21,10 +21,9 @@ void ReadRowInto(const Statement& s,
   const int c = first_column;
   row->id = s.ColumnInt(c);
   SqlValue* const columns[] = {
-      &row->symbol,          &row->side, &row->quantity, &row->price,
-      &row->timestamp,       &row->status, &row->client_order_id,
-      &row->fee,             &row->version, &row->created_at,
-      &row->updated_at};
+      &row->symbol,    &row->side,       &row->quantity,        &row->price,
+      &row->timestamp, &row->status,     &row->client_order_id, &row->fee,
+      &row->version,   &row->created_at, &row->updated_at};
   for (int i = 0; i < 11; ++i) s.ReadValue(c + 1 + i, columns[i]);
   row->extra.resize(extra_columns.size());
   for (size_t i = 0; i < extra_columns.size(); ++i) {
@@ -52,8 +51,8 @@ namespace {
 
 // `edge` ("min" or "max") of the ids after_id < id <= up_to_id, 0 when there
 // is none: one b-tree seek.
-absl::StatusOr<int64_t> EdgeId(SqliteDb* db, const char* edge,
-                               int64_t after_id, int64_t up_to_id) {
+absl::StatusOr<int64_t> EdgeId(SqliteDb* db, const char* edge, int64_t after_id,
+                               int64_t up_to_id) {
   TS_ASSIGN_OR_RETURN(
       Statement s, db->Prepare(absl::StrCat("SELECT coalesce(", edge,
                                             "(id), 0) FROM trades WHERE id > "
@@ -91,8 +90,8 @@ StoredRow ReadRow(const Statement& s,
 absl::StatusOr<Trade> Convert(const StoredRow& row) {
   auto trade = ConvertStoredRow(row, nullptr);
   if (!trade.ok()) {
-    return absl::DataLossError(absl::StrCat("trades row id ", row.id, ": ",
-                                            trade.status().message()));
+    return absl::DataLossError(
+        absl::StrCat("trades row id ", row.id, ": ", trade.status().message()));
   }
   return trade;
 }
@@ -109,7 +108,8 @@ absl::StatusOr<std::vector<Trade>> ReadTrades(Statement& stmt) {
 
 absl::StatusOr<Trade> ReadOne(Statement& stmt, absl::string_view what) {
   TS_ASSIGN_OR_RETURN(auto trades, ReadTrades(stmt));
-  if (trades.empty()) return absl::NotFoundError(absl::StrCat(what, " not found"));
+  if (trades.empty())
+    return absl::NotFoundError(absl::StrCat(what, " not found"));
   return trades.front();
 }
 
@@ -118,14 +118,14 @@ absl::StatusOr<Trade> ReadOne(Statement& stmt, absl::string_view what) {
 namespace tradestore {
 
 using sqlite::Convert;
+using sqlite::kColumns;
 using sqlite::ReadOne;
 using sqlite::ReadRow;
-using sqlite::VisitStoredRows;
 using sqlite::ReadTrades;
 using sqlite::SqliteDb;
 using sqlite::Statement;
+using sqlite::VisitStoredRows;
 using sqlite::WriteTransaction;
-using sqlite::kColumns;
 
 SqliteTradeStore::SqliteTradeStore(std::unique_ptr<Impl> impl)
     : impl_(std::move(impl)) {}
@@ -149,9 +149,9 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
                                        options.busy_timeout_ms));
   TS_RETURN_IF_ERROR(impl->writer->Exec(absl::StrCat(
       "PRAGMA synchronous = ", options.sync_full ? "FULL" : "NORMAL")));
-  TS_ASSIGN_OR_RETURN(impl->schema,
-                      sqlite::UpgradeSchema(impl->writer.get(),
-                                            options.require_trades_table));
+  TS_ASSIGN_OR_RETURN(
+      impl->schema,
+      sqlite::UpgradeSchema(impl->writer.get(), options.require_trades_table));
   for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
     TS_ASSIGN_OR_RETURN(auto reader,
                         SqliteDb::Open(options.path, SQLITE_OPEN_READWRITE,
@@ -164,10 +164,9 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
 }
 
 absl::StatusOr<int64_t> SqliteTradeStore::Impl::InsertRow(const Trade& t) {
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      writer->Prepare(absl::StrCat("INSERT INTO trades (", kColumns,
-                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")));
+  TS_ASSIGN_OR_RETURN(Statement s, writer->Prepare(absl::StrCat(
+                                       "INSERT INTO trades (", kColumns,
+                                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")));
   if (t.id != 0) {
     s.Bind(1, t.id);
   } else {
@@ -207,17 +206,16 @@ absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   if (input.client_order_id) {
-    TS_ASSIGN_OR_RETURN(auto existing,
-                        m.FindForWrite("client_order_id = ?", [&](Statement& s) {
-                          s.Bind(1, *input.client_order_id);
-                        }));
+    TS_ASSIGN_OR_RETURN(
+        auto existing, m.FindForWrite("client_order_id = ?", [&](Statement& s) {
+          s.Bind(1, *input.client_order_id);
+        }));
     if (existing) return InsertResult{*existing, false};
   }
   if (input.id != 0) {
-    TS_ASSIGN_OR_RETURN(auto existing,
-                        m.FindForWrite("id = ?", [&](Statement& s) {
-                          s.Bind(1, input.id);
-                        }));
+    TS_ASSIGN_OR_RETURN(
+        auto existing,
+        m.FindForWrite("id = ?", [&](Statement& s) { s.Bind(1, input.id); }));
     if (existing) {
       if (SameContent(*existing, input)) return InsertResult{*existing, false};
       return absl::AlreadyExistsError(
@@ -251,7 +249,8 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
   TS_ASSIGN_OR_RETURN(auto found, m.FindForWrite("id = ?", [&](Statement& s) {
     s.Bind(1, id);
   }));
-  if (!found) return absl::NotFoundError(absl::StrCat("trade ", id, " not found"));
+  if (!found)
+    return absl::NotFoundError(absl::StrCat("trade ", id, " not found"));
   Trade t = *found;
   TS_RETURN_IF_ERROR(CheckTransition(t.status, status));
   if (t.status == status) return t;
@@ -277,9 +276,9 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
 
 absl::StatusOr<Trade> SqliteTradeStore::Get(int64_t id) {
   Impl::ReaderLease db(impl_.get());
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      db->Prepare(absl::StrCat("SELECT ", kColumns, " FROM trades WHERE id = ?")));
+  TS_ASSIGN_OR_RETURN(Statement s,
+                      db->Prepare(absl::StrCat("SELECT ", kColumns,
+                                               " FROM trades WHERE id = ?")));
   s.Bind(1, id);
   return ReadOne(s, absl::StrCat("trade ", id));
 }
@@ -333,8 +332,8 @@ absl::StatusOr<int64_t> SqliteTradeStore::Count() {
 absl::StatusOr<std::vector<StoredRow>> SqliteTradeStore::ScanStoredRows(
     int64_t after_id, int limit, int64_t up_to_id) {
   std::vector<StoredRow> rows;
-  TS_RETURN_IF_ERROR(ScanStoredRows(
-      after_id, limit, up_to_id, [&](const StoredRow& row) {
+  TS_RETURN_IF_ERROR(
+      ScanStoredRows(after_id, limit, up_to_id, [&](const StoredRow& row) {
         rows.push_back(row);
         return absl::OkStatus();
       }).status());
@@ -347,11 +346,10 @@ absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRows(
   Impl::ReaderLease db(impl_.get());
   const auto& extra = impl_->schema.extra_columns;
   const std::string columns = impl_->StoredColumns("");
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      db->Prepare(absl::StrCat("SELECT ", columns,
-                               " FROM trades WHERE id > ? AND id <= ? "
-                               "ORDER BY id LIMIT ?")));
+  TS_ASSIGN_OR_RETURN(Statement s, db->Prepare(absl::StrCat(
+                                       "SELECT ", columns,
+                                       " FROM trades WHERE id > ? AND id <= ? "
+                                       "ORDER BY id LIMIT ?")));
   s.Bind(1, after_id).Bind(2, up_to_id).Bind(3, int64_t{limit});
   StoredRow row;
   int64_t count = 0;
@@ -363,11 +361,10 @@ absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRowsBetween(
     int64_t first_id, int64_t last_id, int limit,
     const std::function<absl::Status(const StoredRow&)>& visit) {
   Impl::ReaderLease db(impl_.get());
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      db->Prepare(absl::StrCat("SELECT ", impl_->StoredColumns(""),
-                               " FROM trades WHERE id >= ? AND id <= ? "
-                               "ORDER BY id LIMIT ?")));
+  TS_ASSIGN_OR_RETURN(Statement s, db->Prepare(absl::StrCat(
+                                       "SELECT ", impl_->StoredColumns(""),
+                                       " FROM trades WHERE id >= ? AND id <= ? "
+                                       "ORDER BY id LIMIT ?")));
   s.Bind(1, first_id).Bind(2, last_id).Bind(3, int64_t{limit});
   StoredRow row;
   int64_t count = 0;
@@ -392,12 +389,12 @@ absl::StatusOr<int64_t> SqliteTradeStore::ScanStoredRowsByIds(
     const size_t n = std::min(kPerQuery, sorted.size() - i);
     std::string marks(2 * n - 1, ',');
     for (size_t j = 0; j < n; ++j) marks[2 * j] = '?';
-    TS_ASSIGN_OR_RETURN(
-        Statement s,
-        db->Prepare(absl::StrCat("SELECT ", columns,
-                                 " FROM trades WHERE id IN (", marks,
-                                 ") ORDER BY id")));
-    for (size_t j = 0; j < n; ++j) s.Bind(static_cast<int>(j + 1), sorted[i + j]);
+    TS_ASSIGN_OR_RETURN(Statement s,
+                        db->Prepare(absl::StrCat("SELECT ", columns,
+                                                 " FROM trades WHERE id IN (",
+                                                 marks, ") ORDER BY id")));
+    for (size_t j = 0; j < n; ++j)
+      s.Bind(static_cast<int>(j + 1), sorted[i + j]);
     TS_RETURN_IF_ERROR(VisitStoredRows(s, extra, visit, &row, &count));
   }
   return count;

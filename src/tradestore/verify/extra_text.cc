@@ -19,18 +19,17 @@ namespace {
 void AppendNumericText(std::string* out, absl::string_view text) {
   const bool negative = !text.empty() && text[0] == '-';
   const size_t e = text.find_first_of("eE");  // npos: no exponent
-  const absl::string_view mantissa =
-      text.substr(negative ? 1 : 0, e == absl::string_view::npos
-                                        ? absl::string_view::npos
-                                        : e - (negative ? 1 : 0));
+  const absl::string_view mantissa = text.substr(
+      negative ? 1 : 0, e == absl::string_view::npos ? absl::string_view::npos
+                                                     : e - (negative ? 1 : 0));
   const bool zero =
       mantissa.find_first_of("123456789") == absl::string_view::npos;
   if (e == absl::string_view::npos) {
     absl::StrAppend(out, zero && negative ? mantissa : text);
     return;
   }
-  const long exponent = std::strtol(std::string(text.substr(e + 1)).c_str(),
-                                    nullptr, 10);
+  const long exponent =
+      std::strtol(std::string(text.substr(e + 1)).c_str(), nullptr, 10);
   const size_t point = mantissa.find('.');
   std::string digits(mantissa);
   long whole = static_cast<long>(mantissa.size());  // digits before the point
@@ -65,13 +64,27 @@ void AppendEscaped(std::string* out, const std::string& s) {
   out->push_back('"');
   for (const char c : s) {
     switch (c) {
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
       default:
         if (static_cast<unsigned char>(c) < ' ') {
           char buf[8];
@@ -129,7 +142,8 @@ void AppendJsonb(std::string* out, const nlohmann::json& v) {
     }
     case nlohmann::json::value_t::object: {
       std::vector<std::pair<const std::string*, const nlohmann::json*>> entries;
-      for (const auto& [key, item] : v.items()) entries.emplace_back(&key, &item);
+      for (const auto& [key, item] : v.items())
+        entries.emplace_back(&key, &item);
       AppendJsonbObject(out, std::move(entries), AppendJsonb);
       return;
     }
@@ -200,7 +214,8 @@ std::string ExtraJsonbText(const StoredRow& row) {
   // JsonbText(ExtraColumnsObject(row)), written straight from the values:
   // a verify of a store with legacy columns does this for every row.
   std::vector<std::pair<const std::string*, const SqlValue*>> entries;
-  for (const auto& [name, value] : row.extra) entries.emplace_back(&name, &value);
+  for (const auto& [name, value] : row.extra)
+    entries.emplace_back(&name, &value);
   std::string out;
   AppendJsonbObject(&out, std::move(entries), AppendStoredValue);
   return out;

@@ -6,7 +6,8 @@
 namespace tradestore::verify {
 
 MoneyTally::Head::Head(absl::string_view s) : size(s.size()) {
-  if (!s.empty()) std::memcpy(&bytes, s.data(), std::min(s.size(), sizeof bytes));
+  if (!s.empty())
+    std::memcpy(&bytes, s.data(), std::min(s.size(), sizeof bytes));
 }
 
 void MoneyTally::Add(absl::string_view symbol, absl::string_view side,
@@ -25,16 +26,16 @@ void MoneyTally::Add(absl::string_view symbol, absl::string_view side,
     auto it = sums_.try_emplace({std::string(symbol), std::string(side)}).first;
     slot = &it->second;
     if (recent_.size() < 64) {
-      recent_.push_back({symbol_head, side_head, it->first.first,
-                         it->first.second, slot});
+      recent_.push_back(
+          {symbol_head, side_head, it->first.first, it->first.second, slot});
     }
   }
   MoneySum& sum = *slot;
   ++sum.count;
-  const __int128 notional =
-      static_cast<__int128>(quantity_units) * static_cast<__int128>(price_units);
-  sum.overflow |= __builtin_add_overflow(sum.quantity, quantity_units,
-                                         &sum.quantity);
+  const __int128 notional = static_cast<__int128>(quantity_units) *
+                            static_cast<__int128>(price_units);
+  sum.overflow |=
+      __builtin_add_overflow(sum.quantity, quantity_units, &sum.quantity);
   sum.overflow |= __builtin_add_overflow(sum.notional, notional, &sum.notional);
 }
 
@@ -43,10 +44,10 @@ void MoneyTally::Merge(const MoneyTally& other) {
     MoneySum& sum = sums_[key];
     sum.count += theirs.count;
     sum.overflow |= theirs.overflow;
-    sum.overflow |= __builtin_add_overflow(sum.quantity, theirs.quantity,
-                                           &sum.quantity);
-    sum.overflow |= __builtin_add_overflow(sum.notional, theirs.notional,
-                                           &sum.notional);
+    sum.overflow |=
+        __builtin_add_overflow(sum.quantity, theirs.quantity, &sum.quantity);
+    sum.overflow |=
+        __builtin_add_overflow(sum.notional, theirs.notional, &sum.notional);
   }
 }
 
@@ -55,10 +56,10 @@ void MoneyTally::Subtract(const MoneyTally& other) {
     MoneySum& sum = sums_[key];
     sum.count -= theirs.count;
     sum.overflow |= theirs.overflow;
-    sum.overflow |= __builtin_sub_overflow(sum.quantity, theirs.quantity,
-                                           &sum.quantity);
-    sum.overflow |= __builtin_sub_overflow(sum.notional, theirs.notional,
-                                           &sum.notional);
+    sum.overflow |=
+        __builtin_sub_overflow(sum.quantity, theirs.quantity, &sum.quantity);
+    sum.overflow |=
+        __builtin_sub_overflow(sum.notional, theirs.notional, &sum.notional);
     if (sum.count == 0 && sum.quantity == 0 && sum.notional == 0 &&
         !sum.overflow) {
       sums_.erase(key);

@@ -25,8 +25,10 @@ absl::StatusOr<bool> RepairExtra(SqliteTradeStore& sqlite, int64_t id,
     return false;
   }
   auto refuse = [&](absl::string_view why) {
-    log->push_back(absl::StrCat("could not repair the legacy columns of "
-                                "SQLite row ", id, ": ", why));
+    log->push_back(
+        absl::StrCat("could not repair the legacy columns of "
+                     "SQLite row ",
+                     id, ": ", why));
     return false;
   };
   const nlohmann::json extra =
@@ -87,11 +89,12 @@ absl::StatusOr<int64_t> RepairSqliteFromPostgres(
         log->push_back(absl::StrCat("could not repair SQLite row ", id, ": ",
                                     written.status().message()));
       } else if (*written == 0) {
-        log->push_back(absl::StrCat("SQLite row ", id,
-                                    " is at Postgres's version or newer; kept"));
+        log->push_back(absl::StrCat(
+            "SQLite row ", id, " is at Postgres's version or newer; kept"));
       } else {
         ++changed;
-        log->push_back(absl::StrCat("copied Postgres row ", id, " into SQLite"));
+        log->push_back(
+            absl::StrCat("copied Postgres row ", id, " into SQLite"));
       }
       continue;
     }

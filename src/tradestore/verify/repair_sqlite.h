@@ -16,7 +16,7 @@
 namespace tradestore {
 class PgPool;
 class SqliteTradeStore;
-}
+}  // namespace tradestore
 
 namespace tradestore::verify {
 

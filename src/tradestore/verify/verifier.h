@@ -97,13 +97,13 @@ struct VerifyReport {
   std::string source, target;      // the SQLite path, the masked DSN
   Timestamp started_at;
 
-  int64_t rows_sqlite = 0;    // rows read from each store
+  int64_t rows_sqlite = 0;  // rows read from each store
   int64_t rows_postgres = 0;
   int64_t rows_matching = 0;
   // Counts are complete; the id lists and mismatches are samples capped by
   // max_samples.
   int64_t missing_in_postgres = 0, missing_in_sqlite = 0, mismatched = 0;
-  int64_t quarantined = 0;       // unconvertible rows the backfill quarantined
+  int64_t quarantined = 0;  // unconvertible rows the backfill quarantined
   int64_t rechecked_in_flight = 0;  // read again; those that settled are fine
   std::vector<int64_t> missing_in_postgres_ids, missing_in_sqlite_ids;
   std::vector<std::string> missing_in_postgres_reasons;  // "" or why unreadable
@@ -113,9 +113,9 @@ struct VerifyReport {
   bool totals_computed = false;  // full and ids runs only
   std::vector<MoneyTotal> totals;
 
-  int64_t repaired = 0;          // rows written or moved by --repair
+  int64_t repaired = 0;                 // rows written or moved by --repair
   std::vector<std::string> repair_log;  // what repair changed (capped)
-  int64_t run_id = 0;            // verification_runs.id, 0 if not recorded
+  int64_t run_id = 0;  // verification_runs.id, 0 if not recorded
   double duration_s = 0;
 
   bool clean() const {

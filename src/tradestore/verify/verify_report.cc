@@ -93,9 +93,8 @@ std::string VerifyReport::ToJson() const {
 }
 
 std::string VerifyReport::ToPrometheus() const {
-  const std::string labels =
-      absl::StrCat("{mode=\"", VerifyModeName(mode), "\",source=\"",
-                   Label(source), "\"}");
+  const std::string labels = absl::StrCat("{mode=\"", VerifyModeName(mode),
+                                          "\",source=\"", Label(source), "\"}");
   std::string out;
   auto metric = [&](absl::string_view name, absl::string_view help,
                     absl::string_view type, const std::string& value) {
@@ -128,35 +127,36 @@ std::string VerifyReport::ToPrometheus() const {
 }
 
 void VerifyReport::PrintSummary(std::ostream& out) const {
-  out << "verify (" << VerifyModeName(mode) << "): "
-      << (clean() ? "CLEAN, the stores agree" : "DIFFERENCES FOUND") << "\n"
+  out << "verify (" << VerifyModeName(mode)
+      << "): " << (clean() ? "CLEAN, the stores agree" : "DIFFERENCES FOUND")
+      << "\n"
       << "  rows read    SQLite " << rows_sqlite << ", Postgres "
       << rows_postgres;
   if (covers_all_rows || mode == VerifyMode::kIds) {
     out << " (ids " << id_from << ".." << id_to << ")";
   }
   if (since) out << " (changed since " << since->ToIso8601() << ")";
-  out << "\n  matching     " << rows_matching
-      << "\n  missing in Postgres " << missing_in_postgres
-      << "\n  missing in SQLite   " << missing_in_sqlite
-      << "\n  mismatched   " << mismatched
-      << "\n  quarantined  " << quarantined
+  out << "\n  matching     " << rows_matching << "\n  missing in Postgres "
+      << missing_in_postgres << "\n  missing in SQLite   " << missing_in_sqlite
+      << "\n  mismatched   " << mismatched << "\n  quarantined  " << quarantined
       << " (left out by the backfill, not differences)\n";
   if (rechecked_in_flight > 0) {
     out << "  rechecked    " << rechecked_in_flight
         << " rows changed during the run, after they settled\n";
   }
   if (!missing_in_postgres_ids.empty()) {
-    out << "  missing in Postgres: " << absl::StrJoin(missing_in_postgres_ids, ", ")
-        << (missing_in_postgres > static_cast<int64_t>(
-                                      missing_in_postgres_ids.size())
+    out << "  missing in Postgres: "
+        << absl::StrJoin(missing_in_postgres_ids, ", ")
+        << (missing_in_postgres >
+                    static_cast<int64_t>(missing_in_postgres_ids.size())
                 ? ", ..."
                 : "")
         << "\n";
   }
   if (!missing_in_sqlite_ids.empty()) {
     out << "  missing in SQLite: " << absl::StrJoin(missing_in_sqlite_ids, ", ")
-        << (missing_in_sqlite > static_cast<int64_t>(missing_in_sqlite_ids.size())
+        << (missing_in_sqlite >
+                    static_cast<int64_t>(missing_in_sqlite_ids.size())
                 ? ", ..."
                 : "")
         << "\n";
@@ -175,12 +175,12 @@ void VerifyReport::PrintSummary(std::ostream& out) const {
     out << "  money per symbol and side: "
         << (totals_match() ? "the totals agree" : "THE TOTALS DIFFER") << "\n";
     for (const MoneyTotal& t : totals) {
-      out << absl::StrFormat("    %-10s %-4s %s count %d/%d  qty %s/%s  "
-                             "notional %s/%s\n",
-                             t.symbol, t.side, t.matches() ? "ok " : "BAD",
-                             t.count_sqlite, t.count_postgres,
-                             t.quantity_sqlite, t.quantity_postgres,
-                             t.notional_sqlite, t.notional_postgres);
+      out << absl::StrFormat(
+          "    %-10s %-4s %s count %d/%d  qty %s/%s  "
+          "notional %s/%s\n",
+          t.symbol, t.side, t.matches() ? "ok " : "BAD", t.count_sqlite,
+          t.count_postgres, t.quantity_sqlite, t.quantity_postgres,
+          t.notional_sqlite, t.notional_postgres);
     }
   }
   if (repaired > 0 || !repair_log.empty()) {
