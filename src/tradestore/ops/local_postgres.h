@@ -12,12 +12,13 @@
 #ifndef TRADESTORE_OPS_LOCAL_POSTGRES_H_
 #define TRADESTORE_OPS_LOCAL_POSTGRES_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tradestore/ops/pg_cluster.h"
+#include "tradestore/ops/pgbouncer.h"
 
 namespace tradestore {
 
@@ -58,28 +59,27 @@ class LocalPostgres {
   absl::Status StartBouncer();
 
   // The certificate a verify-full client trusts, when ssl is on.
-  std::string ServerCertPath() const { return dir_ + "/data/server.crt"; }
+  std::string ServerCertPath() const {
+    return cluster_->data_dir() + "/server.crt";
+  }
 
-  int port() const { return port_; }
+  int port() const { return cluster_->port(); }
   int bouncer_port() const { return bouncer_port_; }
   const std::string& dir() const { return dir_; }
+  // The server itself.
+  ops::PgCluster& cluster() { return *cluster_; }
 
  private:
   LocalPostgres() = default;
   absl::Status Init(const LocalPostgresOptions& options);
   absl::Status WriteBouncerConfig(int pool_size);
-  // Sets *port to a free one and runs `start`, again with another port
-  // while the start fails because the address is in use.
-  absl::Status OnFreePort(int* port,
-                          const std::function<absl::Status()>& start);
   void Cleanup();
 
-  std::string bin_dir_;
   std::string dir_;
   std::string user_;  // "postgres" when we are root, else ""
-  int port_ = 0;
+  std::unique_ptr<ops::PgCluster> cluster_;
+  std::unique_ptr<ops::PgBouncerProcess> bouncer_;
   int bouncer_port_ = 0;
-  bool bouncer_running_ = false;
 };
 
 }  // namespace tradestore
