@@ -28,10 +28,5 @@ literal("${text}" lit)
 string(APPEND body "absl::string_view SqliteSchemaSql() {\n  return ${lit};\n}\n\n")
 string(APPEND body "}  // namespace tradestore::internal\n")
 
-# Only touch the output when it changes, so unchanged SQL rebuilds nothing.
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" old)
-endif()
-if(NOT "${old}" STREQUAL "${body}")
-  file(WRITE "${OUTPUT}" "${body}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+write_if_changed("${OUTPUT}" "${body}")

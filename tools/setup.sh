@@ -17,6 +17,9 @@ packages=(
   libabsl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 pgbouncer
+  # Operations: backups to cloud storage, WAL archiving and PITR, the HA
+  # stack (Patroni with etcd, HAProxy), retention tests without waiting.
+  rclone pgbackrest patroni etcd-server etcd-client haproxy faketime
 )
 # The benchmarks' baselines (tools/bench/run.sh sets this).
 if [[ ${WITH_BENCH:-0} == 1 ]]; then
@@ -49,6 +52,14 @@ if ((${#missing[@]})); then
   "${sudo[@]}" apt-get update -qq
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The cloud storage emulators the backup tests run against (azurite for
+# Azure Blob, s3rver for S3), pinned by tools/emulators/package-lock.json.
+# Node 20 comes with the machines; without it those tests say they skip.
+if [[ ! -x tools/emulators/node_modules/.bin/azurite ]] &&
+  command -v npm >/dev/null; then
+  npm ci --prefix tools/emulators --no-audit --no-fund --loglevel=error
 fi
 
 build_type=${BUILD_TYPE:-RelWithDebInfo}

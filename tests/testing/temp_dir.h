@@ -3,6 +3,7 @@
 #define TRADESTORE_TESTS_TESTING_TEMP_DIR_H_
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -11,9 +12,12 @@ namespace tradestore::testing {
 
 class TempDir {
  public:
-  TempDir() {
+  // `mode`: 0711 lets a service running as another user (Postgres as
+  // postgres, when the tests run as root) reach a directory made inside.
+  explicit TempDir(mode_t mode = 0700) {
     char tmpl[] = "/tmp/tradestore-test-XXXXXX";
     path_ = mkdtemp(tmpl);
+    chmod(path_.c_str(), mode);
   }
   ~TempDir() {
     std::error_code ec;

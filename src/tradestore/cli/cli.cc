@@ -13,9 +13,9 @@ namespace {
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
-      BackfillCommand(), VerifyCommand(),     PhaseCommand(),
-      ArchiveCommand(),  QuarantineCommand(), RelayCommand(),
-      LoadgenCommand(),  DemoCommand(),       SchemaCommand(),
+      BackfillCommand(),   VerifyCommand(), PhaseCommand(),   ArchiveCommand(),
+      QuarantineCommand(), RelayCommand(),  LoadgenCommand(), DemoCommand(),
+      SchemaCommand(),     StackCommand(),
   };
   return *commands;
 }

@@ -39,6 +39,7 @@ Command PhaseCommand();
 Command QuarantineCommand();
 Command RelayCommand();
 Command SchemaCommand();
+Command StackCommand();
 Command VerifyCommand();
 
 // The same --drain-timeout for relay and loadgen.

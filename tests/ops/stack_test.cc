@@ -1,0 +1,205 @@
+// The local stack as an operator starts it: the project's pgbouncer.ini in
+// front of a Postgres primary, SCRAM through auth_query, pooling that holds
+// 1,000 clients on 25 server connections, and nothing left running after
+// `stack down`.
+#include "tradestore/ops/stack.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "testing/stack_guard.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "testing/trades.h"
+#include "tradestore/cli/cli.h"
+#include "tradestore/postgres/pg_trade_store.h"
+
+namespace tradestore::ops {
+namespace {
+
+// Whether process `pid` runs (a zombie no reaper collected does not).
+bool Alive(int pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text(std::istreambuf_iterator<char>(stat), {});
+  const size_t paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() &&
+         text[paren + 2] != 'Z';
+}
+
+using ::testing::HasSubstr;
+
+// One stack for the suite: starting one takes a few seconds.
+class StackTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir(0711);
+    std::ostringstream log;
+    testing::GuardStack(dir_->File("stack"));
+    auto up = StackUp({.dir = dir_->File("stack")}, log);
+    ASSERT_TRUE(up.ok()) << up.status() << log.str();
+    status_ = new StackStatus(*up);
+  }
+  static void TearDownTestSuite() {
+    std::ostringstream log;
+    if (status_ != nullptr) {
+      EXPECT_TRUE(StackDown(status_->dir, /*remove=*/true, log).ok());
+    }
+    delete status_;
+    delete dir_;
+  }
+
+  // A value of Postgres, asked as the superuser.
+  static std::string Ask(const std::string& sql) {
+    PGconn* conn = PQconnectdb(status_->admin_dsn.c_str());
+    PGresult* r = PQexec(conn, sql.c_str());
+    std::string value = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0
+                            ? PQgetvalue(r, 0, 0)
+                            : std::string("error: ") + PQerrorMessage(conn);
+    PQclear(r);
+    PQfinish(conn);
+    return value;
+  }
+
+  static testing::TempDir* dir_;
+  static StackStatus* status_;
+};
+
+testing::TempDir* StackTest::dir_ = nullptr;
+StackStatus* StackTest::status_ = nullptr;
+
+TEST_F(StackTest, StatusNamesEveryPartAndTheStoreWorksThroughPgBouncer) {
+  auto status = GetStackStatus(status_->dir);
+  TS_ASSERT_OK(status);
+  EXPECT_TRUE(status->running());
+  EXPECT_GT(status->postgres_pid, 0);
+  EXPECT_GT(status->pgbouncer_pid, 0);
+  const nlohmann::json j = nlohmann::json::parse(status->ToJson());
+  for (const char* key : {"pgbouncer_dsn", "primary_dsn", "data_dir"}) {
+    EXPECT_FALSE(j[key].get<std::string>().empty()) << key;
+  }
+  EXPECT_EQ(j["postgres"]["pid"], status->postgres_pid);
+  EXPECT_EQ(j["pgbouncer"]["pid"], status->pgbouncer_pid);
+  // No password in what status prints: the DSNs name the password file.
+  EXPECT_THAT(status->pgbouncer_dsn, HasSubstr("passfile="));
+  EXPECT_THAT(status->ToJson(), ::testing::Not(HasSubstr("password")));
+
+  PgOptions options;
+  options.dsn = status->pgbouncer_dsn;
+  auto store = PgTradeStore::Open(options);  // migrates, through PgBouncer
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto inserted = (*store)->Insert(tradestore::testing::SampleTrade());
+  TS_ASSERT_OK(inserted);
+  EXPECT_EQ((*store)->Get(inserted->trade.id)->price,
+            tradestore::testing::SampleTrade().price);
+}
+
+TEST_F(StackTest, ScramThroughAuthQueryAndAWrongPasswordFailsAtOnce) {
+  PgOptions wrong;
+  wrong.dsn = absl::StrCat("host=127.0.0.1 port=", status_->pgbouncer_port,
+                           " dbname=trades user=tradestore_app "
+                           "password=not-the-one");
+  auto refused = PgTradeStore::Open(wrong);
+  TS_EXPECT_CODE(refused, absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::Not(HasSubstr("not-the-one")));
+  // The auth file holds PgBouncer's own two roles, no application user.
+  std::ifstream userlist(status_->dir + "/bouncer/userlist.txt");
+  const std::string text(std::istreambuf_iterator<char>(userlist), {});
+  EXPECT_THAT(text, HasSubstr("pgbouncer_auth"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("tradestore_app")));
+}
+
+// 1,000 clients connected through PgBouncer at once, each running a query
+// while the others hold their connections: Postgres sees at most the
+// pool's 25 server connections for them.
+TEST_F(StackTest, AThousandClientsHoldOnTwentyFiveBackends) {
+  constexpr int kClients = 1000;
+  std::vector<PGconn*> clients;
+  for (int i = 0; i < kClients; ++i) {
+    PGconn* c = PQconnectStart(status_->pgbouncer_dsn.c_str());
+    ASSERT_NE(c, nullptr);
+    clients.push_back(c);
+  }
+  // Drive every handshake to its end without blocking on any one.
+  std::vector<bool> done(kClients, false);
+  for (int left = kClients; left > 0;) {
+    std::vector<pollfd> fds;
+    std::vector<int> which;
+    for (int i = 0; i < kClients; ++i) {
+      if (done[i]) continue;
+      const PostgresPollingStatusType s = PQconnectPoll(clients[i]);
+      if (s == PGRES_POLLING_OK || s == PGRES_POLLING_FAILED) {
+        ASSERT_EQ(s, PGRES_POLLING_OK) << PQerrorMessage(clients[i]);
+        done[i] = true;
+        --left;
+        continue;
+      }
+      fds.push_back(
+          {PQsocket(clients[i]),
+           static_cast<short>(s == PGRES_POLLING_READING ? POLLIN : POLLOUT),
+           0});
+      which.push_back(i);
+    }
+    if (!fds.empty()) poll(fds.data(), fds.size(), 1000);
+  }
+  // Every client runs a query that waits a moment, all at once.
+  for (PGconn* c : clients) {
+    ASSERT_EQ(PQsendQuery(c, "SELECT pg_sleep(0.01)"), 1) << PQerrorMessage(c);
+  }
+  int failed = 0;
+  for (PGconn* c : clients) {
+    while (PGresult* r = PQgetResult(c)) {
+      if (PQresultStatus(r) != PGRES_TUPLES_OK) ++failed;
+      PQclear(r);
+    }
+  }
+  EXPECT_EQ(failed, 0);
+  const int backends =
+      std::stoi(Ask("SELECT count(*) FROM pg_stat_activity WHERE usename = "
+                    "'tradestore_app' AND backend_type = 'client backend'"));
+  EXPECT_GT(backends, 0);
+  EXPECT_LE(backends, 25);
+  for (PGconn* c : clients) PQfinish(c);
+}
+
+TEST(StackLifecycleTest, DownLeavesNothingRunningAndUpRefusesABusyDir) {
+  testing::TempDir dir(0711);
+  std::ostringstream log;
+  const std::string where = dir.File("s");
+  testing::GuardStack(where);
+  std::ostringstream out, err;
+  ASSERT_EQ(cli::RunCli({"stack", "up", "--dir", where, "--json"}, out, err), 0)
+      << err.str();
+  const nlohmann::json j = nlohmann::json::parse(out.str());
+  const int pg_pid = j["postgres"]["pid"].get<int>();
+  const int bouncer_pid = j["pgbouncer"]["pid"].get<int>();
+  EXPECT_TRUE(Alive(pg_pid));
+  // A second stack in the same place is refused; the first keeps running.
+  TS_EXPECT_CODE(StackUp({.dir = where}, log),
+                 absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(Alive(bouncer_pid));
+  std::ostringstream down_out, down_err;
+  EXPECT_EQ(cli::RunCli({"stack", "down", "--dir", where}, down_out, down_err),
+            0)
+      << down_err.str();
+  EXPECT_FALSE(Alive(pg_pid));
+  EXPECT_FALSE(Alive(bouncer_pid));
+  std::ostringstream status_out, status_err;
+  EXPECT_EQ(
+      cli::RunCli({"stack", "status", "--dir", where}, status_out, status_err),
+      1);
+  EXPECT_THAT(status_out.str(), HasSubstr("STOPPED"));
+  EXPECT_TRUE(StackDown(where, /*remove=*/true, log).ok());
+}
+
+}  // namespace
+}  // namespace tradestore::ops
