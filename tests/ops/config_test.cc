@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tradestore/ops/ops_files.h"
 #include "tradestore/ops/pgbouncer.h"
 #include "tradestore/ops/stack_config.h"

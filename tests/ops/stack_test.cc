@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "testing/ops_environment.h"
 #include "testing/stack_guard.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -37,28 +38,13 @@ bool Alive(int pid) {
 
 using ::testing::HasSubstr;
 
-// One stack for the suite: starting one takes a few seconds.
+// The binary's stack (testing/ops_environment.h).
 class StackTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir(0711);
-    std::ostringstream log;
-    testing::GuardStack(dir_->File("stack"));
-    auto up = StackUp({.dir = dir_->File("stack")}, log);
-    ASSERT_TRUE(up.ok()) << up.status() << log.str();
-    status_ = new StackStatus(*up);
-  }
-  static void TearDownTestSuite() {
-    std::ostringstream log;
-    if (status_ != nullptr) {
-      EXPECT_TRUE(StackDown(status_->dir, /*remove=*/true, log).ok());
-    }
-    delete status_;
-    delete dir_;
-  }
+  const StackStatus* status_ = &testing::OpsEnvironment::Get().stack();
 
   // A value of Postgres, asked as the superuser.
-  static std::string Ask(const std::string& sql) {
+  std::string Ask(const std::string& sql) {
     PGconn* conn = PQconnectdb(status_->admin_dsn.c_str());
     PGresult* r = PQexec(conn, sql.c_str());
     std::string value = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0
@@ -68,13 +54,7 @@ class StackTest : public ::testing::Test {
     PQfinish(conn);
     return value;
   }
-
-  static testing::TempDir* dir_;
-  static StackStatus* status_;
 };
-
-testing::TempDir* StackTest::dir_ = nullptr;
-StackStatus* StackTest::status_ = nullptr;
 
 TEST_F(StackTest, StatusNamesEveryPartAndTheStoreWorksThroughPgBouncer) {
   auto status = GetStackStatus(status_->dir);

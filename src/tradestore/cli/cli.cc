@@ -15,7 +15,7 @@ const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
       BackfillCommand(),   VerifyCommand(), PhaseCommand(),   ArchiveCommand(),
       QuarantineCommand(), RelayCommand(),  LoadgenCommand(), DemoCommand(),
-      SchemaCommand(),     StackCommand(),
+      SchemaCommand(),     StackCommand(),  BackupCommand(),  RestoreCommand(),
   };
   return *commands;
 }

@@ -33,11 +33,13 @@ struct FlagSpec;
 // The subcommands, each a spec and a run function (command.h).
 Command ArchiveCommand();
 Command BackfillCommand();
+Command BackupCommand();
 Command DemoCommand();
 Command LoadgenCommand();
 Command PhaseCommand();
 Command QuarantineCommand();
 Command RelayCommand();
+Command RestoreCommand();
 Command SchemaCommand();
 Command StackCommand();
 Command VerifyCommand();

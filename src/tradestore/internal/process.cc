@@ -21,30 +21,54 @@ namespace tradestore::internal {
 
 bool RunningAsRoot() { return geteuid() == 0; }
 
+namespace {
+
+std::string ReadAndRemove(const char* path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  unlink(path);
+  return text.str();
+}
+
+}  // namespace
+
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                         const std::string& run_as) {
+                                         const std::string& run_as,
+                                         const EnvChanges& env) {
   std::vector<std::string> full;
   if (!run_as.empty() && RunningAsRoot()) {
     full = {"runuser", "-u", run_as, "--"};
   }
   full.insert(full.end(), argv.begin(), argv.end());
 
-  // Output goes to a file, not a pipe: daemons started by the command (the
-  // postmaster, pgbouncer) would otherwise hold the pipe open.
-  char path[] = "/tmp/tradestore-cmd-XXXXXX";
-  const int out = mkstemp(path);
-  if (out < 0) return absl::InternalError("mkstemp failed");
+  // Output goes to files, not pipes: daemons started by the command (the
+  // postmaster, pgbouncer) would otherwise hold a pipe open.
+  char out_path[] = "/tmp/tradestore-out-XXXXXX";
+  char err_path[] = "/tmp/tradestore-err-XXXXXX";
+  const int out = mkstemp(out_path);
+  const int err = mkstemp(err_path);
+  if (out < 0 || err < 0) return absl::InternalError("mkstemp failed");
   const pid_t pid = fork();
   if (pid < 0) {
     close(out);
-    unlink(path);
+    close(err);
+    unlink(out_path);
+    unlink(err_path);
     return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
   }
   if (pid == 0) {
     const int in = open("/dev/null", O_RDONLY);
     dup2(in, 0);
     dup2(out, 1);
-    dup2(out, 2);
+    dup2(err, 2);
+    for (const auto& [name, value] : env) {
+      if (value) {
+        setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        unsetenv(name.c_str());
+      }
+    }
     std::vector<char*> args;
     for (auto& a : full) args.push_back(a.data());
     args.push_back(nullptr);
@@ -53,18 +77,17 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     _exit(127);
   }
   close(out);
+  close(err);
   int wstatus = 0;
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  unlink(path);
   CommandResult result;
   result.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128;
-  result.output = text.str();
-  if (result.exit_code == 127 && result.output.find("cannot run") == 0) {
-    return absl::InternalError(result.output);
+  result.out = ReadAndRemove(out_path);
+  const std::string errors = ReadAndRemove(err_path);
+  result.output = result.out + errors;
+  if (result.exit_code == 127 && errors.find("cannot run") == 0) {
+    return absl::InternalError(errors);
   }
   return result;
 }

@@ -3,7 +3,9 @@
 #ifndef TRADESTORE_INTERNAL_PROCESS_H_
 #define TRADESTORE_INTERNAL_PROCESS_H_
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -12,14 +14,22 @@ namespace tradestore::internal {
 
 struct CommandResult {
   int exit_code = 0;
-  std::string output;  // stdout and stderr together
+  std::string output;  // stdout, then stderr
+  std::string out;     // stdout alone
 };
+
+// Changes to the environment the program gets: a value sets the variable,
+// nullopt removes it. The program never gets secrets on its command line
+// (where `ps` shows them); they go here.
+using EnvChanges =
+    std::vector<std::pair<std::string, std::optional<std::string>>>;
 
 // Runs argv[0] (looked up in PATH) and waits for it. When `run_as` is not
 // empty and this process is root, runs it as that user through runuser.
 // Returns kInternal only when the program could not be started.
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                         const std::string& run_as = "");
+                                         const std::string& run_as = "",
+                                         const EnvChanges& env = {});
 
 // Like RunCommand, but returns kInternal with the output when the exit code
 // is not 0.

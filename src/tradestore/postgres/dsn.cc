@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "tradestore/internal/status_macros.h"
 
 namespace tradestore {
 namespace {
@@ -182,6 +183,44 @@ absl::StatusOr<std::string> DsnPassword(const std::string& dsn) {
   }
   PQconninfoFree(options);
   return password;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DsnEnvironment(
+    const std::string& dsn) {
+  TS_RETURN_IF_ERROR(DsnPassword(dsn).status());  // refuses what it must
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  PQfreemem(error);
+  std::vector<std::pair<std::string, std::string>> env;
+  for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr;
+       ++o) {
+    if (o->val != nullptr && o->envvar != nullptr) {
+      env.emplace_back(o->envvar, o->val);
+    }
+  }
+  PQconninfoFree(options);
+  return env;
+}
+
+absl::StatusOr<std::string> DsnWithDatabase(const std::string& dsn,
+                                            const std::string& dbname) {
+  TS_RETURN_IF_ERROR(DsnPassword(dsn).status());
+  std::optional<Options> options = Parse(dsn);
+  std::string out;
+  bool replaced = false;
+  for (auto& [key, value] : *options) {
+    if (key == "dbname") {
+      value = dbname;
+      replaced = true;
+    }
+    absl::StrAppend(&out, out.empty() ? "" : " ", key, "=",
+                    KeyValueText(value));
+  }
+  if (!replaced) {
+    absl::StrAppend(&out, out.empty() ? "" : " ",
+                    "dbname=", KeyValueText(dbname));
+  }
+  return out;
 }
 
 std::string ScrubSecret(std::string message, absl::string_view secret) {

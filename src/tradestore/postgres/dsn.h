@@ -6,6 +6,8 @@
 #define TRADESTORE_POSTGRES_DSN_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -24,6 +26,19 @@ std::string MaskDsn(absl::string_view dsn);
 // Returns kInvalidArgument when libpq cannot parse the DSN; the message holds
 // no password.
 absl::StatusOr<std::string> DsnPassword(const std::string& dsn);
+
+// The DSN as libpq's environment variables (PGHOST, PGPORT, PGUSER,
+// PGPASSWORD, PGPASSFILE, PGSSLMODE, ...), for running pg_dump and
+// pg_restore with no connection string, and so no password, on their
+// command line. kInvalidArgument when libpq cannot parse it (the message
+// holds none of it).
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DsnEnvironment(
+    const std::string& dsn);
+
+// The DSN with its database replaced by `dbname`, as a conninfo string
+// (every other setting kept). kInvalidArgument as DsnEnvironment.
+absl::StatusOr<std::string> DsnWithDatabase(const std::string& dsn,
+                                            const std::string& dbname);
 
 // `message` with every occurrence of `secret` replaced by "***".
 std::string ScrubSecret(std::string message, absl::string_view secret);
