@@ -11,10 +11,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "tradestore/internal/process.h"
 #include "tradestore/internal/status_macros.h"
 
@@ -188,10 +190,24 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Open(
   return cluster;
 }
 
+absl::Status PgCluster::SetSetting(const std::string& name,
+                                   const std::string& value) {
+  const std::string path = data_dir() + "/postgresql.auto.conf";
+  std::string kept;
+  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n')) {
+    const absl::string_view t = absl::StripAsciiWhitespace(line);
+    if (t.empty() || absl::StartsWith(t, name + " ") ||
+        absl::StartsWith(t, name + "=")) {
+      continue;
+    }
+    absl::StrAppend(&kept, line, "\n");
+  }
+  absl::StrAppend(&kept, name, " = ", value, "\n");
+  return WriteOwnedFile(path, kept, user_);
+}
+
 absl::Status PgCluster::StartOnce() {
-  TS_RETURN_IF_ERROR(WriteOwnedFile(data_dir() + "/postgresql.auto.conf",
-                                    absl::StrCat("port = ", port_, "\n"),
-                                    user_));
+  TS_RETURN_IF_ERROR(SetSetting("port", std::to_string(port_)));
   auto r = RunCommand({Tool("pg_ctl"), "-D", data_dir(), "-l",
                        dir_ + "/postgres.log", "-w", "-t", "60", "start"},
                       user_);

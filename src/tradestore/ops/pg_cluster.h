@@ -54,6 +54,10 @@ class PgCluster {
   // Starts the server on `port`, or on a free one (0), trying another when
   // a free one was taken meanwhile. Waits until it accepts connections.
   absl::Status Start(int port = 0);
+  // Sets `name` in postgresql.auto.conf (replacing an earlier value there,
+  // keeping every other line, such as the restore_command a pgBackRest
+  // restore wrote). Takes effect at the next start.
+  absl::Status SetSetting(const std::string& name, const std::string& value);
   // `immediate` is a crash: no shutdown checkpoint.
   absl::Status Stop(bool immediate);
   bool Running() const;

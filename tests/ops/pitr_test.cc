@@ -1,0 +1,147 @@
+// Point-in-time recovery with pgBackRest, as the platform plan's backup
+// table has it (WAL archiving, pg_basebackup-style full backups, 7 days):
+// a trade committed before the target time is recovered and one after it
+// is not; and after the primary's data directory is lost, the latest
+// archived state comes back whole.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "testing/ops_environment.h"
+#include "testing/stack_guard.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "testing/trades.h"
+#include "tradestore/clock.h"
+#include "tradestore/ops/pg_cluster.h"
+#include "tradestore/ops/pgbackrest.h"
+#include "tradestore/ops/stack.h"
+#include "tradestore/postgres/pg_trade_store.h"
+
+namespace tradestore::ops {
+namespace {
+
+using testing::OpsEnvironment;
+
+PgOptions Options(const std::string& dsn) {
+  PgOptions o;
+  o.dsn = dsn;
+  return o;
+}
+
+// Inserts a trade keyed `key` through the stack's primary.
+void Insert(const std::string& dsn, const std::string& key) {
+  auto store = PgTradeStore::Open(Options(dsn));
+  ASSERT_TRUE(store.ok()) << store.status();
+  Trade t = tradestore::testing::SampleTrade();
+  t.client_order_id = key;
+  TS_ASSERT_OK((*store)->Insert(t));
+}
+
+// Ships the current WAL segment and waits until the archiver has it: what
+// a recovery can reach. A wait for a state, with a generous bound.
+void ArchiveNow(const std::string& db) {
+  auto& env = OpsEnvironment::Get();
+  const std::string segment =
+      env.Sql(db, "SELECT pg_walfile_name(pg_switch_wal())");
+  for (int i = 0; i < 600; ++i) {
+    const std::string done =
+        env.Sql(db, absl::StrCat("SELECT coalesce(last_archived_wal >= '",
+                                 segment.substr(0, segment.size() - 1),
+                                 "', false) FROM pg_stat_archiver"));
+    if (done == "t\n") return;
+    Clock::Real()->SleepFor(std::chrono::milliseconds(100));
+  }
+  FAIL() << "WAL segment " << segment << " was never archived";
+}
+
+// The restored copy, started on a port of its own with its socket in its
+// own directory.
+std::unique_ptr<PgCluster> StartCopy(const std::string& dir) {
+  auto copy = PgCluster::Open(dir);
+  EXPECT_TRUE(copy.ok()) << copy.status();
+  if (!copy.ok()) return nullptr;
+  EXPECT_TRUE(
+      (*copy)
+          ->SetSetting("unix_socket_directories", absl::StrCat("'", dir, "'"))
+          .ok());
+  const absl::Status started = (*copy)->Start();
+  EXPECT_TRUE(started.ok()) << started;
+  return started.ok() ? *std::move(copy) : nullptr;
+}
+
+TEST(PitrTest, RecoversToThePointBetweenTwoTrades) {
+  auto& env = OpsEnvironment::Get();
+  const auto& stack = env.stack();
+  const std::string dsn = env.FreshDatabase();
+  const std::string db =
+      dsn.substr(dsn.find("dbname=") + 7,
+                 dsn.find(' ', dsn.find("dbname=")) - dsn.find("dbname=") - 7);
+  PgBackRest backrest(stack.pgbackrest_config, stack.stanza, *ServiceUser());
+  TS_ASSERT_OK(backrest.Backup("full"));
+  auto backups = backrest.Backups();
+  TS_ASSERT_OK(backups);
+  ASSERT_FALSE(backups->empty());
+  Insert(dsn, "A");
+  // The target: after A's commit, before B's (the server's own clock).
+  std::string target = env.Sql(db, "SELECT clock_timestamp()::text");
+  target.pop_back();
+  Insert(dsn, "B");
+  ArchiveNow(db);
+
+  const std::string copy_dir = env.NewDir() + "/copy";
+  TS_ASSERT_OK(MakeServiceDir(copy_dir, *ServiceUser()));
+  TS_ASSERT_OK(
+      backrest.Restore(copy_dir + "/data", target, backups->back().label));
+  std::unique_ptr<PgCluster> copy = StartCopy(copy_dir);
+  ASSERT_NE(copy, nullptr);
+  auto keys = copy->Psql(
+      db, "SELECT string_agg(client_order_id, ',' ORDER BY id) FROM trades");
+  TS_ASSERT_OK(keys);
+  EXPECT_EQ(*keys, "A\n");
+  TS_EXPECT_OK(copy->Stop(/*immediate=*/false));
+}
+
+TEST(PitrTest, TheLatestStateComesBackAfterTheDataDirectoryIsLost) {
+  // A stack of its own: this one's primary is destroyed.
+  testing::TempDir dir(0711);
+  const std::string where = dir.File("s");
+  testing::GuardStack(where);
+  std::ostringstream log;
+  auto stack = StackUp({.dir = where, .archive = true}, log);
+  ASSERT_TRUE(stack.ok()) << stack.status() << log.str();
+  PgBackRest backrest(stack->pgbackrest_config, stack->stanza, *ServiceUser());
+  TS_ASSERT_OK(backrest.Backup("full"));
+  for (int i = 0; i < 25; ++i) Insert(stack->primary_dsn, absl::StrCat("k", i));
+  auto primary = PgCluster::Open(where + "/pg");
+  ASSERT_TRUE(primary.ok());
+  {
+    auto segment =
+        (*primary)->Psql("trades", "SELECT pg_walfile_name(pg_switch_wal())");
+    TS_ASSERT_OK(segment);
+    bool archived = false;
+    for (int i = 0; i < 600 && !archived; ++i) {
+      auto done = (*primary)->Psql(
+          "trades", absl::StrCat("SELECT coalesce(last_archived_wal >= '",
+                                 segment->substr(0, segment->size() - 1),
+                                 "', false) FROM pg_stat_archiver"));
+      archived = done.ok() && *done == "t\n";
+      if (!archived) Clock::Real()->SleepFor(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(archived);
+  }
+  // The disk is gone: a crash, and nothing left of the data directory.
+  TS_ASSERT_OK((*primary)->Stop(/*immediate=*/true));
+  std::filesystem::remove_all(where + "/pg/data");
+  TS_ASSERT_OK(backrest.Restore(where + "/pg/data", std::nullopt));
+  TS_ASSERT_OK((*primary)->Start((*primary)->port()));
+  auto count = (*primary)->Psql("trades", "SELECT count(*) FROM trades");
+  TS_ASSERT_OK(count);
+  EXPECT_EQ(*count, "25\n");
+  EXPECT_TRUE(StackDown(where, /*remove=*/true, log).ok());
+}
+
+}  // namespace
+}  // namespace tradestore::ops
