@@ -5,7 +5,7 @@
 #
 #   tools/setup.sh            install what is missing, build
 #   BUILD_TYPE=Debug tools/setup.sh
-#   SANITIZE=address,undefined tools/setup.sh
+#   SANITIZE=address,undefined BUILD_DIR=build-asan tools/setup.sh
 #   WITH_BENCH=1 tools/setup.sh   also the benchmarks' baselines (pgloader)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +63,8 @@ if [[ ! -x tools/emulators/node_modules/.bin/azurite ]] &&
 fi
 
 build_type=${BUILD_TYPE:-RelWithDebInfo}
-cmake -S . -B build -DCMAKE_BUILD_TYPE="$build_type" \
+build_dir=${BUILD_DIR:-build}
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
   -DTRADESTORE_SANITIZE="${SANITIZE:-}" >/dev/null
-cmake --build build -j2
-echo "setup: built build/tools/tradestore ($build_type)"
+cmake --build "$build_dir" -j2
+echo "setup: built $build_dir/tools/tradestore ($build_type)"
