@@ -13,9 +13,10 @@ namespace {
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
-      BackfillCommand(),   VerifyCommand(), PhaseCommand(),   ArchiveCommand(),
-      QuarantineCommand(), RelayCommand(),  LoadgenCommand(), DemoCommand(),
-      SchemaCommand(),     StackCommand(),  BackupCommand(),  RestoreCommand(),
+      StatusCommand(),  BackfillCommand(),   VerifyCommand(), PhaseCommand(),
+      ArchiveCommand(), QuarantineCommand(), RelayCommand(),  LoadgenCommand(),
+      DemoCommand(),    SchemaCommand(),     StackCommand(),  BackupCommand(),
+      RestoreCommand(),
   };
   return *commands;
 }

@@ -42,6 +42,7 @@ Command RelayCommand();
 Command RestoreCommand();
 Command SchemaCommand();
 Command StackCommand();
+Command StatusCommand();
 Command VerifyCommand();
 
 // The same --drain-timeout for relay and loadgen.

@@ -5,9 +5,38 @@
 #include "tradestore/cli/job_metrics.h"
 #include "tradestore/clock.h"
 #include "tradestore/ops/restore.h"
+#include "tradestore/postgres/backup_log.h"
+#include "tradestore/postgres/pg_pool.h"
 
 namespace tradestore::cli {
 namespace {
+
+// Records the drill in the live database's backup_runs, for `tradestore
+// status`; a failure to record is said, not fatal.
+void Record(Invocation& call, const std::string& dsn,
+            const absl::StatusOr<ops::RestoreReport>& report) {
+  PgOptions options = call.pg;
+  options.dsn = dsn;
+  auto pool = PgPool::Create(options);
+  absl::Status recorded = pool.status();
+  if (pool.ok()) {
+    BackupRun run{
+        .kind = "drill",
+        .ok = report.ok() && report->matches,
+        .detail = report.ok() ? "" : std::string(report.status().message())};
+    if (report.ok()) {
+      run.name = report->manifest.name;
+      run.destination = report->source;
+      run.trades_rows = report->restored.rows;
+      run.rto_seconds = report->rto_s;
+    }
+    recorded = RecordBackupRun(**pool, run);
+  }
+  if (!recorded.ok()) {
+    call.err << "tradestore restore: the drill was not recorded: "
+             << recorded.message() << "\n";
+  }
+}
 
 int Run(Invocation& call) {
   ops::RestoreOptions options;
@@ -28,6 +57,7 @@ int Run(Invocation& call) {
   Clock* clock = Clock::Real();
   auto report = ops::RunRestore(options, call.err);
   const bool ok = report.ok() && report->matches;
+  if (auto record = call.args.Get("record")) Record(call, *record, report);
   if (auto prom = call.args.Get("prom")) {
     const std::string text =
         JobMetrics(*prom, options.drill ? "restore_drill" : "restore", ok,
@@ -80,7 +110,10 @@ Command RestoreCommand() {
                  JsonFlag(),
                  TextFlag("prom", "FILE",
                           "write Prometheus metrics to FILE (up, RTO, "
-                          "match)")},
+                          "match)"),
+                 TextFlag("record", "DSN",
+                          "record the run in this (live) database's "
+                          "backup_runs, for tradestore status")},
        .pg = true,
        .exit_codes = "0 restored and equal to the backup, 1 the dump or the "
                      "restored data differs from the manifest, or the "

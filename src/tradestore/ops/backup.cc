@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/process.h"
@@ -19,6 +20,7 @@
 #include "tradestore/ops/object_store.h"
 #include "tradestore/ops/pg_cluster.h"
 #include "tradestore/ops/work_dir.h"
+#include "tradestore/postgres/backup_log.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/version.h"
@@ -202,6 +204,19 @@ absl::StatusOr<BackupReport> RunBackup(const BackupOptions& options,
   TS_RETURN_IF_ERROR(store.Upload(manifest, m.name + ".json"));
   ApplyRetention(store, options.keep_days, m.created_at, report);
   report.duration_s = Seconds(clock, start);
+  // Recorded for `tradestore status`, where the schema has the table.
+  const absl::Status recorded =
+      RecordBackupRun(*pool, {.kind = "logical",
+                              .name = m.name,
+                              .destination = store.display(),
+                              .ok = report.ok(),
+                              .size_bytes = m.size,
+                              .trades_rows = m.trades.rows,
+                              .detail = absl::StrJoin(report.problems, "; ")});
+  if (!recorded.ok()) {
+    report.notes.push_back(
+        absl::StrCat("not recorded in backup_runs: ", recorded.message()));
+  }
   return report;
 }
 
@@ -234,6 +249,7 @@ std::string BackupReport::ToJson() const {
   j["destination"] = destination;
   j["deleted"] = deleted;
   j["problems"] = problems;
+  j["notes"] = notes;
   j["duration_s"] = duration_s;
   j["ok"] = ok();
   return j.dump(2) + "\n";
@@ -267,6 +283,7 @@ void BackupReport::PrintSummary(std::ostream& out) const {
   for (const std::string& problem : problems) {
     out << "  PROBLEM " << problem << "\n";
   }
+  for (const std::string& note : notes) out << "  note: " << note << "\n";
 }
 
 }  // namespace tradestore::ops

@@ -54,6 +54,7 @@ struct BackupReport {
   std::string destination;
   std::vector<std::string> deleted;   // by retention
   std::vector<std::string> problems;  // a retention step that failed
+  std::vector<std::string> notes;     // worth saying, not a failure
   double duration_s = 0;
 
   bool ok() const { return problems.empty(); }

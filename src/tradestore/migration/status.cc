@@ -1,0 +1,226 @@
+#include "tradestore/migration/status.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+#include "tradestore/internal/status_macros.h"
+#include "tradestore/postgres/dsn.h"
+#include "tradestore/postgres/migrator.h"
+#include "tradestore/postgres/pg_pool.h"
+
+namespace tradestore {
+namespace {
+
+double AgeSeconds(Timestamp now, Timestamp then) {
+  return (now.unix_micros() - then.unix_micros()) / 1e6;
+}
+
+std::string Age(double seconds) {
+  if (seconds < 120) return absl::StrFormat("%.0fs", seconds);
+  if (seconds < 7200) return absl::StrFormat("%.0fm", seconds / 60);
+  if (seconds < 172800) return absl::StrFormat("%.1fh", seconds / 3600);
+  return absl::StrFormat("%.1fd", seconds / 86400);
+}
+
+// What needs the operator, each with why.
+std::vector<std::string> Attention(const StatusReport& r,
+                                   const StatusOptions& o) {
+  std::vector<std::string> out;
+  const StatusFacts& f = r.postgres;
+  const Timestamp now = f.now;
+  if (f.schema_version < r.schema_built) {
+    out.push_back(absl::StrCat("schema at version ", f.schema_version,
+                               ", this build has ", r.schema_built,
+                               ": tradestore schema migrate"));
+  }
+  const bool sqlite_written =
+      f.phase && (f.phase->phase == Phase::kDualWrite ||
+                  f.phase->phase == Phase::kReadPostgres);
+  if (r.sqlite && f.phase && r.sqlite->mirrored_phase &&
+      r.sqlite->mirrored_phase->version != f.phase->version) {
+    out.push_back(absl::StrCat(
+        "the SQLite mirror says ", PhaseName(r.sqlite->mirrored_phase->phase),
+        " (version ", r.sqlite->mirrored_phase->version, "), Postgres ",
+        PhaseName(f.phase->phase), " (version ", f.phase->version, ")"));
+  }
+  if (f.fence_by) {
+    out.push_back(absl::StrCat("the backfill of store ", *f.fence_by,
+                               " holds trades fenced: run it again"));
+  }
+  if (f.backfill && !f.backfill->completed) {
+    out.push_back(absl::StrCat("the backfill stopped at id ",
+                               f.backfill->last_id, " of ",
+                               f.backfill->high_water_id, ": run it again"));
+  }
+  if (r.sqlite && r.sqlite->outbox && r.sqlite->outbox->oldest) {
+    const double age = AgeSeconds(now, *r.sqlite->outbox->oldest);
+    if (age > o.max_outbox_age.count()) {
+      out.push_back(absl::StrCat("the outbox's oldest entry waits for ",
+                                 Age(age), ": is the relay running?"));
+    }
+  }
+  if (sqlite_written) {
+    if (!f.last_full) {
+      out.push_back("no full verification recorded");
+    } else if (!f.last_full->clean) {
+      out.push_back(absl::StrCat("the latest full verification found ",
+                                 f.last_full->differences, " differences"));
+    } else if (AgeSeconds(now, f.last_full->finished_at) >
+               std::chrono::seconds(o.max_full_verify_age).count()) {
+      out.push_back(absl::StrCat("the latest full verification is ",
+                                 Age(AgeSeconds(now, f.last_full->finished_at)),
+                                 " old"));
+    }
+    if (f.last_incremental && !f.last_incremental->clean) {
+      out.push_back(absl::StrCat("the latest incremental verification found ",
+                                 f.last_incremental->differences,
+                                 " differences"));
+    }
+  }
+  if (f.unresolved_quarantine > 0) {
+    out.push_back(
+        absl::StrCat(f.unresolved_quarantine, " quarantined rows unresolved"));
+  }
+  if (!f.last_backup) {
+    out.push_back("no backup recorded (tradestore backup)");
+  } else if (AgeSeconds(now, f.last_backup->finished_at) >
+             std::chrono::seconds(o.max_backup_age).count()) {
+    out.push_back(absl::StrCat("the last good backup is ",
+                               Age(AgeSeconds(now, f.last_backup->finished_at)),
+                               " old"));
+  }
+  if (!f.last_drill) {
+    out.push_back(
+        "no restore drill recorded (tradestore restore --drill "
+        "--record)");
+  } else if (AgeSeconds(now, f.last_drill->finished_at) >
+             std::chrono::seconds(o.max_drill_age).count()) {
+    out.push_back(absl::StrCat("the last restore drill is ",
+                               Age(AgeSeconds(now, f.last_drill->finished_at)),
+                               " old"));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<StatusReport> RunStatus(const StatusOptions& options) {
+  StatusReport report;
+  std::string store_id;
+  if (!options.sqlite_path.empty()) {
+    TS_ASSIGN_OR_RETURN(report.sqlite,
+                        ReadSqliteStoreFacts(options.sqlite_path));
+    store_id = report.sqlite->store_id;
+  }
+  PgOptions pg = options.pg;
+  TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(pg));
+  TS_ASSIGN_OR_RETURN(report.postgres, ReadStatusFacts(*pool, store_id));
+  for (const Migration& m : BuiltinMigrations()) {
+    report.schema_built = std::max(report.schema_built, m.version);
+  }
+  report.attention = Attention(report, options);
+  return report;
+}
+
+std::string StatusReport::ToJson() const {
+  const StatusFacts& f = postgres;
+  auto when = [](const std::optional<Timestamp>& t) {
+    return t ? nlohmann::json(t->ToIso8601()) : nlohmann::json();
+  };
+  nlohmann::json j = {
+      {"healthy", healthy()},
+      {"attention", attention},
+      {"schema_version", f.schema_version},
+      {"schema_built", schema_built},
+      {"phase",
+       f.phase ? nlohmann::json(PhaseName(f.phase->phase)) : nlohmann::json()},
+      {"phase_version", f.phase ? f.phase->version : 0},
+      {"fence_by", f.fence_by ? nlohmann::json(*f.fence_by) : nlohmann::json()},
+      {"unresolved_quarantine", f.unresolved_quarantine},
+      {"backfill_completed", f.backfill ? f.backfill->completed : false},
+      {"last_full_verify",
+       when(f.last_full ? std::optional<Timestamp>(f.last_full->finished_at)
+                        : std::nullopt)},
+      {"last_backup",
+       when(f.last_backup ? std::optional<Timestamp>(f.last_backup->finished_at)
+                          : std::nullopt)},
+      {"last_drill",
+       when(f.last_drill ? std::optional<Timestamp>(f.last_drill->finished_at)
+                         : std::nullopt)},
+      {"last_drill_rto_s", f.last_drill && f.last_drill->rto_seconds
+                               ? nlohmann::json(*f.last_drill->rto_seconds)
+                               : nlohmann::json()},
+  };
+  if (sqlite && sqlite->outbox) j["outbox_entries"] = sqlite->outbox->entries;
+  return j.dump(2) + "\n";
+}
+
+std::string StatusReport::ToPrometheus() const {
+  const StatusFacts& f = postgres;
+  auto age = [&](const auto& thing) -> double {
+    return thing ? AgeSeconds(f.now, thing->finished_at) : -1;
+  };
+  return absl::StrFormat(
+      "# HELP tradestore_status_healthy 1 when nothing needs attention.\n"
+      "# TYPE tradestore_status_healthy gauge\n"
+      "tradestore_status_healthy %d\n"
+      "# HELP tradestore_status_attention Things that need attention.\n"
+      "# TYPE tradestore_status_attention gauge\n"
+      "tradestore_status_attention %d\n"
+      "# HELP tradestore_phase_version The migration phase's version.\n"
+      "# TYPE tradestore_phase_version gauge\n"
+      "tradestore_phase_version %d\n"
+      "# HELP tradestore_last_backup_age_seconds Since the last good "
+      "backup (-1: none).\n"
+      "# TYPE tradestore_last_backup_age_seconds gauge\n"
+      "tradestore_last_backup_age_seconds %.0f\n"
+      "# HELP tradestore_last_drill_age_seconds Since the last good restore "
+      "drill (-1: none).\n"
+      "# TYPE tradestore_last_drill_age_seconds gauge\n"
+      "tradestore_last_drill_age_seconds %.0f\n"
+      "# HELP tradestore_quarantine_unresolved Quarantined rows unresolved.\n"
+      "# TYPE tradestore_quarantine_unresolved gauge\n"
+      "tradestore_quarantine_unresolved %d\n",
+      healthy() ? 1 : 0, attention.size(), f.phase ? f.phase->version : 0,
+      age(f.last_backup), age(f.last_drill), f.unresolved_quarantine);
+}
+
+void StatusReport::Print(std::ostream& out) const {
+  const StatusFacts& f = postgres;
+  out << "tradestore status: " << (healthy() ? "healthy" : "NEEDS ATTENTION")
+      << "\n  schema     version " << f.schema_version << " of " << schema_built
+      << "\n  phase      "
+      << (f.phase ? absl::StrCat(PhaseName(f.phase->phase), " (version ",
+                                 f.phase->version, ", since ",
+                                 f.phase->changed_at.ToIso8601(), ")")
+                  : "-")
+      << "\n";
+  if (sqlite && sqlite->outbox) {
+    out << "  outbox     " << sqlite->outbox->entries << " entries\n";
+  }
+  out << "  quarantine " << f.unresolved_quarantine << " unresolved\n";
+  auto line = [&](const char* what, const auto& thing) {
+    out << "  " << what;
+    if (thing) {
+      out << Age(AgeSeconds(f.now, thing->finished_at)) << " ago ("
+          << thing->name << ")";
+    } else {
+      out << "none recorded";
+    }
+    out << "\n";
+  };
+  if (f.last_full) {
+    out << "  verify     full "
+        << Age(AgeSeconds(f.now, f.last_full->finished_at)) << " ago, "
+        << (f.last_full->clean ? "clean" : "DIFFERENCES") << "\n";
+  }
+  line("backup     ", f.last_backup);
+  line("drill      ", f.last_drill);
+  if (f.last_drill && f.last_drill->rto_seconds) {
+    out << absl::StrFormat("             measured RTO %.1f s\n",
+                           *f.last_drill->rto_seconds);
+  }
+  for (const std::string& a : attention) out << "  ! " << a << "\n";
+}
+
+}  // namespace tradestore
