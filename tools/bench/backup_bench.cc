@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "bench_util.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/clock.h"
 #include "tradestore/ops/backup.h"
@@ -130,6 +131,7 @@ int main(int argc, char** argv) {
   const std::string dir = mkdtemp(tmpl);
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all |
                                         std::filesystem::perms::others_exec);
+  CleanUpWhenDone(dir);
   std::ostringstream log;
   const ops::StackStatus stack = Check(
       ops::StackUp({.dir = dir + "/stack", .archive = true}, log), "stack up");

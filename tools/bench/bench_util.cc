@@ -13,6 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tradestore/internal/process.h"
+#include "tradestore/ops/pg_cluster.h"
 
 namespace tradestore::bench {
 
@@ -71,6 +73,21 @@ std::string Seconds(const std::vector<Measured>& runs, int decimals) {
                     absl::StrFormat("%.*f", decimals, m.seconds));
   }
   return out;
+}
+
+void CleanUpWhenDone(const std::string& dir) {
+  const std::string as =
+      internal::RunningAsRoot() ? "runuser -u postgres -- " : "";
+  internal::SpawnDetached(
+      absl::StrCat(
+          "while kill -0 ", getpid(), " 2>/dev/null; do sleep 1; done; ",
+          "find '", dir, "' -name pgbouncer.pid | while read f; do ",
+          "kill $(cat \"$f\") 2>/dev/null; done; ", "find '", dir,
+          "' -name postmaster.pid | while read f; do ", as, "'",
+          ops::FindPostgresBinDir(),
+          "/pg_ctl' -D \"$(dirname \"$f\")\" -m immediate -w stop; done; ",
+          "rm -rf '", dir, "'"))
+      .IgnoreError();
 }
 
 }  // namespace tradestore::bench

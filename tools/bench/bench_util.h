@@ -24,6 +24,11 @@ std::string TradestoreCli();
 [[noreturn]] void Die(const std::string& program, const std::string& what,
                       const absl::Status& status);
 
+// Once this process has ended, however it ended, a detached watchdog stops
+// every Postgres and PgBouncer that keeps its files under `dir` and
+// removes `dir`: a benchmark that dies leaves nothing running.
+void CleanUpWhenDone(const std::string& dir);
+
 // Runs argv with stdout and stderr appended to `log_path`.
 Measured RunMeasured(const std::vector<std::string>& argv,
                      const std::string& log_path);
