@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tradestore/internal/status_macros.h"
 
 namespace tradestore::internal {
 
@@ -121,6 +125,164 @@ absl::Status SpawnDetached(const std::string& script) {
   int wstatus = 0;
   waitpid(pid, &wstatus, 0);
   return absl::OkStatus();
+}
+
+namespace {
+
+// Who the daemon becomes; looked up before fork, as only async-signal-safe
+// calls may follow fork in a threaded process.
+struct Identity {
+  bool change = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::string home;
+};
+
+absl::StatusOr<Identity> LookUp(const std::string& user) {
+  Identity id;
+  if (user.empty() || !RunningAsRoot()) return id;
+  const passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("no user ", user));
+  }
+  id.change = true;
+  id.uid = pw->pw_uid;
+  id.gid = pw->pw_gid;
+  id.home = pw->pw_dir;
+  int count = 64;
+  id.groups.resize(count);
+  if (getgrouplist(user.c_str(), id.gid, id.groups.data(), &count) < 0) {
+    id.groups.resize(count);
+    getgrouplist(user.c_str(), id.gid, id.groups.data(), &count);
+  }
+  id.groups.resize(count);
+  return id;
+}
+
+// The daemon's environment: ours, changed.
+std::vector<std::string> Environment(const DaemonOptions& o, const Identity& id,
+                                     const std::string& user) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) out.emplace_back(*e);
+  auto apply = [&out](const std::string& name,
+                      const std::optional<std::string>& value) {
+    std::erase_if(out, [&name](const std::string& entry) {
+      return entry.compare(0, name.size() + 1, name + "=") == 0;
+    });
+    if (value) out.push_back(name + "=" + *value);
+  };
+  if (id.change) {
+    apply("HOME", id.home);
+    apply("USER", user);
+    apply("LOGNAME", user);
+  }
+  for (const auto& [name, value] : o.env) apply(name, value);
+  return out;
+}
+
+int OpenLog(const DaemonOptions& o, const Identity& id) {
+  if (o.log_path.empty()) return open("/dev/null", O_WRONLY | O_CLOEXEC);
+  const int fd =
+      open(o.log_path.c_str(),
+           O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0 && id.change && fchown(fd, id.uid, id.gid) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
+                                const DaemonOptions& o) {
+  if (argv.empty()) return absl::InvalidArgumentError("no program");
+  TS_ASSIGN_OR_RETURN(const Identity id, LookUp(o.run_as));
+  std::vector<std::string> env = Environment(o, id, o.run_as);
+  std::vector<char*> envp, args;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (auto& a : argv_copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  const int log = OpenLog(o, id);
+  if (log < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot open ", o.log_path, ": ", std::strerror(errno)));
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    close(log);
+    return absl::InternalError("pipe failed");
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(log);
+    close(fds[0]);
+    close(fds[1]);
+    return absl::InternalError("fork failed");
+  }
+  if (pid == 0) {
+    // The first child reports the daemon's pid and exits, so the daemon is
+    // adopted by init and reaped there.
+    close(fds[0]);
+    const pid_t daemon = fork();
+    if (daemon != 0) {
+      const int32_t value = daemon;
+      (void)!write(fds[1], &value, sizeof value);
+      _exit(0);
+    }
+    setsid();
+    const int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    dup2(log, 1);
+    dup2(log, 2);
+    int error = 0;
+    if (!o.work_dir.empty() && chdir(o.work_dir.c_str()) != 0) error = errno;
+    if (error == 0 && id.change &&
+        (setgroups(id.groups.size(), id.groups.data()) != 0 ||
+         setgid(id.gid) != 0 || setuid(id.uid) != 0)) {
+      error = errno;
+    }
+    if (error == 0) {
+      execvpe(args[0], args.data(), envp.data());
+      error = errno;
+    }
+    // Only a start that failed gets here: tell the parent why.
+    const int32_t value = -error;
+    (void)!write(fds[1], &value, sizeof value);
+    _exit(127);
+  }
+  close(log);
+  close(fds[1]);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  // The pid, then (only when the start failed) a negative errno; end of
+  // file once the daemon has exec'd.
+  int32_t daemon = 0, failure = 0;
+  const bool got_pid = read(fds[0], &daemon, sizeof daemon) == sizeof daemon;
+  const bool failed = read(fds[0], &failure, sizeof failure) == sizeof failure;
+  close(fds[0]);
+  if (!got_pid || daemon <= 0) {
+    return absl::InternalError(absl::StrCat("cannot start ", argv[0]));
+  }
+  if (failed) {
+    return absl::InternalError(
+        absl::StrCat("cannot run ", argv[0], ": ", std::strerror(-failure)));
+  }
+  return static_cast<int>(daemon);
+}
+
+bool ProcessAlive(int pid) {
+  if (pid <= 0 || kill(pid, 0) != 0) return false;
+  // kill(0) succeeds on a zombie: read its state.
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  const size_t paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() ||
+         text[paren + 2] != 'Z';
 }
 
 absl::StatusOr<int> FreeLoopbackPort() {

@@ -40,6 +40,24 @@ absl::Status RunChecked(const std::vector<std::string>& argv,
 // standard streams: it outlives this process.
 absl::Status SpawnDetached(const std::string& script);
 
+// How StartDaemon runs a long-lived server that does not daemonise itself
+// (etcd, Patroni).
+struct DaemonOptions {
+  std::string run_as;    // when root: this user (its uid, gid and groups)
+  std::string log_path;  // standard output and error, appended (0600)
+  std::string work_dir;  // its working directory; empty = unchanged
+  EnvChanges env;
+};
+
+// Starts argv (looked up in PATH) in its own session, detached and not our
+// child (it never becomes our zombie), and returns its pid. kInternal when
+// it could not be started (with exec's error).
+absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
+                                const DaemonOptions& options);
+
+// Whether `pid` is a live process: not gone and not a zombie.
+bool ProcessAlive(int pid);
+
 bool RunningAsRoot();
 
 // A TCP port on 127.0.0.1 that was free a moment ago, below Linux's

@@ -190,6 +190,13 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Open(
   return cluster;
 }
 
+std::unique_ptr<PgCluster> PgCluster::Attach(const std::string& dir, int port) {
+  std::unique_ptr<PgCluster> cluster(
+      new PgCluster(dir, FindPostgresBinDir(), ServiceUser().value_or("")));
+  cluster->port_ = port;
+  return cluster;
+}
+
 absl::Status PgCluster::SetSetting(const std::string& name,
                                    const std::string& value) {
   const std::string path = data_dir() + "/postgresql.auto.conf";
@@ -237,7 +244,7 @@ int PgCluster::PostmasterPid() const {
   const std::string text = ReadFile(data_dir() + "/postmaster.pid");
   int pid = 0;
   if (!absl::SimpleAtoi(text.substr(0, text.find('\n')), &pid)) return 0;
-  return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
+  return internal::ProcessAlive(pid) ? pid : 0;
 }
 
 bool PgCluster::Running() const { return PostmasterPid() != 0; }

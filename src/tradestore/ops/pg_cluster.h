@@ -50,6 +50,10 @@ class PgCluster {
   // A cluster Create made before, in `dir` (for stack status and down).
   static absl::StatusOr<std::unique_ptr<PgCluster>> Open(
       const std::string& dir, const std::string& bin_dir = "");
+  // A cluster another program runs (Patroni), its data in dir/data and
+  // its socket in dir, listening on `port`: for Psql and PostmasterPid,
+  // never Start or Stop.
+  static std::unique_ptr<PgCluster> Attach(const std::string& dir, int port);
 
   // Starts the server on `port`, or on a free one (0), trying another when
   // a free one was taken meanwhile. Waits until it accepts connections.

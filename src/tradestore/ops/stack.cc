@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -13,10 +12,12 @@
 #include "tradestore/internal/process.h"
 #include "tradestore/internal/safe_file.h"
 #include "tradestore/internal/status_macros.h"
+#include "tradestore/ops/ha_stack.h"
 #include "tradestore/ops/ops_files.h"
 #include "tradestore/ops/pg_cluster.h"
 #include "tradestore/ops/pgbouncer.h"
 #include "tradestore/ops/stack_config.h"
+#include "tradestore/ops/stack_parts.h"
 #include "tradestore/postgres/migrator.h"
 
 namespace tradestore::ops {
@@ -25,22 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kStanza[] = "trades";
-
-std::string Password() {
-  static constexpr char kChars[] =
-      "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  std::random_device seed;
-  std::uniform_int_distribution<size_t> pick(0, sizeof kChars - 2);
-  std::string out;
-  for (int i = 0; i < 24; ++i) out += kChars[pick(seed)];
-  return out;
-}
-
-std::string Dsn(int port, const std::string& db, const std::string& user,
-                const std::string& pgpass) {
-  return absl::StrCat("host=127.0.0.1 port=", port, " dbname=", db,
-                      " user=", user, " passfile=", pgpass);
-}
 
 // Fills the DSNs and paths of a stack in `dir` on these ports.
 StackStatus Describe(const std::string& dir, int pg_port, int bouncer_port,
@@ -51,10 +36,12 @@ StackStatus Describe(const std::string& dir, int pg_port, int bouncer_port,
   s.pgpass = dir + "/pgpass";
   s.postgres_port = pg_port;
   s.pgbouncer_port = bouncer_port;
-  s.primary_dsn = Dsn(pg_port, "trades", "tradestore_app", s.pgpass);
-  s.pgbouncer_dsn = Dsn(bouncer_port, "trades", "tradestore_app", s.pgpass);
-  s.admin_dsn = Dsn(pg_port, "postgres", "postgres", s.pgpass);
-  s.stats_dsn = Dsn(bouncer_port, "pgbouncer", "pgbouncer_stats", s.pgpass);
+  s.primary_dsn = StackDsn(pg_port, "trades", "tradestore_app", s.pgpass);
+  s.pgbouncer_dsn =
+      StackDsn(bouncer_port, "trades", "tradestore_app", s.pgpass);
+  s.admin_dsn = StackDsn(pg_port, "postgres", "postgres", s.pgpass);
+  s.stats_dsn =
+      StackDsn(bouncer_port, "pgbouncer", "pgbouncer_stats", s.pgpass);
   s.archive = archive;
   if (archive) {
     s.pgbackrest_config = dir + "/backrest/pgbackrest.conf";
@@ -66,30 +53,6 @@ StackStatus Describe(const std::string& dir, int pg_port, int bouncer_port,
 absl::Status Step(const std::vector<std::string>& argv,
                   const std::string& user) {
   return internal::RunChecked(argv, user);
-}
-
-// The roles, the trades database and PgBouncer's lookup function.
-absl::Status CreateRoles(PgCluster& pg, const StackPasswords& pw) {
-  // One statement a call: psql -c runs several in one transaction, and
-  // CREATE DATABASE may not run in one.
-  for (const std::string& sql :
-       {absl::StrCat("ALTER ROLE postgres PASSWORD '", pw.postgres, "'"),
-        absl::StrCat("CREATE ROLE tradestore_app LOGIN PASSWORD '", pw.app,
-                     "'"),
-        std::string("CREATE DATABASE trades OWNER tradestore_app")}) {
-    TS_RETURN_IF_ERROR(pg.Psql("postgres", sql).status());
-  }
-  for (const char* db : {"postgres", "trades"}) {
-    TS_RETURN_IF_ERROR(
-        pg.Psql(db, std::string(OpsFile("tools/postgres/pgbouncer_auth.sql")))
-            .status());
-  }
-  return pg
-      .Psql("postgres", absl::StrCat("ALTER ROLE pgbouncer_auth PASSWORD '",
-                                     pw.pgbouncer_auth,
-                                     "'; ALTER ROLE pgbouncer_stats PASSWORD '",
-                                     pw.pgbouncer_stats, "';"))
-      .status();
 }
 
 // The archive: pgBackRest's configuration, and the WAL settings naming it.
@@ -119,25 +82,6 @@ absl::Status PrepareArchive(const StackStatus& s, const std::string& user,
   return absl::OkStatus();
 }
 
-// When the stack runs as another user (root starts it as postgres), that
-// user must be able to pass through every directory above DIR.
-absl::Status CheckReachable(const std::string& dir, const std::string& user) {
-  if (user.empty()) return absl::OkStatus();
-  for (fs::path p = fs::absolute(dir).parent_path(); !p.empty();
-       p = p.parent_path()) {
-    std::error_code ec;
-    const fs::perms perms = fs::status(p, ec).permissions();
-    if (!ec && (perms & fs::perms::others_exec) == fs::perms::none) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the ", user, " user cannot reach ", dir, " through ", p.string(),
-          " (mode ", absl::StrFormat("%o", static_cast<int>(perms)),
-          "): choose another place or chmod o+x ", p.string()));
-    }
-    if (p == p.root_path()) break;
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<StackStatus> Up(const StackOptions& o, std::ostream& log) {
   TS_ASSIGN_OR_RETURN(const std::string user, ServiceUser());
   const int pg_port = o.port_base;
@@ -163,10 +107,11 @@ absl::StatusOr<StackStatus> Up(const StackOptions& o, std::ostream& log) {
   TS_RETURN_IF_ERROR(pg->Start(s.postgres_port));
   s = Describe(o.dir, pg->port(), bouncer_port, o.archive);
   log << "stack: Postgres on 127.0.0.1:" << pg->port() << "\n";
-  const StackPasswords pw{Password(), Password(), Password(), Password()};
+  const StackPasswords pw{NewPassword(), NewPassword(), NewPassword(),
+                          NewPassword()};
   TS_RETURN_IF_ERROR(CreateRoles(*pg, pw));
   TS_RETURN_IF_ERROR(internal::WriteFileSafely(
-      s.pgpass, PgPassFile(pw, pg->port(), pg->port()), {.mode = 0600}));
+      s.pgpass, PgPassFile(pw, {pg->port()}, 0), {.mode = 0600}));
   // The trades schema, applied as its owner: the stack is ready to use.
   PgOptions app;
   app.dsn = s.primary_dsn;
@@ -181,42 +126,77 @@ absl::StatusOr<StackStatus> Up(const StackOptions& o, std::ostream& log) {
     log << "stack: WAL archived to " << s.dir << "/backrest/repo (stanza "
         << kStanza << ")\n";
   }
-  const std::string bouncer_dir = o.dir + "/bouncer";
-  TS_RETURN_IF_ERROR(MakeServiceDir(bouncer_dir, user));
-  TS_RETURN_IF_ERROR(WriteOwnedFile(bouncer_dir + "/userlist.txt",
-                                    PgBouncerUserlist(pw), user));
-  PgBouncerProcess bouncer(bouncer_dir, user);
   int port = bouncer_port;
-  auto start_bouncer = [&] {
-    TS_RETURN_IF_ERROR(WriteOwnedFile(
-        bouncer_dir + "/pgbouncer.ini",
-        RenderPgBouncerIni(OpsFile("tools/postgres/pgbouncer.ini"),
-                           {.listen_port = port,
-                            .dir = bouncer_dir,
-                            .auth_file = bouncer_dir + "/userlist.txt",
-                            .server_port = pg->port()}),
-        user));
-    return bouncer.Start(bouncer_dir + "/pgbouncer.ini", port);
-  };
-  if (port > 0) {
-    TS_RETURN_IF_ERROR(start_bouncer());
-  } else {
-    TS_RETURN_IF_ERROR(OnFreePort(&port, start_bouncer));
-  }
+  TS_RETURN_IF_ERROR(StartStackBouncer(o.dir, user, pw, pg->port(), &port));
   s = Describe(o.dir, pg->port(), port, o.archive);
   log << "stack: PgBouncer on 127.0.0.1:" << port << "\n";
   TS_RETURN_IF_ERROR(internal::WriteFileSafely(
-      s.pgpass, PgPassFile(pw, pg->port(), port), {.mode = 0600}));
+      s.pgpass, PgPassFile(pw, {pg->port()}, port), {.mode = 0600}));
   TS_RETURN_IF_ERROR(internal::WriteFileSafely(o.dir + "/stack.json",
                                                s.ToJson(), {.mode = 0600}));
   s.postgres_pid = pg->PostmasterPid();
-  s.pgbouncer_pid = bouncer.Pid();
+  s.pgbouncer_pid = PgBouncerProcess(o.dir + "/bouncer", user).Pid();
   return s;
 }
 
 }  // namespace
 
+bool StackStatus::running() const {
+  if (!ha) return postgres_pid != 0 && pgbouncer_pid != 0;
+  bool leader = false, sync = false;
+  for (const StackNode& n : nodes) {
+    if (n.patroni_pid == 0 || n.postmaster_pid == 0) return false;
+    leader |= n.role == "leader";
+    sync |= n.role == "sync_standby";
+  }
+  return etcd_pid != 0 && haproxy_pid != 0 && pgbouncer_pid != 0 && leader &&
+         sync;
+}
+
+namespace {
+
+std::string HaJson(const StackStatus& s) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const StackNode& n : s.nodes) {
+    nodes.push_back(
+        {{"name", n.name},
+         {"role", n.role},
+         {"state", n.state},
+         {"pg_port", n.pg_port},
+         {"api_port", n.api_port},
+         {"postmaster_pid", n.postmaster_pid},
+         {"patroni_pid", n.patroni_pid},
+         {"lag_bytes", n.lag_bytes >= 0 ? nlohmann::json(n.lag_bytes)
+                                        : nlohmann::json(nullptr)},
+         {"timeline", n.timeline}});
+  }
+  return nlohmann::json{
+             {"dir", s.dir},
+             {"ha", true},
+             {"primary_dsn", s.primary_dsn},
+             {"replica_dsn", s.replica_dsn},
+             {"pgbouncer_dsn", s.pgbouncer_dsn},
+             {"admin_dsn", s.admin_dsn},
+             {"stats_dsn", s.stats_dsn},
+             {"pgpass", s.pgpass},
+             {"running", s.running()},
+             {"etcd", {{"port", s.etcd_port}, {"pid", s.etcd_pid}}},
+             {"haproxy",
+              {{"primary_port", s.postgres_port},
+               {"replica_port", s.replica_port},
+               {"max_replica_lag", s.max_replica_lag},
+               {"pid", s.haproxy_pid}}},
+             {"pgbouncer",
+              {{"port", s.pgbouncer_port}, {"pid", s.pgbouncer_pid}}},
+             {"nodes", nodes}}
+             .dump(2) +
+         "\n";
+}
+
+}  // namespace
+
 std::string StackStatus::ToJson() const {
+  if (ha) return HaJson(*this);
   return nlohmann::json{{"dir", dir},
                         {"data_dir", data_dir},
                         {"primary_dsn", primary_dsn},
@@ -260,7 +240,7 @@ absl::StatusOr<StackStatus> StackUp(const StackOptions& options,
     fs::permissions(options.dir, fs::perms::owner_all | fs::perms::others_exec,
                     ec);
   }
-  auto up = Up(options, log);
+  auto up = options.ha ? HaStackUp(options, log) : Up(options, log);
   if (!up.ok()) {
     // Leave nothing running after a failed start.
     StackDown(options.dir, /*remove=*/false, log).IgnoreError();
@@ -269,6 +249,7 @@ absl::StatusOr<StackStatus> StackUp(const StackOptions& options,
 }
 
 absl::StatusOr<StackStatus> GetStackStatus(const std::string& dir) {
+  if (fs::exists(dir + "/ha.json")) return GetHaStackStatus(dir);
   std::ifstream in(dir + "/stack.json");
   if (!in) return absl::NotFoundError(absl::StrCat("no stack in ", dir));
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
@@ -288,11 +269,16 @@ absl::StatusOr<StackStatus> GetStackStatus(const std::string& dir) {
 
 absl::Status StackDown(const std::string& dir, bool remove, std::ostream& log) {
   TS_ASSIGN_OR_RETURN(const std::string user, ServiceUser());
-  absl::Status status = PgBouncerProcess(dir + "/bouncer", user).Stop();
-  if (auto pg = PgCluster::Open(dir + "/pg"); pg.ok() && (*pg)->Running()) {
-    status.Update((*pg)->Stop(/*immediate=*/false));
+  absl::Status status;
+  if (fs::exists(dir + "/ha.json")) {
+    status = HaStackDown(dir, log);
+  } else {
+    status = PgBouncerProcess(dir + "/bouncer", user).Stop();
+    if (auto pg = PgCluster::Open(dir + "/pg"); pg.ok() && (*pg)->Running()) {
+      status.Update((*pg)->Stop(/*immediate=*/false));
+    }
+    log << "stack: stopped " << dir << "\n";
   }
-  log << "stack: stopped " << dir << "\n";
   if (remove && status.ok()) {
     std::error_code ec;
     fs::remove_all(dir, ec);

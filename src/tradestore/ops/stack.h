@@ -12,6 +12,8 @@
 // DIR/pgpass (0600), which the DSNs name with passfile=, so no password is
 // ever on a command line or in the status.
 //
+// With `ha`, a Patroni cluster behind HAProxy instead (ha_stack.h).
+//
 // The stack outlives the process that started it: `stack status` and
 // `stack down` find it by its directory (DIR/stack.json).
 //
@@ -19,8 +21,10 @@
 #ifndef TRADESTORE_OPS_STACK_H_
 #define TRADESTORE_OPS_STACK_H_
 
+#include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -30,6 +34,22 @@ struct StackOptions {
   std::string dir;    // created; must be empty or absent
   int port_base = 0;  // Postgres on it, PgBouncer on it + 1; 0 = free ports
   bool archive = false;
+  // Patroni-managed nodes behind HAProxy instead of one Postgres
+  // (ha_stack.h).
+  bool ha = false;
+  int nodes = 3;
+  std::string max_replica_lag = "1MB";  // HAProxy's replica port
+};
+
+// One Postgres node of an HA stack, as its Patroni and the DCS see it.
+struct StackNode {
+  std::string name;
+  std::string role;   // leader, sync_standby, replica; "" when unknown
+  std::string state;  // running, streaming, stopped, ...; "" when unknown
+  int pg_port = 0, api_port = 0;
+  int postmaster_pid = 0, patroni_pid = 0;  // 0 when not running
+  int64_t lag_bytes = -1;                   // a replica's; -1 unknown
+  int timeline = 0;
 };
 
 struct StackStatus {
@@ -46,7 +66,17 @@ struct StackStatus {
   std::string pgbackrest_config;  // with archive
   std::string stanza;             // with archive
 
-  bool running() const { return postgres_pid != 0 && pgbouncer_pid != 0; }
+  // HA: primary_dsn and admin_dsn go through HAProxy's primary port
+  // (postgres_port), replica_dsn through its replica port.
+  bool ha = false;
+  std::string replica_dsn;
+  int replica_port = 0;
+  int etcd_port = 0, etcd_pid = 0, haproxy_pid = 0;
+  std::string max_replica_lag;
+  std::vector<StackNode> nodes;
+
+  // Every part runs (HA: every node, a leader and a sync standby).
+  bool running() const;
   std::string ToJson() const;
 };
 

@@ -14,16 +14,21 @@ std::string PgBouncerUserlist(const StackPasswords& pw) {
                       "\"pgbouncer_stats\" \"", pw.pgbouncer_stats, "\"\n");
 }
 
-std::string PgPassFile(const StackPasswords& pw, int postgres_port,
+std::string PgPassFile(const StackPasswords& pw,
+                       const std::vector<int>& postgres_ports,
                        int pgbouncer_port) {
+  std::vector<int> ports = postgres_ports;
+  if (pgbouncer_port != 0) ports.push_back(pgbouncer_port);
   std::string out;
-  for (int port : {postgres_port, pgbouncer_port}) {
+  for (int port : ports) {
     absl::StrAppend(&out, "127.0.0.1:", port, ":*:tradestore_app:", pw.app,
                     "\n", "127.0.0.1:", port, ":*:postgres:", pw.postgres,
                     "\n");
   }
-  absl::StrAppend(&out, "127.0.0.1:", pgbouncer_port,
-                  ":pgbouncer:pgbouncer_stats:", pw.pgbouncer_stats, "\n");
+  if (pgbouncer_port != 0) {
+    absl::StrAppend(&out, "127.0.0.1:", pgbouncer_port,
+                    ":pgbouncer:pgbouncer_stats:", pw.pgbouncer_stats, "\n");
+  }
   return out;
 }
 

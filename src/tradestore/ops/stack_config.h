@@ -4,6 +4,7 @@
 #define TRADESTORE_OPS_STACK_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -17,8 +18,10 @@ struct StackPasswords {
 // credentials, never an application user's (auth_query finds those).
 std::string PgBouncerUserlist(const StackPasswords& pw);
 
-// A libpq password file for the stack's roles on both ports.
-std::string PgPassFile(const StackPasswords& pw, int postgres_port,
+// A libpq password file for the stack's roles on Postgres's ports (a
+// server, or HAProxy's) and PgBouncer's (0: none yet).
+std::string PgPassFile(const StackPasswords& pw,
+                       const std::vector<int>& postgres_ports,
                        int pgbouncer_port);
 
 // Where a rendered pgbackrest.conf keeps its repository and finds its

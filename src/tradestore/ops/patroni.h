@@ -1,0 +1,38 @@
+// Patroni's REST API, as the HA stack and its drills use it: the cluster
+// as the DCS sees it, and a switchover.
+//
+// Thread-safety: functions; safe from any thread.
+#ifndef TRADESTORE_OPS_PATRONI_H_
+#define TRADESTORE_OPS_PATRONI_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tradestore/ops/stack.h"
+
+namespace tradestore::ops {
+
+// The members from GET /cluster of the first node in `api_ports` that
+// answers: name, role, state, port, timeline, lag. kUnavailable when none
+// answers.
+absl::StatusOr<std::vector<StackNode>> PatroniMembers(
+    const std::vector<int>& api_ports);
+
+// The leader's name in `members`, "" when there is none.
+std::string LeaderOf(const std::vector<StackNode>& members);
+
+// Whether the cluster serves synchronous writes: a running leader, a
+// streaming sync standby, and every member in `members` running or
+// streaming.
+bool ClusterReady(const std::vector<StackNode>& members, size_t nodes);
+
+// POST /switchover to the leader's API: `candidate` (or any sync standby
+// when empty) becomes the leader. `password` is the REST API's.
+absl::Status PatroniSwitchover(int leader_api_port, const std::string& leader,
+                               const std::string& candidate,
+                               const std::string& password);
+
+}  // namespace tradestore::ops
+
+#endif  // TRADESTORE_OPS_PATRONI_H_
