@@ -12,11 +12,34 @@
 
 namespace tradestore {
 
+namespace {
+
+// Server notices and libpqxx's own warnings go nowhere: errors reach the
+// caller as statuses, and notices could echo connection details. One kind
+// is remembered: a COMMIT whose wait for the synchronous standby was
+// cancelled (a cancel, statement_timeout, a terminated backend) still
+// reports success, with a WARNING that the transaction "has already
+// committed locally, but might not have been replicated to the standby".
+// Such a commit is not acknowledged: a failover may lose it.
+class NoticeWatch : public pqxx::errorhandler {
+ public:
+  explicit NoticeWatch(pqxx::connection_base& c) : pqxx::errorhandler(c) {}
+  bool operator()(const char message[]) noexcept override {
+    const absl::string_view m(message);
+    if (absl::StrContains(m, "synchronous replication") ||
+        absl::StrContains(m, "committed locally")) {
+      unreplicated = true;
+    }
+    return false;
+  }
+  bool unreplicated = false;
+};
+
+}  // namespace
+
 struct PgPool::Conn {
   std::unique_ptr<pg::PgConnection> connection;
-  // Server notices and libpqxx's own warnings go nowhere: errors reach the
-  // caller as statuses, and notices could echo connection details.
-  std::unique_ptr<pqxx::quiet_errorhandler> quiet;
+  std::unique_ptr<NoticeWatch> notices;
   std::chrono::steady_clock::time_point last_used;
 };
 
@@ -160,7 +183,7 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Connect() {
   auto conn = std::make_unique<Conn>();
   try {
     conn->connection = std::make_unique<pg::PgConnection>(dsn_);
-    conn->quiet = std::make_unique<pqxx::quiet_errorhandler>(*conn->connection);
+    conn->notices = std::make_unique<NoticeWatch>(*conn->connection);
   } catch (const std::exception& e) {
     const std::string text = Scrub(e.what());
     const ConnectFailure failure = ClassifyConnectFailure(text);
@@ -265,7 +288,14 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
           options_.hooks->before_commit(conn->connection->backendpid());
         }
         committing = true;
+        conn->notices->unreplicated = false;
         txn.commit();
+        if (conn->notices->unreplicated) {
+          status = absl::UnknownError(
+              "commit outcome unknown: committed on the primary, but its "
+              "wait for the synchronous standby was cancelled, so a "
+              "failover may lose it");
+        }
         if (options_.hooks != nullptr && options_.hooks->lose_commit_ack &&
             options_.hooks->lose_commit_ack()) {
           ack_lost = true;
@@ -276,6 +306,14 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
       // An error from the body: ~work rolls back (it never throws).
     } catch (const std::exception& e) {
       status = pg::StatusFromPqxx(e, committing && kind == Kind::kWrite, *this);
+      // A server that is read-only now (a leader demoted, a replica behind
+      // a proxy that has not noticed yet): refused before anything was
+      // written, so another connection may try again.
+      const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+      if (sql != nullptr && sql->sqlstate() == "25006") {
+        conn->connection->disconnect();
+        status = absl::UnavailableError(status.message());
+      }
     }
     // Repeating is harmless for these, so "unknown" is "try again".
     const bool settle_by_repeating =

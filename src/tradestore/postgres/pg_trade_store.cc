@@ -72,6 +72,30 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::Select(
   return trades;
 }
 
+// A row the primary shows may not be on the synchronous standby yet: a
+// commit whose wait for it was cancelled is visible, unreplicated. So the
+// lookup that settles an unknown commit also commits a transaction id of
+// its own, which waits for the standby; WAL is in order, so once that
+// returns, the row it read is there too. Where there is no synchronous
+// standby the extra commit costs a WAL flush and nothing else.
+absl::StatusOr<Trade> PgTradeStore::GetDurably(int64_t id) {
+  absl::StatusOr<std::vector<Trade>> rows;
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
+      [&](pqxx::work& txn) {
+        rows = pg::TradesFromResult(
+            Exec(txn, SelectSql("id = $1"), {std::to_string(id)}));
+        txn.exec("SELECT txid_current()");
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return absl::NotFoundError(absl::StrCat("trade ", id, " not found"));
+  }
+  return std::move((*rows)[0]);
+}
+
 absl::StatusOr<int64_t> PgTradeStore::ReserveId() {
   int64_t id = 0;
   // nextval is never rolled back, so repeating it is harmless (a gap at most).
@@ -146,7 +170,7 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
     if (!absl::IsUnknown(status)) return status;
     // The commit may or may not have happened: look, don't guess. The id is
     // ours alone, so finding it means our insert landed.
-    auto found = Get(t.id);
+    auto found = GetDurably(t.id);
     if (found.ok()) {
       if (SameContent(*found, t)) return InsertResult{*found, true};
       return absl::AlreadyExistsError(
@@ -196,7 +220,7 @@ absl::StatusOr<Trade> PgTradeStore::UpdateStatus(int64_t id,
     });
     if (txn_status.ok()) return result;
     if (!absl::IsUnknown(txn_status) || !before) return txn_status;
-    auto now_stored = Get(id);
+    auto now_stored = GetDurably(id);
     if (!now_stored.ok()) {
       return absl::UnknownError(
           absl::StrCat(txn_status.message(), "; lookup of trade ", id,

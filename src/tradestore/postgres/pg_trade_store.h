@@ -49,6 +49,9 @@ class PgTradeStore : public TradeStore {
   absl::StatusOr<InsertResult> InsertAt(const Trade& t);
   absl::StatusOr<std::vector<Trade>> Select(const std::string& where,
                                             std::vector<std::string> params);
+  // The trade, read in a transaction whose own commit waits for the
+  // synchronous standby: what settles an unknown commit (see the .cc).
+  absl::StatusOr<Trade> GetDurably(int64_t id);
 
   std::unique_ptr<PgPool> pool_;
 };
