@@ -13,11 +13,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "testing/ops_environment.h"
+#include "testing/phases.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
 #include "tradestore/clock.h"
-#include "tradestore/migration/phase.h"
 #include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/ops/pg_cluster.h"
 #include "tradestore/ops/pgbouncer.h"
@@ -45,19 +45,8 @@ class PgBouncerLoadTest : public ::testing::TestWithParam<Phase> {
   }
 
   void MoveTo(Phase phase) {
-    auto phases = PhaseStore::Open(Options(bouncer_));
-    ASSERT_TRUE(phases.ok()) << phases.status();
-    for (Phase p :
-         {Phase::kDualWrite, Phase::kReadPostgres, Phase::kPostgresOnly}) {
-      if (static_cast<int>(p) > static_cast<int>(phase)) break;
-      PhaseMoveOptions move;
-      move.sqlite_path = path_;
-      move.target = p;
-      move.force = true;
-      move.reason = "test";
-      auto moved = (*phases)->Move(move);
-      ASSERT_TRUE(moved.ok()) << moved.status();
-    }
+    TS_ASSERT_OK(
+        testing::ForcePhaseUpTo(Options(bouncer_), path_, phase, "test"));
   }
 
   std::string bouncer_, path_;

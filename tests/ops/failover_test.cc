@@ -1,0 +1,301 @@
+// Failover drills on the HA stack (issue 22): under trade load through
+// PgBouncer, the leader's postmaster is SIGKILLed, or the whole leader node
+// is lost (Patroni too), or a switchover is asked for. Jepsen-style
+// accounting: every write's outcome is recorded as acknowledged, failed or
+// unknown; afterwards every acknowledged trade is on the new leader exactly
+// once, no failed one is there, an unknown one is there at most once; the
+// old leader rejoins as a replica holding them all; and where SQLite is
+// still written, verify is clean. The write pause is printed, never
+// asserted (tools/bench/failover_bench measures it over many failovers).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "testing/ha_environment.h"
+#include "testing/phases.h"
+#include "testing/status_matchers.h"
+#include "testing/trades.h"
+#include "tradestore/cli/cli.h"
+#include "tradestore/migration/phased_trade_store.h"
+#include "tradestore/ops/ha_stack.h"
+#include "tradestore/ops/patroni.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace tradestore {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+using testing::HaEnvironment;
+
+enum class Fault { kPostmasterCrash, kNodeLoss, kSwitchover };
+
+std::string FaultName(Fault f) {
+  switch (f) {
+    case Fault::kPostmasterCrash:
+      return "postmaster_crash";
+    case Fault::kNodeLoss:
+      return "node_loss";
+    case Fault::kSwitchover:
+      return "switchover";
+  }
+  return "";
+}
+
+struct Outcome {
+  enum Kind { kOk, kFailed, kUnknown } kind;
+  std::string key;
+  Steady::time_point at;
+  std::string error;
+};
+
+// Writers inserting trades with keys "<tag>-<writer>-<n>" until stopped.
+class Load {
+ public:
+  Load(TradeStore& store, std::string tag, int writers) {
+    for (int w = 0; w < writers; ++w) {
+      threads_.emplace_back([this, &store, tag, w] {
+        for (int n = 0; !stop_; ++n) {
+          Trade t = testing::SampleTrade();
+          t.client_order_id = absl::StrCat(tag, "-", w, "-", n);
+          auto r = store.Insert(t);
+          Outcome o{r.ok() ? Outcome::kOk
+                           : absl::IsUnknown(r.status()) ? Outcome::kUnknown
+                                                         : Outcome::kFailed,
+                    *t.client_order_id, Steady::now(),
+                    r.ok() ? "" : std::string(r.status().message())};
+          std::lock_guard<std::mutex> lock(mu_);
+          outcomes_.push_back(std::move(o));
+        }
+      });
+    }
+  }
+  ~Load() { Stop(); }
+
+  // Acknowledged writes that finished after `since`.
+  int AcksAfter(Steady::time_point since) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int>(
+        std::count_if(outcomes_.begin(), outcomes_.end(), [&](const auto& o) {
+          return o.kind == Outcome::kOk && o.at > since;
+        }));
+  }
+  // Waits (a 3-minute deadline ends a hung test) for `n` more acks.
+  bool WaitAcks(int n, Steady::time_point since) {
+    const auto until = Steady::now() + std::chrono::minutes(3);
+    while (AcksAfter(since) < n) {
+      if (Steady::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+  const std::vector<Outcome>& outcomes() const { return outcomes_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<Outcome> outcomes_;
+  std::vector<std::thread> threads_;
+};
+
+// The longest time without an acknowledged write from `from` on.
+double PauseSeconds(const std::vector<Outcome>& outcomes,
+                    Steady::time_point from) {
+  std::vector<Steady::time_point> acks = {from};
+  for (const Outcome& o : outcomes) {
+    if (o.kind == Outcome::kOk && o.at > from) acks.push_back(o.at);
+  }
+  std::sort(acks.begin(), acks.end());
+  double worst = 0;
+  for (size_t i = 1; i < acks.size(); ++i) {
+    worst = std::max(
+        worst, std::chrono::duration<double>(acks[i] - acks[i - 1]).count());
+  }
+  return worst;
+}
+
+std::string Leader(const ops::StackStatus& s) {
+  for (const auto& n : s.nodes) {
+    if (n.role == "leader") return n.name;
+  }
+  return "";
+}
+
+// client_order_id -> rows holding it, for the keys of `tag`.
+std::map<std::string, int> Stored(const std::string& dsn,
+                                  const std::string& tag) {
+  std::map<std::string, int> out;
+  const std::string text = HaEnvironment::Get().Sql(
+      dsn, absl::StrCat("SELECT client_order_id, count(*) FROM trades WHERE "
+                        "client_order_id LIKE '",
+                        tag, "-%' GROUP BY 1"));
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> cells = absl::StrSplit(line, '|');
+    out[cells[0]] = std::stoi(cells[1]);
+  }
+  return out;
+}
+
+struct Drill {
+  Phase phase;
+  Fault fault;
+};
+
+class FailoverTest : public ::testing::TestWithParam<Drill> {
+ protected:
+  void SetUp() override {
+    auto& env = HaEnvironment::Get();
+    stack_ = env.WaitHealthy();
+    path_ = env.NewDir() + "/store.db";
+    // Every drill starts from an empty table in sqlite_only and moves up to
+    // its phase, so verify compares this drill's trades only.
+    env.Sql(absl::StrReplaceAll(stack_.admin_dsn,
+                                {{"dbname=postgres", "dbname=trades"}}),
+            "TRUNCATE trades; "
+            "UPDATE migration_phase SET phase = 'sqlite_only', version = 0; "
+            "DELETE FROM migration_phase_history WHERE version > 0");
+    // The store the service had before the migration.
+    ASSERT_TRUE(SqliteTradeStore::Open({.path = path_, .sync_full = false}).ok());
+    TS_ASSERT_OK(testing::ForcePhaseUpTo(Options(), path_, GetParam().phase,
+                                         "failover drill"));
+  }
+
+  PgOptions Options() {
+    PgOptions o;
+    o.dsn = stack_.pgbouncer_dsn;
+    // Longer than any failover: a write waits it out instead of failing.
+    o.backoff.deadline = std::chrono::seconds(60);
+    return o;
+  }
+
+  ops::StackStatus stack_;
+  std::string path_;
+};
+
+TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
+  auto& env = HaEnvironment::Get();
+  const Drill drill = GetParam();
+  const std::string tag =
+      absl::StrCat(PhaseName(drill.phase), "_", FaultName(drill.fault));
+  const std::string old_leader = Leader(stack_);
+  ASSERT_FALSE(old_leader.empty());
+
+  PhasedStoreOptions options;
+  options.sqlite_path = path_;
+  options.pg = Options();
+  options.phase_poll = std::chrono::milliseconds(0);
+  options.sqlite_sync_full = false;
+  auto store = PhasedTradeStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_EQ((*store)->phase(), drill.phase);
+
+  Load load(**store, tag, 4);
+  ASSERT_TRUE(load.WaitAcks(100, Steady::now()));
+  const Steady::time_point fault_at = Steady::now();
+  switch (drill.fault) {
+    case Fault::kPostmasterCrash:
+      TS_ASSERT_OK(ops::InjectNodeFault(env.dir(), old_leader,
+                                        ops::NodeFault::kPostmasterCrash));
+      break;
+    case Fault::kNodeLoss:
+      TS_ASSERT_OK(ops::InjectNodeFault(env.dir(), old_leader,
+                                        ops::NodeFault::kNodeLoss));
+      break;
+    case Fault::kSwitchover:
+      TS_ASSERT_OK(ops::Switchover(env.dir(), ""));
+      break;
+  }
+  // Writes go on once a new leader serves them.
+  ASSERT_TRUE(load.WaitAcks(200, fault_at));
+  load.Stop();
+  if (drill.fault == Fault::kNodeLoss) {
+    TS_ASSERT_OK(ops::RestartNode(env.dir(), old_leader));
+  }
+  const ops::StackStatus after = env.WaitHealthy();
+  const std::string new_leader = Leader(after);
+  EXPECT_NE(new_leader, old_leader);
+  if (drill.phase != Phase::kPostgresOnly) {
+    TS_ASSERT_OK((*store)->DrainOutbox(std::chrono::seconds(120)));
+  }
+
+  // The accounting, on the new leader.
+  const std::map<std::string, int> stored = Stored(after.primary_dsn, tag);
+  int ok = 0, failed = 0, unknown = 0, unknown_stored = 0;
+  for (const Outcome& o : load.outcomes()) {
+    const auto it = stored.find(o.key);
+    const int rows = it == stored.end() ? 0 : it->second;
+    switch (o.kind) {
+      case Outcome::kOk:
+        ++ok;
+        EXPECT_EQ(rows, 1) << "acknowledged " << o.key;
+        break;
+      case Outcome::kFailed:
+        ++failed;
+        EXPECT_EQ(rows, 0) << "failed " << o.key << ": " << o.error;
+        break;
+      case Outcome::kUnknown:
+        ++unknown;
+        unknown_stored += rows;
+        EXPECT_LE(rows, 1) << "unknown " << o.key << ": " << o.error;
+        break;
+    }
+  }
+  for (const auto& [key, rows] : stored) {
+    EXPECT_EQ(rows, 1) << key << " is stored " << rows << " times";
+  }
+  // The old leader rejoined as a replica and holds every acknowledged
+  // trade once it has replayed.
+  const ops::StackNode* rejoined = nullptr;
+  for (const auto& n : after.nodes) {
+    if (n.name == old_leader) rejoined = &n;
+  }
+  ASSERT_NE(rejoined, nullptr);
+  EXPECT_NE(rejoined->role, "leader");
+  const std::string count_sql = absl::StrCat(
+      "SELECT count(*) FROM trades WHERE client_order_id LIKE '", tag, "-%'");
+  const std::string on_leader = env.Sql(after.primary_dsn, count_sql);
+  const auto until = Steady::now() + std::chrono::minutes(2);
+  while (env.Sql(env.NodeDsn(*rejoined), count_sql) != on_leader &&
+         Steady::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(env.Sql(env.NodeDsn(*rejoined), count_sql), on_leader);
+  if (drill.phase != Phase::kPostgresOnly) {
+    std::ostringstream out, err;
+    EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path_, "--pg",
+                           after.pgbouncer_dsn},
+                          out, err),
+              0)
+        << out.str() << err.str();
+  }
+  std::cout << "[ drill ] " << tag << ": " << ok << " acknowledged, "
+            << failed << " failed, " << unknown << " unknown (" << unknown_stored
+            << " of them committed); " << old_leader << " -> " << new_leader
+            << "; longest write pause " << PauseSeconds(load.outcomes(), fault_at)
+            << " s\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Drills, FailoverTest,
+    ::testing::Values(Drill{Phase::kPostgresOnly, Fault::kPostmasterCrash},
+                      Drill{Phase::kPostgresOnly, Fault::kNodeLoss},
+                      Drill{Phase::kPostgresOnly, Fault::kSwitchover},
+                      Drill{Phase::kReadPostgres, Fault::kPostmasterCrash},
+                      Drill{Phase::kDualWrite, Fault::kNodeLoss}),
+    [](const auto& info) {
+      return absl::StrCat(PhaseName(info.param.phase), "_",
+                          FaultName(info.param.fault));
+    });
+
+}  // namespace
+}  // namespace tradestore
