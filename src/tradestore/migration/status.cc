@@ -119,6 +119,10 @@ absl::StatusOr<StatusReport> RunStatus(const StatusOptions& options) {
     report.schema_built = std::max(report.schema_built, m.version);
   }
   report.attention = Attention(report, options);
+  for (std::string& a :
+       ReplicationAttention(report.postgres.replication, options.replication)) {
+    report.attention.push_back(std::move(a));
+  }
   return report;
 }
 
@@ -152,6 +156,7 @@ std::string StatusReport::ToJson() const {
                                : nlohmann::json()},
   };
   if (sqlite && sqlite->outbox) j["outbox_entries"] = sqlite->outbox->entries;
+  j["replication"] = ReplicationJson(f.replication);
   return j.dump(2) + "\n";
 }
 
@@ -161,28 +166,33 @@ std::string StatusReport::ToPrometheus() const {
     return thing ? AgeSeconds(f.now, thing->finished_at) : -1;
   };
   return absl::StrFormat(
-      "# HELP tradestore_status_healthy 1 when nothing needs attention.\n"
-      "# TYPE tradestore_status_healthy gauge\n"
-      "tradestore_status_healthy %d\n"
-      "# HELP tradestore_status_attention Things that need attention.\n"
-      "# TYPE tradestore_status_attention gauge\n"
-      "tradestore_status_attention %d\n"
-      "# HELP tradestore_phase_version The migration phase's version.\n"
-      "# TYPE tradestore_phase_version gauge\n"
-      "tradestore_phase_version %d\n"
-      "# HELP tradestore_last_backup_age_seconds Since the last good "
-      "backup (-1: none).\n"
-      "# TYPE tradestore_last_backup_age_seconds gauge\n"
-      "tradestore_last_backup_age_seconds %.0f\n"
-      "# HELP tradestore_last_drill_age_seconds Since the last good restore "
-      "drill (-1: none).\n"
-      "# TYPE tradestore_last_drill_age_seconds gauge\n"
-      "tradestore_last_drill_age_seconds %.0f\n"
-      "# HELP tradestore_quarantine_unresolved Quarantined rows unresolved.\n"
-      "# TYPE tradestore_quarantine_unresolved gauge\n"
-      "tradestore_quarantine_unresolved %d\n",
-      healthy() ? 1 : 0, attention.size(), f.phase ? f.phase->version : 0,
-      age(f.last_backup), age(f.last_drill), f.unresolved_quarantine);
+             "# HELP tradestore_status_healthy 1 when nothing needs "
+             "attention.\n"
+             "# TYPE tradestore_status_healthy gauge\n"
+             "tradestore_status_healthy %d\n"
+             "# HELP tradestore_status_attention Things that need attention.\n"
+             "# TYPE tradestore_status_attention gauge\n"
+             "tradestore_status_attention %d\n"
+             "# HELP tradestore_phase_version The migration phase's version.\n"
+             "# TYPE tradestore_phase_version gauge\n"
+             "tradestore_phase_version %d\n"
+             "# HELP tradestore_last_backup_age_seconds Since the last good "
+             "backup (-1: none).\n"
+             "# TYPE tradestore_last_backup_age_seconds gauge\n"
+             "tradestore_last_backup_age_seconds %.0f\n"
+             "# HELP tradestore_last_drill_age_seconds Since the last good "
+             "restore "
+             "drill (-1: none).\n"
+             "# TYPE tradestore_last_drill_age_seconds gauge\n"
+             "tradestore_last_drill_age_seconds %.0f\n"
+             "# HELP tradestore_quarantine_unresolved Quarantined rows "
+             "unresolved.\n"
+             "# TYPE tradestore_quarantine_unresolved gauge\n"
+             "tradestore_quarantine_unresolved %d\n",
+             healthy() ? 1 : 0, attention.size(),
+             f.phase ? f.phase->version : 0, age(f.last_backup),
+             age(f.last_drill), f.unresolved_quarantine) +
+         ReplicationPrometheus(f.replication);
 }
 
 void StatusReport::Print(std::ostream& out) const {
@@ -220,6 +230,7 @@ void StatusReport::Print(std::ostream& out) const {
     out << absl::StrFormat("             measured RTO %.1f s\n",
                            *f.last_drill->rto_seconds);
   }
+  PrintReplication(f.replication, out);
   for (const std::string& a : attention) out << "  ! " << a << "\n";
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tradestore/migration/replication_status.h"
 #include "tradestore/postgres/pg_options.h"
 #include "tradestore/postgres/status_facts.h"
 #include "tradestore/sqlite/store_facts.h"
@@ -30,6 +31,7 @@ struct StatusOptions {
   std::chrono::hours max_drill_age{8 * 24};
   std::chrono::hours max_full_verify_age{26};
   std::chrono::seconds max_outbox_age{60};
+  ReplicationBounds replication;
 };
 
 struct StatusReport {

@@ -129,6 +129,7 @@ absl::StatusOr<StatusFacts> ReadStatusFacts(PgPool& pool,
     }
     ReadMigrationFacts(txn, store_id, facts);
     ReadRunFacts(txn, store_id, facts);
+    facts.replication = ReadReplicationFacts(txn);
     return absl::OkStatus();
   }));
   return facts;

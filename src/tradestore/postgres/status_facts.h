@@ -1,7 +1,7 @@
 // What `tradestore status` reads of Postgres, in one pass: the schema
 // version, the phase, the backfill and its fence, the latest verification
-// runs, the quarantine, the latest archive, backup and drill. Any of them
-// may be absent (an older schema, nothing run yet).
+// runs, the quarantine, the latest archive, backup and drill, replication. Any
+// of them may be absent (an older schema, nothing run yet).
 //
 // Thread-safety: a function over a thread-safe pool.
 #ifndef TRADESTORE_POSTGRES_STATUS_FACTS_H_
@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "tradestore/phase.h"
+#include "tradestore/postgres/replication_facts.h"
 #include "tradestore/timestamp.h"
 
 namespace tradestore {
@@ -48,6 +49,7 @@ struct StatusFacts {
     std::optional<double> rto_seconds;
   };
   std::optional<Backup> last_backup, last_drill;
+  ReplicationFacts replication;
   Timestamp now;  // the server's
 };
 

@@ -1,0 +1,73 @@
+// The shipped alerting rules (tools/monitoring/tradestore-alerts.yml) name
+// only metrics the code writes, with the labels it writes: a renamed
+// metric would otherwise leave an alert that can never fire.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "tradestore/cli/job_metrics.h"
+#include "tradestore/migration/status.h"
+#include "tradestore/verify/verifier.h"
+
+namespace tradestore {
+namespace {
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << path;
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Every metric name in Prometheus text, with the label names seen on it.
+std::set<std::string> Names(const std::string& text) {
+  std::set<std::string> out;
+  const std::regex sample(R"(^(tradestore_[a-z_]+)[ {])",
+                          std::regex::multiline);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), sample);
+       it != std::sregex_iterator(); ++it) {
+    out.insert((*it)[1]);
+  }
+  return out;
+}
+
+std::string EveryMetric() {
+  StatusReport status;
+  status.postgres.replication.wants_sync = true;
+  status.postgres.replication.standbys.push_back(
+      {"node2", "streaming", "sync", 0, 0.001});
+  VerifyReport full;
+  full.mode = VerifyMode::kFull;
+  const Timestamp now = Timestamp::FromUnixMicros(0).value();
+  return status.ToPrometheus() + full.ToPrometheus() +
+         cli::JobMetrics("/nonexistent", "backup", true, now, 1, "") +
+         cli::JobMetrics("/nonexistent", "restore_drill", true, now, 1, "");
+}
+
+TEST(AlertRulesTest, NameOnlyMetricsTheCodeWrites) {
+  const std::string written = EveryMetric();
+  const std::set<std::string> names = Names(written);
+  const std::string rules = Read(std::string(TRADESTORE_SOURCE_DIR) +
+                                 "/tools/monitoring/tradestore-alerts.yml");
+  const std::regex used(R"(tradestore_[a-z_]+)");
+  int checked = 0;
+  for (auto it = std::sregex_iterator(rules.begin(), rules.end(), used);
+       it != std::sregex_iterator(); ++it) {
+    const std::string name = it->str();
+    EXPECT_TRUE(names.count(name)) << name << " is not written; written:\n"
+                                   << written;
+    ++checked;
+  }
+  EXPECT_GT(checked, 10);
+  // The labels the rules select on.
+  EXPECT_NE(written.find("tradestore_verify_last_run_timestamp_seconds{mode="
+                         "\"full\""),
+            std::string::npos);
+  EXPECT_NE(written.find("tradestore_replication_lag_bytes{standby=\"node2\""),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tradestore
