@@ -7,6 +7,7 @@
 // old leader rejoins as a replica holding them all; and where SQLite is
 // still written, verify is clean. The write pause is printed, never
 // asserted (tools/bench/failover_bench measures it over many failovers).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,7 +21,7 @@
 #include "testing/ha_environment.h"
 #include "testing/phases.h"
 #include "testing/status_matchers.h"
-#include "testing/trades.h"
+#include "testing/write_load.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/ops/ha_stack.h"
@@ -30,8 +31,8 @@
 namespace tradestore {
 namespace {
 
-using Steady = std::chrono::steady_clock;
 using testing::HaEnvironment;
+using testing::Steady;
 
 enum class Fault { kPostmasterCrash, kNodeLoss, kSwitchover };
 
@@ -47,103 +48,11 @@ std::string FaultName(Fault f) {
   return "";
 }
 
-struct Outcome {
-  enum Kind { kOk, kFailed, kUnknown } kind;
-  std::string key;
-  Steady::time_point at;
-  std::string error;
-};
-
-// Writers inserting trades with keys "<tag>-<writer>-<n>" until stopped.
-class Load {
- public:
-  Load(TradeStore& store, std::string tag, int writers) {
-    for (int w = 0; w < writers; ++w) {
-      threads_.emplace_back([this, &store, tag, w] {
-        for (int n = 0; !stop_; ++n) {
-          Trade t = testing::SampleTrade();
-          t.client_order_id = absl::StrCat(tag, "-", w, "-", n);
-          auto r = store.Insert(t);
-          Outcome o{r.ok() ? Outcome::kOk
-                           : absl::IsUnknown(r.status()) ? Outcome::kUnknown
-                                                         : Outcome::kFailed,
-                    *t.client_order_id, Steady::now(),
-                    r.ok() ? "" : std::string(r.status().message())};
-          std::lock_guard<std::mutex> lock(mu_);
-          outcomes_.push_back(std::move(o));
-        }
-      });
-    }
-  }
-  ~Load() { Stop(); }
-
-  // Acknowledged writes that finished after `since`.
-  int AcksAfter(Steady::time_point since) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return static_cast<int>(
-        std::count_if(outcomes_.begin(), outcomes_.end(), [&](const auto& o) {
-          return o.kind == Outcome::kOk && o.at > since;
-        }));
-  }
-  // Waits (a 3-minute deadline ends a hung test) for `n` more acks.
-  bool WaitAcks(int n, Steady::time_point since) {
-    const auto until = Steady::now() + std::chrono::minutes(3);
-    while (AcksAfter(since) < n) {
-      if (Steady::now() > until) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
-  }
-  void Stop() {
-    stop_ = true;
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
-  const std::vector<Outcome>& outcomes() const { return outcomes_; }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<Outcome> outcomes_;
-  std::vector<std::thread> threads_;
-};
-
-// The longest time without an acknowledged write from `from` on.
-double PauseSeconds(const std::vector<Outcome>& outcomes,
-                    Steady::time_point from) {
-  std::vector<Steady::time_point> acks = {from};
-  for (const Outcome& o : outcomes) {
-    if (o.kind == Outcome::kOk && o.at > from) acks.push_back(o.at);
-  }
-  std::sort(acks.begin(), acks.end());
-  double worst = 0;
-  for (size_t i = 1; i < acks.size(); ++i) {
-    worst = std::max(
-        worst, std::chrono::duration<double>(acks[i] - acks[i - 1]).count());
-  }
-  return worst;
-}
-
 std::string Leader(const ops::StackStatus& s) {
   for (const auto& n : s.nodes) {
     if (n.role == "leader") return n.name;
   }
   return "";
-}
-
-// client_order_id -> rows holding it, for the keys of `tag`.
-std::map<std::string, int> Stored(const std::string& dsn,
-                                  const std::string& tag) {
-  std::map<std::string, int> out;
-  const std::string text = HaEnvironment::Get().Sql(
-      dsn, absl::StrCat("SELECT client_order_id, count(*) FROM trades WHERE "
-                        "client_order_id LIKE '",
-                        tag, "-%' GROUP BY 1"));
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    std::vector<std::string> cells = absl::StrSplit(line, '|');
-    out[cells[0]] = std::stoi(cells[1]);
-  }
-  return out;
 }
 
 struct Drill {
@@ -165,7 +74,8 @@ class FailoverTest : public ::testing::TestWithParam<Drill> {
             "UPDATE migration_phase SET phase = 'sqlite_only', version = 0; "
             "DELETE FROM migration_phase_history WHERE version > 0");
     // The store the service had before the migration.
-    ASSERT_TRUE(SqliteTradeStore::Open({.path = path_, .sync_full = false}).ok());
+    ASSERT_TRUE(
+        SqliteTradeStore::Open({.path = path_, .sync_full = false}).ok());
     TS_ASSERT_OK(testing::ForcePhaseUpTo(Options(), path_, GetParam().phase,
                                          "failover drill"));
   }
@@ -199,7 +109,7 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_EQ((*store)->phase(), drill.phase);
 
-  Load load(**store, tag, 4);
+  testing::WriteLoad load(**store, tag, 4);
   ASSERT_TRUE(load.WaitAcks(100, Steady::now()));
   const Steady::time_point fault_at = Steady::now();
   switch (drill.fault) {
@@ -229,30 +139,12 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
   }
 
   // The accounting, on the new leader.
-  const std::map<std::string, int> stored = Stored(after.primary_dsn, tag);
-  int ok = 0, failed = 0, unknown = 0, unknown_stored = 0;
-  for (const Outcome& o : load.outcomes()) {
-    const auto it = stored.find(o.key);
-    const int rows = it == stored.end() ? 0 : it->second;
-    switch (o.kind) {
-      case Outcome::kOk:
-        ++ok;
-        EXPECT_EQ(rows, 1) << "acknowledged " << o.key;
-        break;
-      case Outcome::kFailed:
-        ++failed;
-        EXPECT_EQ(rows, 0) << "failed " << o.key << ": " << o.error;
-        break;
-      case Outcome::kUnknown:
-        ++unknown;
-        unknown_stored += rows;
-        EXPECT_LE(rows, 1) << "unknown " << o.key << ": " << o.error;
-        break;
-    }
-  }
-  for (const auto& [key, rows] : stored) {
-    EXPECT_EQ(rows, 1) << key << " is stored " << rows << " times";
-  }
+  const testing::Accounting acc = testing::Account(
+      load.outcomes(), testing::StoredKeys(after.primary_dsn, tag));
+  EXPECT_THAT(acc.lost, ::testing::IsEmpty());
+  EXPECT_THAT(acc.doubled, ::testing::IsEmpty());
+  EXPECT_THAT(acc.failed_but_stored, ::testing::IsEmpty());
+  EXPECT_GT(acc.ok, 0);
   // The old leader rejoined as a replica and holds every acknowledged
   // trade once it has replayed.
   const ops::StackNode* rejoined = nullptr;
@@ -272,17 +164,17 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
   EXPECT_EQ(env.Sql(env.NodeDsn(*rejoined), count_sql), on_leader);
   if (drill.phase != Phase::kPostgresOnly) {
     std::ostringstream out, err;
-    EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path_, "--pg",
-                           after.pgbouncer_dsn},
-                          out, err),
-              0)
+    EXPECT_EQ(
+        cli::RunCli({"verify", "--sqlite", path_, "--pg", after.pgbouncer_dsn},
+                    out, err),
+        0)
         << out.str() << err.str();
   }
-  std::cout << "[ drill ] " << tag << ": " << ok << " acknowledged, "
-            << failed << " failed, " << unknown << " unknown (" << unknown_stored
-            << " of them committed); " << old_leader << " -> " << new_leader
-            << "; longest write pause " << PauseSeconds(load.outcomes(), fault_at)
-            << " s\n";
+  std::cout << "[ drill ] " << tag << ": " << acc.ok << " acknowledged, "
+            << acc.failed << " failed, " << acc.unknown << " unknown ("
+            << acc.unknown_committed << " of them committed); " << old_leader
+            << " -> " << new_leader << "; longest write pause "
+            << testing::PauseSeconds(load.outcomes(), fault_at) << " s\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -40,15 +40,14 @@ ops::StackStatus HaEnvironment::Status() {
 }
 
 ops::StackStatus HaEnvironment::WaitHealthy() {
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(3);
   for (;;) {
     ops::StackStatus s = Status();
     if (s.running()) {
       // HAProxy's own view: the primary port reaches a read-write server.
-      auto r = internal::RunCommand(
-          {"psql", "-X", "-A", "-t", "-d", s.admin_dsn, "-c",
-           "SELECT pg_is_in_recovery()"});
+      auto r =
+          internal::RunCommand({"psql", "-X", "-A", "-t", "-d", s.admin_dsn,
+                                "-c", "SELECT pg_is_in_recovery()"});
       if (r.ok() && r->exit_code == 0 && r->out == "f\n") return s;
     }
     if (std::chrono::steady_clock::now() > until) {

@@ -127,11 +127,7 @@ int main(int argc, char** argv) {
   using namespace tradestore;
   using namespace tradestore::bench;
   const Args args = Parse(argc, argv);
-  char tmpl[] = "/tmp/tradestore-backup-bench-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all |
-                                        std::filesystem::perms::others_exec);
-  CleanUpWhenDone(dir);
+  const std::string dir = BenchDir("backup-bench");
   std::ostringstream log;
   const ops::StackStatus stack = Check(
       ops::StackUp({.dir = dir + "/stack", .archive = true}, log), "stack up");

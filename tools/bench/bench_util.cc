@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tradestore/internal/process.h"
@@ -81,6 +83,9 @@ void CleanUpWhenDone(const std::string& dir) {
   internal::SpawnDetached(
       absl::StrCat(
           "while kill -0 ", getpid(), " 2>/dev/null; do sleep 1; done; ",
+          // An HA stack first: its Patroni would restart a stopped Postgres.
+          "find '", dir, "' -name ha.json | while read f; do '",
+          TradestoreCli(), "' stack down --dir \"$(dirname \"$f\")\"; done; ",
           "find '", dir, "' -name pgbouncer.pid | while read f; do ",
           "kill $(cat \"$f\") 2>/dev/null; done; ", "find '", dir,
           "' -name postmaster.pid | while read f; do ", as, "'",
@@ -88,6 +93,17 @@ void CleanUpWhenDone(const std::string& dir) {
           "/pg_ctl' -D \"$(dirname \"$f\")\" -m immediate -w stop; done; ",
           "rm -rf '", dir, "'"))
       .IgnoreError();
+}
+
+std::string BenchDir(const std::string& name) {
+  std::string tmpl = "/tmp/tradestore-" + name + "-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    Die(name, "mkdtemp", absl::ErrnoToStatus(errno, tmpl));
+  }
+  std::filesystem::permissions(tmpl, std::filesystem::perms::owner_all |
+                                         std::filesystem::perms::others_exec);
+  CleanUpWhenDone(tmpl);
+  return tmpl;
 }
 
 }  // namespace tradestore::bench

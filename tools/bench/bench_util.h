@@ -25,9 +25,14 @@ std::string TradestoreCli();
                       const absl::Status& status);
 
 // Once this process has ended, however it ended, a detached watchdog stops
-// every Postgres and PgBouncer that keeps its files under `dir` and
-// removes `dir`: a benchmark that dies leaves nothing running.
+// every HA stack (`stack down`), Postgres and PgBouncer that keeps its
+// files under `dir` and removes `dir`: a benchmark that dies leaves nothing
+// running.
 void CleanUpWhenDone(const std::string& dir);
+
+// A new directory /tmp/tradestore-<name>-XXXXXX that the postgres user can
+// traverse, cleaned up by CleanUpWhenDone.
+std::string BenchDir(const std::string& name);
 
 // Runs argv with stdout and stderr appended to `log_path`.
 Measured RunMeasured(const std::vector<std::string>& argv,

@@ -101,15 +101,14 @@ absl::StatusOr<std::string> RenderPatroniYml(absl::string_view text,
 absl::StatusOr<std::string> RenderHaproxyCfg(absl::string_view text,
                                              const HaLayout& l) {
   const std::string servers = Servers(l);
-  return FillTemplate(text,
-                      {{"PID_FILE", l.dir + "/haproxy/haproxy.pid"},
-                       {"STATS_SOCKET", l.dir + "/haproxy/haproxy.sock"},
-                       {"HOST", kHost},
-                       {"PRIMARY_PORT", std::to_string(l.primary_port)},
-                       {"REPLICA_PORT", std::to_string(l.replica_port)},
-                       {"MAX_LAG", l.max_replica_lag},
-                       {"PRIMARY_SERVERS", servers},
-                       {"REPLICA_SERVERS", servers}});
+  return FillTemplate(text, {{"PID_FILE", l.dir + "/haproxy/haproxy.pid"},
+                             {"STATS_SOCKET", l.dir + "/haproxy/haproxy.sock"},
+                             {"HOST", kHost},
+                             {"PRIMARY_PORT", std::to_string(l.primary_port)},
+                             {"REPLICA_PORT", std::to_string(l.replica_port)},
+                             {"MAX_LAG", l.max_replica_lag},
+                             {"PRIMARY_SERVERS", servers},
+                             {"REPLICA_SERVERS", servers}});
 }
 
 }  // namespace tradestore::ops

@@ -46,13 +46,13 @@ std::string Tail(const std::string& path, size_t bytes = 3000) {
 absl::Status RequirePrograms() {
   for (const char* program : {"etcd", "haproxy", "pgbouncer"}) {
     bool found = false;
-    for (absl::string_view dir : absl::StrSplit(
-             getenv("PATH") ? getenv("PATH") : "/usr/bin", ':')) {
+    for (absl::string_view dir :
+         absl::StrSplit(getenv("PATH") ? getenv("PATH") : "/usr/bin", ':')) {
       found |= access(absl::StrCat(dir, "/", program).c_str(), X_OK) == 0;
     }
     if (!found) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          program, " is not installed: run tools/setup.sh"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(program, " is not installed: run tools/setup.sh"));
     }
   }
   if (access(kPatroni, X_OK) != 0) {
@@ -116,15 +116,15 @@ PidFile PatroniPid(const HaLayout& l, size_t i) {
 absl::Status StartEtcd(const HaLayout& l, const std::string& user) {
   const std::string dir = l.dir + "/etcd";
   TS_RETURN_IF_ERROR(MakeServiceDir(dir, user));
-  TS_ASSIGN_OR_RETURN(std::string conf,
-                      RenderEtcdConf(OpsFile("tools/postgres/etcd.conf.yml"), l));
+  TS_ASSIGN_OR_RETURN(
+      std::string conf,
+      RenderEtcdConf(OpsFile("tools/postgres/etcd.conf.yml"), l));
   TS_RETURN_IF_ERROR(WriteOwnedFile(dir + "/etcd.yml", conf, user));
   TS_ASSIGN_OR_RETURN(
       const int pid,
-      internal::StartDaemon({"etcd", "--config-file", dir + "/etcd.yml"},
-                            {.run_as = user,
-                             .log_path = dir + "/etcd.log",
-                             .work_dir = dir}));
+      internal::StartDaemon(
+          {"etcd", "--config-file", dir + "/etcd.yml"},
+          {.run_as = user, .log_path = dir + "/etcd.log", .work_dir = dir}));
   TS_RETURN_IF_ERROR(PidFile(dir + "/etcd.pid").Write(pid));
   return WaitFor(seconds(30), "etcd did not become healthy", [&] {
     if (!internal::ProcessAlive(pid)) {
@@ -141,13 +141,12 @@ absl::Status StartPatroni(const HaLayout& l, size_t i,
                           const std::string& user) {
   TS_ASSIGN_OR_RETURN(
       const int pid,
-      internal::StartDaemon(
-          {kPython, kPatroni, l.node_dir(i) + "/patroni.yml"},
-          {.run_as = user,
-           .log_path = l.node_dir(i) + "/patroni.log",
-           .work_dir = l.node_dir(i),
-           .env = {{"PYTHONPATH", std::nullopt},
-                   {"PYTHONHOME", std::nullopt}}}));
+      internal::StartDaemon({kPython, kPatroni, l.node_dir(i) + "/patroni.yml"},
+                            {.run_as = user,
+                             .log_path = l.node_dir(i) + "/patroni.log",
+                             .work_dir = l.node_dir(i),
+                             .env = {{"PYTHONPATH", std::nullopt},
+                                     {"PYTHONHOME", std::nullopt}}}));
   return PatroniPid(l, i).Write(pid);
 }
 
@@ -171,8 +170,9 @@ absl::Status StartHaproxyFor(const HaLayout& l, const std::string& leader,
                              const std::string& user) {
   const std::string dir = l.dir + "/haproxy";
   TS_RETURN_IF_ERROR(MakeServiceDir(dir, user));
-  TS_ASSIGN_OR_RETURN(std::string cfg,
-                      RenderHaproxyCfg(OpsFile("tools/postgres/haproxy.cfg"), l));
+  TS_ASSIGN_OR_RETURN(
+      std::string cfg,
+      RenderHaproxyCfg(OpsFile("tools/postgres/haproxy.cfg"), l));
   TS_RETURN_IF_ERROR(WriteOwnedFile(dir + "/haproxy.cfg", cfg, user));
   TS_RETURN_IF_ERROR(StartHaproxy(dir + "/haproxy.cfg", user));
   return WaitFor(seconds(30), "HAProxy's checks did not settle", [&] {
@@ -247,8 +247,8 @@ absl::StatusOr<HaLayout> LoadLayout(const std::string& dir) {
   l.pgbouncer_port = j.value("pgbouncer_port", 0);
   l.max_replica_lag = j.value("max_replica_lag", "");
   for (const auto& n : j.value("nodes", nlohmann::json::array())) {
-    l.nodes.push_back({n.value("name", ""), n.value("pg_port", 0),
-                       n.value("api_port", 0)});
+    l.nodes.push_back(
+        {n.value("name", ""), n.value("pg_port", 0), n.value("api_port", 0)});
   }
   return l;
 }
@@ -263,8 +263,10 @@ StackStatus Describe(const HaLayout& l) {
   s.pgbouncer_port = l.pgbouncer_port;
   s.etcd_port = l.etcd_port;
   s.max_replica_lag = l.max_replica_lag;
-  s.primary_dsn = StackDsn(l.primary_port, "trades", "tradestore_app", s.pgpass);
-  s.replica_dsn = StackDsn(l.replica_port, "trades", "tradestore_app", s.pgpass);
+  s.primary_dsn =
+      StackDsn(l.primary_port, "trades", "tradestore_app", s.pgpass);
+  s.replica_dsn =
+      StackDsn(l.replica_port, "trades", "tradestore_app", s.pgpass);
   s.pgbouncer_dsn =
       StackDsn(l.pgbouncer_port, "trades", "tradestore_app", s.pgpass);
   s.admin_dsn = StackDsn(l.primary_port, "postgres", "postgres", s.pgpass);
@@ -370,10 +372,9 @@ absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
   TS_RETURN_IF_ERROR(StartStackBouncer(o.dir, user, pw, l.primary_port, &port));
   log << "stack: PgBouncer on 127.0.0.1:" << port << "\n";
   TS_RETURN_IF_ERROR(internal::WriteFileSafely(
-      s.pgpass, PgPassFile(pw, pg_ports, port),
-      {.mode = 0600}));
-  TS_RETURN_IF_ERROR(
-      internal::WriteFileSafely(o.dir + "/stack.json", s.ToJson(), {.mode = 0600}));
+      s.pgpass, PgPassFile(pw, pg_ports, port), {.mode = 0600}));
+  TS_RETURN_IF_ERROR(internal::WriteFileSafely(o.dir + "/stack.json",
+                                               s.ToJson(), {.mode = 0600}));
   Observe(l, user, &s);
   return s;
 }
@@ -440,7 +441,8 @@ absl::Status Switchover(const std::string& dir, const std::string& candidate) {
   TS_ASSIGN_OR_RETURN(const HaLayout l, LoadLayout(dir));
   TS_ASSIGN_OR_RETURN(auto members, PatroniMembers(ApiPorts(l)));
   const std::string leader = LeaderOf(members);
-  if (leader.empty()) return absl::UnavailableError("the cluster has no leader");
+  if (leader.empty())
+    return absl::UnavailableError("the cluster has no leader");
   TS_ASSIGN_OR_RETURN(const size_t i, NodeIndex(l, leader));
   return PatroniSwitchover(l.nodes[i].api_port, leader, candidate,
                            RestApiPassword(dir));

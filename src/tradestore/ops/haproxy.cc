@@ -30,9 +30,8 @@ absl::StatusOr<std::vector<HaproxyServer>> HaproxyServers(
   std::string reply;
   absl::Status status;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    status = absl::UnavailableError(
-        absl::StrCat("HAProxy's socket ", socket_path, ": ",
-                     std::strerror(errno)));
+    status = absl::UnavailableError(absl::StrCat(
+        "HAProxy's socket ", socket_path, ": ", std::strerror(errno)));
   } else if (const std::string ask = "show stat\n";
              send(fd, ask.data(), ask.size(), MSG_NOSIGNAL) !=
              static_cast<ssize_t>(ask.size())) {
@@ -84,8 +83,7 @@ std::vector<std::string> UpServers(const std::vector<HaproxyServer>& servers,
 }
 
 absl::Status StartHaproxy(const std::string& cfg, const std::string& user) {
-  TS_RETURN_IF_ERROR(
-      internal::RunChecked({"haproxy", "-c", "-q", "-f", cfg}, user));
+  TS_RETURN_IF_ERROR(internal::RunChecked({"haproxy", "-c", "-f", cfg}, user));
   return internal::RunChecked({"haproxy", "-D", "-f", cfg}, user);
 }
 

@@ -31,8 +31,8 @@ class Socket {
 };
 
 absl::Status Unavailable(const HttpRequest& r, const std::string& why) {
-  return absl::UnavailableError(absl::StrCat(r.method, " 127.0.0.1:", r.port,
-                                             r.path, ": ", why));
+  return absl::UnavailableError(
+      absl::StrCat(r.method, " 127.0.0.1:", r.port, r.path, ": ", why));
 }
 
 }  // namespace
@@ -62,8 +62,7 @@ absl::StatusOr<HttpResponse> Http(const HttpRequest& r) {
   if (!r.body.empty()) {
     absl::StrAppend(&text, "Content-Type: application/json\r\n");
   }
-  absl::StrAppend(&text, "Content-Length: ", r.body.size(), "\r\n\r\n",
-                  r.body);
+  absl::StrAppend(&text, "Content-Length: ", r.body.size(), "\r\n\r\n", r.body);
   for (size_t sent = 0; sent < text.size();) {
     const ssize_t n =
         send(s.fd(), text.data() + sent, text.size() - sent, MSG_NOSIGNAL);

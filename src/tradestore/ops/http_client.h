@@ -17,7 +17,7 @@ struct HttpRequest {
   std::string method = "GET";
   int port = 0;  // on 127.0.0.1
   std::string path = "/";
-  std::string body;           // sent as application/json when not empty
+  std::string body;            // sent as application/json when not empty
   std::string user, password;  // basic authentication when user is set
   std::chrono::milliseconds timeout{2000};
 };
