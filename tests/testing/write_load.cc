@@ -16,7 +16,7 @@ WriteLoad::WriteLoad(TradeStore& store, const std::string& tag, int writers) {
         Trade t = SampleTrade();
         t.client_order_id = absl::StrCat(tag, "-", w, "-", n);
         auto r = store.Insert(t);
-        Outcome o{r.ok()                          ? Outcome::kOk
+        Outcome o{r.ok()                        ? Outcome::kOk
                   : absl::IsUnknown(r.status()) ? Outcome::kUnknown
                                                 : Outcome::kFailed,
                   *t.client_order_id, Steady::now(),
@@ -30,10 +30,9 @@ WriteLoad::WriteLoad(TradeStore& store, const std::string& tag, int writers) {
 
 int WriteLoad::AcksAfter(Steady::time_point since) {
   std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<int>(
-      std::count_if(outcomes_.begin(), outcomes_.end(), [&](const auto& o) {
-        return o.kind == Outcome::kOk && o.at > since;
-      }));
+  return static_cast<int>(std::count_if(
+      outcomes_.begin(), outcomes_.end(),
+      [&](const auto& o) { return o.kind == Outcome::kOk && o.at > since; }));
 }
 
 bool WriteLoad::WaitAcks(int n, Steady::time_point since,
@@ -71,17 +70,17 @@ std::map<std::string, int> StoredKeys(const std::string& dsn,
                                       const std::string& tag) {
   std::map<std::string, int> out;
   auto r = internal::RunCommand(
-      {"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", dsn,
-       "-c",
+      {"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-c",
        absl::StrCat("SELECT client_order_id, count(*) FROM trades WHERE "
                     "client_order_id LIKE '",
                     tag, "-%' GROUP BY 1")});
   if (!r.ok() || r->exit_code != 0) {
-    out["<psql failed: " + (r.ok() ? r->output : r.status().ToString()) +
-        ">"] = -1;
+    out["<psql failed: " + (r.ok() ? r->output : r.status().ToString()) + ">"] =
+        -1;
     return out;
   }
-  for (absl::string_view line : absl::StrSplit(r->out, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(r->out, '\n', absl::SkipEmpty())) {
     std::vector<std::string> cells = absl::StrSplit(line, '|');
     if (cells.size() == 2) out[cells[0]] = std::stoi(cells[1]);
   }
@@ -113,7 +112,8 @@ Accounting Account(const std::vector<Outcome>& outcomes,
     }
   }
   for (const auto& [key, rows] : stored) {
-    if (rows != 1) a.doubled.push_back(absl::StrCat(key, " stored ", rows, " times"));
+    if (rows != 1)
+      a.doubled.push_back(absl::StrCat(key, " stored ", rows, " times"));
   }
   return a;
 }

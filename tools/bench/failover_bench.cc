@@ -96,9 +96,9 @@ ops::StackStatus WaitHealthy(const std::string& dir) {
   for (;;) {
     auto s = ops::GetStackStatus(dir);
     if (s.ok() && s->running()) {
-      auto r = internal::RunCommand({"psql", "-X", "-A", "-t", "-d",
-                                     s->admin_dsn, "-c",
-                                     "SELECT pg_is_in_recovery()"});
+      auto r =
+          internal::RunCommand({"psql", "-X", "-A", "-t", "-d", s->admin_dsn,
+                                "-c", "SELECT pg_is_in_recovery()"});
       if (r.ok() && r->exit_code == 0 && r->out == "f\n") return *s;
     }
     if (Steady::now() > until) {
@@ -187,19 +187,20 @@ int main(int argc, char** argv) {
             << " cores, load average " << load1 << " at start\n";
   std::ostringstream log;
   const auto up_at = Steady::now();
-  auto up = ops::StackUp({.dir = stack_dir, .ha = true, .nodes = args.nodes},
-                         log);
+  auto up =
+      ops::StackUp({.dir = stack_dir, .ha = true, .nodes = args.nodes}, log);
   if (!up.ok()) Die("failover_bench", "stack up\n" + log.str(), up.status());
   std::cout << absl::StrFormat(
-      "stack up: %d nodes in %.1f s\n", args.nodes,
-      std::chrono::duration<double>(Steady::now() - up_at).count());
+                   "stack up: %d nodes in %.1f s\n", args.nodes,
+                   std::chrono::duration<double>(Steady::now() - up_at).count())
+            << std::flush;
 
   std::vector<Trial> trials;
   bool failed = false;
   for (const std::string& path : args.paths) {
     PgOptions pg;
-    pg.dsn = path == "pgbouncer" ? up->pgbouncer_dsn
-                                 : MultiHostDsn(*up, stack_dir);
+    pg.dsn =
+        path == "pgbouncer" ? up->pgbouncer_dsn : MultiHostDsn(*up, stack_dir);
     pg.backoff.deadline = std::chrono::seconds(60);
     auto store = PgTradeStore::Open(pg);
     if (!store.ok()) Die("failover_bench", "open " + path, store.status());
@@ -207,13 +208,17 @@ int main(int argc, char** argv) {
       for (int n = 1; n <= args.trials; ++n) {
         Trial t = RunTrial(args, stack_dir, **store, fault, path, n);
         std::cout << absl::StrFormat(
-            "%-10s %-9s #%-2d pause %6.2f s  %s -> %s  acked %d failed %d "
-            "unknown %d (committed %d)  lost %d doubled %d%s\n",
-            fault, path, n, t.pause, t.from, t.to, t.acc.ok, t.acc.failed,
-            t.acc.unknown, t.acc.unknown_committed, t.acc.lost.size(),
-            t.acc.doubled.size(), t.hung ? "  HUNG" : "");
+                         "%-10s %-9s #%-2d pause %6.2f s  %s -> %s  acked %d "
+                         "failed %d "
+                         "unknown %d (committed %d)  lost %d doubled %d%s\n",
+                         fault, path, n, t.pause, t.from, t.to, t.acc.ok,
+                         t.acc.failed, t.acc.unknown, t.acc.unknown_committed,
+                         t.acc.lost.size(), t.acc.doubled.size(),
+                         t.hung ? "  HUNG" : "")
+                  << std::flush;
         for (const auto& s : t.acc.lost) std::cout << "  LOST " << s << "\n";
-        for (const auto& s : t.acc.doubled) std::cout << "  DOUBLED " << s << "\n";
+        for (const auto& s : t.acc.doubled)
+          std::cout << "  DOUBLED " << s << "\n";
         for (const auto& s : t.acc.failed_but_stored) {
           std::cout << "  FAILED BUT STORED " << s << "\n";
         }
@@ -223,9 +228,10 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::cout << "\n| fault | path | trials | pause min/median/max | acknowledged "
-               "| lost | doubled | unknown (committed) |\n|---|---|---|---|---|"
-               "---|---|---|\n";
+  std::cout
+      << "\n| fault | path | trials | pause min/median/max | acknowledged "
+         "| lost | doubled | unknown (committed) |\n|---|---|---|---|---|"
+         "---|---|---|\n";
   nlohmann::json rows = nlohmann::json::array();
   for (const std::string& fault : args.faults) {
     for (const std::string& path : args.paths) {
@@ -244,17 +250,21 @@ int main(int argc, char** argv) {
       const double hi = *std::max_element(pauses.begin(), pauses.end());
       std::cout << absl::StrFormat(
           "| %s | %s | %d | %.1f / %.1f / %.1f s | %d | %d | %d | %d (%d) |\n",
-          fault, path, pauses.size(), lo, Median(pauses), hi, ok, lost,
-          doubled, unknown, committed);
-      rows.push_back({{"fault", fault}, {"path", path},
-                      {"pauses_s", pauses}, {"acknowledged", ok},
-                      {"lost", lost}, {"doubled", doubled},
-                      {"unknown", unknown}, {"unknown_committed", committed}});
+          fault, path, pauses.size(), lo, Median(pauses), hi, ok, lost, doubled,
+          unknown, committed);
+      rows.push_back({{"fault", fault},
+                      {"path", path},
+                      {"pauses_s", pauses},
+                      {"acknowledged", ok},
+                      {"lost", lost},
+                      {"doubled", doubled},
+                      {"unknown", unknown},
+                      {"unknown_committed", committed}});
     }
   }
   std::cout << (failed ? "targets NOT met" : "targets met")
-            << ": nothing lost or doubled, every pause under "
-            << kRtoSeconds << " s\n";
+            << ": nothing lost or doubled, every pause under " << kRtoSeconds
+            << " s\n";
   if (!args.json.empty()) {
     std::ofstream(args.json) << nlohmann::json{{"nodes", args.nodes},
                                                {"writers", args.writers},

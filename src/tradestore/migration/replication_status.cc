@@ -48,17 +48,18 @@ std::vector<std::string> ReplicationAttention(const ReplicationFacts& f,
   }
   for (const auto& s : f.standbys) {
     if (s.state != "streaming") {
-      out.push_back(absl::StrCat("standby ", s.name, " is ", s.state,
-                                 ", not streaming"));
+      out.push_back(
+          absl::StrCat("standby ", s.name, " is ", s.state, ", not streaming"));
     }
     if (s.lag_bytes && *s.lag_bytes > b.max_lag_bytes) {
-      out.push_back(absl::StrCat("standby ", s.name, " replays ",
-                                 *s.lag_bytes, " bytes behind (bound ",
-                                 b.max_lag_bytes, ")"));
+      out.push_back(absl::StrCat("standby ", s.name, " replays ", *s.lag_bytes,
+                                 " bytes behind (bound ", b.max_lag_bytes,
+                                 ")"));
     }
     if (s.lag_seconds && *s.lag_seconds > b.max_lag.count()) {
-      out.push_back(absl::StrFormat("standby %s replays %.1f s behind (bound %d s)",
-                                    s.name, *s.lag_seconds, b.max_lag.count()));
+      out.push_back(
+          absl::StrFormat("standby %s replays %.1f s behind (bound %d s)",
+                          s.name, *s.lag_seconds, b.max_lag.count()));
     }
   }
   return out;
@@ -119,8 +120,8 @@ std::string ReplicationPrometheus(const ReplicationFacts& f) {
     if (s.state.empty()) continue;
     absl::StrAppend(&out, "tradestore_replication_lag_seconds{standby=\"",
                     Label(s.name), "\",sync_state=\"", Label(s.sync_state),
-                    "\"} ",
-                    absl::StrFormat("%.3f", s.lag_seconds.value_or(0)), "\n");
+                    "\"} ", absl::StrFormat("%.3f", s.lag_seconds.value_or(0)),
+                    "\n");
   }
   return out;
 }
@@ -139,8 +140,8 @@ void PrintReplication(const ReplicationFacts& f, std::ostream& out) {
   out << "  replication " << f.streaming() << " streaming, " << f.sync()
       << " synchronous\n";
   for (const auto& s : f.standbys) {
-    out << "    " << s.name << "  " << (s.state.empty() ? "?" : s.state)
-        << "  " << s.sync_state;
+    out << "    " << s.name << "  " << (s.state.empty() ? "?" : s.state) << "  "
+        << s.sync_state;
     if (s.lag_bytes) out << "  " << *s.lag_bytes << " bytes";
     if (s.lag_seconds) out << absl::StrFormat("  %.3f s", *s.lag_seconds);
     out << "\n";

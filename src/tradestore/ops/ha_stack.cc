@@ -448,4 +448,9 @@ absl::Status Switchover(const std::string& dir, const std::string& candidate) {
                            RestApiPassword(dir));
 }
 
+absl::Status SetMaintenance(const std::string& dir, bool on) {
+  TS_ASSIGN_OR_RETURN(const HaLayout l, LoadLayout(dir));
+  return PatroniSetPause(ApiPorts(l), on, RestApiPassword(dir));
+}
+
 }  // namespace tradestore::ops

@@ -44,6 +44,9 @@ absl::Status RestartNode(const std::string& dir, const std::string& name);
 // A planned switchover to `candidate` (any sync standby when empty).
 absl::Status Switchover(const std::string& dir, const std::string& candidate);
 
+// Turns Patroni's maintenance mode on or off for the stack in `dir`.
+absl::Status SetMaintenance(const std::string& dir, bool on);
+
 }  // namespace tradestore::ops
 
 #endif  // TRADESTORE_OPS_HA_STACK_H_

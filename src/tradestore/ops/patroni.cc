@@ -1,5 +1,8 @@
 #include "tradestore/ops/patroni.h"
 
+#include <chrono>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/ops/http_client.h"
@@ -82,6 +85,47 @@ absl::Status PatroniSwitchover(int leader_api_port, const std::string& leader,
   if (r->status != 200) {
     return absl::FailedPreconditionError(
         absl::StrCat("switchover refused (", r->status, "): ", r->body));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PatroniSetPause(const std::vector<int>& api_ports, bool pause,
+                             const std::string& password) {
+  if (api_ports.empty()) {
+    return absl::InvalidArgumentError("no Patroni node is configured");
+  }
+  absl::Status patched = absl::UnavailableError("no Patroni node answered");
+  for (int port : api_ports) {
+    auto r = Http({.method = "PATCH",
+                   .port = port,
+                   .path = "/config",
+                   .body = nlohmann::json{{"pause", pause}}.dump(),
+                   .user = "patroni",
+                   .password = password});
+    if (r.ok() && r->status == 200) {
+      patched = absl::OkStatus();
+      break;
+    }
+    patched = r.ok() ? absl::FailedPreconditionError(absl::StrCat(
+                           "PATCH /config answered ", r->status, ": ", r->body))
+                     : r.status();
+  }
+  if (!patched.ok()) return patched;
+  // Each node takes it from the DCS on its next loop.
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int port : api_ports) {
+    for (;;) {
+      auto r = Http({.port = port, .path = "/patroni"});
+      const auto j = r.ok() ? nlohmann::json::parse(r->body, nullptr, false)
+                            : nlohmann::json();
+      if (j.is_object() && j.value("pause", false) == pause) break;
+      if (std::chrono::steady_clock::now() > until) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "Patroni on port ", port, " did not take pause=", pause));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   return absl::OkStatus();
 }

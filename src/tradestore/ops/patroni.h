@@ -1,5 +1,5 @@
 // Patroni's REST API, as the HA stack and its drills use it: the cluster
-// as the DCS sees it, and a switchover.
+// as the DCS sees it, a switchover, maintenance mode.
 //
 // Thread-safety: functions; safe from any thread.
 #ifndef TRADESTORE_OPS_PATRONI_H_
@@ -32,6 +32,13 @@ bool ClusterReady(const std::vector<StackNode>& members, size_t nodes);
 absl::Status PatroniSwitchover(int leader_api_port, const std::string& leader,
                                const std::string& candidate,
                                const std::string& password);
+
+// Maintenance mode (PATCH /config {"pause": ...}): Patroni stops managing
+// Postgres (no failover, no restart, no resuming of a paused replay) until
+// it is turned off. Returns once every node in `api_ports` says so, or
+// kDeadlineExceeded after 30 s.
+absl::Status PatroniSetPause(const std::vector<int>& api_ports, bool pause,
+                             const std::string& password);
 
 }  // namespace tradestore::ops
 

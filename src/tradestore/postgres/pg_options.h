@@ -9,6 +9,7 @@
 #define TRADESTORE_POSTGRES_PG_OPTIONS_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -28,16 +29,32 @@ struct PgTestHooks {
   std::function<bool()> lose_commit_ack;
 };
 
+// What the store's reads on replicas came to (PgTradeStore::replica_stats).
+struct ReplicaReadStats {
+  int64_t replica_reads = 0;   // served by a replica
+  int64_t behind = 0;          // sent to the primary: the replica was behind
+  int64_t unavailable = 0;     // sent to the primary: no replica answered
+  int64_t last_lag_bytes = 0;  // the last replica's replay behind the primary
+};
+
 struct PgOptions {
   std::string dsn;
+  // Read replicas (HAProxy's replica port, or a multi-host DSN with
+  // target_session_attrs=standby). When set, reads that may be slightly old
+  // (QueryBySymbol, Count) go to a replica whose replay is within
+  // max_replica_lag_bytes of the primary and past this store's own writes,
+  // else to the primary. Reads by id or key always go to the primary.
+  std::string replica_dsn;
+  int64_t max_replica_lag_bytes = 1 << 20;
   // Connections kept open at most.
   int pool_size = 4;
   // Seconds libpq waits for one connection attempt (added to the DSN unless
   // it, or PGCONNECT_TIMEOUT, sets connect_timeout).
   int connect_timeout_s = 5;
   // Reconnects and retries: exponential backoff with jitter and a cap, up to
-  // an overall deadline per call.
-  BackoffOptions backoff;
+  // an overall deadline per call. The cap is low so that the end of a
+  // failover is noticed within half a second, not up to two.
+  BackoffOptions backoff = {.max_delay = std::chrono::milliseconds(500)};
   // A connection idle longer than this is checked with a round trip before
   // it is lent out.
   std::chrono::milliseconds health_check_after_idle{1000};

@@ -9,6 +9,7 @@
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_row.h"
 #include "tradestore/postgres/pg_transact.h"
+#include "tradestore/postgres/replica_router.h"
 
 namespace tradestore {
 namespace {
@@ -36,17 +37,43 @@ std::string SelectSql(const std::string& where) {
                       where);
 }
 
+// Tells the router once the write returned, whatever its outcome: a read
+// after that must see it.
+class NoteWriteOnReturn {
+ public:
+  explicit NoteWriteOnReturn(pg::ReplicaRouter* router) : router_(router) {}
+  ~NoteWriteOnReturn() {
+    if (router_ != nullptr) router_->NoteWrite();
+  }
+
+ private:
+  pg::ReplicaRouter* const router_;
+};
+
+// A read on a fit replica when `router` allows it, else on the primary.
+absl::Status Read(PgPool& primary, pg::ReplicaRouter* router,
+                  const pg::TxnBody& body) {
+  if (router != nullptr) {
+    TS_ASSIGN_OR_RETURN(const bool served, router->TryRead(body));
+    if (served) return absl::OkStatus();
+  }
+  return pg::Transact(primary, body, PgPool::Kind::kRead);
+}
+
 }  // namespace
 
-PgTradeStore::PgTradeStore(std::unique_ptr<PgPool> pool)
-    : pool_(std::move(pool)) {}
+PgTradeStore::PgTradeStore(std::unique_ptr<PgPool> pool,
+                           std::unique_ptr<pg::ReplicaRouter> router)
+    : pool_(std::move(pool)), router_(std::move(router)) {}
 PgTradeStore::~PgTradeStore() = default;
 
 absl::StatusOr<std::unique_ptr<PgTradeStore>> PgTradeStore::Open(
     const PgOptions& options) {
   TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(options));
+  TS_ASSIGN_OR_RETURN(auto router, pg::ReplicaRouter::Create(options, *pool));
   if (!options.connect_at_open) {
-    return std::unique_ptr<PgTradeStore>(new PgTradeStore(std::move(pool)));
+    return std::unique_ptr<PgTradeStore>(
+        new PgTradeStore(std::move(pool), std::move(router)));
   }
   TS_ASSIGN_OR_RETURN(int version, AppliedSchemaVersion(*pool));
   const int needed = BuiltinMigrations().back().version;
@@ -55,21 +82,25 @@ absl::StatusOr<std::unique_ptr<PgTradeStore>> PgTradeStore::Open(
         "postgres ", pool->masked_dsn(), " has schema version ", version,
         ", this build needs ", needed, ": run `tradestore schema migrate`"));
   }
-  return std::unique_ptr<PgTradeStore>(new PgTradeStore(std::move(pool)));
+  return std::unique_ptr<PgTradeStore>(
+      new PgTradeStore(std::move(pool), std::move(router)));
 }
 
 absl::StatusOr<std::vector<Trade>> PgTradeStore::Select(
-    const std::string& where, std::vector<std::string> params) {
+    const std::string& where, std::vector<std::string> params,
+    bool may_be_old) {
   absl::StatusOr<std::vector<Trade>> trades;
   const Params p(params.begin(), params.end());
-  TS_RETURN_IF_ERROR(pg::Transact(
-      *pool_,
-      [&](pqxx::work& txn) {
+  TS_RETURN_IF_ERROR(
+      Read(*pool_, may_be_old ? router_.get() : nullptr, [&](pqxx::work& txn) {
         trades = pg::TradesFromResult(Exec(txn, SelectSql(where), p));
         return absl::OkStatus();
-      },
-      PgPool::Kind::kRead));
+      }));
   return trades;
+}
+
+ReplicaReadStats PgTradeStore::replica_stats() const {
+  return router_ ? router_->stats() : ReplicaReadStats();
 }
 
 // A row the primary shows may not be on the synchronous standby yet: a
@@ -116,6 +147,7 @@ absl::StatusOr<int64_t> PgTradeStore::ReserveId() {
 
 absl::StatusOr<InsertResult> PgTradeStore::Insert(const Trade& input) {
   TS_RETURN_IF_ERROR(ValidateTrade(input));
+  const NoteWriteOnReturn note(router_.get());
   Trade t = input;
   t.version = 1;
   t.created_at = t.updated_at = pool_->clock()->Now();
@@ -189,6 +221,7 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
 
 absl::StatusOr<Trade> PgTradeStore::UpdateStatus(int64_t id,
                                                  TradeStatus status) {
+  const NoteWriteOnReturn note(router_.get());
   absl::Status txn_status;
   for (int attempt = 0; attempt < kMaxResolveAttempts; ++attempt) {
     std::optional<Trade> before;
@@ -266,19 +299,16 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::QueryBySymbol(
   return Select(
       "symbol = $1 AND \"timestamp\" >= $2::timestamptz AND \"timestamp\" < "
       "$3::timestamptz ORDER BY \"timestamp\" DESC, id DESC LIMIT $4",
-      {q.symbol, q.from.ToIso8601(), q.to.ToIso8601(),
-       std::to_string(q.limit)});
+      {q.symbol, q.from.ToIso8601(), q.to.ToIso8601(), std::to_string(q.limit)},
+      /*may_be_old=*/true);
 }
 
 absl::StatusOr<int64_t> PgTradeStore::Count() {
   int64_t count = 0;
-  TS_RETURN_IF_ERROR(pg::Transact(
-      *pool_,
-      [&](pqxx::work& txn) {
-        count = txn.exec("SELECT count(*) FROM trades")[0][0].as<int64_t>();
-        return absl::OkStatus();
-      },
-      PgPool::Kind::kRead));
+  TS_RETURN_IF_ERROR(Read(*pool_, router_.get(), [&](pqxx::work& txn) {
+    count = txn.exec("SELECT count(*) FROM trades")[0][0].as<int64_t>();
+    return absl::OkStatus();
+  }));
   return count;
 }
 

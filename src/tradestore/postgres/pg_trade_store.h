@@ -19,6 +19,9 @@
 namespace tradestore {
 
 class PgPool;
+namespace pg {
+class ReplicaRouter;
+}
 
 class PgTradeStore : public TradeStore {
  public:
@@ -41,19 +44,25 @@ class PgTradeStore : public TradeStore {
                                               int limit) override;
 
   PgPool& pool() { return *pool_; }
+  // All zero without options.replica_dsn.
+  ReplicaReadStats replica_stats() const;
 
  private:
-  explicit PgTradeStore(std::unique_ptr<PgPool> pool);
+  PgTradeStore(std::unique_ptr<PgPool> pool,
+               std::unique_ptr<pg::ReplicaRouter> router);
   absl::StatusOr<int64_t> ReserveId();
   // Inserts `t` under its id (already set), settling an unknown commit.
   absl::StatusOr<InsertResult> InsertAt(const Trade& t);
+  // `may_be_old`: a replica may answer (see PgOptions::replica_dsn).
   absl::StatusOr<std::vector<Trade>> Select(const std::string& where,
-                                            std::vector<std::string> params);
+                                            std::vector<std::string> params,
+                                            bool may_be_old = false);
   // The trade, read in a transaction whose own commit waits for the
   // synchronous standby: what settles an unknown commit (see the .cc).
   absl::StatusOr<Trade> GetDurably(int64_t id);
 
   std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<pg::ReplicaRouter> router_;  // null: no replicas
 };
 
 }  // namespace tradestore

@@ -13,8 +13,8 @@ int ReplicationFacts::streaming() const {
 int ReplicationFacts::sync() const {
   int n = 0;
   for (const Standby& s : standbys) {
-    n += s.state == "streaming" && (s.sync_state == "sync" ||
-                                    s.sync_state == "quorum");
+    n += s.state == "streaming" &&
+         (s.sync_state == "sync" || s.sync_state == "quorum");
   }
   return n;
 }

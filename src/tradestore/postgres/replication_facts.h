@@ -27,7 +27,7 @@ struct ReplicationFacts {
     std::string name;        // application_name (Patroni: the node's name)
     std::string state;       // streaming, catchup, ...; "" when hidden
     std::string sync_state;  // sync, async, potential, quorum
-    std::optional<int64_t> lag_bytes;  // the primary's WAL not yet replayed
+    std::optional<int64_t> lag_bytes;   // the primary's WAL not yet replayed
     std::optional<double> lag_seconds;  // replay_lag; none when idle
   };
   std::vector<Standby> standbys;  // on a primary

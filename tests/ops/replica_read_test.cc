@@ -1,0 +1,143 @@
+// Reads on replicas (issue 22): a store given HAProxy's replica port sends
+// symbol queries and counts there only when the replica is fit, so no read
+// ever returns a state older than the caller's own last write, a replica
+// whose replay is paused is left for the primary once it lags past the
+// bound, and an unreachable replica costs nothing but a counted fallback.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "testing/ha_environment.h"
+#include "testing/status_matchers.h"
+#include "testing/trades.h"
+#include "tradestore/internal/process.h"
+#include "tradestore/ops/ha_stack.h"
+#include "tradestore/postgres/pg_trade_store.h"
+
+namespace tradestore {
+namespace {
+
+using testing::HaEnvironment;
+
+class ReplicaReadTest : public ::testing::Test {
+ protected:
+  void SetUp() override { stack_ = HaEnvironment::Get().WaitHealthy(); }
+
+  std::unique_ptr<PgTradeStore> Store(const std::string& replica_dsn,
+                                      int64_t max_lag_bytes = 1 << 20) {
+    PgOptions o;
+    o.dsn = stack_.pgbouncer_dsn;
+    o.replica_dsn = replica_dsn;
+    o.max_replica_lag_bytes = max_lag_bytes;
+    auto store = PgTradeStore::Open(o);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  static Trade Numbered(const std::string& symbol, int n) {
+    Trade t = testing::SampleTrade();
+    t.symbol = symbol;
+    t.timestamp = Timestamp::FromUnixMicros(1'780'000'000'000'000 + n).value();
+    return t;
+  }
+
+  static size_t Visible(PgTradeStore& store, const std::string& symbol) {
+    auto rows = store.QueryBySymbol(
+        {.symbol = symbol,
+         .from = Timestamp::FromUnixMicros(0).value(),
+         .to = Timestamp::FromUnixMicros(4'000'000'000'000'000).value(),
+         .limit = 10000});
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? rows->size() : 0;
+  }
+
+  // Pauses WAL replay on every replica until the returned cleanup runs.
+  // Patroni resumes a paused replay by itself unless it is in maintenance
+  // mode, so that is turned on for the while.
+  auto PauseReplay() {
+    auto& env = HaEnvironment::Get();
+    TS_EXPECT_OK(ops::SetMaintenance(env.dir(), true));
+    std::vector<std::string> replicas;
+    for (const auto& n : stack_.nodes) {
+      if (n.role != "leader") replicas.push_back(env.NodeDsn(n));
+    }
+    for (const auto& dsn : replicas) {
+      env.Sql(dsn, "SELECT pg_wal_replay_pause()");
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::minutes(1);
+      while (env.Sql(dsn, "SELECT pg_get_wal_replay_pause_state()") !=
+                 "paused\n" &&
+             std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      EXPECT_EQ(env.Sql(dsn, "SELECT pg_get_wal_replay_pause_state()"),
+                "paused\n");
+    }
+    return absl::Cleanup([replicas] {
+      auto& env = HaEnvironment::Get();
+      for (const auto& dsn : replicas) {
+        env.Sql(dsn, "SELECT pg_wal_replay_resume()");
+      }
+      TS_EXPECT_OK(ops::SetMaintenance(env.dir(), false));
+    });
+  }
+
+  ops::StackStatus stack_;
+};
+
+TEST_F(ReplicaReadTest, ACallerAlwaysReadsItsOwnWrites) {
+  auto store = Store(stack_.replica_dsn);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(store->Insert(Numbered("RYW-USD", i)).ok());
+    ASSERT_EQ(Visible(*store, "RYW-USD"), static_cast<size_t>(i + 1));
+  }
+  // With no new write the replicas catch up and serve the reads.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (store->replica_stats().replica_reads == 0 &&
+         std::chrono::steady_clock::now() < until) {
+    EXPECT_EQ(Visible(*store, "RYW-USD"), 100u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const ReplicaReadStats stats = store->replica_stats();
+  EXPECT_GT(stats.replica_reads, 0);
+  auto count = store->Count();
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_GE(*count, 100);
+}
+
+TEST_F(ReplicaReadTest, AReplicaWhoseReplayIsPausedIsLeftForThePrimary) {
+  auto writer = Store("");
+  ASSERT_NE(writer, nullptr);
+  {
+    const auto resume = PauseReplay();
+    // More WAL than the reader's bound, written by another store: the
+    // reader has no write of its own to wait for, only the bound.
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(writer->Insert(Numbered("LAG-USD", i)).ok());
+    }
+    auto reader = Store(stack_.replica_dsn, /*max_lag_bytes=*/8192);
+    ASSERT_NE(reader, nullptr);
+    EXPECT_EQ(Visible(*reader, "LAG-USD"), 200u);
+    const ReplicaReadStats stats = reader->replica_stats();
+    EXPECT_EQ(stats.replica_reads, 0);
+    EXPECT_EQ(stats.behind + stats.unavailable, 1) << stats.last_lag_bytes;
+  }
+}
+
+TEST_F(ReplicaReadTest, AnUnreachableReplicaCostsAFallbackOnly) {
+  const int port = internal::FreeLoopbackPort().value();
+  auto store = Store(absl::StrCat("host=127.0.0.1 port=", port,
+                                  " dbname=trades user=tradestore_app"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Insert(Numbered("DOWN-USD", 1)).ok());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Visible(*store, "DOWN-USD"), 1u);
+  const ReplicaReadStats stats = store->replica_stats();
+  EXPECT_EQ(stats.replica_reads, 0);
+  EXPECT_EQ(stats.unavailable, 5);
+}
+
+}  // namespace
+}  // namespace tradestore
