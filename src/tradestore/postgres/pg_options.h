@@ -32,7 +32,7 @@ struct PgTestHooks {
 // What the store's reads on replicas came to (PgTradeStore::replica_stats).
 struct ReplicaReadStats {
   int64_t replica_reads = 0;   // served by a replica
-  int64_t behind = 0;          // sent to the primary: the replica was behind
+  int64_t behind = 0;          // to the primary: behind, or no longer a standby
   int64_t unavailable = 0;     // sent to the primary: no replica answered
   int64_t last_lag_bytes = 0;  // the last replica's replay behind the primary
 };

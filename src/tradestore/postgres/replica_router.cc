@@ -28,8 +28,8 @@ absl::StatusOr<std::unique_ptr<ReplicaRouter>> ReplicaRouter::Create(
   o.dsn = options.replica_dsn;
   o.connect_at_open = false;
   // A replica that does not answer soon is skipped, not waited for.
-  o.backoff.deadline = std::min(o.backoff.deadline,
-                                std::chrono::milliseconds(1000));
+  o.backoff.deadline =
+      std::min(o.backoff.deadline, std::chrono::milliseconds(1000));
   o.application_name = options.application_name + "-reads";
   TS_ASSIGN_OR_RETURN(auto replicas, PgPool::Create(o));
   return std::unique_ptr<ReplicaRouter>(
@@ -56,8 +56,9 @@ absl::StatusOr<int64_t> ReplicaRouter::Floor() {
   absl::Status fetched = Transact(
       primary_,
       [&](pqxx::work& txn) {
-        lsn = txn.exec1("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), "
-                        "'0/0')::int8")[0]
+        lsn = txn.exec1(
+                     "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), "
+                     "'0/0')::int8")[0]
                   .as<int64_t>();
         return absl::OkStatus();
       },
