@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "testing/ha_health.h"
 #include "testing/stack_guard.h"
 #include "tradestore/internal/process.h"
 
@@ -43,13 +44,7 @@ ops::StackStatus HaEnvironment::WaitHealthy() {
   const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(3);
   for (;;) {
     ops::StackStatus s = Status();
-    if (s.running()) {
-      // HAProxy's own view: the primary port reaches a read-write server.
-      auto r =
-          internal::RunCommand({"psql", "-X", "-A", "-t", "-d", s.admin_dsn,
-                                "-c", "SELECT pg_is_in_recovery()"});
-      if (r.ok() && r->exit_code == 0 && r->out == "f\n") return s;
-    }
+    if (HaHealthy(s)) return s;
     if (std::chrono::steady_clock::now() > until) {
       ADD_FAILURE() << "the HA stack did not become healthy:\n" << s.ToJson();
       return s;

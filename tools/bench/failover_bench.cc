@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "bench_util.h"
 #include "nlohmann/json.hpp"
+#include "testing/ha_health.h"
 #include "testing/write_load.h"
 #include "tradestore/internal/process.h"
 #include "tradestore/ops/ha_stack.h"
@@ -89,18 +90,12 @@ std::string Leader(const ops::StackStatus& s) {
   return "";
 }
 
-// Every node up with a leader and a synchronous standby, and the primary
-// port reaching a server that takes writes. Dies after 3 minutes.
+// testing::HaHealthy, or dies after 3 minutes.
 ops::StackStatus WaitHealthy(const std::string& dir) {
   const auto until = Steady::now() + std::chrono::minutes(3);
   for (;;) {
     auto s = ops::GetStackStatus(dir);
-    if (s.ok() && s->running()) {
-      auto r =
-          internal::RunCommand({"psql", "-X", "-A", "-t", "-d", s->admin_dsn,
-                                "-c", "SELECT pg_is_in_recovery()"});
-      if (r.ok() && r->exit_code == 0 && r->out == "f\n") return *s;
-    }
+    if (s.ok() && testing::HaHealthy(*s)) return *s;
     if (Steady::now() > until) {
       Die("failover_bench", "wait for a healthy stack",
           s.ok() ? absl::DeadlineExceededError(s->ToJson()) : s.status());
