@@ -10,14 +10,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <map>
-#include <mutex>
+#include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "testing/ha_environment.h"
 #include "testing/phases.h"
 #include "testing/status_matchers.h"
@@ -25,7 +23,6 @@
 #include "tradestore/cli/cli.h"
 #include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/ops/ha_stack.h"
-#include "tradestore/ops/patroni.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
 namespace tradestore {

@@ -39,7 +39,8 @@ std::string ReadAndRemove(const char* path) {
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const std::string& run_as,
-                                         const EnvChanges& env) {
+                                         const EnvChanges& env,
+                                         const std::string& work_dir) {
   std::vector<std::string> full;
   if (!run_as.empty() && RunningAsRoot()) {
     full = {"runuser", "-u", run_as, "--"};
@@ -73,6 +74,11 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
         unsetenv(name.c_str());
       }
     }
+    if (!work_dir.empty() && chdir(work_dir.c_str()) != 0) {
+      std::fprintf(stderr, "cannot enter %s: %s\n", work_dir.c_str(),
+                   std::strerror(errno));
+      _exit(127);
+    }
     std::vector<char*> args;
     for (auto& a : full) args.push_back(a.data());
     args.push_back(nullptr);
@@ -97,8 +103,9 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 }
 
 absl::Status RunChecked(const std::vector<std::string>& argv,
-                        const std::string& run_as) {
-  auto r = RunCommand(argv, run_as);
+                        const std::string& run_as,
+                        const std::string& work_dir) {
+  auto r = RunCommand(argv, run_as, {}, work_dir);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
     return absl::InternalError(absl::StrCat(

@@ -26,15 +26,20 @@ using EnvChanges =
 
 // Runs argv[0] (looked up in PATH) and waits for it. When `run_as` is not
 // empty and this process is root, runs it as that user through runuser.
+// `work_dir`, when not empty, is its working directory (a program run as
+// another user may need one it can reach: HAProxy refuses to start when it
+// cannot return to its initial directory).
 // Returns kInternal only when the program could not be started.
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const std::string& run_as = "",
-                                         const EnvChanges& env = {});
+                                         const EnvChanges& env = {},
+                                         const std::string& work_dir = "");
 
 // Like RunCommand, but returns kInternal with the output when the exit code
 // is not 0.
 absl::Status RunChecked(const std::vector<std::string>& argv,
-                        const std::string& run_as = "");
+                        const std::string& run_as = "",
+                        const std::string& work_dir = "");
 
 // Starts `script` with /bin/sh in its own session, detached, with no
 // standard streams: it outlives this process.

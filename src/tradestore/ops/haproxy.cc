@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -83,8 +84,12 @@ std::vector<std::string> UpServers(const std::vector<HaproxyServer>& servers,
 }
 
 absl::Status StartHaproxy(const std::string& cfg, const std::string& user) {
-  TS_RETURN_IF_ERROR(internal::RunChecked({"haproxy", "-c", "-f", cfg}, user));
-  return internal::RunChecked({"haproxy", "-D", "-f", cfg}, user);
+  // Run from the configuration's directory: HAProxy returns to its initial
+  // directory after parsing and fails when `user` cannot enter the caller's.
+  const std::string dir = std::filesystem::path(cfg).parent_path().string();
+  TS_RETURN_IF_ERROR(
+      internal::RunChecked({"haproxy", "-c", "-f", cfg}, user, dir));
+  return internal::RunChecked({"haproxy", "-D", "-f", cfg}, user, dir);
 }
 
 }  // namespace tradestore::ops

@@ -108,7 +108,9 @@ absl::StatusOr<bool> ReplicaRouter::TryRead(const TxnBody& body) {
     return false;
   }
   if (!ran.ok()) return ran;
-  stats_.last_lag_bytes = std::max<int64_t>(0, primary_lsn_ - replayed);
+  if (replayed > 0) {
+    stats_.last_lag_bytes = std::max<int64_t>(0, primary_lsn_ - replayed);
+  }
   if (!fit) {
     ++stats_.behind;
     return false;
