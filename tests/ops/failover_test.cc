@@ -7,7 +7,6 @@
 // old leader rejoins as a replica holding them all; and where SQLite is
 // still written, verify is clean. The write pause is printed, never
 // asserted (tools/bench/failover_bench measures it over many failovers).
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -15,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "testing/ha_environment.h"
 #include "testing/phases.h"
@@ -138,9 +138,10 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
   // The accounting, on the new leader.
   const testing::Accounting acc = testing::Account(
       load.outcomes(), testing::StoredKeys(after.primary_dsn, tag));
-  EXPECT_THAT(acc.lost, ::testing::IsEmpty());
-  EXPECT_THAT(acc.doubled, ::testing::IsEmpty());
-  EXPECT_THAT(acc.failed_but_stored, ::testing::IsEmpty());
+  EXPECT_TRUE(acc.lost.empty()) << absl::StrJoin(acc.lost, "\n");
+  EXPECT_TRUE(acc.doubled.empty()) << absl::StrJoin(acc.doubled, "\n");
+  EXPECT_TRUE(acc.failed_but_stored.empty())
+      << absl::StrJoin(acc.failed_but_stored, "\n");
   EXPECT_GT(acc.ok, 0);
   // The old leader rejoined as a replica and holds every acknowledged
   // trade once it has replayed.
