@@ -314,6 +314,13 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
         conn->connection->disconnect();
         status = absl::UnavailableError(status.message());
       }
+      // A lost connection (or the server saying it ended it, 57P01 and the
+      // like) may still look open when libpq has not seen the socket close
+      // yet. Drop it, so the retry takes a fresh one instead of giving up.
+      if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr ||
+          (sql != nullptr && LostConnection(*sql))) {
+        conn->connection->disconnect();
+      }
     }
     // Repeating is harmless for these, so "unknown" is "try again".
     const bool settle_by_repeating =
