@@ -22,15 +22,16 @@ class ChildProcess {
   // Starts argv (argv[0] a path) with its output in `log`, in a process
   // group of its own.
   ChildProcess(std::vector<std::string> argv, const std::string& log) {
+    // Built before fork: the child of a threaded process must not allocate.
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
       const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(out, 1);
       dup2(out, 2);
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
       execv(args[0], args.data());
       _exit(127);
     }

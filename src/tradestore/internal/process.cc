@@ -35,6 +35,43 @@ std::string ReadAndRemove(const char* path) {
   return text.str();
 }
 
+// Our environment with `changes` applied: a value sets, nullopt removes.
+std::vector<std::string> ChangedEnvironment(const EnvChanges& changes) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) out.emplace_back(*e);
+  for (const auto& [name, value] : changes) {
+    std::erase_if(out, [&name](const std::string& entry) {
+      return entry.compare(0, name.size() + 1, name + "=") == 0;
+    });
+    if (value) out.push_back(name + "=" + *value);
+  }
+  return out;
+}
+
+// argv and envp as exec wants them, built before fork: after fork in a
+// threaded process only async-signal-safe calls may run (a malloc there
+// hangs the child for good when another thread held the allocator's lock,
+// and the parent waits for it for ever).
+class ExecArgs {
+ public:
+  ExecArgs(std::vector<std::string> argv, std::vector<std::string> env)
+      : argv_(std::move(argv)), env_(std::move(env)) {
+    for (auto& a : argv_) args_.push_back(a.data());
+    args_.push_back(nullptr);
+    for (auto& e : env_) envp_.push_back(e.data());
+    envp_.push_back(nullptr);
+  }
+  char* const* args() { return args_.data(); }
+  char* const* envp() { return envp_.data(); }
+
+ private:
+  std::vector<std::string> argv_, env_;
+  std::vector<char*> args_, envp_;
+};
+
+// Writes `text` to fd 2 without allocating (for a child after fork).
+void SayInChild(const char* text) { (void)!write(2, text, std::strlen(text)); }
+
 }  // namespace
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
@@ -46,6 +83,11 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     full = {"runuser", "-u", run_as, "--"};
   }
   full.insert(full.end(), argv.begin(), argv.end());
+  if (full.empty()) return absl::InvalidArgumentError("no program");
+  ExecArgs exec_args(full, ChangedEnvironment(env));
+  const std::string cannot_enter =
+      absl::StrCat("cannot enter ", work_dir, "\n");
+  const std::string cannot_run = absl::StrCat("cannot run ", full[0], ": ");
 
   // Output goes to files, not pipes: daemons started by the command (the
   // postmaster, pgbouncer) would otherwise hold a pipe open.
@@ -67,23 +109,14 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
-    for (const auto& [name, value] : env) {
-      if (value) {
-        setenv(name.c_str(), value->c_str(), 1);
-      } else {
-        unsetenv(name.c_str());
-      }
-    }
     if (!work_dir.empty() && chdir(work_dir.c_str()) != 0) {
-      std::fprintf(stderr, "cannot enter %s: %s\n", work_dir.c_str(),
-                   std::strerror(errno));
+      SayInChild(cannot_enter.c_str());
       _exit(127);
     }
-    std::vector<char*> args;
-    for (auto& a : full) args.push_back(a.data());
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    execvpe(exec_args.args()[0], exec_args.args(), exec_args.envp());
+    SayInChild(cannot_run.c_str());
+    SayInChild(strerrordesc_np(errno));
+    SayInChild("\n");
     _exit(127);
   }
   close(out);
@@ -170,22 +203,12 @@ absl::StatusOr<Identity> LookUp(const std::string& user) {
 // The daemon's environment: ours, changed.
 std::vector<std::string> Environment(const DaemonOptions& o, const Identity& id,
                                      const std::string& user) {
-  std::vector<std::string> out;
-  for (char** e = environ; *e != nullptr; ++e) out.emplace_back(*e);
-  auto apply = [&out](const std::string& name,
-                      const std::optional<std::string>& value) {
-    std::erase_if(out, [&name](const std::string& entry) {
-      return entry.compare(0, name.size() + 1, name + "=") == 0;
-    });
-    if (value) out.push_back(name + "=" + *value);
-  };
+  EnvChanges changes;
   if (id.change) {
-    apply("HOME", id.home);
-    apply("USER", user);
-    apply("LOGNAME", user);
+    changes = {{"HOME", id.home}, {"USER", user}, {"LOGNAME", user}};
   }
-  for (const auto& [name, value] : o.env) apply(name, value);
-  return out;
+  changes.insert(changes.end(), o.env.begin(), o.env.end());
+  return ChangedEnvironment(changes);
 }
 
 int OpenLog(const DaemonOptions& o, const Identity& id) {
@@ -206,13 +229,7 @@ absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
                                 const DaemonOptions& o) {
   if (argv.empty()) return absl::InvalidArgumentError("no program");
   TS_ASSIGN_OR_RETURN(const Identity id, LookUp(o.run_as));
-  std::vector<std::string> env = Environment(o, id, o.run_as);
-  std::vector<char*> envp, args;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
-  args.push_back(nullptr);
+  ExecArgs exec_args(argv, Environment(o, id, o.run_as));
   const int log = OpenLog(o, id);
   if (log < 0) {
     return absl::InternalError(
@@ -253,7 +270,7 @@ absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
       error = errno;
     }
     if (error == 0) {
-      execvpe(args[0], args.data(), envp.data());
+      execvpe(exec_args.args()[0], exec_args.args(), exec_args.envp());
       error = errno;
     }
     // Only a start that failed gets here: tell the parent why.
