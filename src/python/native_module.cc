@@ -1,0 +1,299 @@
+// tradestore._native: the C++ stores for the Python package. Only plain
+// values cross (native_convert.h); the package's Python layer gives them
+// their types. Every call that reaches SQLite or Postgres runs without the
+// GIL, so Python threads write side by side.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "native_convert.h"
+#include "tradestore/migration/phased_trade_store.h"
+#include "tradestore/postgres/pg_trade_store.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/version.h"
+
+namespace py = pybind11;
+
+namespace tradestore::python {
+namespace {
+
+using Release = py::call_guard<py::gil_scoped_release>;
+using Millis = std::chrono::milliseconds;
+
+// entries, oldest enqueued_at (us) or None, oldest seq, last seq.
+using OutboxTuple = std::tuple<int64_t, std::optional<int64_t>, int64_t,
+                               int64_t>;
+// entries applied, rows written, skipped, quarantined, rounds, failures,
+// last error.
+using RelayTuple = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t,
+                              int64_t, std::string>;
+
+// One open store. Calls may come from many threads at once; close() waits
+// for the calls in flight. In a child of fork() the store is refused (its
+// connections and threads belong to the parent) and never closed (closing
+// would end the parent's connections).
+class Store {
+ public:
+  Store(std::unique_ptr<TradeStore> store, PhasedTradeStore* phased)
+      : store_(std::move(store)), phased_(phased), owner_(getpid()) {}
+  ~Store() {
+    if (getpid() != owner_) {
+      (void)store_.release();
+      return;
+    }
+    if (store_ != nullptr && PyGILState_Check()) {
+      py::gil_scoped_release release;
+      store_.reset();
+    }
+  }
+
+  TradeStore& Use(std::shared_lock<std::shared_mutex>& lock) {
+    lock = std::shared_lock<std::shared_mutex>(mu_);
+    if (getpid() != owner_) {
+      Raise(absl::FailedPreconditionError(absl::StrCat(
+          "this store was opened in process ", owner_,
+          " and cannot be used after fork(): open a new one in process ",
+          getpid())));
+    }
+    if (store_ == nullptr) {
+      Raise(absl::FailedPreconditionError("the store is closed"));
+    }
+    return *store_;
+  }
+  PhasedTradeStore& Phased(std::shared_lock<std::shared_mutex>& lock) {
+    Use(lock);
+    return *phased_;
+  }
+
+  void Close() {
+    if (getpid() != owner_) return;
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    store_.reset();
+  }
+
+ private:
+  std::shared_mutex mu_;
+  std::unique_ptr<TradeStore> store_;
+  PhasedTradeStore* phased_;  // store_ itself when phased, else null
+  const pid_t owner_;
+};
+
+using Lock = std::shared_lock<std::shared_mutex>;
+
+PgOptions Pg(const std::string& dsn, double deadline_s, int pool_size,
+             const std::string& replica_dsn, int64_t max_replica_lag_bytes) {
+  PgOptions pg;
+  pg.dsn = dsn;
+  pg.backoff.deadline = Millis(static_cast<int64_t>(deadline_s * 1000));
+  pg.pool_size = pool_size;
+  pg.replica_dsn = replica_dsn;
+  pg.max_replica_lag_bytes = max_replica_lag_bytes;
+  return pg;
+}
+
+std::unique_ptr<Store> OpenSqlite(const std::string& path,
+                                  bool create_if_missing, bool sync_full,
+                                  int busy_timeout_ms) {
+  auto store = Unwrap(SqliteTradeStore::Open(
+      {.path = path,
+       .create_if_missing = create_if_missing,
+       .sync_full = sync_full,
+       .busy_timeout_ms = busy_timeout_ms}));
+  return std::make_unique<Store>(std::move(store), nullptr);
+}
+
+std::unique_ptr<Store> OpenPg(const std::string& dsn, double deadline_s,
+                              int pool_size, const std::string& replica_dsn,
+                              int64_t max_replica_lag_bytes) {
+  auto store = Unwrap(PgTradeStore::Open(
+      Pg(dsn, deadline_s, pool_size, replica_dsn, max_replica_lag_bytes)));
+  return std::make_unique<Store>(std::move(store), nullptr);
+}
+
+std::unique_ptr<Store> OpenPhased(const std::string& sqlite_path,
+                                  const std::string& dsn, bool synchronous,
+                                  double sync_timeout_s, double phase_poll_s,
+                                  bool run_relay, bool sqlite_sync_full,
+                                  double deadline_s, int pool_size,
+                                  const std::string& replica_dsn,
+                                  int64_t max_replica_lag_bytes) {
+  PhasedStoreOptions o;
+  o.sqlite_path = sqlite_path;
+  o.pg = Pg(dsn, deadline_s, pool_size, replica_dsn, max_replica_lag_bytes);
+  o.synchronous = synchronous;
+  o.sync_timeout = Millis(static_cast<int64_t>(sync_timeout_s * 1000));
+  o.phase_poll = Millis(static_cast<int64_t>(phase_poll_s * 1000));
+  o.run_relay = run_relay;
+  o.sqlite_sync_full = sqlite_sync_full;
+  auto store = Unwrap(PhasedTradeStore::Open(o));
+  PhasedTradeStore* phased = store.get();
+  return std::make_unique<Store>(std::move(store), phased);
+}
+
+std::vector<TradeTuple> FromTrades(const std::vector<Trade>& trades) {
+  std::vector<TradeTuple> out;
+  out.reserve(trades.size());
+  for (const Trade& t : trades) out.push_back(FromTrade(t));
+  return out;
+}
+
+void DefineStore(py::module_& m) {
+  py::class_<Store>(m, "Store")
+      .def(
+          "insert",
+          [](Store& s, const TradeTuple& t) {
+            Lock lock;
+            TradeStore& store = s.Use(lock);
+            const Trade trade = Unwrap(ToTrade(t));
+            const InsertResult r = Unwrap(store.Insert(trade));
+            return std::make_pair(FromTrade(r.trade), r.created);
+          },
+          Release())
+      .def(
+          "update_status",
+          [](Store& s, int64_t id, const std::string& status) {
+            Lock lock;
+            TradeStore& store = s.Use(lock);
+            const TradeStatus to = Unwrap(ParseStatus(status));
+            return FromTrade(Unwrap(store.UpdateStatus(id, to)));
+          },
+          Release())
+      .def(
+          "get",
+          [](Store& s, int64_t id) {
+            Lock lock;
+            return FromTrade(Unwrap(s.Use(lock).Get(id)));
+          },
+          Release())
+      .def(
+          "get_by_client_order_id",
+          [](Store& s, const std::string& key) {
+            Lock lock;
+            return FromTrade(Unwrap(s.Use(lock).GetByClientOrderId(key)));
+          },
+          Release())
+      .def(
+          "query_by_symbol",
+          [](Store& s, const std::string& symbol, int64_t from_us,
+             int64_t to_us, int limit) {
+            Lock lock;
+            TradeStore& store = s.Use(lock);
+            SymbolQuery q;
+            q.symbol = symbol;
+            q.from = Unwrap(Timestamp::FromUnixMicros(from_us));
+            q.to = Unwrap(Timestamp::FromUnixMicros(to_us));
+            q.limit = limit;
+            return FromTrades(Unwrap(store.QueryBySymbol(q)));
+          },
+          Release())
+      .def(
+          "count",
+          [](Store& s) {
+            Lock lock;
+            return Unwrap(s.Use(lock).Count());
+          },
+          Release())
+      .def(
+          "scan_by_id",
+          [](Store& s, int64_t after_id, int limit) {
+            Lock lock;
+            return FromTrades(Unwrap(s.Use(lock).ScanById(after_id, limit)));
+          },
+          Release())
+      .def(
+          "phase",
+          [](Store& s) {
+            Lock lock;
+            return std::string(PhaseName(s.Phased(lock).phase()));
+          },
+          Release())
+      .def(
+          "check_phase",
+          [](Store& s) {
+            Lock lock;
+            Check(s.Phased(lock).CheckPhase());
+          },
+          Release())
+      .def(
+          "drain_outbox",
+          [](Store& s, double timeout_s) {
+            Lock lock;
+            Check(s.Phased(lock).DrainOutbox(
+                Millis(static_cast<int64_t>(timeout_s * 1000))));
+          },
+          Release())
+      .def(
+          "outbox_status",
+          [](Store& s) {
+            Lock lock;
+            const OutboxStatus o = Unwrap(s.Phased(lock).GetOutboxStatus());
+            return OutboxTuple{o.entries,
+                               o.oldest ? std::optional(o.oldest->unix_micros())
+                                        : std::nullopt,
+                               o.oldest_seq, o.last_seq};
+          },
+          Release())
+      .def(
+          "relay_stats",
+          [](Store& s) {
+            Lock lock;
+            const RelayStats r = s.Phased(lock).relay_stats();
+            return RelayTuple{r.entries_applied, r.rows_written,
+                              r.rows_skipped,    r.rows_quarantined,
+                              r.rounds,          r.failures,
+                              r.last_error};
+          },
+          Release())
+      .def(
+          "sync_fallbacks",
+          [](Store& s) {
+            Lock lock;
+            return s.Phased(lock).sync_fallbacks();
+          },
+          Release())
+      .def("close", &Store::Close, Release());
+}
+
+}  // namespace
+}  // namespace tradestore::python
+
+PYBIND11_MODULE(_native, m) {
+  using namespace tradestore::python;  // NOLINT: the module's own names
+  m.doc() = "tradestore's C++ stores; use the tradestore package instead.";
+  m.attr("__version__") = tradestore::kVersion;
+  // A failed status becomes the tradestore.Error subclass of its code.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const StatusError& e) {
+      py::object error = py::module_::import("tradestore.errors")
+                             .attr("from_status")(
+                                 static_cast<int>(e.status.code()),
+                                 std::string(e.status.message()));
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())),
+                      error.ptr());
+    }
+  });
+  DefineStore(m);
+  m.def("open_sqlite", &OpenSqlite, py::arg("path"),
+        py::arg("create_if_missing"), py::arg("sync_full"),
+        py::arg("busy_timeout_ms"), Release());
+  m.def("open_pg", &OpenPg, py::arg("dsn"), py::arg("deadline_s"),
+        py::arg("pool_size"), py::arg("replica_dsn"),
+        py::arg("max_replica_lag_bytes"), Release());
+  m.def("open_phased", &OpenPhased, py::arg("sqlite_path"), py::arg("dsn"),
+        py::arg("synchronous"), py::arg("sync_timeout_s"),
+        py::arg("phase_poll_s"), py::arg("run_relay"),
+        py::arg("sqlite_sync_full"), py::arg("deadline_s"),
+        py::arg("pool_size"), py::arg("replica_dsn"),
+        py::arg("max_replica_lag_bytes"), Release());
+}

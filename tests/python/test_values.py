@@ -1,0 +1,115 @@
+"""Values exact both ways: decimals as text (never a float), aware UTC
+datetimes with microseconds, strings the store can keep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+
+import tradestore
+from conftest import sample_trade
+
+UTC = dt.timezone.utc
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path, pg_dsn):
+    if request.param == "sqlite":
+        s = tradestore.SqliteTradeStore.open(str(tmp_path / "t.db"))
+    else:
+        s = tradestore.PgTradeStore.open(pg_dsn)
+    with s:
+        yield s
+
+
+def random_decimal(rng: random.Random) -> Decimal:
+    units = rng.choice([1, rng.randrange(1, 100),
+                        rng.randrange(1, 10**18)])
+    return Decimal(units).scaleb(-8)
+
+
+def test_random_and_extreme_decimals_round_trip_unchanged(store):
+    rng = random.Random(20261203)
+    values = [Decimal("0.00000001"), Decimal("9999999999.99999999"),
+              Decimal("1E+9"), Decimal("123.4500000000")]
+    values += [random_decimal(rng) for _ in range(200)]
+    for i, v in enumerate(values):
+        fee = -v if v < Decimal("1E+9") else None
+        stored = store.insert(sample_trade(i, quantity=v, price=v,
+                                           fee=fee)).trade
+        got = store.get(stored.id)
+        assert got.quantity == v and got.price == v, v
+        assert got.fee == fee
+        # As the column keeps it: eight places.
+        assert got.quantity.as_tuple().exponent == -8
+
+
+def test_out_of_range_and_inexact_decimals_are_refused(store):
+    with pytest.raises(tradestore.OutOfRange, match="quantity"):
+        store.insert(sample_trade(quantity=Decimal("10000000000")))
+    with pytest.raises(tradestore.InvalidArgument, match="price"):
+        store.insert(sample_trade(price=Decimal("1.000000001")))
+    with pytest.raises(tradestore.InvalidArgument, match="quantity"):
+        sample_trade(quantity=Decimal("NaN")).to_native()
+    assert store.count() == 0
+
+
+def test_floats_are_refused_with_a_type_error():
+    for field in ("quantity", "price", "fee"):
+        with pytest.raises(TypeError, match=field):
+            sample_trade(**{field: 1.5})
+    with pytest.raises(TypeError):
+        sample_trade(quantity=True)
+    # Text and integers are exact, and accepted.
+    assert sample_trade(quantity="2.5", price=3).price == Decimal(3)
+
+
+def test_times_are_aware_utc_with_microseconds(store):
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    local = dt.datetime(2026, 6, 1, 9, 0, 0, 1, tzinfo=tokyo)
+    stored = store.insert(sample_trade(timestamp=local)).trade
+    got = store.get(stored.id)
+    assert got.timestamp == local
+    assert got.timestamp.utcoffset() == dt.timedelta(0)
+    assert got.timestamp.hour == 0 and got.timestamp.microsecond == 1
+    assert got.created_at.tzinfo is not None
+    with pytest.raises(tradestore.InvalidArgument, match="naive"):
+        store.insert(sample_trade(timestamp=dt.datetime(2026, 1, 1)))
+    with pytest.raises(TypeError, match="timestamp"):
+        store.insert(sample_trade(timestamp="2026-01-01"))
+
+
+def test_strings_the_store_cannot_keep_name_their_field(store):
+    with pytest.raises(tradestore.InvalidArgument, match="symbol"):
+        store.insert(sample_trade(symbol="AB\ud800"))
+    with pytest.raises(tradestore.InvalidArgument, match="client_order_id"):
+        store.insert(sample_trade(client_order_id="\udfff"))
+    with pytest.raises(tradestore.InvalidArgument, match="symbol"):
+        store.insert(sample_trade(symbol="A\x00B"))
+    with pytest.raises(tradestore.InvalidArgument, match="client_order_id"):
+        store.insert(sample_trade(client_order_id="é" * 65))
+    # Twenty characters of any script fit.
+    ok = store.insert(sample_trade(symbol="株" * 20)).trade
+    assert store.get(ok.id).symbol == "株" * 20
+    assert store.count() == 1
+
+
+def test_sides_and_statuses_take_enums_or_their_names():
+    t = sample_trade(side="SELL", status="PARTIALLY_FILLED")
+    assert t.side is tradestore.Side.SELL
+    assert t.status is tradestore.Status.PARTIALLY_FILLED
+    with pytest.raises(tradestore.InvalidArgument, match="side"):
+        sample_trade(side="sell")
+    with pytest.raises(tradestore.InvalidArgument, match="status"):
+        sample_trade(status="DONE")
+
+
+def test_errors_keep_the_status_contract():
+    assert issubclass(tradestore.InvalidArgument, ValueError)
+    assert issubclass(tradestore.NotFound, tradestore.Error)
+    assert tradestore.Unavailable.retryable and tradestore.Aborted.retryable
+    assert not tradestore.CommitUnknown.retryable
+    assert tradestore.CommitUnknown("x").code == 2
