@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 namespace tradestore {
 namespace {
 
@@ -39,6 +42,25 @@ TEST(BackoffTest, StopsAtTheDeadlineWithoutSleepingPastIt) {
   EXPECT_GE(waits, 4);
   EXPECT_LE(clock.elapsed(), milliseconds(2000));
   EXPECT_EQ(backoff.attempts(), waits);
+}
+
+// A store being closed ends the retries at once: a Backoff whose owner
+// cancelled it neither waits nor counts an attempt, and one cancelled
+// while it sleeps (here an hour of it, on the real clock) wakes up.
+TEST(BackoffTest, ACancelledBackoffStopsWaiting) {
+  BackoffOptions options{.initial_delay = std::chrono::hours(1),
+                         .max_delay = std::chrono::hours(1),
+                         .deadline = std::chrono::hours(10)};
+  std::atomic<bool> cancelled{true};
+  Backoff done(options, Clock::Real(), &cancelled);
+  EXPECT_FALSE(done.Wait());
+  EXPECT_EQ(done.attempts(), 0);
+
+  cancelled = false;
+  Backoff sleeping(options, Clock::Real(), &cancelled);
+  std::thread closer([&] { cancelled = true; });
+  EXPECT_FALSE(sleeping.Wait());
+  closer.join();
 }
 
 }  // namespace

@@ -19,10 +19,10 @@ using ::testing::HasSubstr;
 
 TEST(RunCommandTest, OutputExitCodeEnvironmentAndDirectory) {
   testing::TempDir dir;
-  auto r = RunCommand({"sh", "-c", "echo out; echo err >&2; pwd; echo $X; "
-                                   "echo ${HOME-unset}; exit 3"},
-                      "", {{"X", "set"}, {"HOME", std::nullopt}},
-                      dir.path());
+  auto r = RunCommand({"sh", "-c",
+                       "echo out; echo err >&2; pwd; echo $X; "
+                       "echo ${HOME-unset}; exit 3"},
+                      "", {{"X", "set"}, {"HOME", std::nullopt}}, dir.path());
   TS_ASSERT_OK(r);
   EXPECT_EQ(r->exit_code, 3);
   EXPECT_EQ(r->out, "out\n" + dir.path() + "\nset\nunset\n");

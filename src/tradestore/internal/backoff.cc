@@ -4,9 +4,11 @@
 
 namespace tradestore {
 
-Backoff::Backoff(const BackoffOptions& options, Clock* clock)
+Backoff::Backoff(const BackoffOptions& options, Clock* clock,
+                 const std::atomic<bool>* cancelled)
     : options_(options),
       clock_(clock),
+      cancelled_(cancelled),
       start_(clock->Monotonic()),
       rng_(std::random_device{}()) {}
 
@@ -23,10 +25,19 @@ std::chrono::microseconds Backoff::NextDelay() {
 }
 
 bool Backoff::Wait() {
+  const auto is_cancelled = [this] {
+    return cancelled_ != nullptr && cancelled_->load();
+  };
+  if (is_cancelled()) return false;
   const auto delay = NextDelay();
   if (elapsed() + delay > options_.deadline) return false;
   ++attempts_;
-  clock_->SleepFor(delay);
+  // In slices, so that a cancellation is noticed within one.
+  constexpr std::chrono::microseconds kSlice = std::chrono::milliseconds(50);
+  for (auto left = delay; left.count() > 0; left -= kSlice) {
+    clock_->SleepFor(std::min(left, kSlice));
+    if (is_cancelled()) return false;
+  }
   return true;
 }
 

@@ -4,6 +4,7 @@
 #ifndef TRADESTORE_INTERNAL_BACKOFF_H_
 #define TRADESTORE_INTERNAL_BACKOFF_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -23,11 +24,13 @@ struct BackoffOptions {
 
 class Backoff {
  public:
-  // `clock` must outlive the Backoff.
-  Backoff(const BackoffOptions& options, Clock* clock);
+  // `clock` must outlive the Backoff, and so must `cancelled` when given:
+  // once it is true, Wait() gives up (the owner is shutting down).
+  Backoff(const BackoffOptions& options, Clock* clock,
+          const std::atomic<bool>* cancelled = nullptr);
 
-  // Waits before the next attempt and returns true, or returns false without
-  // waiting when the deadline would be passed.
+  // Waits before the next attempt and returns true, or returns false when
+  // the deadline would be passed (without waiting) or when cancelled.
   bool Wait();
 
   // The delay the next Wait() would sleep (without jitter applied yet);
@@ -40,6 +43,7 @@ class Backoff {
  private:
   BackoffOptions options_;
   Clock* clock_;
+  const std::atomic<bool>* cancelled_;
   std::chrono::steady_clock::time_point start_;
   int attempts_ = 0;
   std::mt19937_64 rng_;

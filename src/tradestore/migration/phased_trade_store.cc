@@ -225,6 +225,10 @@ PhasedTradeStore::PhasedTradeStore(std::unique_ptr<Impl> impl)
 }
 
 PhasedTradeStore::~PhasedTradeStore() {
+  // The relay and the poller may be retrying against a Postgres that is
+  // down: end their retries, or closing would wait out the deadline.
+  impl_->pg->pool().Shutdown();
+  impl_->sync_pool->Shutdown();
   {
     std::lock_guard<std::mutex> lock(impl_->poll_mu);
     impl_->stopping = true;

@@ -120,7 +120,7 @@ absl::StatusOr<Timestamp> ReadTimestamptz(absl::string_view field) {
 absl::StatusOr<std::unique_ptr<BinaryCopyReader>> BinaryCopyReader::Open(
     const PgPool& pool) {
   std::unique_ptr<BinaryCopyReader> reader(new BinaryCopyReader(pool));
-  Backoff backoff(pool.options().backoff, pool.clock());
+  Backoff backoff(pool.options().backoff, pool.clock(), pool.shut_down());
   for (;;) {
     absl::Status status = reader->Connect();
     if (status.ok()) return reader;
@@ -155,7 +155,7 @@ absl::Status BinaryCopyReader::ConnectionError(absl::string_view what) const {
 absl::Status BinaryCopyReader::Run(
     const std::string& select, const std::function<void()>& restart,
     const std::function<absl::Status(const BinaryRow&)>& on_row) {
-  Backoff backoff(pool_.options().backoff, pool_.clock());
+  Backoff backoff(pool_.options().backoff, pool_.clock(), pool_.shut_down());
   for (bool first = true;; first = false) {
     absl::Status status = conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK
                               ? absl::OkStatus()

@@ -168,7 +168,7 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(
   std::unique_ptr<PgPool> pool(
       new PgPool(options, std::move(dsn), *std::move(password)));
   if (!options.connect_at_open) return pool;
-  Backoff backoff(options.backoff, pool->clock_);
+  Backoff backoff(options.backoff, pool->clock_, pool->shut_down());
   auto conn = pool->Acquire(backoff);
   if (!conn.ok()) return conn.status();
   pool->Release(*std::move(conn));
@@ -222,8 +222,13 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
     {
       std::unique_lock<std::mutex> lock(mu_);
       released_.wait(lock, [this] {
-        return !idle_.empty() || open_ < std::max(1, options_.pool_size);
+        return shut_down_ || !idle_.empty() ||
+               open_ < std::max(1, options_.pool_size);
       });
+      if (shut_down_) {
+        return absl::UnavailableError(absl::StrCat(
+            "postgres ", masked_dsn_, ": the store is being closed"));
+      }
       if (!idle_.empty()) {
         conn = std::move(idle_.back());
         idle_.pop_back();
@@ -253,6 +258,14 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
   }
 }
 
+void PgPool::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shut_down_ = true;
+  }
+  released_.notify_all();
+}
+
 void PgPool::Release(std::unique_ptr<Conn> conn) {
   conn->last_used = clock_->Monotonic();
   {
@@ -272,7 +285,7 @@ void PgPool::Discard() {
 
 template <typename Txn, typename Body>
 absl::Status PgPool::Run(const Body& body, Kind kind) {
-  Backoff backoff(options_.backoff, clock_);
+  Backoff backoff(options_.backoff, clock_, shut_down());
   for (;;) {
     auto acquired = Acquire(backoff);
     if (!acquired.ok()) return acquired.status();
@@ -341,7 +354,9 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
     if (!backoff.Wait()) {
       return absl::Status(
           status.code(),
-          absl::StrCat(status.message(), " (retried until the deadline)"));
+          absl::StrCat(status.message(),
+                       shut_down_ ? " (the store is being closed)"
+                                  : " (retried until the deadline)"));
     }
   }
 }

@@ -15,6 +15,7 @@
 #ifndef TRADESTORE_POSTGRES_PG_POOL_H_
 #define TRADESTORE_POSTGRES_PG_POOL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,12 @@ class PgPool {
   // Error text with the password removed.
   std::string Scrub(const std::string& message) const;
 
+  // For a store being closed: calls in flight stop retrying (they return
+  // their last error at once) and calls waiting for a connection get
+  // kUnavailable, so closing never waits out a Postgres outage.
+  void Shutdown();
+  const std::atomic<bool>* shut_down() const { return &shut_down_; }
+
  private:
   // Opens libpq connections of its own with dsn_ (binary COPY).
   friend class pg::BinaryCopyReader;
@@ -83,6 +90,7 @@ class PgPool {
   std::condition_variable released_;
   std::vector<std::unique_ptr<Conn>> idle_;
   int open_ = 0;  // connections lent out or idle
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace tradestore
