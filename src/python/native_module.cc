@@ -30,8 +30,8 @@ using Release = py::call_guard<py::gil_scoped_release>;
 using Millis = std::chrono::milliseconds;
 
 // entries, oldest enqueued_at (us) or None, oldest seq, last seq.
-using OutboxTuple = std::tuple<int64_t, std::optional<int64_t>, int64_t,
-                               int64_t>;
+using OutboxTuple =
+    std::tuple<int64_t, std::optional<int64_t>, int64_t, int64_t>;
 // entries applied, rows written, skipped, quarantined, rounds, failures,
 // last error.
 using RelayTuple = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t,
@@ -103,11 +103,11 @@ PgOptions Pg(const std::string& dsn, double deadline_s, int pool_size,
 std::unique_ptr<Store> OpenSqlite(const std::string& path,
                                   bool create_if_missing, bool sync_full,
                                   int busy_timeout_ms) {
-  auto store = Unwrap(SqliteTradeStore::Open(
-      {.path = path,
-       .create_if_missing = create_if_missing,
-       .sync_full = sync_full,
-       .busy_timeout_ms = busy_timeout_ms}));
+  auto store =
+      Unwrap(SqliteTradeStore::Open({.path = path,
+                                     .create_if_missing = create_if_missing,
+                                     .sync_full = sync_full,
+                                     .busy_timeout_ms = busy_timeout_ms}));
   return std::make_unique<Store>(std::move(store), nullptr);
 }
 
@@ -275,10 +275,10 @@ PYBIND11_MODULE(_native, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const StatusError& e) {
-      py::object error = py::module_::import("tradestore.errors")
-                             .attr("from_status")(
-                                 static_cast<int>(e.status.code()),
-                                 std::string(e.status.message()));
+      py::object error =
+          py::module_::import("tradestore.errors")
+              .attr("from_status")(static_cast<int>(e.status.code()),
+                                   std::string(e.status.message()));
       PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())),
                       error.ptr());
     }

@@ -13,8 +13,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import uuid
 from decimal import Decimal
 
@@ -71,6 +73,32 @@ class Stack:
     def start_postgres(self) -> None:
         self.pg_ctl("-l", os.path.join(os.path.dirname(self.data_dir),
                                        "postgres.log"), "-w", "start")
+
+
+    def restart_pgbouncer(self) -> None:
+        """Stops PgBouncer (SIGTERM, clients cut off) and starts it again
+        as `stack up` does."""
+        bouncer = os.path.join(self.status["dir"], "bouncer")
+        pid = self.status["pgbouncer"]["pid"]
+        os.kill(pid, signal.SIGTERM)
+        while os.path.exists(f"/proc/{pid}"):
+            time.sleep(0.05)
+        cmd = ["sh", "-c", 'ulimit -n $(ulimit -Hn) && exec pgbouncer -d "$0"',
+               os.path.join(bouncer, "pgbouncer.ini")]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+        # -d returns once daemonised: wait for the pid file and a login.
+        pid_file = os.path.join(bouncer, "pgbouncer.pid")
+        for _ in range(1200):
+            try:
+                with open(pid_file) as f:
+                    self.status["pgbouncer"]["pid"] = int(f.read().strip())
+                psycopg2.connect(self.dsn("trades", True)).close()
+                return
+            except (OSError, ValueError, psycopg2.OperationalError):
+                time.sleep(0.05)
+        raise AssertionError("pgbouncer did not come back")
 
 
 def _bin_dir() -> str:

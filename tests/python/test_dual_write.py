@@ -57,3 +57,59 @@ def test_writes_through_a_postgres_crash_are_all_in_both_stores(
     report = json.loads(report_path.read_text())
     assert report["summary"]["clean"] is True
     assert report["summary"]["rows_postgres"] == 200
+
+
+def test_the_example_service_records_its_fills_while_postgres_is_down(
+        stack, tmp_path, pg_dsn):
+    import os
+    import subprocess
+    import sys
+
+    path = str(tmp_path / "trades.db")
+    tradestore.PhasedTradeStore.open(path, pg_dsn).close()
+    set_phase(path, pg_dsn, "dual_write")
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "tools",
+                           "examples", "execution_service.py")
+    stack.stop_postgres()
+    try:
+        # The phase comes from the SQLite mirror; fills wait in the outbox.
+        r = subprocess.run([sys.executable, example, "--sqlite", path,
+                            "--pg", pg_dsn, "--fills", "40"],
+                           capture_output=True, text=True, timeout=300)
+    finally:
+        stack.start_postgres()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "phase dual_write" in r.stdout
+    assert "recorded 40 fills; 40 trades; outbox 50" in r.stdout
+    with tradestore.PhasedTradeStore.open(path, pg_dsn) as store:
+        store.drain_outbox(60)
+    with tradestore.PgTradeStore.open(pg_dsn) as pg:
+        assert pg.count() == 40
+
+
+def test_closing_during_an_outage_does_not_wait_for_postgres(
+        stack, tmp_path, pg_dsn):
+    """The relay retries against the stopped Postgres with an hour's
+    deadline; closing ends its retries instead of waiting them out (a
+    regression would hang here, ended by faulthandler)."""
+    import faulthandler
+
+    path = str(tmp_path / "trades.db")
+    tradestore.PhasedTradeStore.open(path, pg_dsn).close()
+    set_phase(path, pg_dsn, "dual_write")
+    faulthandler.dump_traceback_later(300, exit=True)
+    stack.stop_postgres()
+    try:
+        store = tradestore.PhasedTradeStore.open(path, pg_dsn,
+                                                 pg_deadline=3600)
+        assert store.phase is tradestore.Phase.DUAL_WRITE
+        assert store.insert(sample_trade()).created
+        store.close()
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        stack.start_postgres()
+    with tradestore.PhasedTradeStore.open(path, pg_dsn) as store:
+        assert store.outbox_status().entries == 1
+        store.drain_outbox(60)
+    with tradestore.PgTradeStore.open(pg_dsn) as pg:
+        assert pg.count() == 1
