@@ -224,6 +224,25 @@ TEST_P(TradeStoreContractTest, RepeatingTheSameStatusChangesNothing) {
   EXPECT_EQ(again->version, 2);
 }
 
+// Optimistic concurrency: a change made against the version the caller
+// read; a stale version is refused and changes nothing.
+TEST_P(TradeStoreContractTest, AnExpectedVersionGuardsTheChange) {
+  auto r = store_->Insert(SampleTrade());
+  TS_ASSERT_OK(r);
+  auto partial =
+      store_->UpdateStatus(r->trade.id, TradeStatus::kPartiallyFilled, 1);
+  TS_ASSERT_OK(partial);
+  EXPECT_EQ(partial->version, 2);
+  auto stale = store_->UpdateStatus(r->trade.id, TradeStatus::kFilled, 1);
+  TS_EXPECT_CODE(stale, absl::StatusCode::kAborted);
+  EXPECT_NE(stale.status().message().find("is at version 2, not 1"),
+            std::string::npos);
+  EXPECT_EQ(store_->Get(r->trade.id)->status, TradeStatus::kPartiallyFilled);
+  auto filled = store_->UpdateStatus(r->trade.id, TradeStatus::kFilled, 2);
+  TS_ASSERT_OK(filled);
+  EXPECT_EQ(filled->version, 3);
+}
+
 TEST_P(TradeStoreContractTest, MissingTradesAreNotFound) {
   auto get = store_->Get(42);
   TS_EXPECT_CODE(get, absl::StatusCode::kNotFound);

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <tuple>
@@ -160,11 +161,13 @@ void DefineStore(py::module_& m) {
           Release())
       .def(
           "update_status",
-          [](Store& s, int64_t id, const std::string& status) {
+          [](Store& s, int64_t id, const std::string& status,
+             std::optional<int64_t> expected_version) {
             Lock lock;
             TradeStore& store = s.Use(lock);
             const TradeStatus to = Unwrap(ParseStatus(status));
-            return FromTrade(Unwrap(store.UpdateStatus(id, to)));
+            return FromTrade(
+                Unwrap(store.UpdateStatus(id, to, expected_version)));
           },
           Release())
       .def(

@@ -64,6 +64,18 @@ bool IsTerminal(TradeStatus status) {
   return status != TradeStatus::kNew && status != TradeStatus::kPartiallyFilled;
 }
 
+absl::Status CheckExpectedVersion(const Trade& trade,
+                                  std::optional<int64_t> expected_version) {
+  if (!expected_version || *expected_version == trade.version) {
+    return absl::OkStatus();
+  }
+  return absl::AbortedError(
+      absl::StrCat("trade ", trade.id, " is at version ", trade.version,
+                   ", not ", *expected_version,
+                   ": another writer changed it; read it and decide "
+                   "again"));
+}
+
 absl::Status CheckTransition(TradeStatus from, TradeStatus to) {
   if (from == to) return absl::OkStatus();
   const bool allowed =

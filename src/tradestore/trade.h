@@ -73,6 +73,11 @@ bool IsTerminal(TradeStatus status);
 // Returns kFailedPrecondition naming both statuses otherwise.
 absl::Status CheckTransition(TradeStatus from, TradeStatus to);
 
+// OK without an expected version or when `trade` is at it; kAborted naming
+// both versions otherwise (another writer changed it first).
+absl::Status CheckExpectedVersion(const Trade& trade,
+                                  std::optional<int64_t> expected_version);
+
 // Checks what a caller supplies on Insert; returns kInvalidArgument naming the
 // field and the value: symbol 1-20 characters of valid UTF-8 without control
 // characters; quantity > 0; price > 0; client_order_id, when present, 1-64

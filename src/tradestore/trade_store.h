@@ -29,6 +29,7 @@
 #define TRADESTORE_TRADE_STORE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,10 +67,17 @@ class TradeStore {
 
   // Moves a trade to `status`, bumps its version and updated_at, and returns
   // it. Setting the status it already has changes nothing and returns it.
-  // Returns kNotFound, kFailedPrecondition (transition refused),
-  // kUnavailable, kUnknown.
-  virtual absl::StatusOr<Trade> UpdateStatus(int64_t id,
-                                             TradeStatus status) = 0;
+  // With `expected_version` the change is made only while the trade is at
+  // that version (optimistic concurrency): kAborted otherwise, naming the
+  // version it is at; read it and decide again. Returns kNotFound,
+  // kFailedPrecondition (transition refused), kAborted, kUnavailable,
+  // kUnknown.
+  virtual absl::StatusOr<Trade> UpdateStatus(
+      int64_t id, TradeStatus status,
+      std::optional<int64_t> expected_version) = 0;
+  absl::StatusOr<Trade> UpdateStatus(int64_t id, TradeStatus status) {
+    return UpdateStatus(id, status, std::nullopt);
+  }
 
   // Returns kNotFound when absent.
   virtual absl::StatusOr<Trade> Get(int64_t id) = 0;

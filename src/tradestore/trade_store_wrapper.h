@@ -18,8 +18,11 @@ class TradeStoreWrapper : public TradeStore {
   absl::StatusOr<InsertResult> Insert(const Trade& trade) override {
     return target_->Insert(trade);
   }
-  absl::StatusOr<Trade> UpdateStatus(int64_t id, TradeStatus status) override {
-    return target_->UpdateStatus(id, status);
+  using TradeStore::UpdateStatus;
+  absl::StatusOr<Trade> UpdateStatus(
+      int64_t id, TradeStatus status,
+      std::optional<int64_t> expected_version) override {
+    return target_->UpdateStatus(id, status, expected_version);
   }
   absl::StatusOr<Trade> Get(int64_t id) override { return target_->Get(id); }
   absl::StatusOr<Trade> GetByClientOrderId(absl::string_view key) override {

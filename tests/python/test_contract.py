@@ -74,6 +74,17 @@ def test_status_changes_follow_the_state_machine(store):
     assert store.get(t.id).version == 3
 
 
+def test_an_expected_version_guards_the_change(store):
+    t = store.insert(sample_trade()).trade
+    partial = store.update_status(t.id, "PARTIALLY_FILLED",
+                                  expected_version=t.version)
+    with pytest.raises(tradestore.Aborted, match="version 2, not 1"):
+        store.update_status(t.id, "FILLED", expected_version=t.version)
+    assert store.get(t.id).status is tradestore.Status.PARTIALLY_FILLED
+    assert store.update_status(t.id, "FILLED",
+                               expected_version=partial.version).version == 3
+
+
 def test_missing_trades_are_not_found(store):
     with pytest.raises(tradestore.NotFound):
         store.get(424242)

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tradestore/clock.h"
 #include "tradestore/internal/process.h"
 #include "tradestore/ops/pg_cluster.h"
 
@@ -104,6 +105,17 @@ std::string BenchDir(const std::string& name) {
                                          std::filesystem::perms::others_exec);
   CleanUpWhenDone(tmpl);
   return tmpl;
+}
+
+Trade BenchTrade(int64_t n, const std::string& key_prefix) {
+  Trade t;
+  t.symbol = "BTC-USD";
+  t.side = n % 2 ? Side::kSell : Side::kBuy;
+  t.quantity = *Decimal::FromUnits(12345678 + n % 1000);
+  t.price = *Decimal::FromUnits(4300012345678 + n % 100000);
+  t.timestamp = Clock::Real()->Now();
+  t.client_order_id = absl::StrCat(key_prefix, "-", n);
+  return t;
 }
 
 }  // namespace tradestore::bench

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "tradestore/trade.h"
 
 namespace tradestore::bench {
 
@@ -40,6 +41,10 @@ Measured RunMeasured(const std::vector<std::string>& argv,
 
 // The run with the median time (the upper middle one of an even count).
 Measured Median(std::vector<Measured> runs);
+
+// The n-th trade the insert benchmarks write: BTC-USD, sides alternating,
+// eight-place decimals, now, client_order_id "<key_prefix>-<n>".
+Trade BenchTrade(int64_t n, const std::string& key_prefix = "bench");
 
 // Each run's seconds, "4.12 4.40 4.31", for the report.
 std::string Seconds(const std::vector<Measured>& runs, int decimals = 2);

@@ -36,24 +36,13 @@ void Die(const std::string& what, const absl::Status& s) {
   bench::Die("dualwrite_bench", what, s);
 }
 
-Trade BenchTrade(int64_t n) {
-  Trade t;
-  t.symbol = "BTC-USD";
-  t.side = n % 2 ? Side::kSell : Side::kBuy;
-  t.quantity = *Decimal::FromUnits(12345678 + n % 1000);
-  t.price = *Decimal::FromUnits(4300012345678 + n % 100000);
-  t.timestamp = Clock::Real()->Now();
-  t.client_order_id = absl::StrCat("bench-", n);
-  return t;
-}
-
 // Inserts `n` trades one after another; per-insert latency percentiles.
 Percentiles TimeInserts(TradeStore& store, int64_t n, const std::string& what) {
   std::vector<int64_t> us;
   us.reserve(n);
   for (int64_t i = 0; i < n; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = store.Insert(BenchTrade(i));
+    auto r = store.Insert(bench::BenchTrade(i));
     if (!r.ok()) Die(what, r.status());
     us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::steady_clock::now() - t0)
@@ -182,7 +171,7 @@ int main(int argc, char** argv) {
     auto store = PhasedTradeStore::Open(options);
     if (!store.ok()) Die("phased store", store.status());
     for (int64_t i = 0; i < relay_rows; ++i) {
-      if (auto r = (*store)->Insert(BenchTrade(i)); !r.ok())
+      if (auto r = (*store)->Insert(bench::BenchTrade(i)); !r.ok())
         Die("fill", r.status());
     }
     const auto t0 = std::chrono::steady_clock::now();

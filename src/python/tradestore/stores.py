@@ -32,10 +32,13 @@ class TradeStore:
         stored, created = self._native.insert(trade.to_native())
         return InsertResult(Trade.from_native(stored), created)
 
-    def update_status(self, trade_id: int, status: Union[Status, str]) -> Trade:
-        """Moves a trade to ``status`` (bumping its version)."""
-        return Trade.from_native(
-            self._native.update_status(trade_id, to_status(status).value))
+    def update_status(self, trade_id: int, status: Union[Status, str], *,
+                      expected_version: Optional[int] = None) -> Trade:
+        """Moves a trade to ``status`` (bumping its version). With
+        ``expected_version``, only while the trade is at that version:
+        ``Aborted`` otherwise (another writer changed it; read it again)."""
+        return Trade.from_native(self._native.update_status(
+            trade_id, to_status(status).value, expected_version))
 
     def get(self, trade_id: int) -> Trade:
         """The trade with this id; NotFound when absent."""

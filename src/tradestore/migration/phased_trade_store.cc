@@ -314,15 +314,19 @@ absl::StatusOr<InsertResult> PhasedTradeStore::Insert(const Trade& trade) {
   return result;
 }
 
-absl::StatusOr<Trade> PhasedTradeStore::UpdateStatus(int64_t id,
-                                                     TradeStatus status) {
+absl::StatusOr<Trade> PhasedTradeStore::UpdateStatus(
+    int64_t id, TradeStatus status, std::optional<int64_t> expected_version) {
   Impl& m = *impl_;
   std::shared_lock<internal::RwLock> lock(m.route_mu);
-  if (m.phase == Phase::kSqliteOnly) return m.sqlite->UpdateStatus(id, status);
-  if (!Enqueues(m.phase)) return m.pg->UpdateStatus(id, status);
+  if (m.phase == Phase::kSqliteOnly) {
+    return m.sqlite->UpdateStatus(id, status, expected_version);
+  }
+  if (!Enqueues(m.phase)) {
+    return m.pg->UpdateStatus(id, status, expected_version);
+  }
   int64_t seq = 0;
-  auto result =
-      m.sqlite->UpdateStatusEnqueued(id, status, /*enqueue=*/true, &seq);
+  auto result = m.sqlite->UpdateStatusEnqueued(id, status, expected_version,
+                                               /*enqueue=*/true, &seq);
   if (result.ok() && seq != 0) m.AfterEnqueue(*result, seq);
   return result;
 }

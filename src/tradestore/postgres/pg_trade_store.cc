@@ -219,8 +219,8 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
   return status;
 }
 
-absl::StatusOr<Trade> PgTradeStore::UpdateStatus(int64_t id,
-                                                 TradeStatus status) {
+absl::StatusOr<Trade> PgTradeStore::UpdateStatus(
+    int64_t id, TradeStatus status, std::optional<int64_t> expected_version) {
   const NoteWriteOnReturn note(router_.get());
   absl::Status txn_status;
   for (int attempt = 0; attempt < kMaxResolveAttempts; ++attempt) {
@@ -235,6 +235,7 @@ absl::StatusOr<Trade> PgTradeStore::UpdateStatus(int64_t id,
         return absl::NotFoundError(absl::StrCat("trade ", id, " not found"));
       }
       before = rows[0];
+      TS_RETURN_IF_ERROR(CheckExpectedVersion(*before, expected_version));
       TS_RETURN_IF_ERROR(CheckTransition(before->status, status));
       if (before->status == status) {
         result = *before;

@@ -34,7 +34,10 @@ class PgTradeStore : public TradeStore {
   ~PgTradeStore() override;
 
   absl::StatusOr<InsertResult> Insert(const Trade& trade) override;
-  absl::StatusOr<Trade> UpdateStatus(int64_t id, TradeStatus status) override;
+  using TradeStore::UpdateStatus;
+  absl::StatusOr<Trade> UpdateStatus(
+      int64_t id, TradeStatus status,
+      std::optional<int64_t> expected_version) override;
   absl::StatusOr<Trade> Get(int64_t id) override;
   absl::StatusOr<Trade> GetByClientOrderId(absl::string_view key) override;
   absl::StatusOr<std::vector<Trade>> QueryBySymbol(

@@ -234,13 +234,15 @@ absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
   return InsertResult{t, true};
 }
 
-absl::StatusOr<Trade> SqliteTradeStore::UpdateStatus(int64_t id,
-                                                     TradeStatus status) {
-  return UpdateStatusEnqueued(id, status, /*enqueue=*/false, nullptr);
+absl::StatusOr<Trade> SqliteTradeStore::UpdateStatus(
+    int64_t id, TradeStatus status, std::optional<int64_t> expected_version) {
+  return UpdateStatusEnqueued(id, status, expected_version, /*enqueue=*/false,
+                              nullptr);
 }
 
 absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
-    int64_t id, TradeStatus status, bool enqueue, int64_t* outbox_seq) {
+    int64_t id, TradeStatus status, std::optional<int64_t> expected_version,
+    bool enqueue, int64_t* outbox_seq) {
   if (outbox_seq != nullptr) *outbox_seq = 0;
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.writer_mu);
@@ -252,6 +254,7 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
   if (!found)
     return absl::NotFoundError(absl::StrCat("trade ", id, " not found"));
   Trade t = *found;
+  TS_RETURN_IF_ERROR(CheckExpectedVersion(t, expected_version));
   TS_RETURN_IF_ERROR(CheckTransition(t.status, status));
   if (t.status == status) return t;
   t.status = status;

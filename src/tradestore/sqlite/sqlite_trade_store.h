@@ -83,7 +83,10 @@ class SqliteTradeStore : public TradeStore {
   ~SqliteTradeStore() override;
 
   absl::StatusOr<InsertResult> Insert(const Trade& trade) override;
-  absl::StatusOr<Trade> UpdateStatus(int64_t id, TradeStatus status) override;
+  using TradeStore::UpdateStatus;
+  absl::StatusOr<Trade> UpdateStatus(
+      int64_t id, TradeStatus status,
+      std::optional<int64_t> expected_version) override;
   absl::StatusOr<Trade> Get(int64_t id) override;
   absl::StatusOr<Trade> GetByClientOrderId(absl::string_view key) override;
   absl::StatusOr<std::vector<Trade>> QueryBySymbol(
@@ -98,8 +101,9 @@ class SqliteTradeStore : public TradeStore {
   // returned, the status it already had).
   absl::StatusOr<InsertResult> InsertEnqueued(const Trade& trade, bool enqueue,
                                               int64_t* outbox_seq);
-  absl::StatusOr<Trade> UpdateStatusEnqueued(int64_t id, TradeStatus status,
-                                             bool enqueue, int64_t* outbox_seq);
+  absl::StatusOr<Trade> UpdateStatusEnqueued(
+      int64_t id, TradeStatus status, std::optional<int64_t> expected_version,
+      bool enqueue, int64_t* outbox_seq);
 
   // Up to `limit` outbox entries with seq > after_seq, oldest first, with
   // the current rows of their trades. A trade whose row is gone (it never
