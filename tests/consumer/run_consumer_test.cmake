@@ -30,5 +30,15 @@ endif()
 if(NOT EXISTS "${work}/prefix/bin/tradestore")
   message(FATAL_ERROR "the tradestore CLI was not installed")
 endif()
+# The Python package, when built, is installed under the prefix and imports
+# from there (a store round trip through the installed module).
+if(PYTHON AND PYTHON_SITE)
+  set(ENV{PYTHONPATH} "${work}/prefix/${PYTHON_SITE}")
+  run(${PYTHON} "${CONSUMER_DIR}/consumer.py" "${work}/prefix"
+      "${work}/py.db")
+  if(NOT last_output STREQUAL "0.25000000@43000.12345678\n")
+    message(FATAL_ERROR "unexpected Python output: '${last_output}'")
+  endif()
+endif()
 message(STATUS "consumer built with find_package(tradestore) and ran: ${last_output}")
 file(REMOVE_RECURSE "${work}")
