@@ -263,6 +263,13 @@ void DefineStore(py::module_& m) {
             return s.Phased(lock).sync_fallbacks();
           },
           Release())
+      .def(
+          "metrics",
+          [](Store& s) {
+            Lock lock;
+            return s.Phased(lock).PrometheusMetrics();
+          },
+          Release())
       .def("close", &Store::Close, Release());
 }
 

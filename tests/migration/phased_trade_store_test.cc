@@ -3,6 +3,7 @@
 // change under load, the reverse catch-up and a restart during an outage.
 #include "tradestore/migration/phased_trade_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -24,6 +25,8 @@
 
 namespace tradestore {
 namespace {
+
+using ::testing::HasSubstr;
 
 using testing::PgEnvironment;
 using testing::TestPgOptions;
@@ -364,10 +367,21 @@ TEST_F(PhasedTradeStoreTest,
     }
   }
   EXPECT_EQ(store->GetOutboxStatus()->entries, 450);
+  // What the service's /metrics shows meanwhile.
+  const std::string during = store->PrometheusMetrics();
+  EXPECT_THAT(during, HasSubstr("tradestore_store_outbox_entries 450\n"));
+  EXPECT_THAT(during,
+              HasSubstr("tradestore_store_phase{phase=\"dual_write\"} 1\n"));
+  EXPECT_THAT(during,
+              HasSubstr("tradestore_store_phase{phase=\"sqlite_only\"} 0\n"));
   TS_ASSERT_OK(env.pg().StartServer());
   TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
   ExpectHolds(*pg_, acked);
   ExpectVerifyClean();
+  const std::string after = store->PrometheusMetrics();
+  EXPECT_THAT(after, HasSubstr("tradestore_store_outbox_entries 0\n"));
+  EXPECT_THAT(after,
+              HasSubstr("# TYPE tradestore_store_pg_retries_total counter\n"));
 }
 
 TEST_F(PhasedTradeStoreTest, ReadPostgresDuringAnOutageStillReadsItsOwnWrites) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "tradestore/cli/job_metrics.h"
 #include "tradestore/migration/status.h"
+#include "tradestore/migration/store_metrics.h"
 #include "tradestore/verify/verifier.h"
 
 namespace tradestore {
@@ -41,7 +42,9 @@ std::string EveryMetric() {
   VerifyReport full;
   full.mode = VerifyMode::kFull;
   const Timestamp now = Timestamp::FromUnixMicros(0).value();
-  return status.ToPrometheus() + full.ToPrometheus() +
+  StoreFigures store;
+  store.outbox = OutboxStatus{};
+  return status.ToPrometheus() + full.ToPrometheus() + StoreMetricsText(store) +
          cli::JobMetrics("/nonexistent", "backup", true, now, 1, "") +
          cli::JobMetrics("/nonexistent", "restore_drill", true, now, 1, "");
 }

@@ -35,6 +35,10 @@ def test_writes_through_a_postgres_crash_are_all_in_both_stores(
             for n in range(50, 150):
                 write(n)
             assert store.outbox_status().entries > 0
+            metrics = store.metrics()
+            assert 'tradestore_store_phase{phase="dual_write"} 1\n' in metrics
+            waiting = store.outbox_status().entries
+            assert f"tradestore_store_outbox_entries {waiting}\n" in metrics
         finally:
             stack.start_postgres()
         for n in range(150, 200):

@@ -136,6 +136,12 @@ class PhasedTradeStore(TradeStore):
     def relay_stats(self) -> RelayStats:
         return RelayStats(*self._native.relay_stats())
 
+    def metrics(self) -> str:
+        """The store's figures as Prometheus text (phase, outbox depth and
+        age, relay counts, sync fallbacks, Postgres reconnects and retries),
+        for the service's own /metrics."""
+        return self._native.metrics()
+
     def sync_fallbacks(self) -> int:
         """Synchronous writes acknowledged on SQLite alone."""
         return self._native.sync_fallbacks()

@@ -385,6 +385,10 @@ RelayStats PhasedTradeStore::relay_stats() const {
   return impl_->relay ? impl_->relay->stats() : RelayStats();
 }
 
+PgPoolStats PhasedTradeStore::pool_stats() const {
+  return impl_->pg->pool_stats();
+}
+
 int64_t PhasedTradeStore::sync_fallbacks() const {
   return impl_->sync_fallbacks.load();
 }

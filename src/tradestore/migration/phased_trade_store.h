@@ -110,6 +110,12 @@ class PhasedTradeStore : public TradeStore {
   // Synchronous writes acknowledged on SQLite alone (Postgres too slow or
   // down).
   int64_t sync_fallbacks() const;
+  // The Postgres pool's reconnects, retries and waits.
+  PgPoolStats pool_stats() const;
+
+  // Every figure above as Prometheus text (store_metrics.h), for the
+  // service to serve on its /metrics.
+  std::string PrometheusMetrics();
 
  private:
   struct Impl;

@@ -37,6 +37,14 @@ struct ReplicaReadStats {
   int64_t last_lag_bytes = 0;  // the last replica's replay behind the primary
 };
 
+// What a store's connection pool went through, since it opened.
+struct PgPoolStats {
+  int64_t connects = 0;          // connections opened
+  int64_t connect_failures = 0;  // attempts that failed
+  int64_t retries = 0;           // waits before another attempt
+  int64_t waits = 0;             // calls that waited for a free connection
+};
+
 struct PgOptions {
   std::string dsn;
   // Read replicas (HAProxy's replica port, or a multi-host DSN with

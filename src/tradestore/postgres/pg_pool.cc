@@ -221,10 +221,14 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
     std::unique_ptr<Conn> conn;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      released_.wait(lock, [this] {
+      const auto free = [this] {
         return shut_down_ || !idle_.empty() ||
                open_ < std::max(1, options_.pool_size);
-      });
+      };
+      if (!free()) {
+        waits_.fetch_add(1);
+        released_.wait(lock, free);
+      }
       if (shut_down_) {
         return absl::UnavailableError(absl::StrCat(
             "postgres ", masked_dsn_, ": the store is being closed"));
@@ -241,11 +245,16 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
       conn.reset();  // broken: reconnect in its slot below
     }
     auto fresh = Connect();
-    if (fresh.ok()) return fresh;
+    if (fresh.ok()) {
+      connects_.fetch_add(1);
+      return fresh;
+    }
+    connect_failures_.fetch_add(1);
     Discard();
     // Refused for good (credentials, configuration, a database in another
     // encoding): no point retrying.
     if (!absl::IsUnavailable(fresh.status())) return fresh.status();
+    retries_.fetch_add(1);
     if (!backoff.Wait()) {
       return absl::UnavailableError(
           absl::StrCat(fresh.status().message(), " (gave up after ",
@@ -256,6 +265,11 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
                        " ms)"));
     }
   }
+}
+
+PgPoolStats PgPool::stats() const {
+  return {connects_.load(), connect_failures_.load(), retries_.load(),
+          waits_.load()};
 }
 
 void PgPool::Shutdown() {
@@ -351,6 +365,7 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
         (absl::IsUnavailable(status) && (!open || settle_by_repeating)) ||
         absl::IsAborted(status);
     if (!retry) return status;
+    retries_.fetch_add(1);
     if (!backoff.Wait()) {
       return absl::Status(
           status.code(),

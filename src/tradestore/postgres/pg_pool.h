@@ -63,6 +63,8 @@ class PgPool {
   void Shutdown();
   const std::atomic<bool>* shut_down() const { return &shut_down_; }
 
+  PgPoolStats stats() const;
+
  private:
   // Opens libpq connections of its own with dsn_ (binary COPY).
   friend class pg::BinaryCopyReader;
@@ -91,6 +93,8 @@ class PgPool {
   std::vector<std::unique_ptr<Conn>> idle_;
   int open_ = 0;  // connections lent out or idle
   std::atomic<bool> shut_down_{false};
+  std::atomic<int64_t> connects_{0}, connect_failures_{0}, retries_{0},
+      waits_{0};
 };
 
 }  // namespace tradestore

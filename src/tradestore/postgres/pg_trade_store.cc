@@ -99,6 +99,8 @@ absl::StatusOr<std::vector<Trade>> PgTradeStore::Select(
   return trades;
 }
 
+PgPoolStats PgTradeStore::pool_stats() const { return pool_->stats(); }
+
 ReplicaReadStats PgTradeStore::replica_stats() const {
   return router_ ? router_->stats() : ReplicaReadStats();
 }

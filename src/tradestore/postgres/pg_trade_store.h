@@ -49,6 +49,7 @@ class PgTradeStore : public TradeStore {
   PgPool& pool() { return *pool_; }
   // All zero without options.replica_dsn.
   ReplicaReadStats replica_stats() const;
+  PgPoolStats pool_stats() const;
 
  private:
   PgTradeStore(std::unique_ptr<PgPool> pool,
