@@ -44,6 +44,10 @@ class Phase(str, enum.Enum):
     ARCHIVED = "archived"
 
 
+_SIDES = {s.value: s for s in Side}
+_STATUSES = {s.value: s for s in Status}
+
+
 def to_decimal(field: str, value: DecimalLike) -> Decimal:
     """``value`` as a Decimal; a float (inexact) is a TypeError."""
     if isinstance(value, bool) or isinstance(value, float):
@@ -158,12 +162,17 @@ class Trade:
 
     @classmethod
     def from_native(cls, t: tuple) -> "Trade":
-        return cls(symbol=t[1], side=Side(t[2]), quantity=Decimal(t[3]),
-                   price=Decimal(t[4]), timestamp=from_micros(t[5]),
-                   status=Status(t[6]), client_order_id=t[7],
-                   fee=None if t[8] is None else Decimal(t[8]), id=t[0],
-                   version=t[9], created_at=from_micros(t[10]),
-                   updated_at=from_micros(t[11]))
+        # The store's own values, already valid: no second validation (this
+        # runs on every call's return, on the service's latency path).
+        trade = object.__new__(cls)
+        trade.__dict__.update(
+            symbol=t[1], side=_SIDES[t[2]], quantity=Decimal(t[3]),
+            price=Decimal(t[4]), timestamp=from_micros(t[5]),
+            status=_STATUSES[t[6]], client_order_id=t[7],
+            fee=None if t[8] is None else Decimal(t[8]), id=t[0],
+            version=t[9], created_at=from_micros(t[10]),
+            updated_at=from_micros(t[11]))
+        return trade
 
 
 class InsertResult:
