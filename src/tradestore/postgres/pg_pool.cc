@@ -254,7 +254,6 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
     // Refused for good (credentials, configuration, a database in another
     // encoding): no point retrying.
     if (!absl::IsUnavailable(fresh.status())) return fresh.status();
-    retries_.fetch_add(1);
     if (!backoff.Wait()) {
       return absl::UnavailableError(
           absl::StrCat(fresh.status().message(), " (gave up after ",
@@ -264,6 +263,7 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
                            .count(),
                        " ms)"));
     }
+    retries_.fetch_add(1);
   }
 }
 
@@ -365,7 +365,6 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
         (absl::IsUnavailable(status) && (!open || settle_by_repeating)) ||
         absl::IsAborted(status);
     if (!retry) return status;
-    retries_.fetch_add(1);
     if (!backoff.Wait()) {
       return absl::Status(
           status.code(),
@@ -373,6 +372,7 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
                        shut_down_ ? " (the store is being closed)"
                                   : " (retried until the deadline)"));
     }
+    retries_.fetch_add(1);
   }
 }
 
