@@ -1,12 +1,40 @@
 #include "native_convert.h"
 
+#include <datetime.h>
+
+#include <string>
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
 #include "tradestore/decimal.h"
 #include "tradestore/internal/status_macros.h"
-#include "tradestore/timestamp.h"
+
+namespace py = pybind11;
 
 namespace tradestore::python {
 namespace {
+
+// What tradestore.values gave BindValues. Never freed: the module lives as
+// long as the interpreter, and freeing at exit would need the GIL.
+struct Bound {
+  py::object trade_type, insert_result_type, decimal_type, from_status;
+  py::object sides[2], statuses[6];  // the enum members, by C++ value
+  // The Python helpers, for everything off the fast path.
+  py::object to_decimal, decimal_text, text, to_micros, from_micros;
+  // Interned attribute names, in Trade's field order.
+  py::str id, symbol, side, quantity, price, timestamp, status, client_order_id,
+      fee, version, created_at, updated_at, trade, created;
+};
+Bound* bound = nullptr;
+
+py::object Steal(PyObject* o) {
+  if (o == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(o);
+}
+
+py::object Get(py::handle obj, const py::str& name) {
+  return Steal(PyObject_GetAttr(obj.ptr(), name.ptr()));
+}
 
 // The field's name in front of the parser's own words.
 absl::Status Named(const char* field, const absl::Status& status) {
@@ -14,55 +42,212 @@ absl::Status Named(const char* field, const absl::Status& status) {
                       absl::StrCat(field, ": ", status.message()));
 }
 
-absl::StatusOr<Decimal> DecimalField(const char* field,
-                                     const std::string& text) {
-  auto d = Decimal::Parse(text);
-  if (!d.ok()) return Named(field, d.status());
-  return *d;
+// UTF-8 of a str; a non-str or a lone surrogate goes to values.text(),
+// which raises naming the field.
+std::string Text(const char* field, py::handle v) {
+  if (PyUnicode_Check(v.ptr())) {
+    Py_ssize_t size = 0;
+    const char* data = PyUnicode_AsUTF8AndSize(v.ptr(), &size);
+    if (data != nullptr) return std::string(data, size);
+    PyErr_Clear();
+  }
+  bound->text(field, v);
+  throw py::type_error(
+      absl::StrCat(field, ": expected str, got ", Py_TYPE(v.ptr())->tp_name));
 }
 
-absl::StatusOr<Timestamp> TimeField(const char* field, int64_t micros) {
-  auto t = Timestamp::FromUnixMicros(micros);
+int64_t Int(const char* field, py::handle v) {
+  if (!PyLong_Check(v.ptr())) {
+    throw py::type_error(
+        absl::StrCat(field, ": expected int, got ", Py_TYPE(v.ptr())->tp_name));
+  }
+  const long long n = PyLong_AsLongLong(v.ptr());
+  if (n == -1 && PyErr_Occurred()) throw py::error_already_set();
+  return n;
+}
+
+// Decimal's str is plain text unless the exponent is large or small; then
+// (or for a value that is not a Decimal) the helpers decide.
+absl::StatusOr<Decimal> DecimalFrom(const char* field, py::handle v) {
+  py::object d = py::reinterpret_borrow<py::object>(v);
+  if (Py_TYPE(v.ptr()) !=
+      reinterpret_cast<PyTypeObject*>(bound->decimal_type.ptr())) {
+    d = bound->to_decimal(field, v);
+  }
+  py::str s(d);
+  std::string text = Text(field, s);
+  if (text.find_first_of("Ee") != std::string::npos) {
+    text = Text(field, bound->decimal_text(field, d));
+  }
+  auto parsed = Decimal::Parse(text);
+  if (!parsed.ok()) return Named(field, parsed.status());
+  return *parsed;
+}
+
+absl::StatusOr<Timestamp> TimeFrom(const char* field, py::handle v) {
+  auto t = Timestamp::FromUnixMicros(MicrosFromPython(field, v));
   if (!t.ok()) return Named(field, t.status());
   return *t;
 }
 
-}  // namespace
-
-absl::StatusOr<Trade> ToTrade(const TradeTuple& t) {
-  Trade trade;
-  trade.id = std::get<0>(t);
-  trade.symbol = std::get<1>(t);
-  TS_ASSIGN_OR_RETURN(trade.side, ParseSide(std::get<2>(t)));
-  TS_ASSIGN_OR_RETURN(trade.quantity, DecimalField("quantity", std::get<3>(t)));
-  TS_ASSIGN_OR_RETURN(trade.price, DecimalField("price", std::get<4>(t)));
-  TS_ASSIGN_OR_RETURN(trade.timestamp, TimeField("timestamp", std::get<5>(t)));
-  TS_ASSIGN_OR_RETURN(trade.status, ParseStatus(std::get<6>(t)));
-  trade.client_order_id = std::get<7>(t);
-  if (std::get<8>(t)) {
-    TS_ASSIGN_OR_RETURN(trade.fee, DecimalField("fee", *std::get<8>(t)));
-  }
-  trade.version = std::get<9>(t);
-  TS_ASSIGN_OR_RETURN(trade.created_at,
-                      TimeField("created_at", std::get<10>(t)));
-  TS_ASSIGN_OR_RETURN(trade.updated_at,
-                      TimeField("updated_at", std::get<11>(t)));
-  return trade;
+py::object DecimalToPython(Decimal d) {
+  const py::str text(d.ToString());
+  return Steal(PyObject_CallOneArg(bound->decimal_type.ptr(), text.ptr()));
 }
 
-TradeTuple FromTrade(const Trade& trade) {
-  return {trade.id,
-          trade.symbol,
-          std::string(SideName(trade.side)),
-          trade.quantity.ToString(),
-          trade.price.ToString(),
-          trade.timestamp.unix_micros(),
-          std::string(StatusName(trade.status)),
-          trade.client_order_id,
-          trade.fee ? std::optional(trade.fee->ToString()) : std::nullopt,
-          trade.version,
-          trade.created_at.unix_micros(),
-          trade.updated_at.unix_micros()};
+// A new instance without running __init__: the store's values are valid.
+py::object New(const py::object& type) {
+  auto* t = reinterpret_cast<PyTypeObject*>(type.ptr());
+  return Steal(t->tp_alloc(t, 0));
+}
+
+// Trade and InsertResult keep their fields in slots.
+void SetField(py::handle obj, const py::str& name, py::handle value) {
+  if (PyObject_SetAttr(obj.ptr(), name.ptr(), value.ptr()) != 0) {
+    throw py::error_already_set();
+  }
+}
+
+}  // namespace
+
+void SetPythonError(const absl::Status& status) {
+  py::object error = bound->from_status(static_cast<int>(status.code()),
+                                        std::string(status.message()));
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())),
+                  error.ptr());
+}
+
+void BindValues(py::module_ values) {
+  PyDateTime_IMPORT;
+  if (PyDateTimeAPI == nullptr) throw py::error_already_set();
+  auto* b = new Bound;
+  b->trade_type = values.attr("Trade");
+  b->insert_result_type = values.attr("InsertResult");
+  b->decimal_type = values.attr("Decimal");
+  b->from_status = py::module_::import("tradestore.errors").attr("from_status");
+  for (int i = 0; i < 2; ++i) {
+    b->sides[i] =
+        values.attr("Side")(std::string(SideName(static_cast<Side>(i))));
+  }
+  for (int i = 0; i < 6; ++i) {
+    b->statuses[i] = values.attr("Status")(
+        std::string(StatusName(static_cast<TradeStatus>(i))));
+  }
+  b->to_decimal = values.attr("to_decimal");
+  b->decimal_text = values.attr("decimal_text");
+  b->text = values.attr("text");
+  b->to_micros = values.attr("to_micros");
+  b->from_micros = values.attr("from_micros");
+  const auto name = [](const char* s) {
+    return py::reinterpret_steal<py::str>(PyUnicode_InternFromString(s));
+  };
+  b->id = name("id");
+  b->symbol = name("symbol");
+  b->side = name("side");
+  b->quantity = name("quantity");
+  b->price = name("price");
+  b->timestamp = name("timestamp");
+  b->status = name("status");
+  b->client_order_id = name("client_order_id");
+  b->fee = name("fee");
+  b->version = name("version");
+  b->created_at = name("created_at");
+  b->updated_at = name("updated_at");
+  b->trade = name("trade");
+  b->created = name("created");
+  bound = b;
+}
+
+int64_t MicrosFromPython(const char* field, py::handle v) {
+  PyObject* o = v.ptr();
+  if (PyDateTime_CheckExact(o) &&
+      PyDateTime_DATE_GET_TZINFO(o) == PyDateTime_TimeZone_UTC) {
+    auto t = Timestamp::FromCivil(
+        PyDateTime_GET_YEAR(o), PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o),
+        PyDateTime_DATE_GET_HOUR(o), PyDateTime_DATE_GET_MINUTE(o),
+        PyDateTime_DATE_GET_SECOND(o), PyDateTime_DATE_GET_MICROSECOND(o));
+    if (t.ok()) return t->unix_micros();
+  }
+  return bound->to_micros(field, v).cast<int64_t>();
+}
+
+absl::StatusOr<Trade> TradeFromPython(py::handle obj) {
+  const Bound& b = *bound;
+  if (PyObject_IsInstance(obj.ptr(), b.trade_type.ptr()) != 1) {
+    throw py::type_error(absl::StrCat("insert: expected tradestore.Trade, got ",
+                                      Py_TYPE(obj.ptr())->tp_name));
+  }
+  Trade t;
+  t.id = Int("id", Get(obj, b.id));
+  t.symbol = Text("symbol", Get(obj, b.symbol));
+  TS_ASSIGN_OR_RETURN(t.side, ParseSide(Text("side", Get(obj, b.side))));
+  TS_ASSIGN_OR_RETURN(t.quantity,
+                      DecimalFrom("quantity", Get(obj, b.quantity)));
+  TS_ASSIGN_OR_RETURN(t.price, DecimalFrom("price", Get(obj, b.price)));
+  TS_ASSIGN_OR_RETURN(t.timestamp,
+                      TimeFrom("timestamp", Get(obj, b.timestamp)));
+  TS_ASSIGN_OR_RETURN(t.status,
+                      ParseStatus(Text("status", Get(obj, b.status))));
+  if (py::object key = Get(obj, b.client_order_id); !key.is_none()) {
+    t.client_order_id = Text("client_order_id", key);
+  }
+  if (py::object fee = Get(obj, b.fee); !fee.is_none()) {
+    TS_ASSIGN_OR_RETURN(t.fee, DecimalFrom("fee", fee));
+  }
+  t.version = Int("version", Get(obj, b.version));
+  if (py::object at = Get(obj, b.created_at); !at.is_none()) {
+    TS_ASSIGN_OR_RETURN(t.created_at, TimeFrom("created_at", at));
+  }
+  if (py::object at = Get(obj, b.updated_at); !at.is_none()) {
+    TS_ASSIGN_OR_RETURN(t.updated_at, TimeFrom("updated_at", at));
+  }
+  return t;
+}
+
+py::object TimeToPython(Timestamp time) {
+  const Timestamp::Civil c = time.ToCivil();
+  return Steal(PyDateTimeAPI->DateTime_FromDateAndTime(
+      c.year, c.month, c.day, c.hour, c.minute, c.second, c.micros,
+      PyDateTime_TimeZone_UTC, PyDateTimeAPI->DateTimeType));
+}
+
+// The store's own values, already valid: no second validation (this runs
+// on every call's return, on the service's latency path).
+py::object TradeToPython(const Trade& t) {
+  const Bound& b = *bound;
+  py::object obj = New(b.trade_type);
+  py::handle d = obj;
+  SetField(d, b.symbol, py::str(t.symbol));
+  SetField(d, b.side, b.sides[static_cast<int>(t.side)]);
+  SetField(d, b.quantity, DecimalToPython(t.quantity));
+  SetField(d, b.price, DecimalToPython(t.price));
+  SetField(d, b.timestamp, TimeToPython(t.timestamp));
+  SetField(d, b.status, b.statuses[static_cast<int>(t.status)]);
+  SetField(d, b.client_order_id,
+           t.client_order_id ? py::object(py::str(*t.client_order_id))
+                             : py::object(py::none()));
+  SetField(d, b.fee, t.fee ? DecimalToPython(*t.fee) : py::object(py::none()));
+  SetField(d, b.id, py::int_(t.id));
+  SetField(d, b.version, py::int_(t.version));
+  SetField(d, b.created_at, TimeToPython(t.created_at));
+  SetField(d, b.updated_at, TimeToPython(t.updated_at));
+  return obj;
+}
+
+py::list TradesToPython(const std::vector<Trade>& trades) {
+  py::list out(trades.size());
+  for (size_t i = 0; i < trades.size(); ++i) {
+    out[i] = TradeToPython(trades[i]);
+  }
+  return out;
+}
+
+py::object InsertResultToPython(const InsertResult& result) {
+  const Bound& b = *bound;
+  py::object obj = New(b.insert_result_type);
+  SetField(obj, b.trade, TradeToPython(result.trade));
+  SetField(obj, b.created, py::bool_(result.created));
+  return obj;
 }
 
 }  // namespace tradestore::python

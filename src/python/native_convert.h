@@ -1,29 +1,28 @@
-// The values that cross between Python and C++: a trade as a tuple of
-// plain values (decimals as their text, times as UTC microseconds), and a
-// failed status as a C++ exception the module turns into tradestore.Error.
-// The Python layer (tradestore/_values.py) builds Decimal and datetime from
-// them, so no float ever carries money.
+// The values that cross between Python and C++. A tradestore.Trade is read
+// and built here, in C, from its Decimal, datetime and enum attributes:
+// money crosses as the Decimal's text, never a float, and times as UTC
+// microseconds. Anything unusual (a float, a naive or non-UTC datetime, a
+// string with a lone surrogate) goes through the package's own Python
+// helpers in tradestore/values.py, so the errors are theirs. A failed
+// status becomes a C++ exception that the module turns into
+// tradestore.Error.
+//
+// All functions here need the GIL.
 #ifndef TRADESTORE_PYTHON_NATIVE_CONVERT_H_
 #define TRADESTORE_PYTHON_NATIVE_CONVERT_H_
 
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <tuple>
+#include <pybind11/pybind11.h>
+
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tradestore/timestamp.h"
 #include "tradestore/trade.h"
+#include "tradestore/trade_store.h"
 
 namespace tradestore::python {
-
-// id, symbol, side, quantity, price, timestamp_us, status, client_order_id,
-// fee, version, created_at_us, updated_at_us.
-using TradeTuple =
-    std::tuple<int64_t, std::string, std::string, std::string, std::string,
-               int64_t, std::string, std::optional<std::string>,
-               std::optional<std::string>, int64_t, int64_t, int64_t>;
 
 // A failed status on its way to Python.
 struct StatusError {
@@ -44,9 +43,25 @@ T Unwrap(absl::StatusOr<T> value) {
   return *std::move(value);
 }
 
-// kInvalidArgument naming the field and the value when one does not parse.
-absl::StatusOr<Trade> ToTrade(const TradeTuple& t);
-TradeTuple FromTrade(const Trade& trade);
+// Sets the tradestore.Error subclass of the status's code as the Python
+// error.
+void SetPythonError(const absl::Status& status);
+
+// Takes the classes and helpers of tradestore.values; called once when the
+// package is imported, before any other function here.
+void BindValues(pybind11::module_ values);
+
+// A tradestore.Trade as a C++ Trade. Raises the helpers' TypeError for a
+// value of the wrong type; kInvalidArgument names the field otherwise.
+absl::StatusOr<Trade> TradeFromPython(pybind11::handle trade);
+
+// UTC microseconds of an aware datetime (the helpers' errors otherwise).
+int64_t MicrosFromPython(const char* field, pybind11::handle time);
+
+pybind11::object TradeToPython(const Trade& trade);
+pybind11::list TradesToPython(const std::vector<Trade>& trades);
+pybind11::object InsertResultToPython(const InsertResult& result);
+pybind11::object TimeToPython(Timestamp time);
 
 }  // namespace tradestore::python
 

@@ -1,7 +1,7 @@
-// tradestore._native: the C++ stores for the Python package. Only plain
-// values cross (native_convert.h); the package's Python layer gives them
-// their types. Every call that reaches SQLite or Postgres runs without the
-// GIL, so Python threads write side by side.
+// tradestore._native: the C++ stores for the Python package. Trades are
+// converted in C (native_convert.h), with the GIL; every call that reaches
+// SQLite or Postgres then runs without it, so Python threads write side by
+// side.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <unistd.h>
@@ -13,7 +13,6 @@
 #include <string>
 #include <tuple>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "native_convert.h"
@@ -140,64 +139,105 @@ std::unique_ptr<Store> OpenPhased(const std::string& sqlite_path,
   return std::make_unique<Store>(std::move(store), phased);
 }
 
-std::vector<TradeTuple> FromTrades(const std::vector<Trade>& trades) {
-  std::vector<TradeTuple> out;
-  out.reserve(trades.size());
-  for (const Trade& t : trades) out.push_back(FromTrade(t));
-  return out;
+// Runs f without the GIL; its exceptions reach Python once the GIL is back.
+template <typename F>
+auto WithoutGil(F f) {
+  py::gil_scoped_release release;
+  return f();
+}
+
+// insert as a plain CPython function (METH_O) bound to one Store: on a
+// cold cache, as after the pause between two fills, pybind11's dispatcher
+// costs more than the conversions, and insert is the service's latency path.
+constexpr char kInsertTarget[] = "tradestore._native.insert";
+struct InsertTarget {
+  py::object owner;  // keeps the Store alive
+  Store* store;
+};
+
+PyObject* InsertFunction(PyObject* self, PyObject* trade) {
+  auto* target =
+      static_cast<InsertTarget*>(PyCapsule_GetPointer(self, kInsertTarget));
+  try {
+    const Trade t = Unwrap(TradeFromPython(trade));
+    const InsertResult r = WithoutGil([&] {
+      Lock lock;
+      return Unwrap(target->store->Use(lock).Insert(t));
+    });
+    return InsertResultToPython(r).release().ptr();
+  } catch (const StatusError& e) {
+    SetPythonError(e.status);
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const py::builtin_exception& e) {
+    e.set_error();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+PyMethodDef insert_def = {
+    "insert", InsertFunction, METH_O,
+    "insert(trade) -> InsertResult: stores a new trade (see TradeStore)."};
+
+py::object InsertFunctionOf(py::object store) {
+  auto* target = new InsertTarget{store, store.cast<Store*>()};
+  PyObject* capsule = PyCapsule_New(target, kInsertTarget, [](PyObject* c) {
+    delete static_cast<InsertTarget*>(PyCapsule_GetPointer(c, kInsertTarget));
+  });
+  if (capsule == nullptr) {
+    delete target;
+    throw py::error_already_set();
+  }
+  PyObject* f = PyCFunction_New(&insert_def, capsule);
+  Py_DECREF(capsule);
+  if (f == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(f);
 }
 
 void DefineStore(py::module_& m) {
   py::class_<Store>(m, "Store")
-      .def(
-          "insert",
-          [](Store& s, const TradeTuple& t) {
-            Lock lock;
-            TradeStore& store = s.Use(lock);
-            const Trade trade = Unwrap(ToTrade(t));
-            const InsertResult r = Unwrap(store.Insert(trade));
-            return std::make_pair(FromTrade(r.trade), r.created);
-          },
-          Release())
+      .def("insert_function", &InsertFunctionOf)
       .def(
           "update_status",
           [](Store& s, int64_t id, const std::string& status,
              std::optional<int64_t> expected_version) {
-            Lock lock;
-            TradeStore& store = s.Use(lock);
             const TradeStatus to = Unwrap(ParseStatus(status));
-            return FromTrade(
-                Unwrap(store.UpdateStatus(id, to, expected_version)));
-          },
-          Release())
-      .def(
-          "get",
-          [](Store& s, int64_t id) {
-            Lock lock;
-            return FromTrade(Unwrap(s.Use(lock).Get(id)));
-          },
-          Release())
-      .def(
-          "get_by_client_order_id",
-          [](Store& s, const std::string& key) {
-            Lock lock;
-            return FromTrade(Unwrap(s.Use(lock).GetByClientOrderId(key)));
-          },
-          Release())
-      .def(
-          "query_by_symbol",
-          [](Store& s, const std::string& symbol, int64_t from_us,
-             int64_t to_us, int limit) {
-            Lock lock;
-            TradeStore& store = s.Use(lock);
-            SymbolQuery q;
-            q.symbol = symbol;
-            q.from = Unwrap(Timestamp::FromUnixMicros(from_us));
-            q.to = Unwrap(Timestamp::FromUnixMicros(to_us));
-            q.limit = limit;
-            return FromTrades(Unwrap(store.QueryBySymbol(q)));
-          },
-          Release())
+            return TradeToPython(WithoutGil([&] {
+              Lock lock;
+              return Unwrap(s.Use(lock).UpdateStatus(id, to, expected_version));
+            }));
+          })
+      .def("get",
+           [](Store& s, int64_t id) {
+             return TradeToPython(WithoutGil([&] {
+               Lock lock;
+               return Unwrap(s.Use(lock).Get(id));
+             }));
+           })
+      .def("get_by_client_order_id",
+           [](Store& s, const std::string& key) {
+             return TradeToPython(WithoutGil([&] {
+               Lock lock;
+               return Unwrap(s.Use(lock).GetByClientOrderId(key));
+             }));
+           })
+      .def("query_by_symbol",
+           [](Store& s, const std::string& symbol, py::handle start,
+              py::handle end, int limit) {
+             SymbolQuery q;
+             q.symbol = symbol;
+             q.from = Unwrap(
+                 Timestamp::FromUnixMicros(MicrosFromPython("start", start)));
+             q.to = Unwrap(
+                 Timestamp::FromUnixMicros(MicrosFromPython("end", end)));
+             q.limit = limit;
+             return TradesToPython(WithoutGil([&] {
+               Lock lock;
+               return Unwrap(s.Use(lock).QueryBySymbol(q));
+             }));
+           })
       .def(
           "count",
           [](Store& s) {
@@ -205,13 +245,13 @@ void DefineStore(py::module_& m) {
             return Unwrap(s.Use(lock).Count());
           },
           Release())
-      .def(
-          "scan_by_id",
-          [](Store& s, int64_t after_id, int limit) {
-            Lock lock;
-            return FromTrades(Unwrap(s.Use(lock).ScanById(after_id, limit)));
-          },
-          Release())
+      .def("scan_by_id",
+           [](Store& s, int64_t after_id, int limit) {
+             return TradesToPython(WithoutGil([&] {
+               Lock lock;
+               return Unwrap(s.Use(lock).ScanById(after_id, limit));
+             }));
+           })
       .def(
           "phase",
           [](Store& s) {
@@ -285,15 +325,11 @@ PYBIND11_MODULE(_native, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const StatusError& e) {
-      py::object error =
-          py::module_::import("tradestore.errors")
-              .attr("from_status")(static_cast<int>(e.status.code()),
-                                   std::string(e.status.message()));
-      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())),
-                      error.ptr());
+      SetPythonError(e.status);
     }
   });
   DefineStore(m);
+  m.def("bind_values", &BindValues, py::arg("values"));
   m.def("open_sqlite", &OpenSqlite, py::arg("path"),
         py::arg("create_if_missing"), py::arg("sync_full"),
         py::arg("busy_timeout_ms"), Release());

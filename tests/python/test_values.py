@@ -53,8 +53,16 @@ def test_out_of_range_and_inexact_decimals_are_refused(store):
     with pytest.raises(tradestore.InvalidArgument, match="price"):
         store.insert(sample_trade(price=Decimal("1.000000001")))
     with pytest.raises(tradestore.InvalidArgument, match="quantity"):
-        sample_trade(quantity=Decimal("NaN")).to_native()
-    assert store.count() == 0
+        store.insert(sample_trade(quantity=Decimal("NaN")))
+    with pytest.raises(tradestore.InvalidArgument, match="fee"):
+        store.insert(sample_trade(fee=Decimal("-Infinity")))
+    # Exponent forms are the same numbers.
+    stored = store.insert(sample_trade(quantity=Decimal("1.2E-7"),
+                                       price=Decimal("4.3E+4"))).trade
+    assert stored.quantity == Decimal("0.00000012")
+    assert stored.price == Decimal("43000")
+    store.insert(sample_trade(client_order_id="gone"))
+    assert store.count() == 2
 
 
 def test_floats_are_refused_with_a_type_error():
@@ -95,6 +103,32 @@ def test_strings_the_store_cannot_keep_name_their_field(store):
     ok = store.insert(sample_trade(symbol="株" * 20)).trade
     assert store.get(ok.id).symbol == "株" * 20
     assert store.count() == 1
+
+
+def test_values_changed_after_construction_are_checked_at_insert(store):
+    t = sample_trade()
+    t.quantity = 1.5
+    with pytest.raises(TypeError, match="quantity"):
+        store.insert(t)
+    t = sample_trade()
+    t.timestamp = dt.datetime(2026, 1, 1)
+    with pytest.raises(tradestore.InvalidArgument, match="naive"):
+        store.insert(t)
+    t = sample_trade()
+    t.side = "sell"
+    with pytest.raises(tradestore.InvalidArgument, match="side"):
+        store.insert(t)
+    t = sample_trade()
+    t.symbol = None
+    with pytest.raises(TypeError, match="symbol"):
+        store.insert(t)
+    with pytest.raises(TypeError, match="Trade"):
+        store.insert({"symbol": "AAPL"})
+    assert store.count() == 0
+    # Text and integers set later are exact too.
+    t = sample_trade()
+    t.price = "12.5"
+    assert store.insert(t).trade.price == Decimal("12.5")
 
 
 def test_sides_and_statuses_take_enums_or_their_names():

@@ -2,12 +2,15 @@
 """What the Python binding adds to an insert: one writer, the same trades at
 the same rate and in the same phase (dual_write, fresh SQLite files, a
 local stack's Postgres), through the C++ store (insert_bench) and through
-tradestore from Python, alternating, round after round. Prints every
+tradestore from Python, in alternating blocks of --block writes, round
+after round (fresh stores each round). Prints every
 round, then the median and the spread of the p50 difference and the p99
-ratio. Target (issue 26): p50 + 20 us and p99 x 1.2 at most.
+ratio. Timed: building tradestore.Trade from the fill's values and
+insert (the C++ half: Insert alone). Target (issue 26): p50 + 20 us and
+p99 x 1.2 at most.
 
     PYTHONPATH=build/python /usr/bin/python3 tools/bench/python_bench.py \\
-        [--rounds 5] [--writes 3000] [--rate 500]
+        [--rounds 5] [--writes 3000] [--rate 500] [--block 100]
 """
 
 from __future__ import annotations
@@ -36,37 +39,68 @@ def percentile(values: list, q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def python_round(path: str, dsn: str, writes: int, rate: int,
-                 prefix: str) -> list:
-    units_q = [Decimal(12345678 + n % 1000).scaleb(-8) for n in range(1000)]
-    units_p = [Decimal(4300012345678 + n).scaleb(-8) for n in range(1000)]
-    sides = [tradestore.Side.BUY, tradestore.Side.SELL]
-    us = []
-    with tradestore.PhasedTradeStore.open(path, dsn) as store:
-        interval = 1.0 / rate
+class PythonHalf:
+    """The Python writer: the same trades as insert_bench, paced the same."""
+
+    def __init__(self, path: str, dsn: str, rate: int, prefix: str) -> None:
+        self.units_q = [Decimal(12345678 + n % 1000).scaleb(-8)
+                        for n in range(1000)]
+        self.units_p = [Decimal(4300012345678 + n).scaleb(-8)
+                        for n in range(1000)]
+        self.sides = [tradestore.Side.BUY, tradestore.Side.SELL]
+        self.store = tradestore.PhasedTradeStore.open(path, dsn)
+        self.interval = 1.0 / rate
+        self.prefix = prefix
+        self.n = 0
+
+    def block(self, count: int) -> list:
+        us = []
+        store, sides = self.store, self.sides
         next_at = time.perf_counter()
-        for n in range(writes):
+        for n in range(self.n, self.n + count):
             delay = next_at - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            next_at += interval
+            next_at += self.interval
+            # The fill's own values, as the C++ half: outside the timing.
+            side, quantity, price = (sides[n % 2], self.units_q[n % 1000],
+                                     self.units_p[n % 1000])
+            timestamp = dt.datetime.now(dt.timezone.utc)
+            key = f"{self.prefix}-{n}"
             t0 = time.perf_counter_ns()
             store.insert(tradestore.Trade(
-                symbol="BTC-USD", side=sides[n % 2],
-                quantity=units_q[n % 1000], price=units_p[n % 1000],
-                timestamp=dt.datetime.now(dt.timezone.utc),
-                client_order_id=f"{prefix}-{n}"))
+                symbol="BTC-USD", side=side, quantity=quantity, price=price,
+                timestamp=timestamp, client_order_id=key))
             us.append((time.perf_counter_ns() - t0) // 1000)
-    return us
+        self.n += count
+        return us
+
+    def close(self) -> None:
+        self.store.close()
 
 
-def cpp_round(path: str, dsn: str, writes: int, rate: int,
-              prefix: str) -> list:
-    out = subprocess.run(
-        [os.path.join(BUILD, "tools", "bench", "insert_bench"), "--sqlite",
-         path, "--pg", dsn, "--writes", str(writes), "--rate", str(rate),
-         "--key-prefix", prefix], check=True, capture_output=True, text=True)
-    return [int(v) for v in out.stdout.split()]
+class CppHalf:
+    """insert_bench --serve: the C++ writer, one block per request."""
+
+    def __init__(self, path: str, dsn: str, rate: int, prefix: str) -> None:
+        self.proc = subprocess.Popen(
+            [os.path.join(BUILD, "tools", "bench", "insert_bench"),
+             "--sqlite", path, "--pg", dsn, "--rate", str(rate),
+             "--key-prefix", prefix, "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def block(self, count: int) -> list:
+        self.proc.stdin.write(f"{count}\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("insert_bench stopped")
+        return [int(v) for v in line.split()]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        if self.proc.wait() != 0:
+            raise RuntimeError(f"insert_bench exited {self.proc.returncode}")
 
 
 def fresh(cli: str, status: dict, top: str, name: str) -> tuple:
@@ -93,6 +127,7 @@ def main(argv: list) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--writes", type=int, default=3000)
     parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--block", type=int, default=100)
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     cli = os.path.join(BUILD, "tools", "tradestore")
@@ -105,16 +140,25 @@ def main(argv: list) -> int:
                             check=True, capture_output=True, text=True)
         status = json.loads(up.stdout)
         for r in range(args.rounds):
-            result = {}
-            # Alternate which half goes first.
-            order = ["cpp", "python"] if r % 2 == 0 else ["python", "cpp"]
-            for half in order:
-                path, dsn = fresh(cli, status, top, f"{half}_{r}")
-                run = cpp_round if half == "cpp" else python_round
-                us = run(path, dsn, args.writes, args.rate, f"{half}-{r}")
-                result[half] = {q: percentile(us, v) for q, v in
-                                (("p50", 0.5), ("p99", 0.99),
-                                 ("p999", 0.999))}
+            halves = {}
+            for name, kind in (("cpp", CppHalf), ("python", PythonHalf)):
+                path, dsn = fresh(cli, status, top, f"{name}_{r}")
+                halves[name] = kind(path, dsn, args.rate, f"{name}-{r}")
+            us = {"cpp": [], "python": []}
+            try:
+                # Short blocks, alternating which half goes first.
+                for b in range((args.writes + args.block - 1) // args.block):
+                    count = min(args.block, args.writes - b * args.block)
+                    order = ["cpp", "python"] if b % 2 == 0 else \
+                        ["python", "cpp"]
+                    for half in order:
+                        us[half] += halves[half].block(count)
+            finally:
+                for half in halves.values():
+                    half.close()
+            result = {half: {q: percentile(us[half], v) for q, v in
+                             (("p50", 0.5), ("p99", 0.99), ("p999", 0.999))}
+                      for half in us}
             row = {"round": r + 1, **result,
                    "p50_added_us": result["python"]["p50"] -
                    result["cpp"]["p50"],

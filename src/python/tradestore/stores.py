@@ -12,9 +12,12 @@ from __future__ import annotations
 import datetime as _dt
 from typing import List, Optional, Union
 
-from . import _native
+from . import _native, values
 from .values import (InsertResult, OutboxStatus, Phase, RelayStats, Status,
-                     Trade, from_micros, to_micros, to_status)
+                     Trade, from_micros, to_status)
+
+# The C++ module builds and reads Trade, Decimal and datetime itself.
+_native.bind_values(values)
 
 
 class TradeStore:
@@ -22,46 +25,42 @@ class TradeStore:
 
     def __init__(self, native: "_native.Store") -> None:
         self._native = native
+        # A plain C function: the fill's path has no Python frame and no
+        # pybind11 dispatch (tools/bench/python_bench.py measures it).
+        self._insert = native.insert_function()
 
     def insert(self, trade: Trade) -> InsertResult:
         """Stores a new trade; returns it as stored. A repeat with the same
         client_order_id returns the stored trade with created False."""
-        if not isinstance(trade, Trade):
-            raise TypeError(f"insert: expected tradestore.Trade, got "
-                            f"{type(trade).__name__}")
-        stored, created = self._native.insert(trade.to_native())
-        return InsertResult(Trade.from_native(stored), created)
+        return self._insert(trade)
 
     def update_status(self, trade_id: int, status: Union[Status, str], *,
                       expected_version: Optional[int] = None) -> Trade:
         """Moves a trade to ``status`` (bumping its version). With
         ``expected_version``, only while the trade is at that version:
         ``Aborted`` otherwise (another writer changed it; read it again)."""
-        return Trade.from_native(self._native.update_status(
-            trade_id, to_status(status).value, expected_version))
+        return self._native.update_status(trade_id, to_status(status).value,
+                                          expected_version)
 
     def get(self, trade_id: int) -> Trade:
         """The trade with this id; NotFound when absent."""
-        return Trade.from_native(self._native.get(trade_id))
+        return self._native.get(trade_id)
 
     def get_by_client_order_id(self, key: str) -> Trade:
-        return Trade.from_native(self._native.get_by_client_order_id(key))
+        return self._native.get_by_client_order_id(key)
 
     def query_by_symbol(self, symbol: str, start: _dt.datetime,
                         end: _dt.datetime, limit: int = 100) -> List[Trade]:
         """Trades of ``symbol`` with start <= timestamp < end, newest first,
         at most ``limit`` (1..10000)."""
-        rows = self._native.query_by_symbol(symbol, to_micros("start", start),
-                                            to_micros("end", end), limit)
-        return [Trade.from_native(r) for r in rows]
+        return self._native.query_by_symbol(symbol, start, end, limit)
 
     def count(self) -> int:
         return self._native.count()
 
     def scan_by_id(self, after_id: int, limit: int) -> List[Trade]:
         """Up to ``limit`` trades with id > after_id, in id order."""
-        return [Trade.from_native(r)
-                for r in self._native.scan_by_id(after_id, limit)]
+        return self._native.scan_by_id(after_id, limit)
 
     def close(self) -> None:
         """Closes the store (waits for calls in flight); later calls fail."""

@@ -44,10 +44,6 @@ class Phase(str, enum.Enum):
     ARCHIVED = "archived"
 
 
-_SIDES = {s.value: s for s in Side}
-_STATUSES = {s.value: s for s in Status}
-
-
 def to_decimal(field: str, value: DecimalLike) -> Decimal:
     """``value`` as a Decimal; a float (inexact) is a TypeError."""
     if isinstance(value, bool) or isinstance(value, float):
@@ -118,7 +114,7 @@ def to_status(value: Union[Status, str]) -> Status:
         raise InvalidArgument(f"status: {value!r} is not one of {names}") from None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True, init=False)
 class Trade:
     """One execution record. ``id`` 0 lets the store assign one; ``version``
     and the times are set by the store."""
@@ -128,56 +124,47 @@ class Trade:
     quantity: Decimal
     price: Decimal
     timestamp: _dt.datetime
-    status: Status = Status.NEW
-    client_order_id: Optional[str] = None
-    fee: Optional[Decimal] = None
-    id: int = 0
-    version: int = 1
-    created_at: Optional[_dt.datetime] = None
-    updated_at: Optional[_dt.datetime] = None
+    status: Status
+    client_order_id: Optional[str]
+    fee: Optional[Decimal]
+    id: int
+    version: int
+    created_at: Optional[_dt.datetime]
+    updated_at: Optional[_dt.datetime]
 
-    def __post_init__(self) -> None:
-        self.side = to_side(self.side)
-        self.status = to_status(self.status)
-        self.quantity = to_decimal("quantity", self.quantity)
-        self.price = to_decimal("price", self.price)
-        if self.fee is not None:
-            self.fee = to_decimal("fee", self.fee)
-
-    def to_native(self) -> tuple:
-        """The tuple the C++ module takes."""
-        return (
-            self.id, text("symbol", self.symbol), self.side.value,
-            decimal_text("quantity", self.quantity),
-            decimal_text("price", self.price),
-            to_micros("timestamp", self.timestamp), self.status.value,
-            text("client_order_id", self.client_order_id),
-            None if self.fee is None else decimal_text("fee", self.fee),
-            self.version,
-            0 if self.created_at is None else to_micros(
-                "created_at", self.created_at),
-            0 if self.updated_at is None else to_micros(
-                "updated_at", self.updated_at),
-        )
-
-    @classmethod
-    def from_native(cls, t: tuple) -> "Trade":
-        # The store's own values, already valid: no second validation (this
-        # runs on every call's return, on the service's latency path).
-        trade = object.__new__(cls)
-        trade.__dict__.update(
-            symbol=t[1], side=_SIDES[t[2]], quantity=Decimal(t[3]),
-            price=Decimal(t[4]), timestamp=from_micros(t[5]),
-            status=_STATUSES[t[6]], client_order_id=t[7],
-            fee=None if t[8] is None else Decimal(t[8]), id=t[0],
-            version=t[9], created_at=from_micros(t[10]),
-            updated_at=from_micros(t[11]))
-        return trade
+    # Written out rather than generated: this runs on every fill, and the
+    # checks skip the common case (tools/bench/python_bench.py).
+    def __init__(self, symbol: str, side: Union[Side, str],
+                 quantity: DecimalLike, price: DecimalLike,
+                 timestamp: _dt.datetime,
+                 status: Union[Status, str] = Status.NEW,
+                 client_order_id: Optional[str] = None,
+                 fee: Optional[DecimalLike] = None, id: int = 0,
+                 version: int = 1,
+                 created_at: Optional[_dt.datetime] = None,
+                 updated_at: Optional[_dt.datetime] = None) -> None:
+        self.symbol = symbol
+        self.side = side if side.__class__ is Side else to_side(side)
+        self.quantity = (quantity if quantity.__class__ is Decimal
+                         else to_decimal("quantity", quantity))
+        self.price = (price if price.__class__ is Decimal
+                      else to_decimal("price", price))
+        self.timestamp = timestamp
+        self.status = status if status.__class__ is Status else \
+            to_status(status)
+        self.client_order_id = client_order_id
+        self.fee = (fee if fee is None or fee.__class__ is Decimal
+                    else to_decimal("fee", fee))
+        self.id = id
+        self.version = version
+        self.created_at = created_at
+        self.updated_at = updated_at
 
 
 class InsertResult:
     """What insert returns: the trade as stored, and whether this call
-    created it (False: the same client_order_id or id was already there)."""
+    created it (False: the same client_order_id or id was already there).
+    The store builds it without calling __init__."""
 
     __slots__ = ("trade", "created")
 
