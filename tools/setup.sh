@@ -70,3 +70,15 @@ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \
   -DTRADESTORE_SANITIZE="${SANITIZE:-}" >/dev/null
 cmake --build "$build_dir" -j2
 echo "setup: built $build_dir/tools/tradestore ($build_type)"
+
+# Makes python3 import the package just built (python3 -c "import
+# tradestore"): a .pth file in the user's site-packages names the build
+# tree. `cmake --install` is the way to install it for every user.
+if [[ -f "$build_dir/python/tradestore/__init__.py" ]] &&
+  site=$(/usr/bin/python3 -c 'import site, sys
+sys.exit(0 if site.ENABLE_USER_SITE else 1)
+' && /usr/bin/python3 -m site --user-site); then
+  mkdir -p "$site"
+  printf '%s\n' "$(cd "$build_dir/python" && pwd)" >"$site/tradestore-build.pth"
+  echo "setup: python3 imports tradestore from $build_dir/python ($site/tradestore-build.pth)"
+fi
