@@ -189,11 +189,16 @@ TEST(CliTest, ReportsNeverReplaceTheStoreOrFollowALink) {
   EXPECT_NE(linked.err.find("symbolic link"), std::string::npos) << linked.err;
   std::ifstream in(victim);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
-  // The JSON went to standard output, whole.
-  const size_t brace = linked.out.find("{\n");
-  ASSERT_NE(brace, std::string::npos) << linked.out;
-  EXPECT_NO_THROW(nlohmann::json::parse(linked.out.substr(brace)));
+  // The JSON went to standard output, alone: the human report went to
+  // standard error.
+  EXPECT_NO_THROW(nlohmann::json::parse(linked.out)) << linked.out;
+  EXPECT_NE(linked.err.find("verify"), std::string::npos) << linked.err;
   EXPECT_FALSE(std::filesystem::exists(dir.File("-")));
+  CliRun both = Cli(
+      {"verify", "--sqlite", store, "--pg", dsn, "--prom", "-", "--json", "-"});
+  EXPECT_EQ(both.code, 2);
+  EXPECT_NE(both.err.find("both write to standard output"), std::string::npos)
+      << both.err;
 }
 
 }  // namespace

@@ -41,6 +41,9 @@ std::vector<FlagSpec> AllFlags(const CommandSpec& spec) {
   return flags;
 }
 
+// The flags that name a report file, where "-" is standard output.
+constexpr const char* kReportFlags[] = {"json", "prom"};
+
 constexpr char kCommonExitCodes[] =
     "0 done, 1 the command ran and found a problem (said why), 2 usage "
     "error or could not run (unreadable file, Postgres unreachable).";
@@ -62,7 +65,8 @@ bool Invocation::WriteReport(const std::string& flag,
                              const std::string& content) const {
   const auto path = args.Get(flag);
   if (!path) return true;
-  if (absl::Status s = cli::WriteReport(*path, content, out, sqlite); !s.ok()) {
+  if (absl::Status s = cli::WriteReport(*path, content, reports, sqlite);
+      !s.ok()) {
     err << "tradestore " << spec.name << ": --" << flag << ": " << s.message()
         << "\n";
     return false;
@@ -101,9 +105,20 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err) {
   const CommandSpec& spec = command.spec;
   auto parsed = ParseFlags(args, AllFlags(spec));
-  Invocation call(spec, parsed.ok() ? *std::move(parsed) : ParsedArgs(), out,
-                  err);
+  std::vector<std::string> to_stdout;
+  if (parsed.ok()) {
+    for (const char* flag : kReportFlags) {
+      if (parsed->Get(flag) == "-") to_stdout.push_back(flag);
+    }
+  }
+  Invocation call(spec, parsed.ok() ? *std::move(parsed) : ParsedArgs(),
+                  to_stdout.empty() ? out : err, err, out);
   if (!parsed.ok()) return call.UsageError(parsed.status().message());
+  if (to_stdout.size() > 1) {
+    return call.UsageError(
+        absl::StrCat("--", absl::StrJoin(to_stdout, " - and --"),
+                     " - would both write to standard output"));
+  }
   if (call.args.Has("help")) {
     out << CommandHelp(spec);
     return kExitOk;

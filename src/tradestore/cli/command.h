@@ -38,14 +38,23 @@ struct CommandSpec {
 
 class Invocation {
  public:
+  // `out` takes the human text, `reports` a report written to "-": both
+  // standard output, except that the human text goes to standard error
+  // when a report is written to standard output, so that a script reads
+  // pure JSON or Prometheus text there.
   Invocation(const CommandSpec& spec, ParsedArgs args, std::ostream& out,
-             std::ostream& err)
-      : spec(spec), args(std::move(args)), out(out), err(err) {}
+             std::ostream& err, std::ostream& reports)
+      : spec(spec),
+        args(std::move(args)),
+        out(out),
+        err(err),
+        reports(reports) {}
 
   const CommandSpec& spec;
   ParsedArgs args;
   std::ostream& out;
   std::ostream& err;
+  std::ostream& reports;
   std::string sqlite;  // with spec.sqlite
   PgOptions pg;        // with spec.pg: the DSN and deadline applied
   std::string action;  // with spec.actions
