@@ -27,9 +27,12 @@ run("${work}/build/consumer" "${work}/store.db")
 if(NOT last_output STREQUAL "0.25000000@43000.12345678\n")
   message(FATAL_ERROR "unexpected consumer output: '${last_output}'")
 endif()
-if(NOT EXISTS "${work}/prefix/bin/tradestore")
-  message(FATAL_ERROR "the tradestore CLI was not installed")
-endif()
+foreach(file bin/tradestore share/man/man1/tradestore.1
+             share/bash-completion/completions/tradestore)
+  if(NOT EXISTS "${work}/prefix/${file}")
+    message(FATAL_ERROR "${file} was not installed")
+  endif()
+endforeach()
 # The Python package, when built, is installed under the prefix and imports
 # from there (a store round trip through the installed module).
 if(PYTHON AND PYTHON_SITE)

@@ -5,18 +5,46 @@
 
 #include "absl/strings/str_cat.h"
 #include "tradestore/cli/command.h"
+#include "tradestore/cli/docs.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/version.h"
 
 namespace tradestore::cli {
 namespace {
 
+const std::vector<Command>& Commands();
+
+Command ManCommand() {
+  return {.spec = {.name = "man",
+                   .summary = "print the man page, tradestore(1), in troff",
+                   .synopsis = "",
+                   .description = "Try: tradestore man | man -l -"},
+          .run = [](Invocation& call) {
+            call.out << ManPage(Commands());
+            return kExitOk;
+          }};
+}
+
+Command CompletionCommand() {
+  return {.spec = {.name = "completion",
+                   .summary = "print the shell completion script",
+                   .synopsis = "bash",
+                   .description = "Try: source <(tradestore completion "
+                                  "bash). The build installs it for "
+                                  "bash-completion.",
+                   .actions = {{"bash", "the bash completion script"}}},
+          .run = [](Invocation& call) {
+            call.out << BashCompletion(Commands());
+            return kExitOk;
+          }};
+}
+
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
       StatusCommand(),  BackfillCommand(),   VerifyCommand(), PhaseCommand(),
       ArchiveCommand(), QuarantineCommand(), RelayCommand(),  LoadgenCommand(),
       DemoCommand(),    SchemaCommand(),     StackCommand(),  BackupCommand(),
-      RestoreCommand(),
+      RestoreCommand(), CompletionCommand(), ManCommand(),
   };
   return *commands;
 }

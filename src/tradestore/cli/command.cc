@@ -30,7 +30,15 @@ FlagSpec DeadlineFlag() {
 
 FlagSpec HelpFlag() { return BoolFlag("help", "show this help (also -h)"); }
 
-// Every flag the command takes, its own and the skeleton's.
+// The flags that name a report file, where "-" is standard output.
+constexpr const char* kReportFlags[] = {"json", "prom"};
+
+constexpr char kCommonExitCodes[] =
+    "0 done, 1 the command ran and found a problem (said why), 2 usage "
+    "error or could not run (unreadable file, Postgres unreachable).";
+
+}  // namespace
+
 std::vector<FlagSpec> AllFlags(const CommandSpec& spec) {
   std::vector<FlagSpec> flags;
   if (spec.sqlite) flags.push_back(SqliteFlag());
@@ -41,14 +49,9 @@ std::vector<FlagSpec> AllFlags(const CommandSpec& spec) {
   return flags;
 }
 
-// The flags that name a report file, where "-" is standard output.
-constexpr const char* kReportFlags[] = {"json", "prom"};
-
-constexpr char kCommonExitCodes[] =
-    "0 done, 1 the command ran and found a problem (said why), 2 usage "
-    "error or could not run (unreadable file, Postgres unreachable).";
-
-}  // namespace
+std::string ExitCodesOf(const CommandSpec& spec) {
+  return spec.exit_codes.empty() ? kCommonExitCodes : spec.exit_codes;
+}
 
 int Invocation::Fail(const absl::Status& status) const {
   err << "tradestore " << spec.name << ": " << status.message() << "\n";
@@ -94,10 +97,7 @@ std::string CommandHelp(const CommandSpec& spec) {
     absl::StrAppend(&out, "\n");
   }
   absl::StrAppend(&out, "flags:\n", FlagHelp(AllFlags(spec)), "\n",
-                  Wrap(absl::StrCat("Exit codes: ", spec.exit_codes.empty()
-                                                        ? kCommonExitCodes
-                                                        : spec.exit_codes),
-                       0));
+                  Wrap(absl::StrCat("Exit codes: ", ExitCodesOf(spec)), 0));
   return out;
 }
 

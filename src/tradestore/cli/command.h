@@ -84,6 +84,13 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
 // The command's full help.
 std::string CommandHelp(const CommandSpec& spec);
 
+// Every flag the command takes: its own and the skeleton's (--sqlite, --pg,
+// --deadline, --help).
+std::vector<FlagSpec> AllFlags(const CommandSpec& spec);
+
+// The exit codes of the help, for a spec that gives none.
+std::string ExitCodesOf(const CommandSpec& spec);
+
 // Flags shared by several commands, the same everywhere.
 FlagSpec JsonFlag(std::string help =
                       "write the report as JSON to FILE "
