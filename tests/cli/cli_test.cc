@@ -160,6 +160,56 @@ TEST(CliTest, UnreachablePostgresExitsTwoWithoutThePassword) {
   EXPECT_NE(r.err.find("app:***@"), std::string::npos) << r.err;
 }
 
+// Retries are logged as they happen, with how long so far; with
+// --log-format json every line of standard error is one JSON object.
+TEST(CliTest, RetriesAreLoggedAndJsonLogLinesParse) {
+  auto port = internal::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  const std::string dsn =
+      "postgresql://app:Hunter2-secret@127.0.0.1:" + std::to_string(*port) +
+      "/x";
+  CliRun r = Cli({"schema", "migrate", "--deadline", "2s", "--log-format",
+                  "json", "--verbose", "--pg", dsn});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err.find("Hunter2-secret"), std::string::npos) << r.err;
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(r.err);
+  for (std::string line; std::getline(in, line);) {
+    ASSERT_NO_THROW(lines.push_back(nlohmann::json::parse(line))) << line;
+  }
+  ASSERT_GE(lines.size(), 3u) << r.err;
+  EXPECT_EQ(lines.front()["level"], "debug") << r.err;
+  EXPECT_EQ(lines.back()["level"], "error") << r.err;
+  bool warned = false;
+  for (const auto& j : lines) {
+    EXPECT_EQ(j["command"], "schema");
+    warned |= j["level"] == "warning" &&
+              j["message"].get<std::string>().find("retrying (attempt 2, ") !=
+                  std::string::npos;
+  }
+  EXPECT_TRUE(warned) << r.err;
+
+  // --quiet: the warnings and the error only, as timestamped text.
+  CliRun quiet =
+      Cli({"schema", "migrate", "--deadline", "1s", "--quiet", "--pg", dsn});
+  EXPECT_EQ(quiet.code, 2);
+  std::istringstream text(quiet.err);
+  int count = 0;
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind("    ", 0) == 0) continue;  // a message's next line
+    ++count;
+    EXPECT_TRUE(line.size() > 28 && line[4] == '-' && line[10] == 'T' &&
+                line[26] == 'Z')
+        << line;
+    EXPECT_TRUE(line.find(" warning: ") != std::string::npos ||
+                line.find(" error: ") != std::string::npos)
+        << line;
+  }
+  EXPECT_GE(count, 2) << quiet.err;
+  EXPECT_EQ(Cli({"schema", "migrate", "--log-format", "xml"}).code, 2);
+  EXPECT_EQ(Cli({"schema", "migrate", "--quiet", "--verbose"}).code, 2);
+}
+
 // A report path that names the store, or a symlink planted where the
 // report goes, is refused; "-" is standard output.
 TEST(CliTest, ReportsNeverReplaceTheStoreOrFollowALink) {

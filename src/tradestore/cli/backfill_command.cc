@@ -1,7 +1,6 @@
 // tradestore backfill: every trade of a legacy SQLite store into Postgres.
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
-#include "tradestore/internal/progress.h"
 #include "tradestore/migration/backfill.h"
 
 namespace tradestore::cli {
@@ -12,7 +11,7 @@ int Run(Invocation& call) {
   options.sqlite_path = call.sqlite;
   options.pg = call.pg;
   options.dry_run = call.args.Has("dry-run");
-  options.progress_tty = StderrIsTerminal();
+  options.progress_tty = call.terminal;
   options.batch_rows =
       static_cast<int>(call.args.Count("batch-rows").value_or(20000));
   auto report = RunBackfill(options, call.err);

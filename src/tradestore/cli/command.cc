@@ -1,11 +1,19 @@
 #include "tradestore/cli/command.h"
 
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/output.h"
+#include "tradestore/internal/progress.h"
 #include "tradestore/internal/quote.h"
+#include "tradestore/postgres/dsn.h"
 
 namespace tradestore::cli {
 namespace {
@@ -30,6 +38,64 @@ FlagSpec DeadlineFlag() {
 
 FlagSpec HelpFlag() { return BoolFlag("help", "show this help (also -h)"); }
 
+bool Quiet(const ParsedArgs& args) { return args.Has("quiet"); }
+
+std::vector<FlagSpec> LogFlags() {
+  return {BoolFlag("quiet", "log only warnings and errors"),
+          BoolFlag("verbose",
+                   "log debug lines too: the settings used, every retry"),
+          TextFlag("log-format", "FORMAT",
+                   "text (default; timestamped unless on a terminal) or "
+                   "json: one object per line on standard error")};
+}
+
+absl::StatusOr<LogOptions> LogOptionsFrom(const ParsedArgs& args,
+                                          const std::string& command) {
+  LogOptions log;
+  log.command = command;
+  const std::string format = args.Get("log-format").value_or("text");
+  if (format == "json") {
+    log.format = LogFormat::kJson;
+  } else if (format != "text") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--log-format: ", internal::Quote(format), " is not text or json"));
+  }
+  if (args.Has("quiet") && args.Has("verbose")) {
+    return absl::InvalidArgumentError("--quiet and --verbose contradict");
+  }
+  if (args.Has("quiet")) log.threshold = LogLevel::kWarning;
+  if (args.Has("verbose")) log.threshold = LogLevel::kDebug;
+  return log;
+}
+
+// Logs Postgres retries: the first at once as a warning, then at most one
+// warning every 5 s while they go on (the rest at debug level).
+std::function<void(const absl::Status&, int, std::chrono::milliseconds)>
+RetryLogger(const Invocation& call) {
+  struct State {
+    std::mutex mu;
+    std::optional<std::chrono::steady_clock::time_point> last;
+  };
+  auto state = std::make_shared<State>();
+  return [&call, state](const absl::Status& why, int attempt,
+                        std::chrono::milliseconds elapsed) {
+    const std::string line =
+        absl::StrCat("Postgres not reachable, retrying (attempt ", attempt + 1,
+                     ", ", absl::FormatDuration(absl::FromChrono(elapsed)),
+                     " so far): ", why.message());
+    const auto now = std::chrono::steady_clock::now();
+    bool warn = false;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (!state->last || now - *state->last >= std::chrono::seconds(5)) {
+        state->last = now;
+        warn = true;
+      }
+    }
+    call.Log(warn ? LogLevel::kWarning : LogLevel::kDebug, line);
+  };
+}
+
 // The flags that name a report file, where "-" is standard output.
 constexpr const char* kReportFlags[] = {"json", "prom"};
 
@@ -45,6 +111,7 @@ std::vector<FlagSpec> AllFlags(const CommandSpec& spec) {
   if (spec.pg) flags.push_back(PgFlag());
   flags.insert(flags.end(), spec.flags.begin(), spec.flags.end());
   if (spec.pg) flags.push_back(DeadlineFlag());
+  for (FlagSpec& f : LogFlags()) flags.push_back(std::move(f));
   flags.push_back(HelpFlag());
   return flags;
 }
@@ -54,14 +121,37 @@ std::string ExitCodesOf(const CommandSpec& spec) {
 }
 
 int Invocation::Fail(const absl::Status& status) const {
-  err << "tradestore " << spec.name << ": " << status.message() << "\n";
+  const std::string line =
+      absl::StrCat("tradestore ", spec.name, ": ", status.message());
+  if (terminal) {
+    usage << line << "\n";
+  } else {
+    usage << LogRecord(log_options, Clock::Real()->Now(), LogLevel::kError,
+                       line);
+  }
   return ExitCodeFor(status);
 }
 
 int Invocation::UsageError(absl::string_view message) const {
-  err << "tradestore " << spec.name << ": " << message << "\nsee: tradestore "
-      << spec.name << " --help\n";
+  usage << "tradestore " << spec.name << ": " << message << "\nsee: tradestore "
+        << spec.name << " --help\n";
   return kExitUsage;
+}
+
+void Invocation::Log(LogLevel level, absl::string_view message) const {
+  if (level < log_options.threshold) return;
+  const std::string line = absl::StrCat(spec.name, ": ", message);
+  // One write: whole lines even when threads log at once.
+  if (terminal) {
+    usage << absl::StrCat(level == LogLevel::kInfo
+                              ? ""
+                              : absl::StrCat(LogLevelName(level), ": "),
+                          line, "\n")
+          << std::flush;
+  } else {
+    usage << LogRecord(log_options, Clock::Real()->Now(), level, line)
+          << std::flush;
+  }
 }
 
 bool Invocation::WriteReport(const std::string& flag,
@@ -105,15 +195,31 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err) {
   const CommandSpec& spec = command.spec;
   auto parsed = ParseFlags(args, AllFlags(spec));
+  ParsedArgs parsed_args = parsed.ok() ? *std::move(parsed) : ParsedArgs();
+  auto log_options = LogOptionsFrom(parsed_args, spec.name);
   std::vector<std::string> to_stdout;
-  if (parsed.ok()) {
-    for (const char* flag : kReportFlags) {
-      if (parsed->Get(flag) == "-") to_stdout.push_back(flag);
-    }
+  for (const char* flag : kReportFlags) {
+    if (parsed_args.Get(flag) == "-") to_stdout.push_back(flag);
   }
-  Invocation call(spec, parsed.ok() ? *std::move(parsed) : ParsedArgs(),
-                  to_stdout.empty() ? out : err, err, out);
+  // A terminal in plain text mode gets the progress line redrawn in place;
+  // anything else (a pipe, a log file, --log-format json, --quiet or
+  // --verbose) gets log records.
+  const LogOptions log = log_options.ok() ? *log_options : LogOptions{};
+  const bool terminal = &err == &std::cerr && StderrIsTerminal() &&
+                        log.format == LogFormat::kText &&
+                        log.threshold == LogLevel::kInfo;
+  std::optional<LogStream> log_stream;
+  if (!terminal) log_stream.emplace(err, log);
+  std::ostream& log_out = terminal ? err : *log_stream;
+  // Under --quiet the human text that would go to standard error is left
+  // out; a report on standard output still comes.
+  std::ostream nowhere(nullptr);
+  std::ostream& human =
+      to_stdout.empty() ? out : (Quiet(parsed_args) ? nowhere : err);
+  Invocation call(spec, std::move(parsed_args), human, log_out, out, err, log,
+                  terminal);
   if (!parsed.ok()) return call.UsageError(parsed.status().message());
+  if (!log_options.ok()) return call.UsageError(log_options.status().message());
   if (to_stdout.size() > 1) {
     return call.UsageError(
         absl::StrCat("--", absl::StrJoin(to_stdout, " - and --"),
@@ -151,11 +257,17 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
     if (!sqlite.ok()) return call.UsageError(sqlite.status().message());
     call.sqlite = *sqlite;
   }
+  if (spec.sqlite) call.Log(LogLevel::kDebug, "sqlite: " + call.sqlite);
   if (spec.pg) {
     call.pg.dsn = PgDsnFrom(call.args);
     if (auto deadline = call.args.Duration("deadline")) {
       call.pg.backoff.deadline = *deadline;
     }
+    call.pg.on_retry = RetryLogger(call);
+    call.Log(LogLevel::kDebug,
+             absl::StrCat("postgres: ", MaskDsn(call.pg.dsn), ", deadline ",
+                          absl::FormatDuration(
+                              absl::FromChrono(call.pg.backoff.deadline))));
   }
   return command.run(call);
 }

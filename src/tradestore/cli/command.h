@@ -3,7 +3,8 @@
 // the parsed flags and the stores already resolved. The skeleton handles
 // --help and -h, usage errors (short, ending with "see --help"), --sqlite
 // and $TRADESTORE_SQLITE, --pg, $TRADESTORE_PG_DSN and the PG* environment,
-// --deadline, and report files.
+// --deadline, report files, and the log (--quiet, --verbose, --log-format;
+// Postgres retries logged with their waits).
 //
 // Thread-safety: a command runs on one thread.
 #ifndef TRADESTORE_CLI_COMMAND_H_
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "tradestore/cli/flags.h"
+#include "tradestore/internal/log_stream.h"
 #include "tradestore/postgres/pg_options.h"
 
 namespace tradestore::cli {
@@ -41,30 +43,44 @@ class Invocation {
   // `out` takes the human text, `reports` a report written to "-": both
   // standard output, except that the human text goes to standard error
   // when a report is written to standard output, so that a script reads
-  // pure JSON or Prometheus text there.
+  // pure JSON or Prometheus text there. `err` is the command's log (a
+  // LogStream unless standard error is a terminal in plain text mode);
+  // `usage` the raw standard error.
   Invocation(const CommandSpec& spec, ParsedArgs args, std::ostream& out,
-             std::ostream& err, std::ostream& reports)
+             std::ostream& err, std::ostream& reports, std::ostream& usage,
+             LogOptions log_options, bool terminal)
       : spec(spec),
         args(std::move(args)),
         out(out),
         err(err),
-        reports(reports) {}
+        reports(reports),
+        usage(usage),
+        log_options(std::move(log_options)),
+        terminal(terminal) {}
 
   const CommandSpec& spec;
   ParsedArgs args;
   std::ostream& out;
   std::ostream& err;
   std::ostream& reports;
+  std::ostream& usage;
+  const LogOptions log_options;
+  // Standard error is a terminal and takes plain text: progress redraws
+  // one line in place; otherwise it logs timestamped lines.
+  const bool terminal;
   std::string sqlite;  // with spec.sqlite
   PgOptions pg;        // with spec.pg: the DSN and deadline applied
   std::string action;  // with spec.actions
   std::vector<std::string> operands;
 
-  // Prints "tradestore NAME: message" and returns the exit code the status
-  // calls for (ExitCodeFor).
+  // Prints "tradestore NAME: message" as an error and returns the exit code
+  // the status calls for (ExitCodeFor).
   int Fail(const absl::Status& status) const;
   // A usage error: the message and where the help is; exit 2.
   int UsageError(absl::string_view message) const;
+  // One log line "NAME: message" at `level`, written whole, from any
+  // thread; dropped below the threshold (--quiet, --verbose).
+  void Log(LogLevel level, absl::string_view message) const;
   // Writes `content` to the file flag `flag` names, when given ("-" is
   // standard output), never over the store. Returns false (and has printed
   // why) when it could not.

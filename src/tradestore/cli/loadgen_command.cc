@@ -1,7 +1,6 @@
 // tradestore loadgen: realistic trades through the embedded store.
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
-#include "tradestore/internal/progress.h"
 #include "tradestore/migration/loadgen.h"
 
 namespace tradestore::cli {
@@ -15,7 +14,7 @@ int Run(Invocation& call) {
   options.store.run_relay = !call.args.Has("no-relay");
   options.store.log = &call.err;
   options.ack_log = call.args.Get("ack-log").value_or("");
-  options.progress_tty = StderrIsTerminal();
+  options.progress_tty = call.terminal;
   if (auto rate = call.args.Count("rate")) {
     options.rate = static_cast<double>(*rate);
   }

@@ -5,7 +5,6 @@
 #include "absl/strings/str_split.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
-#include "tradestore/internal/progress.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/verify/verifier.h"
 
@@ -44,7 +43,7 @@ int Run(Invocation& call) {
   VerifyOptions options;
   options.sqlite_path = call.sqlite;
   options.pg = call.pg;
-  options.progress_tty = StderrIsTerminal();
+  options.progress_tty = call.terminal;
   options.repair = call.args.Has("repair");
   options.record_run = !call.args.Has("no-record");
   if (std::string bad = ReadWindow(call.args, options); !bad.empty()) {

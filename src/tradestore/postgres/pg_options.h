@@ -70,6 +70,12 @@ struct PgOptions {
   // false: opening checks nothing and connects on first use, so a service
   // can start while Postgres is down (dual-write keeps working on SQLite).
   bool connect_at_open = true;
+  // Called after each backoff wait, before the next attempt, with the error
+  // that caused it, the attempts so far and the time spent: a command logs
+  // its retries. From any thread that uses the store; must not block.
+  std::function<void(const absl::Status& why, int attempt,
+                     std::chrono::milliseconds elapsed)>
+      on_retry;
   Clock* clock = nullptr;              // null = Clock::Real()
   const PgTestHooks* hooks = nullptr;  // tests only
 };

@@ -263,7 +263,16 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
                            .count(),
                        " ms)"));
     }
-    retries_.fetch_add(1);
+    Retried(fresh.status(), backoff);
+  }
+}
+
+void PgPool::Retried(const absl::Status& why, const Backoff& backoff) {
+  retries_.fetch_add(1);
+  if (options_.on_retry) {
+    options_.on_retry(why, backoff.attempts(),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          backoff.elapsed()));
   }
 }
 
@@ -372,7 +381,7 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
                        shut_down_ ? " (the store is being closed)"
                                   : " (retried until the deadline)"));
     }
-    retries_.fetch_add(1);
+    Retried(status, backoff);
   }
 }
 

@@ -74,6 +74,8 @@ class PgPool {
   PgPool(const PgOptions& options, std::string dsn, std::string password);
 
   absl::StatusOr<std::unique_ptr<Conn>> Acquire(class Backoff& backoff);
+  // Counts a retry after its wait and tells options.on_retry.
+  void Retried(const absl::Status& why, const class Backoff& backoff);
   absl::StatusOr<std::unique_ptr<Conn>> Connect();
   bool Healthy(Conn& conn);
   void Release(std::unique_ptr<Conn> conn);
