@@ -210,6 +210,46 @@ TEST(CliTest, RetriesAreLoggedAndJsonLogLinesParse) {
   EXPECT_EQ(Cli({"schema", "migrate", "--quiet", "--verbose"}).code, 2);
 }
 
+// A verify that cannot run replaces its textfile with up 0 and keeps the
+// last success: the alert sees the failure, never the old "clean".
+TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
+  auto& env = PgEnvironment::Get();
+  const std::string dsn = env.pg().Dsn(env.FreshDatabaseName());
+  tradestore::testing::TempDir dir;
+  const std::string store = dir.File("legacy.db");
+  const std::string prom = dir.File("verify.prom");
+  ASSERT_TRUE(GenerateLegacyStore({.path = store, .rows = 20}).ok());
+  ASSERT_EQ(Cli({"backfill", "--sqlite", store, "--pg", dsn}).code, 0);
+  CliRun ok = Cli({"verify", "--sqlite", store, "--pg", dsn, "--prom", prom});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  const auto read = [&] {
+    std::ifstream in(prom);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = read();
+  EXPECT_NE(before.find("tradestore_verify_up{mode=\"full\"} 1\n"),
+            std::string::npos)
+      << before;
+  EXPECT_NE(before.find("tradestore_verify_clean{mode=\"full\""),
+            std::string::npos);
+  const size_t at = before.find("_last_success_timestamp_seconds{");
+  ASSERT_NE(at, std::string::npos) << before;
+  const std::string success = before.substr(at, before.find('\n', at) - at);
+
+  auto port = internal::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  CliRun failed =
+      Cli({"verify", "--sqlite", store, "--deadline", "1s", "--prom", prom,
+           "--pg", "host=127.0.0.1 port=" + std::to_string(*port)});
+  EXPECT_EQ(failed.code, 2);
+  const std::string after = read();
+  EXPECT_NE(after.find("tradestore_verify_up{mode=\"full\"} 0\n"),
+            std::string::npos)
+      << after;
+  EXPECT_NE(after.find(success), std::string::npos) << after;
+  EXPECT_EQ(after.find("tradestore_verify_clean"), std::string::npos) << after;
+}
+
 // A report path that names the store, or a symlink planted where the
 // report goes, is refused; "-" is standard output.
 TEST(CliTest, ReportsNeverReplaceTheStoreOrFollowALink) {

@@ -46,7 +46,9 @@ std::string EveryMetric() {
   store.outbox = OutboxStatus{};
   return status.ToPrometheus() + full.ToPrometheus() + StoreMetricsText(store) +
          cli::JobMetrics("/nonexistent", "backup", true, now, 1, "") +
-         cli::JobMetrics("/nonexistent", "restore_drill", true, now, 1, "");
+         cli::JobMetrics("/nonexistent", "restore_drill", true, now, 1, "") +
+         cli::JobMetrics("/nonexistent", "verify", true, now, 1, "",
+                         "{mode=\"full\"}");
 }
 
 TEST(AlertRulesTest, NameOnlyMetricsTheCodeWrites) {

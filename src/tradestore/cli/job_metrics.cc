@@ -27,25 +27,27 @@ double Previous(const std::string& path, const std::string& metric) {
 
 std::string JobMetrics(const std::string& path, const std::string& job, bool ok,
                        Timestamp now, double duration_s,
-                       const std::string& figures) {
+                       const std::string& figures, const std::string& labels) {
   const std::string prefix = "tradestore_" + job;
   const double now_s = now.unix_micros() / 1e6;
   const double success =
-      ok ? now_s : Previous(path, prefix + "_last_success_timestamp_seconds");
-  std::string out = absl::StrFormat(
-      "# HELP %s_up 1 when the last run of %s worked.\n"
-      "# TYPE %s_up gauge\n%s_up %d\n"
-      "# HELP %s_last_attempt_timestamp_seconds When it last ran.\n"
-      "# TYPE %s_last_attempt_timestamp_seconds gauge\n"
-      "%s_last_attempt_timestamp_seconds %.0f\n"
-      "# HELP %s_last_success_timestamp_seconds When it last worked (0: "
-      "never).\n"
-      "# TYPE %s_last_success_timestamp_seconds gauge\n"
-      "%s_last_success_timestamp_seconds %.0f\n"
-      "# HELP %s_duration_seconds How long the last run took.\n"
-      "# TYPE %s_duration_seconds gauge\n%s_duration_seconds %.3f\n",
-      prefix, job, prefix, prefix, ok ? 1 : 0, prefix, prefix, prefix, now_s,
-      prefix, prefix, prefix, success, prefix, prefix, prefix, duration_s);
+      ok ? now_s
+         : Previous(path, prefix + "_last_success_timestamp_seconds" + labels);
+  std::string out;
+  const auto metric = [&](absl::string_view name, absl::string_view help,
+                          const std::string& value) {
+    absl::StrAppend(&out, "# HELP ", prefix, "_", name, " ", help, "\n",
+                    "# TYPE ", prefix, "_", name, " gauge\n", prefix, "_", name,
+                    labels, " ", value, "\n");
+  };
+  metric("up", absl::StrCat("1 when the last run of ", job, " worked."),
+         ok ? "1" : "0");
+  metric("last_attempt_timestamp_seconds", "When it last ran.",
+         absl::StrFormat("%.0f", now_s));
+  metric("last_success_timestamp_seconds", "When it last worked (0: never).",
+         absl::StrFormat("%.0f", success));
+  metric("duration_seconds", "How long the last run took.",
+         absl::StrFormat("%.3f", duration_s));
   return out + figures;
 }
 

@@ -14,10 +14,12 @@ namespace tradestore::cli {
 
 // The text for `path` (whose current content supplies the last success of
 // a failed run). `figures` is the job's own Prometheus text, "" when the
-// run failed.
+// run failed. `labels` ("{mode=\"full\"}" or "") tell apart runs of one job
+// that write files of their own.
 std::string JobMetrics(const std::string& path, const std::string& job, bool ok,
                        Timestamp now, double duration_s,
-                       const std::string& figures);
+                       const std::string& figures,
+                       const std::string& labels = "");
 
 }  // namespace tradestore::cli
 

@@ -1,10 +1,13 @@
 // tradestore verify: compare the two stores and report every difference.
+#include <chrono>
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
+#include "tradestore/cli/job_metrics.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/verify/verifier.h"
 
@@ -58,15 +61,29 @@ int Run(Invocation& call) {
   if (auto n = call.args.Count("batch-rows")) {
     options.batch_rows = static_cast<int>(*n);
   }
+  Clock* clock = Clock::Real();
+  const auto start = clock->Monotonic();
   auto report = RunVerify(options, call.err);
-  // Could not run: exit 2, never mistaken for "differences".
-  if (!report.ok()) return call.Fail(report.status()), kExitUsage;
-  report->PrintSummary(call.out);
-  if (!call.WriteReport("json", report->ToJson() + "\n") ||
-      !call.WriteReport("prom", report->ToPrometheus())) {
-    return kExitUsage;
+  const double duration =
+      std::chrono::duration<double>(clock->Monotonic() - start).count();
+  int code = kExitUsage;  // could not run: never mistaken for "differences"
+  if (!report.ok()) {
+    call.Fail(report.status());
+  } else {
+    report->PrintSummary(call.out);
+    if (!call.WriteReport("json", report->ToJson() + "\n")) return kExitUsage;
+    code = report->clean() ? kExitOk : kExitFailed;
   }
-  return report->clean() ? kExitOk : kExitFailed;
+  // The textfile says whether this run worked: a run that could not look
+  // leaves up 0 (and its last success), never the last run's "clean".
+  if (auto prom = call.args.Get("prom")) {
+    const std::string text = JobMetrics(
+        *prom, "verify", report.ok(), clock->Now(), duration,
+        report.ok() ? report->ToPrometheus() : "",
+        absl::StrCat("{mode=\"", VerifyModeName(options.mode), "\"}"));
+    if (!call.WriteReport("prom", text)) return kExitUsage;
+  }
+  return code;
 }
 
 }  // namespace
