@@ -1,6 +1,7 @@
 #include "tradestore/cli/cli.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -146,6 +147,32 @@ TEST(CliTest, SchemaMigrateReadsTheDsnFromTheEnvironment) {
   unsetenv("TRADESTORE_PG_DSN");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("applied"), std::string::npos);
+}
+
+TEST(CliTest, TheConfigFileGivesTheDsnAndTheCommandLineWins) {
+  auto& env = PgEnvironment::Get();
+  tradestore::testing::TempDir dir;
+  const std::string config = dir.File("tradestore.conf");
+  std::ofstream(config) << "pg = " << env.pg().Dsn(env.FreshDatabaseName())
+                        << "\n[schema]\ndeadline = 5s\n";
+  chmod(config.c_str(), 0600);  // whatever the umask: others may not write
+  CliRun r = Cli({"schema", "migrate", "--config", config});
+  EXPECT_EQ(r.code, 0) << r.err;
+  setenv("TRADESTORE_CONFIG", config.c_str(), 1);
+  CliRun status = Cli({"schema", "status"});
+  // The command line wins over the file: a port nobody listens on.
+  auto port = internal::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  CliRun elsewhere = Cli({"schema", "status", "--deadline", "1s", "--pg",
+                          "host=127.0.0.1 port=" + std::to_string(*port)});
+  unsetenv("TRADESTORE_CONFIG");
+  EXPECT_EQ(status.code, 0) << status.err;
+  EXPECT_EQ(elsewhere.code, 2) << elsewhere.err;
+  std::ofstream(config, std::ios::app) << "dedline = 1m\n";
+  CliRun typo = Cli({"schema", "status", "--config", config});
+  EXPECT_EQ(typo.code, 2);
+  EXPECT_NE(typo.err.find("tradestore.conf:4: unknown key"), std::string::npos)
+      << typo.err;
 }
 
 TEST(CliTest, UnreachablePostgresExitsTwoWithoutThePassword) {

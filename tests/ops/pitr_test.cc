@@ -57,6 +57,20 @@ void ArchiveNow(const std::string& db) {
   FAIL() << "WAL segment " << segment << " was never archived";
 }
 
+// A recovering server takes read-only connections once it is consistent,
+// while it still replays WAL: a query then may not see what the recovery
+// will bring back. It promotes once recovery ends (at the target, or at the
+// end of the archive); wait for that.
+bool WaitForPromotion(PgCluster& cluster) {
+  for (int i = 0; i < 1200; ++i) {
+    auto recovering = cluster.Psql("postgres", "SELECT pg_is_in_recovery()");
+    if (recovering.ok() && *recovering == "f\n") return true;
+    Clock::Real()->SleepFor(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "the restored server never finished its recovery";
+  return false;
+}
+
 // The restored copy, started on a port of its own with its socket in its
 // own directory.
 std::unique_ptr<PgCluster> StartCopy(const std::string& dir) {
@@ -69,7 +83,8 @@ std::unique_ptr<PgCluster> StartCopy(const std::string& dir) {
           .ok());
   const absl::Status started = (*copy)->Start();
   EXPECT_TRUE(started.ok()) << started;
-  return started.ok() ? *std::move(copy) : nullptr;
+  if (!started.ok()) return nullptr;
+  return WaitForPromotion(**copy) ? *std::move(copy) : nullptr;
 }
 
 TEST(PitrTest, RecoversToThePointBetweenTwoTrades) {
@@ -137,6 +152,7 @@ TEST(PitrTest, TheLatestStateComesBackAfterTheDataDirectoryIsLost) {
   std::filesystem::remove_all(where + "/pg/data");
   TS_ASSERT_OK(backrest.Restore(where + "/pg/data", std::nullopt));
   TS_ASSERT_OK((*primary)->Start((*primary)->port()));
+  ASSERT_TRUE(WaitForPromotion(**primary));
   auto count = (*primary)->Psql("trades", "SELECT count(*) FROM trades");
   TS_ASSERT_OK(count);
   EXPECT_EQ(*count, "25\n");

@@ -49,6 +49,19 @@ const std::vector<Command>& Commands() {
   return *commands;
 }
 
+// Every command's flag names, for the config file's keys.
+std::vector<std::string> FlagNames() {
+  std::vector<std::string> names;
+  for (const Command& c : Commands()) {
+    for (const FlagSpec& f : AllFlags(c.spec)) {
+      if (std::find(names.begin(), names.end(), f.name) == names.end()) {
+        names.push_back(f.name);
+      }
+    }
+  }
+  return names;
+}
+
 void Usage(std::ostream& os) {
   os << "usage: tradestore COMMAND [FLAGS]\n\n"
         "Moves a trade store from SQLite to PostgreSQL while trading goes "
@@ -92,7 +105,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   std::vector<std::string> names;
   for (const Command& c : Commands()) {
     if (args[0] == c.spec.name) {
-      return RunCommand(c, {args.begin() + 1, args.end()}, out, err);
+      return RunCommand(c, {args.begin() + 1, args.end()}, out, err,
+                        FlagNames());
     }
     names.push_back(c.spec.name);
   }

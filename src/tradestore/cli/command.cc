@@ -1,5 +1,6 @@
 #include "tradestore/cli/command.h"
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/cli/config_file.h"
 #include "tradestore/cli/output.h"
 #include "tradestore/internal/progress.h"
 #include "tradestore/internal/quote.h"
@@ -39,6 +41,26 @@ FlagSpec DeadlineFlag() {
 FlagSpec HelpFlag() { return BoolFlag("help", "show this help (also -h)"); }
 
 bool Quiet(const ParsedArgs& args) { return args.Has("quiet"); }
+
+FlagSpec ConfigFlag() {
+  return TextFlag("config", "FILE",
+                  "defaults for these flags (default: $TRADESTORE_CONFIG)");
+}
+
+// The config file's defaults, from --config or $TRADESTORE_CONFIG.
+absl::Status ApplyConfigFile(const CommandSpec& spec,
+                             const std::vector<std::string>& known_flags,
+                             ParsedArgs& args) {
+  std::optional<std::string> path = args.Get("config");
+  if (const char* env = std::getenv("TRADESTORE_CONFIG");
+      !path && env != nullptr && *env != '\0') {
+    path = env;
+  }
+  if (!path) return absl::OkStatus();
+  auto config = ReadConfigFile(*path);
+  if (!config.ok()) return config.status();
+  return ApplyConfig(*config, spec.name, AllFlags(spec), known_flags, args);
+}
 
 std::vector<FlagSpec> LogFlags() {
   return {BoolFlag("quiet", "log only warnings and errors"),
@@ -112,6 +134,7 @@ std::vector<FlagSpec> AllFlags(const CommandSpec& spec) {
   flags.insert(flags.end(), spec.flags.begin(), spec.flags.end());
   if (spec.pg) flags.push_back(DeadlineFlag());
   for (FlagSpec& f : LogFlags()) flags.push_back(std::move(f));
+  flags.push_back(ConfigFlag());
   flags.push_back(HelpFlag());
   return flags;
 }
@@ -192,10 +215,14 @@ std::string CommandHelp(const CommandSpec& spec) {
 }
 
 int RunCommand(const Command& command, const std::vector<std::string>& args,
-               std::ostream& out, std::ostream& err) {
+               std::ostream& out, std::ostream& err,
+               const std::vector<std::string>& known_flags) {
   const CommandSpec& spec = command.spec;
   auto parsed = ParseFlags(args, AllFlags(spec));
   ParsedArgs parsed_args = parsed.ok() ? *std::move(parsed) : ParsedArgs();
+  absl::Status config_status;
+  if (parsed.ok())
+    config_status = ApplyConfigFile(spec, known_flags, parsed_args);
   auto log_options = LogOptionsFrom(parsed_args, spec.name);
   std::vector<std::string> to_stdout;
   for (const char* flag : kReportFlags) {
@@ -219,6 +246,7 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
   Invocation call(spec, std::move(parsed_args), human, log_out, out, err, log,
                   terminal);
   if (!parsed.ok()) return call.UsageError(parsed.status().message());
+  if (!config_status.ok()) return call.UsageError(config_status.message());
   if (!log_options.ok()) return call.UsageError(log_options.status().message());
   if (to_stdout.size() > 1) {
     return call.UsageError(

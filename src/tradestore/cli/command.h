@@ -92,10 +92,13 @@ struct Command {
   std::function<int(Invocation&)> run;
 };
 
-// Parses `args` by the spec, handles help and usage errors, resolves the
-// stores, and runs the command. Returns the exit code.
+// Parses `args` by the spec (with the config file's defaults; `known_flags`
+// are every command's flag names, to tell a misspelt key from another
+// command's), handles help and usage errors, resolves the stores, and runs
+// the command. Returns the exit code.
 int RunCommand(const Command& command, const std::vector<std::string>& args,
-               std::ostream& out, std::ostream& err);
+               std::ostream& out, std::ostream& err,
+               const std::vector<std::string>& known_flags = {});
 
 // The command's full help.
 std::string CommandHelp(const CommandSpec& spec);
