@@ -8,6 +8,11 @@ namespace tradestore {
 
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
 
+std::string HoursMinutesSeconds(double seconds) {
+  const auto s = static_cast<int64_t>(seconds + 0.5);
+  return absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+}
+
 Progress::Progress(std::ostream& out, std::string what, bool tty, int64_t total,
                    Clock* clock, std::chrono::milliseconds interval)
     : out_(out),
@@ -37,7 +42,8 @@ std::string Progress::Line(int64_t done) const {
   }
   absl::StrAppendFormat(&line, ", %.0f rows/s", per_second);
   if (total_ > 0 && per_second > 0 && done < total_) {
-    absl::StrAppendFormat(&line, ", ETA %.0fs", (total_ - done) / per_second);
+    absl::StrAppend(&line, ", ETA ",
+                    HoursMinutesSeconds((total_ - done) / per_second));
   }
   return line;
 }

@@ -1,6 +1,6 @@
 // Progress of long work: on a terminal one line redrawn in place with the
-// count, the rate and the ETA; elsewhere (cron, systemd, CI) a plain log
-// line every `interval`.
+// count, the rate and the ETA (h:mm:ss); elsewhere (cron, systemd, CI) a plain
+// log line every `interval`.
 //
 // Thread-safety: call from one thread.
 #ifndef TRADESTORE_INTERNAL_PROGRESS_H_
@@ -44,6 +44,9 @@ class Progress {
 
 // True when standard error is a terminal.
 bool StderrIsTerminal();
+
+// A duration as a clock reads it: "0:01:05", "12:00:00".
+std::string HoursMinutesSeconds(double seconds);
 
 }  // namespace tradestore
 

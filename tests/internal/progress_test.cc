@@ -1,0 +1,36 @@
+#include "tradestore/internal/progress.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace tradestore {
+namespace {
+
+TEST(ProgressTest, LogsALineEveryIntervalWithTheRateAndAnEta) {
+  SimulatedClock clock(*Timestamp::FromUnixMicros(0));
+  std::ostringstream out;
+  Progress progress(out, "backfill", /*tty=*/false, 10'000, &clock,
+                    std::chrono::seconds(5));
+  progress.Update(10);
+  EXPECT_EQ(out.str(), "");  // not 5 s yet
+  clock.Advance(std::chrono::seconds(10));
+  progress.Update(100);
+  EXPECT_EQ(out.str(),
+            "backfill: 100/10000 rows (1.0%), 10 rows/s, ETA 0:16:30\n");
+  clock.Advance(std::chrono::seconds(10));
+  progress.Finish(10'000);
+  EXPECT_NE(out.str().find("backfill: 10000/10000 rows (100.0%), 500 rows/s\n"),
+            std::string::npos)
+      << out.str();
+}
+
+TEST(ProgressTest, ReadsLikeAClock) {
+  EXPECT_EQ(HoursMinutesSeconds(0), "0:00:00");
+  EXPECT_EQ(HoursMinutesSeconds(65.4), "0:01:05");
+  EXPECT_EQ(HoursMinutesSeconds(3599.6), "1:00:00");
+  EXPECT_EQ(HoursMinutesSeconds(36 * 3600 + 61), "36:01:01");
+}
+
+}  // namespace
+}  // namespace tradestore
