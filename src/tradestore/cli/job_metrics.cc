@@ -1,12 +1,13 @@
 #include "tradestore/cli/job_metrics.h"
 
+#include <cmath>
 #include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "tradestore/internal/prom_text.h"
 
 namespace tradestore::cli {
 namespace {
@@ -33,22 +34,17 @@ std::string JobMetrics(const std::string& path, const std::string& job, bool ok,
   const double success =
       ok ? now_s
          : Previous(path, prefix + "_last_success_timestamp_seconds" + labels);
-  std::string out;
-  const auto metric = [&](absl::string_view name, absl::string_view help,
-                          const std::string& value) {
-    absl::StrAppend(&out, "# HELP ", prefix, "_", name, " ", help, "\n",
-                    "# TYPE ", prefix, "_", name, " gauge\n", prefix, "_", name,
-                    labels, " ", value, "\n");
-  };
-  metric("up", absl::StrCat("1 when the last run of ", job, " worked."),
-         ok ? "1" : "0");
-  metric("last_attempt_timestamp_seconds", "When it last ran.",
-         absl::StrFormat("%.0f", now_s));
-  metric("last_success_timestamp_seconds", "When it last worked (0: never).",
-         absl::StrFormat("%.0f", success));
-  metric("duration_seconds", "How long the last run took.",
-         absl::StrFormat("%.3f", duration_s));
-  return out + figures;
+  PromText t;
+  t.Gauge(prefix + "_up",
+          absl::StrCat("1 when the last run of ", job, " worked."), ok ? 1 : 0,
+          labels);
+  t.Gauge(prefix + "_last_attempt_timestamp_seconds", "When it last ran.",
+          std::floor(now_s), labels);
+  t.Gauge(prefix + "_last_success_timestamp_seconds",
+          "When it last worked (0: never).", std::floor(success), labels);
+  t.Gauge(prefix + "_duration_seconds", "How long the last run took.",
+          duration_s, labels);
+  return t.Take() + figures;
 }
 
 }  // namespace tradestore::cli

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tradestore/internal/prom_text.h"
 
 namespace tradestore {
 namespace {
@@ -9,20 +10,6 @@ namespace {
 template <typename T>
 nlohmann::json OrNull(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
-}
-
-// Prometheus label values: the names come from the servers.
-std::string Label(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -85,45 +72,32 @@ nlohmann::json ReplicationJson(const ReplicationFacts& f) {
 }
 
 std::string ReplicationPrometheus(const ReplicationFacts& f) {
-  std::string out = absl::StrFormat(
-      "# HELP tradestore_pg_in_recovery 1 when the server asked is a "
-      "standby.\n"
-      "# TYPE tradestore_pg_in_recovery gauge\n"
-      "tradestore_pg_in_recovery %d\n"
-      "# HELP tradestore_replication_streaming Standbys streaming.\n"
-      "# TYPE tradestore_replication_streaming gauge\n"
-      "tradestore_replication_streaming %d\n"
-      "# HELP tradestore_replication_sync_standbys Synchronous standbys "
-      "streaming.\n"
-      "# TYPE tradestore_replication_sync_standbys gauge\n"
-      "tradestore_replication_sync_standbys %d\n"
-      "# HELP tradestore_replication_sync_wanted 1 when commits wait for a "
-      "synchronous standby.\n"
-      "# TYPE tradestore_replication_sync_wanted gauge\n"
-      "tradestore_replication_sync_wanted %d\n",
-      f.in_recovery ? 1 : 0, f.streaming(), f.sync(), f.wants_sync ? 1 : 0);
-  absl::StrAppend(&out,
-                  "# HELP tradestore_replication_lag_bytes The primary's WAL "
-                  "a standby has not replayed.\n"
-                  "# TYPE tradestore_replication_lag_bytes gauge\n");
+  PromText t;
+  t.Gauge("tradestore_pg_in_recovery", "1 when the server asked is a standby.",
+          f.in_recovery ? 1 : 0);
+  t.Gauge("tradestore_replication_streaming", "Standbys streaming.",
+          f.streaming());
+  t.Gauge("tradestore_replication_sync_standbys",
+          "Synchronous standbys streaming.", f.sync());
+  t.Gauge("tradestore_replication_sync_wanted",
+          "1 when commits wait for a synchronous standby.",
+          f.wants_sync ? 1 : 0);
+  // The standbys' names come from the servers: PromLabels escapes them.
+  t.Describe("tradestore_replication_lag_bytes", "gauge",
+             "The primary's WAL a standby has not replayed.");
   for (const auto& s : f.standbys) {
     if (!s.lag_bytes) continue;
-    absl::StrAppend(&out, "tradestore_replication_lag_bytes{standby=\"",
-                    Label(s.name), "\",sync_state=\"", Label(s.sync_state),
-                    "\"} ", *s.lag_bytes, "\n");
+    t.Gauge("tradestore_replication_lag_bytes", "", *s.lag_bytes,
+            PromLabels({{"standby", s.name}, {"sync_state", s.sync_state}}));
   }
-  absl::StrAppend(&out,
-                  "# HELP tradestore_replication_lag_seconds A standby's "
-                  "replay lag (0 when idle and caught up).\n"
-                  "# TYPE tradestore_replication_lag_seconds gauge\n");
+  t.Describe("tradestore_replication_lag_seconds", "gauge",
+             "A standby's replay lag (0 when idle and caught up).");
   for (const auto& s : f.standbys) {
     if (s.state.empty()) continue;
-    absl::StrAppend(&out, "tradestore_replication_lag_seconds{standby=\"",
-                    Label(s.name), "\",sync_state=\"", Label(s.sync_state),
-                    "\"} ", absl::StrFormat("%.3f", s.lag_seconds.value_or(0)),
-                    "\n");
+    t.Gauge("tradestore_replication_lag_seconds", "", s.lag_seconds.value_or(0),
+            PromLabels({{"standby", s.name}, {"sync_state", s.sync_state}}));
   }
-  return out;
+  return t.Take();
 }
 
 void PrintReplication(const ReplicationFacts& f, std::ostream& out) {

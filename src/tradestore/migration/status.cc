@@ -1,8 +1,11 @@
 #include "tradestore/migration/status.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/prom_text.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/migrator.h"
@@ -165,34 +168,22 @@ std::string StatusReport::ToPrometheus() const {
   auto age = [&](const auto& thing) -> double {
     return thing ? AgeSeconds(f.now, thing->finished_at) : -1;
   };
-  return absl::StrFormat(
-             "# HELP tradestore_status_healthy 1 when nothing needs "
-             "attention.\n"
-             "# TYPE tradestore_status_healthy gauge\n"
-             "tradestore_status_healthy %d\n"
-             "# HELP tradestore_status_attention Things that need attention.\n"
-             "# TYPE tradestore_status_attention gauge\n"
-             "tradestore_status_attention %d\n"
-             "# HELP tradestore_phase_version The migration phase's version.\n"
-             "# TYPE tradestore_phase_version gauge\n"
-             "tradestore_phase_version %d\n"
-             "# HELP tradestore_last_backup_age_seconds Since the last good "
-             "backup (-1: none).\n"
-             "# TYPE tradestore_last_backup_age_seconds gauge\n"
-             "tradestore_last_backup_age_seconds %.0f\n"
-             "# HELP tradestore_last_drill_age_seconds Since the last good "
-             "restore "
-             "drill (-1: none).\n"
-             "# TYPE tradestore_last_drill_age_seconds gauge\n"
-             "tradestore_last_drill_age_seconds %.0f\n"
-             "# HELP tradestore_quarantine_unresolved Quarantined rows "
-             "unresolved.\n"
-             "# TYPE tradestore_quarantine_unresolved gauge\n"
-             "tradestore_quarantine_unresolved %d\n",
-             healthy() ? 1 : 0, attention.size(),
-             f.phase ? f.phase->version : 0, age(f.last_backup),
-             age(f.last_drill), f.unresolved_quarantine) +
-         ReplicationPrometheus(f.replication);
+  PromText t;
+  t.Gauge("tradestore_status_healthy", "1 when nothing needs attention.",
+          healthy() ? 1 : 0);
+  t.Gauge("tradestore_status_attention", "Things that need attention.",
+          static_cast<uint64_t>(attention.size()));
+  t.Gauge("tradestore_phase_version", "The migration phase's version.",
+          f.phase ? f.phase->version : int64_t{0});
+  t.Gauge("tradestore_last_backup_age_seconds",
+          "Since the last good backup (-1: none).",
+          std::round(age(f.last_backup)));
+  t.Gauge("tradestore_last_drill_age_seconds",
+          "Since the last good restore drill (-1: none).",
+          std::round(age(f.last_drill)));
+  t.Gauge("tradestore_quarantine_unresolved", "Quarantined rows unresolved.",
+          f.unresolved_quarantine);
+  return t.Take() + ReplicationPrometheus(f.replication);
 }
 
 void StatusReport::Print(std::ostream& out) const {

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/prom_text.h"
 #include "tradestore/internal/safe_file.h"
 #include "tradestore/internal/sha256.h"
 #include "tradestore/internal/status_macros.h"
@@ -256,17 +257,14 @@ std::string BackupReport::ToJson() const {
 }
 
 std::string BackupReport::ToPrometheus() const {
-  return absl::StrFormat(
-      "# HELP tradestore_backup_bytes Size of the last backup's dump.\n"
-      "# TYPE tradestore_backup_bytes gauge\n"
-      "tradestore_backup_bytes %d\n"
-      "# HELP tradestore_backup_trades_rows Trades in the last backup.\n"
-      "# TYPE tradestore_backup_trades_rows gauge\n"
-      "tradestore_backup_trades_rows %d\n"
-      "# HELP tradestore_backup_deleted Backups retention deleted.\n"
-      "# TYPE tradestore_backup_deleted gauge\n"
-      "tradestore_backup_deleted %d\n",
-      manifest.size, manifest.trades.rows, deleted.size());
+  return PromText()
+      .Gauge("tradestore_backup_bytes", "Size of the last backup's dump.",
+             manifest.size)
+      .Gauge("tradestore_backup_trades_rows", "Trades in the last backup.",
+             manifest.trades.rows)
+      .Gauge("tradestore_backup_deleted", "Backups retention deleted.",
+             static_cast<uint64_t>(deleted.size()))
+      .Take();
 }
 
 void BackupReport::PrintSummary(std::ostream& out) const {

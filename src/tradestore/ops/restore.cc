@@ -1,11 +1,13 @@
 #include "tradestore/ops/restore.h"
 
+#include <cmath>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/prom_text.h"
 #include "tradestore/internal/sha256.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/ops/object_store.h"
@@ -177,21 +179,15 @@ std::string RestoreReport::ToJson() const {
 }
 
 std::string RestoreReport::ToPrometheus() const {
-  const char* job = drill ? "restore_drill" : "restore";
-  return absl::StrFormat(
-      "# HELP tradestore_%s_rto_seconds Fetch, restore and check, measured.\n"
-      "# TYPE tradestore_%s_rto_seconds gauge\n"
-      "tradestore_%s_rto_seconds %.3f\n"
-      "# HELP tradestore_%s_matches 1 when the restored trades equal the "
-      "backup's.\n"
-      "# TYPE tradestore_%s_matches gauge\n"
-      "tradestore_%s_matches %d\n"
-      "# HELP tradestore_%s_backup_timestamp_seconds When the backup was "
-      "taken.\n"
-      "# TYPE tradestore_%s_backup_timestamp_seconds gauge\n"
-      "tradestore_%s_backup_timestamp_seconds %.0f\n",
-      job, job, job, rto_s, job, job, job, matches ? 1 : 0, job, job, job,
-      manifest.created_at.unix_micros() / 1e6);
+  const std::string job =
+      absl::StrCat("tradestore_", drill ? "restore_drill" : "restore");
+  return PromText()
+      .Gauge(job + "_rto_seconds", "Fetch, restore and check, measured.", rto_s)
+      .Gauge(job + "_matches", "1 when the restored trades equal the backup's.",
+             matches ? 1 : 0)
+      .Gauge(job + "_backup_timestamp_seconds", "When the backup was taken.",
+             std::floor(manifest.created_at.unix_micros() / 1e6))
+      .Take();
 }
 
 void RestoreReport::PrintSummary(std::ostream& out) const {

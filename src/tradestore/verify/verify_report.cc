@@ -6,28 +6,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/prom_text.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/verify/verifier.h"
 
 namespace tradestore {
-namespace {
-
-// Prometheus label values escape backslash, quote and newline.
-std::string Label(absl::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out.append("\\n");
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string VerifyReport::ToJson() const {
   nlohmann::json summary = {
       {"clean", clean()},
@@ -93,37 +76,32 @@ std::string VerifyReport::ToJson() const {
 }
 
 std::string VerifyReport::ToPrometheus() const {
-  const std::string labels = absl::StrCat("{mode=\"", VerifyModeName(mode),
-                                          "\",source=\"", Label(source), "\"}");
-  std::string out;
-  auto metric = [&](absl::string_view name, absl::string_view help,
-                    absl::string_view type, const std::string& value) {
-    absl::StrAppend(&out, "# HELP tradestore_verify_", name, " ", help, "\n",
-                    "# TYPE tradestore_verify_", name, " ", type, "\n",
-                    "tradestore_verify_", name, labels, " ", value, "\n");
+  const std::string labels =
+      PromLabels({{"mode", VerifyModeName(mode)}, {"source", source}});
+  PromText t;
+  const auto gauge = [&](absl::string_view name, absl::string_view help,
+                         const PromValue& value) {
+    t.Gauge(absl::StrCat("tradestore_verify_", name), help, value, labels);
   };
-  metric("clean", "1 when the stores agree, 0 when differences were found",
-         "gauge", clean() ? "1" : "0");
-  metric("missing_in_postgres", "rows in SQLite and not in Postgres", "gauge",
-         absl::StrCat(missing_in_postgres));
-  metric("missing_in_sqlite", "rows in Postgres and not in SQLite", "gauge",
-         absl::StrCat(missing_in_sqlite));
-  metric("mismatched", "rows present in both with differing columns", "gauge",
-         absl::StrCat(mismatched));
-  metric("quarantined", "rows the backfill quarantined (not differences)",
-         "gauge", absl::StrCat(quarantined));
-  metric("rows_sqlite", "rows read from SQLite", "gauge",
-         absl::StrCat(rows_sqlite));
-  metric("rows_postgres", "rows read from Postgres", "gauge",
-         absl::StrCat(rows_postgres));
-  metric("totals_match",
-         "1 when the money totals per symbol and side agree (full runs)",
-         "gauge", totals_match() ? "1" : "0");
-  metric("duration_seconds", "how long the run took", "gauge",
-         absl::StrFormat("%.3f", duration_s));
-  metric("last_run_timestamp_seconds", "when the run started (unix time)",
-         "gauge", absl::StrCat(started_at.unix_micros() / 1000000));
-  return out;
+  gauge("clean", "1 when the stores agree, 0 when differences were found",
+        clean() ? 1 : 0);
+  gauge("missing_in_postgres", "rows in SQLite and not in Postgres",
+        missing_in_postgres);
+  gauge("missing_in_sqlite", "rows in Postgres and not in SQLite",
+        missing_in_sqlite);
+  gauge("mismatched", "rows present in both with differing columns",
+        mismatched);
+  gauge("quarantined", "rows the backfill quarantined (not differences)",
+        quarantined);
+  gauge("rows_sqlite", "rows read from SQLite", rows_sqlite);
+  gauge("rows_postgres", "rows read from Postgres", rows_postgres);
+  gauge("totals_match",
+        "1 when the money totals per symbol and side agree (full runs)",
+        totals_match() ? 1 : 0);
+  gauge("duration_seconds", "how long the run took", duration_s);
+  gauge("last_run_timestamp_seconds", "when the run started (unix time)",
+        started_at.unix_micros() / 1000000);
+  return t.Take();
 }
 
 void VerifyReport::PrintSummary(std::ostream& out) const {
