@@ -99,6 +99,13 @@ TEST(CliTest, VersionAndHelpOfEveryCommandWithinEightyColumns) {
 TEST(CliTest, SchemaMigrateTwiceIsANoOpTheSecondTime) {
   auto& env = PgEnvironment::Get();
   const std::string dsn = env.pg().Dsn(env.FreshDatabaseName());
+  CliRun dry = Cli({"schema", "migrate", "--dry-run", "--pg", dsn});
+  EXPECT_EQ(dry.code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would apply: 0001_create_trades.sql"),
+            std::string::npos)
+      << dry.out;
+  EXPECT_EQ(Cli({"schema", "status", "--pg", dsn}).out.find("nothing pending"),
+            std::string::npos);
   CliRun first = Cli({"schema", "migrate", "--pg", dsn});
   EXPECT_EQ(first.code, 0) << first.err;
   EXPECT_NE(first.out.find("applied 0001_create_trades.sql"), std::string::npos)

@@ -9,7 +9,33 @@
 namespace tradestore::cli {
 namespace {
 
+// The migrations this build has and the database lacks; -1 when the
+// database could not be read (the failure printed).
+int Pending(Invocation& call, const char* prefix) {
+  auto pool = PgPool::Create(call.pg);
+  if (!pool.ok()) return call.Fail(pool.status()), -1;
+  auto version = AppliedSchemaVersion(**pool);
+  if (!version.ok()) return call.Fail(version.status()), -1;
+  call.out << "schema: version " << *version << " on " << MaskDsn(call.pg.dsn)
+           << "\n";
+  int pending = 0;
+  for (const Migration& m : BuiltinMigrations()) {
+    if (m.version > *version) {
+      call.out << "  " << prefix << m.name << "\n";
+      ++pending;
+    }
+  }
+  if (pending == 0) call.out << "  nothing pending\n";
+  return pending;
+}
+
 int Migrate(Invocation& call) {
+  if (call.args.Has("dry-run")) {
+    const int pending = Pending(call, "would apply: ");
+    if (pending < 0) return kExitUsage;
+    call.out << "schema: dry run, nothing applied\n";
+    return kExitOk;
+  }
   auto report = MigrateSchema(call.pg);
   if (!report.ok()) return call.Fail(report.status());
   if (report->applied.empty()) {
@@ -24,21 +50,7 @@ int Migrate(Invocation& call) {
 }
 
 int Status(Invocation& call) {
-  auto pool = PgPool::Create(call.pg);
-  if (!pool.ok()) return call.Fail(pool.status());
-  auto version = AppliedSchemaVersion(**pool);
-  if (!version.ok()) return call.Fail(version.status());
-  call.out << "schema: version " << *version << " on " << MaskDsn(call.pg.dsn)
-           << "\n";
-  int pending = 0;
-  for (const Migration& m : BuiltinMigrations()) {
-    if (m.version > *version) {
-      call.out << "  pending: " << m.name << "\n";
-      ++pending;
-    }
-  }
-  if (pending == 0) call.out << "  nothing pending\n";
-  return kExitOk;
+  return Pending(call, "pending: ") < 0 ? kExitUsage : kExitOk;
 }
 
 }  // namespace
@@ -46,10 +58,12 @@ int Status(Invocation& call) {
 Command SchemaCommand() {
   return {{.name = "schema",
            .summary = "apply or show the Postgres schema migrations",
-           .synopsis = "migrate|status [--pg DSN]",
+           .synopsis = "migrate|status [--pg DSN] [--dry-run]",
            .description =
                "The migrations are compiled into this build; each applied one "
                "is recorded with its sha256, and an edited one is refused.",
+           .flags = {DryRunFlag(
+               "migrate: list what it would apply, apply nothing")},
            .actions = {{"migrate",
                         "apply the migrations this build has and the "
                         "database lacks; safe to repeat and to run from "
