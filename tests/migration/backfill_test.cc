@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -505,6 +506,36 @@ TEST_F(BackfillTest, RefusesToRunBehindAnotherStoresFence) {
 // Batches are copied on two lanes side by side but commit in order: when a
 // batch's commit is reported, the checkpoint is exactly its last id (never a
 // later batch's, which would leave a gap behind it after a kill).
+// Ctrl-C (the stop flag) ends the run after a committed batch, saying
+// where; the same command resumes there and ends exact.
+TEST_F(BackfillTest, StopsCleanlyAndResumesWhereItSaid) {
+  const std::string path = Legacy(5000, 97);
+  std::atomic<bool> stop{false};
+  int64_t first = 0;
+  BackfillOptions options;
+  options.sqlite_path = path;
+  options.pg = TestPgOptions(dsn_);
+  options.batch_rows = 500;
+  options.stop = &stop;
+  options.after_batch = [&](int64_t last_id) {
+    if (first == 0) first = last_id;
+    stop = true;  // as a signal handler would, after the first commit
+  };
+  std::ostringstream log;
+  auto stopped = RunBackfill(options, log);
+  ASSERT_EQ(stopped.status().code(), absl::StatusCode::kCancelled)
+      << stopped.status();
+  ASSERT_GT(first, 0);
+  EXPECT_NE(stopped.status().message().find(
+                absl::StrCat("stopped after id ", first, " (")),
+            std::string::npos)
+      << stopped.status();
+  auto resumed = Backfill(path);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->resumed_after_id, first);
+  ExpectExactCopy(path);
+}
+
 TEST_F(BackfillTest, TwoLanesCommitInBatchOrder) {
   const std::string path = Legacy(12000, 250);
   std::vector<int64_t> hooked;

@@ -1,6 +1,7 @@
 // tradestore backfill: every trade of a legacy SQLite store into Postgres.
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
+#include "tradestore/cli/stop_signals.h"
 #include "tradestore/migration/backfill.h"
 
 namespace tradestore::cli {
@@ -14,7 +15,13 @@ int Run(Invocation& call) {
   options.progress_tty = call.terminal;
   options.batch_rows =
       static_cast<int>(call.args.Count("batch-rows").value_or(20000));
+  const StopSignals signals;  // Ctrl-C: stop after the batch in hand
+  options.stop = &signals.flag();
   auto report = RunBackfill(options, call.err);
+  if (absl::IsCancelled(report.status())) {
+    call.Fail(report.status());
+    return kExitInterrupted;
+  }
   if (!report.ok()) return call.Fail(report.status());
   report->PrintSummary(call.out);
   if (!call.WriteReport("json", report->ToJson() + "\n")) return kExitUsage;
@@ -49,7 +56,9 @@ Command BackfillCommand() {
        .exit_codes = "0 done (quarantined rows are reported, not an error), "
                      "1 refused (another run of the same store, a store it "
                      "cannot take), 2 usage error or could not run "
-                     "(unreadable file, Postgres unreachable)."},
+                     "(unreadable file, Postgres unreachable), 130 stopped "
+                     "by Ctrl-C or SIGTERM after a committed batch (the "
+                     "same command resumes)."},
       Run};
 }
 

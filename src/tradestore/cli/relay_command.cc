@@ -1,12 +1,10 @@
 // tradestore relay: apply the dual-write outbox to Postgres, for operators
 // (the embedding service runs the same relay on a thread of its own).
-#include <atomic>
-#include <csignal>
-
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
+#include "tradestore/cli/stop_signals.h"
 #include "tradestore/clock.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/outbox_relay.h"
@@ -16,10 +14,6 @@
 
 namespace tradestore::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void OnStopSignal(int) { g_stop = true; }
 
 std::string StatsLine(const RelayStats& s, const OutboxStatus& left) {
   return absl::StrFormat(
@@ -33,12 +27,10 @@ std::string StatsLine(const RelayStats& s, const OutboxStatus& left) {
 void RunUntilStopped(OutboxRelay& relay, SqliteTradeStore& sqlite,
                      std::ostream& err) {
   Clock* clock = Clock::Real();
-  g_stop = false;
-  auto old_int = std::signal(SIGINT, OnStopSignal);
-  auto old_term = std::signal(SIGTERM, OnStopSignal);
+  const StopSignals signals;
   relay.Start();
   auto last_log = clock->Monotonic();
-  while (!g_stop) {
+  while (!signals.stopped()) {
     clock->SleepFor(std::chrono::milliseconds(200));
     if (clock->Monotonic() - last_log >= std::chrono::seconds(10)) {
       last_log = clock->Monotonic();
@@ -48,8 +40,6 @@ void RunUntilStopped(OutboxRelay& relay, SqliteTradeStore& sqlite,
     }
   }
   relay.Stop();
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
 }
 
 int Run(Invocation& call) {

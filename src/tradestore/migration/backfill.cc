@@ -228,6 +228,16 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
         done += static_cast<int64_t>(batch->rows.size() +
                                      batch->quarantined.size());
         progress.Update(done);
+        if (options.stop != nullptr && options.stop->load() &&
+            write_status.ok()) {
+          // Committed in order up to here: the checkpoint says the same.
+          write_status = absl::CancelledError(absl::StrCat(
+              "stopped after id ", batch->last_id, " (", done,
+              " rows this run); run the same command again to resume"));
+          queue.Stop();
+          turn.Abort();
+          return;
+        }
       }
       turn.Pass(batch->seq);
     }

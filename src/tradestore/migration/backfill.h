@@ -15,6 +15,7 @@
 #ifndef TRADESTORE_MIGRATION_BACKFILL_H_
 #define TRADESTORE_MIGRATION_BACKFILL_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -40,6 +41,10 @@ struct BackfillOptions {
   Clock* clock = nullptr;  // null = Clock::Real()
   // Test seam: called after each committed batch with its last id.
   std::function<void(int64_t last_id)> after_batch;
+  // Set (from a signal handler, say) to stop after the batch in hand:
+  // RunBackfill then returns kCancelled naming the last id committed, and
+  // the same command resumes from there.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct QuarantineSample {
@@ -73,7 +78,8 @@ struct BackfillReport {
   void PrintSummary(std::ostream& out) const;
 };
 
-// Returns kNotFound (no SQLite file, or no trades table in it),
+// Returns kCancelled (options.stop), kNotFound (no SQLite file, or no
+// trades table in it),
 // kFailedPrecondition (a table it cannot take, another run of the same
 // store), kUnavailable (Postgres unreachable after the retry deadline),
 // kDataLoss (not a database).
