@@ -284,6 +284,32 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
   EXPECT_EQ(after.find("tradestore_verify_clean"), std::string::npos) << after;
 }
 
+// --repair makes the stores agree and then verifies again; the run that
+// counts (exit code, JSON) is the second, with what the repair did.
+TEST(CliTest, RepairThenVerifiesAgain) {
+  auto& env = PgEnvironment::Get();
+  const std::string db = env.FreshDatabaseName();
+  const std::string dsn = env.pg().Dsn(db);
+  tradestore::testing::TempDir dir;
+  const std::string store = dir.File("legacy.db");
+  ASSERT_TRUE(GenerateLegacyStore({.path = store, .rows = 30}).ok());
+  ASSERT_EQ(Cli({"backfill", "--sqlite", store, "--pg", dsn}).code, 0);
+  ASSERT_TRUE(env.pg()
+                  .Psql(db, "UPDATE trades SET price = price + 1 WHERE id = 7")
+                  .ok());
+  ASSERT_EQ(Cli({"verify", "--sqlite", store, "--pg", dsn}).code, 1);
+  const std::string json = dir.File("verify.json");
+  CliRun r = Cli(
+      {"verify", "--sqlite", store, "--pg", dsn, "--repair", "--json", json});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("repaired 1 row(s); verifying again"), std::string::npos)
+      << r.out;
+  std::ifstream in(json);
+  const auto report = nlohmann::json::parse(in);
+  EXPECT_TRUE(report["summary"]["clean"].get<bool>()) << report.dump();
+  EXPECT_EQ(Cli({"verify", "--sqlite", store, "--pg", dsn}).code, 0);
+}
+
 // A report path that names the store, or a symlink planted where the
 // report goes, is refused; "-" is standard output.
 TEST(CliTest, ReportsNeverReplaceTheStoreOrFollowALink) {

@@ -64,6 +64,21 @@ int Run(Invocation& call) {
   Clock* clock = Clock::Real();
   const auto start = clock->Monotonic();
   auto report = RunVerify(options, call.err);
+  if (report.ok() && options.repair && report->repaired > 0) {
+    // What the repair left: the same window again, reporting only. Its
+    // report is the one that counts, with what the repair did.
+    report->PrintSummary(call.out);
+    call.out << "verify: repaired " << report->repaired
+             << " row(s); verifying again\n";
+    VerifyOptions again = options;
+    again.repair = false;
+    auto after = RunVerify(again, call.err);
+    if (after.ok()) {
+      after->repaired = report->repaired;
+      after->repair_log = report->repair_log;
+    }
+    report = std::move(after);
+  }
   const double duration =
       std::chrono::duration<double>(clock->Monotonic() - start).count();
   int code = kExitUsage;  // could not run: never mistaken for "differences"
@@ -124,7 +139,8 @@ Command VerifyCommand() {
                      "make the secondary store match the source of truth "
                      "(SQLite through read_postgres, Postgres in "
                      "postgres_only): version-guarded writes; rows only in "
-                     "the secondary move to trades_quarantine"),
+                     "the secondary move to trades_quarantine; then verifies "
+                     "again, and that run sets the exit code"),
             DurationFlag("outbox-wait",
                          "differences on rows waiting in the dual-write "
                          "outbox are read again once it has drained; wait "
