@@ -282,6 +282,29 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
       << after;
   EXPECT_NE(after.find(success), std::string::npos) << after;
   EXPECT_EQ(after.find("tradestore_verify_clean"), std::string::npos) << after;
+
+  // The backfill writes its job metrics the same way.
+  const std::string backfill_prom = dir.File("backfill.prom");
+  ASSERT_EQ(
+      Cli({"backfill", "--sqlite", store, "--pg", dsn, "--prom", backfill_prom})
+          .code,
+      0);
+  std::ifstream in(backfill_prom);
+  const std::string written(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(written.find("tradestore_backfill_up 1\n"), std::string::npos)
+      << written;
+  EXPECT_NE(written.find("tradestore_backfill_high_water_id 20\n"),
+            std::string::npos)
+      << written;
+  EXPECT_EQ(Cli({"backfill", "--sqlite", store, "--deadline", "1s", "--prom",
+                 backfill_prom, "--pg",
+                 "host=127.0.0.1 port=" + std::to_string(*port)})
+                .code,
+            2);
+  std::ifstream again(backfill_prom);
+  const std::string up_zero(std::istreambuf_iterator<char>(again), {});
+  EXPECT_NE(up_zero.find("tradestore_backfill_up 0\n"), std::string::npos)
+      << up_zero;
 }
 
 // --repair makes the stores agree and then verifies again; the run that

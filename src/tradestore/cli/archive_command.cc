@@ -1,7 +1,11 @@
 // tradestore archive: write and check the compressed backup of the SQLite
 // store that the archived phase needs.
+#include <chrono>
+
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
+#include "tradestore/clock.h"
+#include "tradestore/internal/prom_text.h"
 #include "tradestore/migration/archive.h"
 
 namespace tradestore::cli {
@@ -13,7 +17,24 @@ int Run(Invocation& call) {
   options.pg = call.pg;
   options.to_dir = call.args.Get("to").value_or("");
   if (options.to_dir.empty()) return call.UsageError("--to DIR is required");
+  Clock* clock = Clock::Real();
+  const auto start = clock->Monotonic();
   auto report = RunArchive(options, call.err);
+  const double duration =
+      std::chrono::duration<double>(clock->Monotonic() - start).count();
+  const std::string figures =
+      report.ok() ? PromText()
+                        .Gauge("tradestore_archive_rows",
+                               "Trades in the archive.", report->rows)
+                        .Gauge("tradestore_archive_verified",
+                               "1 when every check of the archive passed.",
+                               report->verified() ? 1 : 0)
+                        .Take()
+                  : "";
+  if (!call.WriteJobMetrics("archive", report.ok() && report->verified(),
+                            duration, figures)) {
+    return kExitUsage;
+  }
   if (!report.ok()) return call.Fail(report.status());
   call.out << "archive: " << report->file << " (" << report->rows
            << " rows, sha256 " << report->file_sha256
@@ -34,7 +55,8 @@ Command ArchiveCommand() {
   return {
       {.name = "archive",
        .summary = "write and check a compressed backup of the SQLite store",
-       .synopsis = "--sqlite PATH --pg DSN --to DIR [--json FILE]",
+       .synopsis = "--sqlite PATH --pg DSN --to DIR [--json FILE] "
+                   "[--prom FILE]",
        .description =
            "Backs the SQLite store up online (SQLite's backup API), gzips it "
            "and writes a manifest beside it: row count, id range, the file's "
@@ -49,7 +71,8 @@ Command ArchiveCommand() {
        .flags = {TextFlag("to", "DIR",
                           "where the archive and its manifest go (created)"),
                  JsonFlag("also write the manifest to FILE (\"-\": standard "
-                          "output)")},
+                          "output)"),
+                 PromFlag()},
        .sqlite = true,
        .pg = true,
        .exit_codes = "0 written and verified, 1 written but a check failed, "

@@ -1,7 +1,10 @@
 // tradestore backfill: every trade of a legacy SQLite store into Postgres.
+#include <chrono>
+
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
 #include "tradestore/cli/stop_signals.h"
+#include "tradestore/clock.h"
 #include "tradestore/migration/backfill.h"
 
 namespace tradestore::cli {
@@ -17,7 +20,15 @@ int Run(Invocation& call) {
       static_cast<int>(call.args.Count("batch-rows").value_or(20000));
   const StopSignals signals;  // Ctrl-C: stop after the batch in hand
   options.stop = &signals.flag();
+  Clock* clock = Clock::Real();
+  const auto start = clock->Monotonic();
   auto report = RunBackfill(options, call.err);
+  const double duration =
+      std::chrono::duration<double>(clock->Monotonic() - start).count();
+  if (!call.WriteJobMetrics("backfill", report.ok(), duration,
+                            report.ok() ? report->ToPrometheus() : "")) {
+    return kExitUsage;
+  }
   if (absl::IsCancelled(report.status())) {
     call.Fail(report.status());
     return kExitInterrupted;
@@ -34,8 +45,8 @@ Command BackfillCommand() {
   return {
       {.name = "backfill",
        .summary = "copy every trade of a legacy SQLite store into Postgres",
-       .synopsis = "--sqlite PATH --pg DSN [--json FILE] [--dry-run] "
-                   "[--batch-rows N]",
+       .synopsis = "--sqlite PATH --pg DSN [--json FILE] [--prom FILE] "
+                   "[--dry-run] [--batch-rows N]",
        .description =
            "Copies every trade of the SQLite store into Postgres, exactly. "
            "Rows that cannot be copied exactly go to trades_quarantine with "
@@ -46,7 +57,7 @@ Command BackfillCommand() {
            "in sqlite_only and dual_write the primary key too: until then "
            "every other write to trades is refused (if the run stopped, run "
            "it again to finish).",
-       .flags = {JsonFlag(),
+       .flags = {JsonFlag(), PromFlag(),
                  DryRunFlag("read and validate everything, write nothing"),
                  CountFlag("batch-rows",
                            "rows per batch and checkpoint (default 20000)", 1,

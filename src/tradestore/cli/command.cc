@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/config_file.h"
+#include "tradestore/cli/job_metrics.h"
 #include "tradestore/cli/output.h"
 #include "tradestore/internal/progress.h"
 #include "tradestore/internal/quote.h"
@@ -302,6 +303,19 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
 
 FlagSpec JsonFlag(std::string help) {
   return TextFlag("json", "FILE", std::move(help));
+}
+
+FlagSpec PromFlag(std::string help) {
+  return TextFlag("prom", "FILE", std::move(help));
+}
+
+bool Invocation::WriteJobMetrics(const std::string& job, bool ok,
+                                 double duration_s,
+                                 const std::string& figures) const {
+  const auto path = args.Get("prom");
+  if (!path) return true;
+  return WriteReport("prom", JobMetrics(*path, job, ok, Clock::Real()->Now(),
+                                        duration_s, figures));
 }
 
 FlagSpec DryRunFlag(std::string help) {

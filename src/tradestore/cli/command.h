@@ -85,6 +85,10 @@ class Invocation {
   // standard output), never over the store. Returns false (and has printed
   // why) when it could not.
   bool WriteReport(const std::string& flag, const std::string& content) const;
+  // The job's textfile for --prom, when given (cli/job_metrics.h): whether
+  // it worked, when, how long, and `figures` (its own Prometheus text).
+  bool WriteJobMetrics(const std::string& job, bool ok, double duration_s,
+                       const std::string& figures) const;
 };
 
 struct Command {
@@ -115,6 +119,10 @@ FlagSpec JsonFlag(std::string help =
                       "write the report as JSON to FILE "
                       "(\"-\": standard output)");
 FlagSpec DryRunFlag(std::string help);
+FlagSpec PromFlag(std::string help =
+                      "write job metrics for node_exporter's textfile "
+                      "collector to FILE: up, last attempt and success, "
+                      "duration, the counts");
 
 }  // namespace tradestore::cli
 

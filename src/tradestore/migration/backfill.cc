@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/ordered_queue.h"
 #include "tradestore/internal/progress.h"
+#include "tradestore/internal/prom_text.h"
 #include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/internal/turnstile.h"
@@ -283,6 +284,25 @@ std::string BackfillReport::ToJson() const {
                         {"duration_s", duration_s},
                         {"rows_per_s", rows_per_s}}
       .dump(2);
+}
+
+std::string BackfillReport::ToPrometheus() const {
+  return PromText()
+      .Gauge("tradestore_backfill_rows_read", "Rows the last run read.",
+             rows_read)
+      .Gauge("tradestore_backfill_rows_copied",
+             "Rows it inserted or moved to a newer version.", rows_copied)
+      .Gauge("tradestore_backfill_rows_quarantined",
+             "Rows it could not copy exactly (see trades_quarantine).",
+             rows_quarantined)
+      .Gauge("tradestore_backfill_rows_skipped",
+             "Rows Postgres already held at the same or a newer version.",
+             rows_skipped)
+      .Gauge("tradestore_backfill_high_water_id",
+             "The largest SQLite id when it started.", high_water_id)
+      .Gauge("tradestore_backfill_rows_per_second", "Its read rate.",
+             rows_per_s)
+      .Take();
 }
 
 void BackfillReport::PrintSummary(std::ostream& out) const {

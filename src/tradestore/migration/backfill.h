@@ -75,6 +75,8 @@ struct BackfillReport {
   double rows_per_s = 0;
 
   std::string ToJson() const;
+  // The counts for the job's textfile (tradestore_backfill_*).
+  std::string ToPrometheus() const;
   void PrintSummary(std::ostream& out) const;
 };
 
