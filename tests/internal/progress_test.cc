@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <sstream>
 
 namespace tradestore {
@@ -30,6 +31,9 @@ TEST(ProgressTest, ReadsLikeAClock) {
   EXPECT_EQ(HoursMinutesSeconds(65.4), "0:01:05");
   EXPECT_EQ(HoursMinutesSeconds(3599.6), "1:00:00");
   EXPECT_EQ(HoursMinutesSeconds(36 * 3600 + 61), "36:01:01");
+  EXPECT_EQ(HoursMinutesSeconds(std::numeric_limits<double>::infinity()),
+            "277777:46:40");
+  EXPECT_EQ(HoursMinutesSeconds(-5), "0:00:00");
 }
 
 }  // namespace

@@ -9,6 +9,9 @@ namespace tradestore {
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
 
 std::string HoursMinutesSeconds(double seconds) {
+  // A stalled rate gives an ETA of centuries (or inf): no overflow.
+  if (!(seconds >= 0)) seconds = 0;
+  if (seconds > 1e9) seconds = 1e9;
   const auto s = static_cast<int64_t>(seconds + 0.5);
   return absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
 }
