@@ -180,6 +180,8 @@ TEST(CliTest, TheConfigFileGivesTheDsnAndTheCommandLineWins) {
   EXPECT_EQ(typo.code, 2);
   EXPECT_NE(typo.err.find("tradestore.conf:4: unknown key"), std::string::npos)
       << typo.err;
+  // Help still comes.
+  EXPECT_EQ(Cli({"schema", "--help", "--config", config}).code, 0);
 }
 
 TEST(CliTest, UnreachablePostgresExitsTwoWithoutThePassword) {

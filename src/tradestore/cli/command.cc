@@ -247,16 +247,17 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
   Invocation call(spec, std::move(parsed_args), human, log_out, out, err, log,
                   terminal);
   if (!parsed.ok()) return call.UsageError(parsed.status().message());
+  // Help even with a broken config file.
+  if (call.args.Has("help")) {
+    out << CommandHelp(spec);
+    return kExitOk;
+  }
   if (!config_status.ok()) return call.UsageError(config_status.message());
   if (!log_options.ok()) return call.UsageError(log_options.status().message());
   if (to_stdout.size() > 1) {
     return call.UsageError(
         absl::StrCat("--", absl::StrJoin(to_stdout, " - and --"),
                      " - would both write to standard output"));
-  }
-  if (call.args.Has("help")) {
-    out << CommandHelp(spec);
-    return kExitOk;
   }
   std::vector<std::string> positional = call.args.positional;
   if (!spec.actions.empty()) {
