@@ -98,11 +98,7 @@ absl::Status ApplyConfig(const ConfigFile& config, const std::string& command,
       }
       continue;  // another command's flag
     }
-    if (args.Has(e.key)) continue;  // the command line wins
-    if (const char* env = EnvironmentFor(e.key);
-        env != nullptr && std::getenv(env) != nullptr) {
-      continue;
-    }
+    // Refused even when the command line or the environment wins.
     if (e.key == "pg") {
       auto password = DsnPassword(e.value);
       if (!password.ok())
@@ -111,6 +107,11 @@ absl::Status ApplyConfig(const ConfigFile& config, const std::string& command,
         return At(config, e.line,
                   "a password in the DSN; keep it in ~/.pgpass or PGPASSFILE");
       }
+    }
+    if (args.Has(e.key)) continue;  // the command line wins
+    if (const char* env = EnvironmentFor(e.key);
+        env != nullptr && std::getenv(env) != nullptr) {
+      continue;
     }
     std::vector<std::string> one;
     if (spec->kind == FlagKind::kBool) {
