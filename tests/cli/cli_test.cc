@@ -258,11 +258,11 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
   ASSERT_EQ(Cli({"backfill", "--sqlite", store, "--pg", dsn}).code, 0);
   CliRun ok = Cli({"verify", "--sqlite", store, "--pg", dsn, "--prom", prom});
   ASSERT_EQ(ok.code, 0) << ok.err;
-  const auto read = [&] {
-    std::ifstream in(prom);
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
-  const std::string before = read();
+  const std::string before = read(prom);
   EXPECT_NE(before.find("tradestore_verify_up{mode=\"full\"} 1\n"),
             std::string::npos)
       << before;
@@ -278,7 +278,7 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
       Cli({"verify", "--sqlite", store, "--deadline", "1s", "--prom", prom,
            "--pg", "host=127.0.0.1 port=" + std::to_string(*port)});
   EXPECT_EQ(failed.code, 2);
-  const std::string after = read();
+  const std::string after = read(prom);
   EXPECT_NE(after.find("tradestore_verify_up{mode=\"full\"} 0\n"),
             std::string::npos)
       << after;
@@ -291,8 +291,7 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
       Cli({"backfill", "--sqlite", store, "--pg", dsn, "--prom", backfill_prom})
           .code,
       0);
-  std::ifstream in(backfill_prom);
-  const std::string written(std::istreambuf_iterator<char>(in), {});
+  const std::string written = read(backfill_prom);
   EXPECT_NE(written.find("tradestore_backfill_up 1\n"), std::string::npos)
       << written;
   EXPECT_NE(written.find("tradestore_backfill_high_water_id 20\n"),
@@ -303,8 +302,7 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
                  "host=127.0.0.1 port=" + std::to_string(*port)})
                 .code,
             2);
-  std::ifstream again(backfill_prom);
-  const std::string up_zero(std::istreambuf_iterator<char>(again), {});
+  const std::string up_zero = read(backfill_prom);
   EXPECT_NE(up_zero.find("tradestore_backfill_up 0\n"), std::string::npos)
       << up_zero;
 }

@@ -1,10 +1,7 @@
 // tradestore archive: write and check the compressed backup of the SQLite
 // store that the archived phase needs.
-#include <chrono>
-
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
-#include "tradestore/clock.h"
 #include "tradestore/internal/prom_text.h"
 #include "tradestore/migration/archive.h"
 
@@ -17,11 +14,7 @@ int Run(Invocation& call) {
   options.pg = call.pg;
   options.to_dir = call.args.Get("to").value_or("");
   if (options.to_dir.empty()) return call.UsageError("--to DIR is required");
-  Clock* clock = Clock::Real();
-  const auto start = clock->Monotonic();
   auto report = RunArchive(options, call.err);
-  const double duration =
-      std::chrono::duration<double>(clock->Monotonic() - start).count();
   const std::string figures =
       report.ok() ? PromText()
                         .Gauge("tradestore_archive_rows",
@@ -32,7 +25,7 @@ int Run(Invocation& call) {
                         .Take()
                   : "";
   if (!call.WriteJobMetrics("archive", report.ok() && report->verified(),
-                            duration, figures)) {
+                            call.ElapsedSeconds(), figures)) {
     return kExitUsage;
   }
   if (!report.ok()) return call.Fail(report.status());

@@ -1,10 +1,7 @@
 // tradestore backfill: every trade of a legacy SQLite store into Postgres.
-#include <chrono>
-
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
 #include "tradestore/cli/stop_signals.h"
-#include "tradestore/clock.h"
 #include "tradestore/migration/backfill.h"
 
 namespace tradestore::cli {
@@ -20,12 +17,8 @@ int Run(Invocation& call) {
       static_cast<int>(call.args.Count("batch-rows").value_or(20000));
   const StopSignals signals;  // Ctrl-C: stop after the batch in hand
   options.stop = &signals.flag();
-  Clock* clock = Clock::Real();
-  const auto start = clock->Monotonic();
   auto report = RunBackfill(options, call.err);
-  const double duration =
-      std::chrono::duration<double>(clock->Monotonic() - start).count();
-  if (!call.WriteJobMetrics("backfill", report.ok(), duration,
+  if (!call.WriteJobMetrics("backfill", report.ok(), call.ElapsedSeconds(),
                             report.ok() ? report->ToPrometheus() : "")) {
     return kExitUsage;
   }

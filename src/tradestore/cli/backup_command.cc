@@ -4,8 +4,6 @@
 #include "nlohmann/json.hpp"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
-#include "tradestore/cli/job_metrics.h"
-#include "tradestore/clock.h"
 #include "tradestore/ops/backup.h"
 
 namespace tradestore::cli {
@@ -42,16 +40,11 @@ int Run(Invocation& call) {
   if (options.to.empty()) return call.UsageError("--to DEST is required");
   options.keep_days =
       static_cast<int>(call.args.Count("keep-days").value_or(7));
-  Clock* clock = Clock::Real();
-  const auto start = clock->Monotonic();
   auto report = ops::RunBackup(options, call.err);
-  const double duration =
-      std::chrono::duration<double>(clock->Monotonic() - start).count();
-  if (auto prom = call.args.Get("prom")) {
-    const std::string text =
-        JobMetrics(*prom, "backup", report.ok() && report->ok(), clock->Now(),
-                   duration, report.ok() ? report->ToPrometheus() : "");
-    if (!call.WriteReport("prom", text)) return kExitUsage;
+  if (!call.WriteJobMetrics("backup", report.ok() && report->ok(),
+                            call.ElapsedSeconds(),
+                            report.ok() ? report->ToPrometheus() : "")) {
+    return kExitUsage;
   }
   if (!report.ok()) return call.Fail(report.status()), kExitUsage;
   report->PrintSummary(call.out);

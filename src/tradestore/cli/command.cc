@@ -41,8 +41,6 @@ FlagSpec DeadlineFlag() {
 
 FlagSpec HelpFlag() { return BoolFlag("help", "show this help (also -h)"); }
 
-bool Quiet(const ParsedArgs& args) { return args.Has("quiet"); }
-
 FlagSpec ConfigFlag() {
   return TextFlag("config", "FILE",
                   "defaults for these flags (default: $TRADESTORE_CONFIG)");
@@ -242,8 +240,9 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
   // Under --quiet the human text that would go to standard error is left
   // out; a report on standard output still comes.
   std::ostream nowhere(nullptr);
-  std::ostream& human =
-      to_stdout.empty() ? out : (Quiet(parsed_args) ? nowhere : err);
+  std::ostream& human = to_stdout.empty()
+                            ? out
+                            : (log.threshold > LogLevel::kInfo ? nowhere : err);
   Invocation call(spec, std::move(parsed_args), human, log_out, out, err, log,
                   terminal);
   if (!parsed.ok()) return call.UsageError(parsed.status().message());
@@ -310,13 +309,18 @@ FlagSpec PromFlag(std::string help) {
   return TextFlag("prom", "FILE", std::move(help));
 }
 
+double Invocation::ElapsedSeconds() const {
+  return std::chrono::duration<double>(Clock::Real()->Monotonic() - started_)
+      .count();
+}
+
 bool Invocation::WriteJobMetrics(const std::string& job, bool ok,
-                                 double duration_s,
-                                 const std::string& figures) const {
+                                 double duration_s, const std::string& figures,
+                                 const std::string& labels) const {
   const auto path = args.Get("prom");
   if (!path) return true;
   return WriteReport("prom", JobMetrics(*path, job, ok, Clock::Real()->Now(),
-                                        duration_s, figures));
+                                        duration_s, figures, labels));
 }
 
 FlagSpec DryRunFlag(std::string help) {

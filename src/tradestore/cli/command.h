@@ -10,6 +10,7 @@
 #ifndef TRADESTORE_CLI_COMMAND_H_
 #define TRADESTORE_CLI_COMMAND_H_
 
+#include <chrono>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "tradestore/cli/flags.h"
+#include "tradestore/clock.h"
 #include "tradestore/internal/log_stream.h"
 #include "tradestore/postgres/pg_options.h"
 
@@ -85,10 +87,18 @@ class Invocation {
   // standard output), never over the store. Returns false (and has printed
   // why) when it could not.
   bool WriteReport(const std::string& flag, const std::string& content) const;
+  // Seconds since the command started: a job's duration.
+  double ElapsedSeconds() const;
   // The job's textfile for --prom, when given (cli/job_metrics.h): whether
-  // it worked, when, how long, and `figures` (its own Prometheus text).
+  // it worked, when, how long, and `figures` (its own Prometheus text);
+  // `labels` tell apart runs of one job that write files of their own.
   bool WriteJobMetrics(const std::string& job, bool ok, double duration_s,
-                       const std::string& figures) const;
+                       const std::string& figures,
+                       const std::string& labels = "") const;
+
+ private:
+  const std::chrono::steady_clock::time_point started_ =
+      Clock::Real()->Monotonic();
 };
 
 struct Command {

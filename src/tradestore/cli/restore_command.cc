@@ -2,8 +2,6 @@
 // into a scratch one that measures the RTO.
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
-#include "tradestore/cli/job_metrics.h"
-#include "tradestore/clock.h"
 #include "tradestore/ops/restore.h"
 #include "tradestore/postgres/backup_log.h"
 #include "tradestore/postgres/pg_pool.h"
@@ -54,16 +52,13 @@ int Run(Invocation& call) {
   if (options.drill && options.clean) {
     return call.UsageError("--drill restores into a new database: no --clean");
   }
-  Clock* clock = Clock::Real();
   auto report = ops::RunRestore(options, call.err);
   const bool ok = report.ok() && report->matches;
   if (auto record = call.args.Get("record")) Record(call, *record, report);
-  if (auto prom = call.args.Get("prom")) {
-    const std::string text =
-        JobMetrics(*prom, options.drill ? "restore_drill" : "restore", ok,
-                   clock->Now(), report.ok() ? report->rto_s : 0,
-                   report.ok() ? report->ToPrometheus() : "");
-    if (!call.WriteReport("prom", text)) return kExitUsage;
+  if (!call.WriteJobMetrics(options.drill ? "restore_drill" : "restore", ok,
+                            report.ok() ? report->rto_s : 0,
+                            report.ok() ? report->ToPrometheus() : "")) {
+    return kExitUsage;
   }
   if (!report.ok()) {
     // A dump that does not match its manifest is a finding, not a failure

@@ -1,13 +1,11 @@
 // tradestore verify: compare the two stores and report every difference.
-#include <chrono>
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
-#include "tradestore/cli/job_metrics.h"
+#include "tradestore/internal/prom_text.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/verify/verifier.h"
 
@@ -61,8 +59,6 @@ int Run(Invocation& call) {
   if (auto n = call.args.Count("batch-rows")) {
     options.batch_rows = static_cast<int>(*n);
   }
-  Clock* clock = Clock::Real();
-  const auto start = clock->Monotonic();
   auto report = RunVerify(options, call.err);
   if (report.ok() && options.repair && report->repaired > 0) {
     // What the repair left: the same window again, reporting only. Its
@@ -79,8 +75,6 @@ int Run(Invocation& call) {
     }
     report = std::move(after);
   }
-  const double duration =
-      std::chrono::duration<double>(clock->Monotonic() - start).count();
   int code = kExitUsage;  // could not run: never mistaken for "differences"
   if (!report.ok()) {
     call.Fail(report.status());
@@ -91,12 +85,11 @@ int Run(Invocation& call) {
   }
   // The textfile says whether this run worked: a run that could not look
   // leaves up 0 (and its last success), never the last run's "clean".
-  if (auto prom = call.args.Get("prom")) {
-    const std::string text = JobMetrics(
-        *prom, "verify", report.ok(), clock->Now(), duration,
-        report.ok() ? report->ToPrometheus() : "",
-        absl::StrCat("{mode=\"", VerifyModeName(options.mode), "\"}"));
-    if (!call.WriteReport("prom", text)) return kExitUsage;
+  if (!call.WriteJobMetrics(
+          "verify", report.ok(), call.ElapsedSeconds(),
+          report.ok() ? report->ToPrometheus() : "",
+          PromLabels({{"mode", VerifyModeName(options.mode)}}))) {
+    return kExitUsage;
   }
   return code;
 }

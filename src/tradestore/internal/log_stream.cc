@@ -3,31 +3,16 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "nlohmann/json.hpp"
 
 namespace tradestore {
 namespace {
 
-// A JSON string: quotes, backslashes and control characters escaped. The
-// text is the tool's own (UTF-8); bytes >= 0x80 pass as they are.
+// A JSON string; bytes that are not UTF-8 (a server's message may have
+// some) become U+FFFD rather than an invalid line.
 std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      absl::StrAppend(&out, "\\", std::string(1, ch));
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      absl::StrAppend(&out, "\\u00", std::string(1, kHex[c >> 4]),
-                      std::string(1, kHex[c & 15]));
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
