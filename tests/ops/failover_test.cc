@@ -5,10 +5,14 @@
 // unknown; afterwards every acknowledged trade is on the new leader exactly
 // once, no failed one is there, an unknown one is there at most once; the
 // old leader rejoins as a replica holding them all; and where SQLite is
-// still written, verify is clean. The write pause is printed, never
-// asserted (tools/bench/failover_bench measures it over many failovers).
+// still written, verify is clean. Two drills kill the leader from inside the
+// relay (internal/failpoint.h): after a batch's COMMIT returned and before
+// its outbox entries are deleted, and just before the COMMIT. The write pause
+// is printed, never asserted (tools/bench/failover_bench measures it over many
+// failovers).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -21,6 +25,7 @@
 #include "testing/status_matchers.h"
 #include "testing/write_load.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/internal/failpoint.h"
 #include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/ops/ha_stack.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -31,7 +36,13 @@ namespace {
 using testing::HaEnvironment;
 using testing::Steady;
 
-enum class Fault { kPostmasterCrash, kNodeLoss, kSwitchover };
+enum class Fault {
+  kPostmasterCrash,
+  kNodeLoss,
+  kSwitchover,
+  kCrashAfterRelayCommit,
+  kCrashBeforeRelayCommit
+};
 
 std::string FaultName(Fault f) {
   switch (f) {
@@ -41,6 +52,10 @@ std::string FaultName(Fault f) {
       return "node_loss";
     case Fault::kSwitchover:
       return "switchover";
+    case Fault::kCrashAfterRelayCommit:
+      return "crash_after_relay_commit";
+    case Fault::kCrashBeforeRelayCommit:
+      return "crash_before_relay_commit";
   }
   return "";
 }
@@ -108,7 +123,8 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
 
   testing::WriteLoad load(**store, tag, 4);
   ASSERT_TRUE(load.WaitAcks(100, Steady::now()));
-  const Steady::time_point fault_at = Steady::now();
+  Steady::time_point fault_at = Steady::now();
+  std::atomic<bool> relay_hit{false};
   switch (drill.fault) {
     case Fault::kPostmasterCrash:
       TS_ASSERT_OK(ops::InjectNodeFault(env.dir(), old_leader,
@@ -121,6 +137,27 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
     case Fault::kSwitchover:
       TS_ASSERT_OK(ops::Switchover(env.dir(), ""));
       break;
+    case Fault::kCrashAfterRelayCommit:
+    case Fault::kCrashBeforeRelayCommit: {
+      // The relay's next batch kills the leader from the relay's thread.
+      const char* point = drill.fault == Fault::kCrashAfterRelayCommit
+                              ? "relay.after_pg_commit"
+                              : "mirror.before_pg_commit";
+      TS_ASSERT_OK(internal::ArmFailpoint(point, 1, [&] {
+        fault_at = Steady::now();
+        EXPECT_TRUE(ops::InjectNodeFault(env.dir(), old_leader,
+                                         ops::NodeFault::kPostmasterCrash)
+                        .ok());
+        relay_hit.store(true);
+      }));
+      const auto until = Steady::now() + std::chrono::minutes(2);
+      while (!relay_hit.load() && Steady::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      internal::DisarmFailpoints();
+      ASSERT_TRUE(relay_hit.load()) << "the relay never reached " << point;
+      break;
+    }
   }
   // Writes go on once a new leader serves them.
   ASSERT_TRUE(load.WaitAcks(200, fault_at));
@@ -181,7 +218,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Drill{Phase::kPostgresOnly, Fault::kNodeLoss},
                       Drill{Phase::kPostgresOnly, Fault::kSwitchover},
                       Drill{Phase::kReadPostgres, Fault::kPostmasterCrash},
-                      Drill{Phase::kDualWrite, Fault::kNodeLoss}),
+                      Drill{Phase::kDualWrite, Fault::kNodeLoss},
+                      Drill{Phase::kDualWrite, Fault::kCrashAfterRelayCommit},
+                      Drill{Phase::kDualWrite, Fault::kCrashBeforeRelayCommit}),
     [](const auto& info) {
       return absl::StrCat(PhaseName(info.param.phase), "_",
                           FaultName(info.param.fault));

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/failpoint.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -44,6 +45,7 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
     }
     TS_ASSIGN_OR_RETURN(ApplyOutcome outcome,
                         mirror_->Apply(rows, quarantined));
+    internal::Failpoint("relay.after_pg_commit");
     // Only after Postgres committed: a crash in between replays the batch.
     TS_RETURN_IF_ERROR(sqlite_->AckOutbox(batch.last_seq));
     applied_through_.store(batch.last_seq);

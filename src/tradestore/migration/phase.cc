@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/failpoint.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/reverse_catch_up.h"
 #include "tradestore/postgres/migrator.h"
@@ -264,6 +265,7 @@ absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
         .gates_json = gates.dump()};
   };
   TS_ASSIGN_OR_RETURN(result.after, impl_->phases->Move(store_id, decide));
+  if (result.after) internal::Failpoint("phase.after_commit");
   if (result.after && result.after->phase == Phase::kPostgresOnly) {
     // Postgres assigns ids from now on: past every id SQLite gave, even
     // when no running service makes the switch itself.

@@ -1,5 +1,6 @@
 #include "tradestore/migration/reverse_catch_up.h"
 
+#include "tradestore/internal/failpoint.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -27,6 +28,7 @@ absl::StatusOr<CatchUpResult> ReverseCatchUp(PgMirror& pg,
     result.written += written;
     result.read += static_cast<int64_t>(trades.size());
     after_id = trades.back().id;
+    internal::Failpoint("reverse_catch_up.after_batch");
   }
 }
 

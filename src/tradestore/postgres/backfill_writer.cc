@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "tradestore/internal/failpoint.h"
 #include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/isolated_write.h"
@@ -357,6 +358,7 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
           "the checkpoint of store ", store_id_, " is already past id ",
           batch.last_id, ": is another backfill of this store running?"));
     }
+    internal::Failpoint("backfill.batch.before_commit");
     return absl::OkStatus();
   }));
   return outcome;
@@ -392,6 +394,7 @@ absl::StatusOr<BatchOutcome> BackfillWriter::Write(const BackfillBatch& batch,
     outcome = WriteOnce(batch, /*staged=*/true, /*isolate=*/false, turn);
   }
   if (outcome.ok()) {
+    internal::Failpoint("backfill.batch.after_commit");
     known_.last_id = batch.last_id;
     known_.rows_copied += outcome->copied;
     known_.rows_skipped += outcome->skipped;
@@ -433,7 +436,9 @@ absl::Status BackfillWriter::AnalyzeKey() {
 
 absl::StatusOr<int64_t> BackfillWriter::Finish() {
   // A failure here leaves the definitions recorded; the next run builds them.
+  internal::Failpoint("backfill.before_index_rebuild");
   TS_ASSIGN_OR_RETURN(rebuilt_indexes_, RebuildIndexes());
+  internal::Failpoint("backfill.before_key_restore");
   TS_RETURN_IF_ERROR(RestoreKey());
   TS_RETURN_IF_ERROR(AnalyzeKey());
   int64_t next = 1;

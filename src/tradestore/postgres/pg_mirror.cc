@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/failpoint.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_row.h"
@@ -50,6 +51,7 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
         }
         for (const QuarantineRow& q : quarantined) pg::PutQuarantine(txn, q);
         outcome.quarantined = static_cast<int64_t>(quarantined.size());
+        internal::Failpoint("mirror.before_pg_commit");
         return absl::OkStatus();
       },
       PgPool::Kind::kIdempotent));

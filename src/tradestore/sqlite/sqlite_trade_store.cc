@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "tradestore/internal/failpoint.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 #include "tradestore/sqlite/sqlite_schema.h"
@@ -230,7 +231,9 @@ absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
     TS_ASSIGN_OR_RETURN(int64_t seq, m.Enqueue(t));
     if (outbox_seq != nullptr) *outbox_seq = seq;
   }
+  internal::Failpoint("sqlite.write.before_commit");
   TS_RETURN_IF_ERROR(txn->Commit());
+  internal::Failpoint("sqlite.write.after_commit");
   return InsertResult{t, true};
 }
 
@@ -273,7 +276,9 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
     TS_ASSIGN_OR_RETURN(int64_t seq, m.Enqueue(t));
     if (outbox_seq != nullptr) *outbox_seq = seq;
   }
+  internal::Failpoint("sqlite.write.before_commit");
   TS_RETURN_IF_ERROR(txn->Commit());
+  internal::Failpoint("sqlite.write.after_commit");
   return t;
 }
 
