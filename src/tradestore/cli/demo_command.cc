@@ -3,7 +3,8 @@
 // six migration steps with trading load running, telling what happened at
 // each: schema, dual-write, backfill and verify, switch reads, remove SQLite
 // writes, archive. Every phase move goes through the real gates (only the
-// soak is shortened, and said so).
+// soak is shortened, and said so). With --ha, on a Patroni stack of its
+// own, with the leader killed under the dual-write load.
 #include <filesystem>
 #include <ostream>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
+#include "tradestore/cli/demo_failover.h"
 #include "tradestore/migration/archive.h"
 #include "tradestore/migration/backfill.h"
 #include "tradestore/migration/loadgen.h"
@@ -281,6 +283,9 @@ int ArchiveStore(const std::string& path, const std::string& dsn,
 int RunDemo(Invocation& call) {
   std::ostream& out = call.out;
   std::ostream& err = call.err;
+  if (call.args.Has("ha") && call.args.Has("pg")) {
+    return call.UsageError("--ha starts a stack of its own: leave out --pg");
+  }
   const int64_t rows = call.args.Count("rows").value_or(10000);
   namespace fs = std::filesystem;
   std::string dir = call.args.Get("dir").value_or("");
@@ -294,9 +299,20 @@ int RunDemo(Invocation& call) {
 
   out << "tradestore demo: the migration plan on a generated store\n";
   std::unique_ptr<LocalPostgres> local;
+  std::unique_ptr<DemoHaStack> ha;
   std::string dsn = call.args.Get("pg").value_or("");
   out << "[1/6] create schema\n";
-  if (dsn.empty()) {
+  if (call.args.Has("ha")) {
+    // Run by root, the stack's servers are the postgres user's: they reach
+    // their files through this directory.
+    if (temp_dir) {
+      fs::permissions(dir, fs::perms::owner_all | fs::perms::others_exec);
+    }
+    auto started = DemoHaStack::Start(dir + "/stack", out);
+    if (!started.ok()) return Fail(err, started.status());
+    ha = *std::move(started);
+    dsn = ha->dsn();
+  } else if (dsn.empty()) {
     auto started = LocalPostgres::Start({});
     if (!started.ok()) return Fail(err, started.status());
     local = *std::move(started);
@@ -317,6 +333,11 @@ int RunDemo(Invocation& call) {
   if (int rc = BackfillAndVerify(path, dsn, out, err); rc != kExitOk) {
     return rc;
   }
+  if (ha) {
+    if (absl::Status s = KillLeaderUnderLoad(*ha, path, out); !s.ok()) {
+      return Fail(err, s);
+    }
+  }
   out << "[4/6] switch reads to Postgres (soak shortened to 0 for the demo; "
          "48h by default)\n";
   if (int rc = SwitchWithLoad(path, dsn, Phase::kReadPostgres, out, err);
@@ -332,9 +353,13 @@ int RunDemo(Invocation& call) {
   if (int rc = ArchiveStore(path, dsn, dir, out, err); rc != kExitOk) {
     return rc;
   }
+  const bool had_ha = ha != nullptr;
+  ha.reset();
   if (temp_dir) fs::remove_all(dir);
   out << "demo: done; every step ran against "
-      << (local ? "a throwaway PostgreSQL (now removed)" : MaskDsn(dsn))
+      << (had_ha  ? "an HA stack (now removed)"
+          : local ? "a throwaway PostgreSQL (now removed)"
+                  : MaskDsn(dsn))
       << "\n";
   return kExitOk;
 }
@@ -345,15 +370,21 @@ Command DemoCommand() {
   return {
       {.name = "demo",
        .summary = "a whole migration on a generated store, end to end",
-       .synopsis = "[--pg DSN] [--rows N] [--dir DIR]",
+       .synopsis = "[--pg DSN | --ha] [--rows N] [--dir DIR]",
        .description =
            "Runs the migration plan on a generated legacy store: create "
            "schema, dual-write, backfill, verify, switch reads, remove "
            "SQLite writes, archive, with trading load running. Without "
-           "--pg a throwaway PostgreSQL is started and removed.",
+           "--pg a throwaway PostgreSQL is started and removed. With --ha, a "
+           "3-node Patroni stack (etcd, HAProxy, PgBouncer) instead, and "
+           "its leader is killed under the dual-write load: every "
+           "acknowledged trade must survive.",
        .flags = {TextFlag("pg", "DSN",
                           "use this Postgres instead of a throwaway "
                           "local one"),
+                 BoolFlag("ha",
+                          "on a Patroni HA stack of its own, with a "
+                          "failover under load"),
                  CountFlag("rows", "legacy trades to generate (default 10000)",
                            1, 100'000'000),
                  TextFlag("dir", "DIR",
