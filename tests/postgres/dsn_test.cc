@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "testing/status_matchers.h"
+#include "tradestore/postgres/pg_pool.h"
 
 namespace tradestore {
 namespace {
@@ -81,6 +82,21 @@ TEST(DsnTest, AddsDefaultsOnlyWhenAbsent) {
                            "connect_timeout", "5"),
             "postgresql://db/x?sslmode=require&connect_timeout=5");
   EXPECT_EQ(WithDsnDefault("", "connect_timeout", "5"), "connect_timeout=5");
+}
+
+TEST(DsnTest, ThePoolNoticesADeadPeerUnlessTheDsnSaysOtherwise) {
+  PgOptions options;
+  options.dsn = "host=db keepalives_idle=60";
+  const std::string dsn = ConnectionDsn(options);
+  EXPECT_NE(dsn.find("keepalives=1"), std::string::npos) << dsn;
+  EXPECT_NE(dsn.find("keepalives_idle=60"), std::string::npos) << dsn;
+  EXPECT_EQ(dsn.find("keepalives_idle=10"), std::string::npos) << dsn;
+  EXPECT_NE(dsn.find("keepalives_interval=5"), std::string::npos) << dsn;
+  EXPECT_NE(dsn.find("keepalives_count=3"), std::string::npos) << dsn;
+  EXPECT_NE(dsn.find("tcp_user_timeout=30000"), std::string::npos) << dsn;
+  options.dead_peer_timeout_s = 0;
+  EXPECT_EQ(ConnectionDsn(options).find("keepalives=1"), std::string::npos);
+  EXPECT_EQ(ConnectionDsn(options).find("tcp_user_timeout"), std::string::npos);
 }
 
 }  // namespace

@@ -59,6 +59,11 @@ struct PgOptions {
   // Seconds libpq waits for one connection attempt (added to the DSN unless
   // it, or PGCONNECT_TIMEOUT, sets connect_timeout).
   int connect_timeout_s = 5;
+  // A connection whose peer vanished (a host lost, a link cut) is given up
+  // after about this long: TCP keepalives probe an idle connection and
+  // tcp_user_timeout bounds data left unacknowledged (each added to the DSN
+  // unless it sets it). 0 leaves the kernel's defaults, which wait hours.
+  int dead_peer_timeout_s = 30;
   // Reconnects and retries: exponential backoff with jitter and a cap, up to
   // an overall deadline per call. The cap is low so that the end of a
   // failover is noticed within half a second, not up to two.

@@ -153,10 +153,7 @@ PgPool::PgPool(const PgOptions& options, std::string dsn, std::string password)
 
 PgPool::~PgPool() = default;
 
-absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(
-    const PgOptions& options) {
-  auto password = DsnPassword(options.dsn);
-  if (!password.ok()) return password.status();
+std::string ConnectionDsn(const PgOptions& options) {
   std::string dsn = options.dsn;
   if (std::getenv("PGCONNECT_TIMEOUT") == nullptr) {
     dsn = WithDsnDefault(dsn, "connect_timeout",
@@ -165,8 +162,25 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(
   if (std::getenv("PGAPPNAME") == nullptr) {
     dsn = WithDsnDefault(dsn, "application_name", options.application_name);
   }
+  if (const int t = options.dead_peer_timeout_s; t > 0) {
+    // Idle for a third of it, then three probes half a third apart.
+    dsn = WithDsnDefault(dsn, "keepalives", "1");
+    dsn = WithDsnDefault(dsn, "keepalives_idle",
+                         std::to_string(std::max(1, t / 3)));
+    dsn = WithDsnDefault(dsn, "keepalives_interval",
+                         std::to_string(std::max(1, t / 6)));
+    dsn = WithDsnDefault(dsn, "keepalives_count", "3");
+    dsn = WithDsnDefault(dsn, "tcp_user_timeout", std::to_string(t * 1000));
+  }
+  return dsn;
+}
+
+absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(
+    const PgOptions& options) {
+  auto password = DsnPassword(options.dsn);
+  if (!password.ok()) return password.status();
   std::unique_ptr<PgPool> pool(
-      new PgPool(options, std::move(dsn), *std::move(password)));
+      new PgPool(options, ConnectionDsn(options), *std::move(password)));
   if (!options.connect_at_open) return pool;
   Backoff backoff(options.backoff, pool->clock_, pool->shut_down());
   auto conn = pool->Acquire(backoff);

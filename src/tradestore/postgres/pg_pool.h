@@ -32,6 +32,10 @@ class BinaryCopyReader;
 class PoolRunner;
 }  // namespace pg
 
+// options.dsn with the pool's defaults added where it sets none: the
+// connect timeout, the application name, keepalives and tcp_user_timeout.
+std::string ConnectionDsn(const PgOptions& options);
+
 class PgPool {
  public:
   // Validates the DSN and, with options.connect_at_open, opens one
