@@ -225,6 +225,21 @@ INSTANTIATE_TEST_SUITE_P(Points, BackfillCrashTest,
                                            "backfill.before_index_rebuild",
                                            "backfill.before_key_restore"));
 
+// --- verify ---------------------------------------------------------------
+
+TEST_F(CrashPointTest, VerifyKilledBeforeRecordingRunsAgainAndRecords) {
+  auto made = GenerateLegacyStore({.path = path_, .rows = 300});
+  ASSERT_TRUE(made.ok()) << made.status();
+  ASSERT_EQ(Cli({"backfill", "--sqlite", path_, "--pg", dsn_}), 0)
+      << last_output_;
+  RunKilledAt("verify.before_record",
+              {"verify", "--sqlite", path_, "--pg", dsn_});
+  ExpectSqliteIntact();
+  EXPECT_EQ(Count("SELECT count(*) FROM verification_runs"), "0");
+  ExpectVerifyClean();
+  EXPECT_EQ(Count("SELECT count(*) FROM verification_runs WHERE clean"), "1");
+}
+
 // --- phase moves ----------------------------------------------------------
 
 TEST_F(CrashPointTest, PhaseMoveCommittedButNotMirroredIsKnownAndGoesOn) {

@@ -84,21 +84,35 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
-  bool running() { return pid_ > 0 && waitpid(pid_, &status_, WNOHANG) == 0; }
+  bool running() {
+    if (pid_ <= 0 || ended_) return false;
+    ended_ = waitpid(pid_, &status_, WNOHANG) == pid_;
+    return !ended_;
+  }
+
+  // How it ended, for a failure message.
+  std::string Ended() const {
+    if (!ended_) return "still running";
+    if (WIFEXITED(status_))
+      return absl::StrCat("exited ", WEXITSTATUS(status_));
+    if (WIFSIGNALED(status_)) return absl::StrCat("signal ", WTERMSIG(status_));
+    return "still running";
+  }
 
   // The signal that ended it (SIGKILL when this kill did), or 0.
   int KillAndWait() {
     if (running()) {
       kill(pid_, SIGKILL);
-      waitpid(pid_, &status_, 0);
+      ended_ = waitpid(pid_, &status_, 0) == pid_;
     }
     pid_ = -1;
-    return WIFSIGNALED(status_) ? WTERMSIG(status_) : 0;
+    return ended_ && WIFSIGNALED(status_) ? WTERMSIG(status_) : 0;
   }
 
  private:
   pid_t pid_ = -1;
   int status_ = 0;
+  bool ended_ = false;
 };
 
 struct Tally {
@@ -185,17 +199,22 @@ class KillLoopTest : public ::testing::TestWithParam<Loop> {
           log);
       const int64_t before =
           std::uniform_int_distribution<int64_t>(1, 300)(rng);
-      ASSERT_TRUE(WaitLines(acks, before, loadgen)) << ReadFile(log);
+      ASSERT_TRUE(WaitLines(acks, before, loadgen))
+          << loadgen.Ended() << ", its output:\n"
+          << ReadFile(log);
       if (GetParam().moving) {
         const Phase to = NextPhase();
         Move(to);
         // The service sees the move within its poll, then writes on.
         ASSERT_TRUE(WaitText(
             log, absl::StrCat("-> ", PhaseName(to), " (version"), loadgen))
+            << loadgen.Ended() << ", its output:\n"
             << ReadFile(log);
         const int64_t after =
             Lines(acks) + std::uniform_int_distribution<int64_t>(0, 200)(rng);
-        ASSERT_TRUE(WaitLines(acks, after, loadgen)) << ReadFile(log);
+        ASSERT_TRUE(WaitLines(acks, after, loadgen))
+            << loadgen.Ended() << ", its output:\n"
+            << ReadFile(log);
       }
       // A random moment within the next few writes, not on an ack line.
       std::this_thread::sleep_for(std::chrono::microseconds(

@@ -31,6 +31,8 @@ constexpr absl::string_view kNames[] = {
     // Behind the fence: every batch in, indexes then the key rebuilt.
     "backfill.before_index_rebuild",
     "backfill.before_key_restore",
+    // Verify compared everything, its run not yet recorded.
+    "verify.before_record",
     // A phase move committed in Postgres, not yet mirrored into SQLite.
     "phase.after_commit",
     // Rolling back from postgres_only: a batch copied into SQLite.

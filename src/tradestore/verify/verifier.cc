@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/failpoint.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/copy_out.h"
 #include "tradestore/postgres/dsn.h"
@@ -313,7 +314,10 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
   if (options_.repair && !report_.clean()) TS_RETURN_IF_ERROR(Repair());
   report_.duration_s =
       std::chrono::duration<double>(clock_->Monotonic() - start).count();
-  if (options_.record_run) TS_RETURN_IF_ERROR(Record());
+  if (options_.record_run) {
+    internal::Failpoint("verify.before_record");
+    TS_RETURN_IF_ERROR(Record());
+  }
   return report_;
 }
 
