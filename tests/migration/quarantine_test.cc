@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -120,6 +121,48 @@ TEST_F(QuarantineTest, ListRetryAndAccept) {
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->clean()) << log.str();
   EXPECT_EQ(report->quarantined, 9);
+}
+
+TEST_F(QuarantineTest, DryRunsSayWhatWouldHappenAndChangeNothing) {
+  auto listed = ListQuarantine(options_, false);
+  TS_ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 10u);
+  const int64_t fixed = (*listed)[0].source_id;
+  const int64_t broken = (*listed)[1].source_id;
+  FixAtSource(fixed);
+  auto entries = [&] {
+    return testing::Sql(db_,
+                        "SELECT string_agg(source_id || ':' || "
+                        "coalesce(resolution, '-') || ':' || reason, ',' "
+                        "ORDER BY source_id) FROM trades_quarantine");
+  };
+  const std::string before = entries();
+  std::string text;
+  EXPECT_EQ(
+      Cli({"retry", std::to_string(fixed), std::to_string(broken), "--dry-run"},
+          &text),
+      1);
+  EXPECT_NE(text.find("dry run, nothing written"), std::string::npos) << text;
+  EXPECT_NE(text.find(absl::StrCat(fixed, ": would be copied into Postgres")),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(absl::StrCat(broken, ": still fails: ")),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(Cli({"retry", std::to_string(fixed), "--dry-run"}, &text), 0);
+  EXPECT_EQ(Cli({"accept", std::to_string(broken), "--reason", "never settled",
+                 "--dry-run"},
+                &text),
+            0)
+      << text;
+  EXPECT_NE(text.find("would be accepted: never settled"), std::string::npos)
+      << text;
+  EXPECT_EQ(Cli({"accept", "999999", "--reason", "x", "--dry-run"}, &text), 1);
+  // Nothing moved: the same entries, the fixed row still not in Postgres.
+  EXPECT_EQ(entries(), before);
+  auto pg = PgTradeStore::Open(TestPgOptions(dsn_));
+  ASSERT_TRUE(pg.ok());
+  EXPECT_TRUE(absl::IsNotFound((*pg)->Get(fixed).status()));
 }
 
 }  // namespace

@@ -244,6 +244,19 @@ TEST_F(VerifierTest, ComparesTheLegacyColumnsKeptInExtra) {
     }
   }
 
+  // The dry run lists the six rewrites and changes nothing.
+  options.repair = true;
+  options.repair_dry_run = true;
+  report = Verify(options);
+  EXPECT_EQ(report.repaired, 0);
+  ASSERT_EQ(report.repair_log.size(), 6u);
+  for (const std::string& line : report.repair_log) {
+    EXPECT_EQ(line.rfind("would rewrite row ", 0), 0u) << line;
+  }
+  options.repair_dry_run = false;
+  options.repair = false;
+  EXPECT_EQ(Verify(options).mismatched, 6);
+
   options.repair = true;
   report = Verify(options);
   EXPECT_EQ(report.repaired, 6) << ::testing::PrintToString(report.repair_log);

@@ -47,6 +47,7 @@ int List(Invocation& call, const QuarantineOptions& options) {
 int Run(Invocation& call) {
   QuarantineOptions options;
   options.pg = call.pg;
+  options.dry_run = call.args.Has("dry-run");
   if (call.action == "list") return List(call, options);
   std::vector<int64_t> ids;
   for (const std::string& operand : call.operands) {
@@ -69,6 +70,9 @@ int Run(Invocation& call) {
     outcomes = AcceptQuarantined(options, ids, reason);
   }
   if (!outcomes.ok()) return call.Fail(outcomes.status()), kExitUsage;
+  if (options.dry_run)
+    call.out << "quarantine " << call.action
+             << " (dry run, nothing written):\n";
   bool all = true;
   for (const ResolveOutcome& o : *outcomes) {
     call.out << o.source_id << ": " << o.detail << "\n";
@@ -84,7 +88,7 @@ Command QuarantineCommand() {
       {.name = "quarantine",
        .summary = "list rows that could not be copied; retry or accept them",
        .synopsis = "list|retry|accept [ID...] --pg DSN [--sqlite PATH] "
-                   "[--reason TEXT] [--all] [--json FILE]",
+                   "[--reason TEXT] [--dry-run] [--all] [--json FILE]",
        .description =
            "Rows the backfill could not copy exactly wait in "
            "trades_quarantine with the column and the problem. Fix a row at "
@@ -95,6 +99,8 @@ Command QuarantineCommand() {
                           "retry: the SQLite trade store (default: "
                           "$TRADESTORE_SQLITE)"),
                  BoolFlag("all", "list: resolved rows too"),
+                 DryRunFlag("retry, accept: say what would happen to each "
+                            "row; change nothing"),
                  TextFlag("reason", "TEXT",
                           "accept: why the row stays out (required)"),
                  JsonFlag("list: write the entries as JSON to FILE (\"-\": "
@@ -104,8 +110,9 @@ Command QuarantineCommand() {
                    {"accept", "keep rows ID... out, with --reason"}},
        .max_operands = 1'000'000,
        .pg = true,
-       .exit_codes = "0 done (list: always), 1 some rows not resolved, 2 "
-                     "usage error or could not run."},
+       .exit_codes = "0 done (list: always; a dry run: every row would "
+                     "be resolved), 1 some rows not resolved, 2 usage error "
+                     "or could not run."},
       Run};
 }
 

@@ -46,7 +46,12 @@ int Run(Invocation& call) {
   options.pg = call.pg;
   options.progress_tty = call.terminal;
   options.repair = call.args.Has("repair");
-  options.record_run = !call.args.Has("no-record");
+  options.repair_dry_run = call.args.Has("dry-run");
+  if (options.repair_dry_run && !options.repair) {
+    return call.UsageError("--dry-run goes with --repair");
+  }
+  // A dry run writes nothing, not even the record of the run.
+  options.record_run = !call.args.Has("no-record") && !options.repair_dry_run;
   if (std::string bad = ReadWindow(call.args, options); !bad.empty()) {
     return call.UsageError(bad);
   }
@@ -102,7 +107,8 @@ Command VerifyCommand() {
        .summary = "compare the SQLite and Postgres stores and report "
                   "differences",
        .synopsis = "--sqlite PATH --pg DSN [--json FILE] [--prom FILE] "
-                   "[--ids A-B | --since TIME | --incremental] [--repair]",
+                   "[--ids A-B | --since TIME | --incremental] [--repair "
+                   "[--dry-run]]",
        .description =
            "Compares every trade in the SQLite store with Postgres, column "
            "by column and exactly, and reports rows missing on either side "
@@ -134,6 +140,8 @@ Command VerifyCommand() {
                      "postgres_only): version-guarded writes; rows only in "
                      "the secondary move to trades_quarantine; then verifies "
                      "again, and that run sets the exit code"),
+            DryRunFlag("with --repair: list what it would change; change "
+                       "nothing and record nothing"),
             DurationFlag("outbox-wait",
                          "differences on rows waiting in the dual-write "
                          "outbox are read again once it has drained; wait "

@@ -1,6 +1,7 @@
 #include "tradestore/migration/quarantine.h"
 
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/quote.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
@@ -13,7 +14,7 @@ namespace {
 
 absl::StatusOr<std::unique_ptr<PgPool>> Connect(const QuarantineOptions& o) {
   TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(o.pg));
-  TS_RETURN_IF_ERROR(EnsureMigrated(*pool));
+  if (!o.dry_run) TS_RETURN_IF_ERROR(EnsureMigrated(*pool));
   return pool;
 }
 
@@ -49,8 +50,13 @@ absl::StatusOr<std::vector<ResolveOutcome>> RetryQuarantined(
     } else if (auto trade = ConvertStoredRow(rows[0], nullptr); !trade.ok()) {
       const std::string why(trade.status().message());
       o.detail = "still fails: " + why;
-      TS_RETURN_IF_ERROR(
-          mirror.Apply({}, {{id, why, StoredRowJson(rows[0])}}).status());
+      if (!options.dry_run) {
+        TS_RETURN_IF_ERROR(
+            mirror.Apply({}, {{id, why, StoredRowJson(rows[0])}}).status());
+      }
+    } else if (options.dry_run) {
+      o.resolved = true;
+      o.detail = "would be copied into Postgres (converts exactly now)";
     } else {
       // The row first, then the mark: a crash in between leaves a retry
       // that is safe to repeat.
@@ -76,9 +82,15 @@ absl::StatusOr<std::vector<ResolveOutcome>> AcceptQuarantined(
   std::vector<ResolveOutcome> outcomes;
   for (int64_t id : ids) {
     ResolveOutcome o{id, false, ""};
-    TS_ASSIGN_OR_RETURN(o.resolved, log.Accept(id, reason));
+    if (options.dry_run) {
+      TS_ASSIGN_OR_RETURN(auto entry, log.Resolution(id));
+      o.resolved = entry.has_value() && !entry->has_value();
+    } else {
+      TS_ASSIGN_OR_RETURN(o.resolved, log.Accept(id, reason));
+    }
     if (o.resolved) {
-      o.detail = "accepted: " + reason;
+      o.detail = (options.dry_run ? "would be accepted: " : "accepted: ") +
+                 internal::Escape(reason);
     } else {
       TS_ASSIGN_OR_RETURN(auto entry, log.Resolution(id));
       o.detail = !entry ? "not in the quarantine"

@@ -22,6 +22,9 @@ namespace tradestore {
 struct QuarantineOptions {
   std::string sqlite_path;  // retry reads the fixed row here
   PgOptions pg;
+  // Retry and accept say what they would do and write nothing (not even
+  // the schema's missing migrations).
+  bool dry_run = false;
 };
 
 struct ResolveOutcome {
@@ -36,7 +39,8 @@ absl::StatusOr<std::vector<QuarantineEntry>> ListQuarantine(
 
 // Reads each row from SQLite again; one that converts exactly now is
 // written to Postgres (version-guarded) and marked retried, one that still
-// fails keeps its entry with the new reason.
+// fails keeps its entry with the new reason. A dry run's `resolved` says
+// whether the row would be.
 absl::StatusOr<std::vector<ResolveOutcome>> RetryQuarantined(
     const QuarantineOptions& options, const std::vector<int64_t>& ids);
 

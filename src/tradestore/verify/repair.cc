@@ -4,6 +4,7 @@
 // postgres_only on Postgres is (repair_sqlite.h). A row is never deleted
 // silently: a row only the other store holds is moved to the quarantine.
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/quote.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/phase_repository.h"
@@ -32,6 +33,7 @@ absl::Status Verifier::Repair() {
         "the phase is archived: the SQLite file is archived and is not "
         "repaired (nothing was changed)");
   }
+  if (options_.repair_dry_run) return DescribeRepairs(phase.phase);
   if (phase.phase == Phase::kPostgresOnly) {
     std::vector<int64_t> ids;
     for (const auto& [kind, id] : comparer_->differences()) ids.push_back(id);
@@ -45,6 +47,32 @@ absl::Status Verifier::Repair() {
   }
   for (const auto& [kind, id] : comparer_->differences()) {
     TS_RETURN_IF_ERROR(RepairPostgres(id, kind));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Verifier::DescribeRepairs(Phase phase) {
+  for (const auto& [kind, id] : comparer_->differences()) {
+    if (phase == Phase::kPostgresOnly) {
+      NoteRepair(absl::StrCat("would make SQLite row ", id,
+                              " match Postgres, the source of truth"));
+      continue;
+    }
+    TS_ASSIGN_OR_RETURN(auto rows, sqlite_->ScanStoredRows(id - 1, 1, id));
+    if (rows.empty()) {
+      NoteRepair(absl::StrCat("would move Postgres row ", id,
+                              " to trades_quarantine (not in SQLite)"));
+    } else if (auto trade = ConvertStoredRow(rows[0], nullptr); !trade.ok()) {
+      NoteRepair(absl::StrCat("would quarantine SQLite row ", id, ": ",
+                              internal::Escape(trade.status().message())));
+    } else {
+      NoteRepair(absl::StrCat(
+          "would ",
+          kind == Comparer::Kind::kMissingInPostgres ? "copy" : "rewrite",
+          " row ", id,
+          " from SQLite into Postgres (unless Postgres holds a newer "
+          "version)"));
+    }
   }
   return absl::OkStatus();
 }

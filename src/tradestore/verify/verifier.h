@@ -52,6 +52,8 @@ struct VerifyOptions {
   // Make the store that is not the source of truth in the current phase
   // match the one that is (SQLite in sqlite_only and dual_write).
   bool repair = false;
+  // With repair: list what it would change in repair_log, change nothing.
+  bool repair_dry_run = false;
   bool record_run = true;
   // Rows per chunk: fewer, larger queries cost the servers less, but
   // several chunks of each store are in memory at once (10M rows: 8.7-9.1 s

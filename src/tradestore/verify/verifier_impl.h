@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "tradestore/clock.h"
+#include "tradestore/phase.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -63,6 +64,8 @@ class Verifier {
   // Makes the store that is not the source of truth match the one that is.
   absl::Status Repair();
   absl::Status RepairPostgres(int64_t id, Comparer::Kind kind);
+  // The dry run: what Repair would change, in the repair log; no write.
+  absl::Status DescribeRepairs(Phase phase);
   void NoteRepair(std::string line);
   absl::Status Record();
 
