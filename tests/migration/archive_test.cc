@@ -9,8 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
@@ -122,6 +124,64 @@ TEST_F(ArchiveTest, WrittenCheckedAndTheGateOpens) {
   EXPECT_EQ((*store)->phase(), Phase::kArchived);
   TS_EXPECT_OK((*store)->Insert(testing::SampleTrade()));
   EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST_F(ArchiveTest, ListedAndCheckedAgainWithoutWritingAnything) {
+  MoveToPostgresOnly();
+  const ArchiveReport r = Archive();
+  ASSERT_TRUE(r.verified());
+  const std::string dir = dir_.File("archive");
+  auto cli = [&](std::vector<std::string> args, std::string* text) {
+    args.insert(args.begin(), "archive");
+    std::ostringstream out, err;
+    const int rc = cli::RunCli(args, out, err);
+    *text = out.str() + err.str();
+    return rc;
+  };
+  std::string text;
+  EXPECT_EQ(cli({"list", "--to", dir}, &text), 0) << text;
+  EXPECT_NE(text.find(absl::StrCat(kRows, " rows, ids 1-", kRows,
+                                   ", verified when written")),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("1 archive(s) in "), std::string::npos) << text;
+  auto listed_before = std::distance(std::filesystem::directory_iterator(dir),
+                                     std::filesystem::directory_iterator());
+
+  // Read back against its manifest, and against Postgres when given a DSN.
+  EXPECT_EQ(cli({"check", r.file}, &text), 0) << text;
+  EXPECT_NE(text.find("every check passed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Postgres holds"), std::string::npos) << text;
+  EXPECT_EQ(cli({"check", r.file, "--pg", dsn_}, &text), 0) << text;
+  EXPECT_NE(text.find("ok      Postgres holds"), std::string::npos) << text;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir),
+                          std::filesystem::directory_iterator()),
+            listed_before);
+
+  // Postgres changed since: the check says so.
+  TS_ASSERT_OK(PgEnvironment::Get().pg().Psql(
+      db_, "UPDATE trades SET quantity = quantity * 2 WHERE id = 5"));
+  EXPECT_EQ(cli({"check", r.file, "--pg", dsn_}, &text), 1) << text;
+  EXPECT_NE(text.find("immutable columns DIFFERENT"), std::string::npos)
+      << text;
+
+  // A damaged file fails its sha256 and its read-back.
+  {
+    std::fstream f(r.file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x55');
+  }
+  EXPECT_EQ(cli({"check", r.file}, &text), 1) << text;
+  EXPECT_NE(text.find("FAILED  the file's sha256 DIFFERS"), std::string::npos)
+      << text;
+  // A missing file is a listed problem.
+  std::filesystem::remove(r.file);
+  EXPECT_EQ(cli({"list", "--to", dir}, &text), 1) << text;
+  EXPECT_NE(text.find("PROBLEM: its .db.gz is missing"), std::string::npos)
+      << text;
+  EXPECT_EQ(cli({"check", r.file}, &text), 2) << text;
+  EXPECT_EQ(cli({"chek", r.file}, &text), 2);
+  EXPECT_NE(text.find("did you mean check?"), std::string::npos) << text;
 }
 
 TEST_F(ArchiveTest, APostgresThatDiffersFailsTheCheckAndTheGate) {

@@ -49,6 +49,7 @@ FlagSpec ConfigFlag() {
 // The config file's defaults, from --config or $TRADESTORE_CONFIG.
 absl::Status ApplyConfigFile(const CommandSpec& spec,
                              const std::vector<std::string>& known_flags,
+                             const std::vector<std::string>& known_commands,
                              ParsedArgs& args) {
   std::optional<std::string> path = args.Get("config");
   if (const char* env = std::getenv("TRADESTORE_CONFIG");
@@ -58,7 +59,8 @@ absl::Status ApplyConfigFile(const CommandSpec& spec,
   if (!path) return absl::OkStatus();
   auto config = ReadConfigFile(*path);
   if (!config.ok()) return config.status();
-  return ApplyConfig(*config, spec.name, AllFlags(spec), known_flags, args);
+  return ApplyConfig(*config, spec.name, AllFlags(spec), known_flags, args,
+                     known_commands);
 }
 
 std::vector<FlagSpec> LogFlags() {
@@ -215,13 +217,15 @@ std::string CommandHelp(const CommandSpec& spec) {
 
 int RunCommand(const Command& command, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err,
-               const std::vector<std::string>& known_flags) {
+               const std::vector<std::string>& known_flags,
+               const std::vector<std::string>& known_commands) {
   const CommandSpec& spec = command.spec;
   auto parsed = ParseFlags(args, AllFlags(spec));
   ParsedArgs parsed_args = parsed.ok() ? *std::move(parsed) : ParsedArgs();
   absl::Status config_status;
   if (parsed.ok())
-    config_status = ApplyConfigFile(spec, known_flags, parsed_args);
+    config_status =
+        ApplyConfigFile(spec, known_flags, known_commands, parsed_args);
   auto log_options = LogOptionsFrom(parsed_args, spec.name);
   std::vector<std::string> to_stdout;
   for (const char* flag : kReportFlags) {
@@ -262,6 +266,9 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
   if (!spec.actions.empty()) {
     std::vector<std::string> names;
     for (const auto& [name, help] : spec.actions) names.push_back(name);
+    if (positional.empty() && !spec.default_action.empty()) {
+      positional.push_back(spec.default_action);
+    }
     if (positional.empty()) {
       return call.UsageError(
           absl::StrCat("which action? ", absl::StrJoin(names, ", ")));

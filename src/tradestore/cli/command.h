@@ -38,6 +38,8 @@ struct CommandSpec {
   bool pg = false;      // takes --pg DSN and --deadline
   // The exit codes in the help; empty for the common ones.
   std::string exit_codes;
+  // The action taken when none is named (`archive` writes one).
+  std::string default_action;
 };
 
 class Invocation {
@@ -108,11 +110,13 @@ struct Command {
 
 // Parses `args` by the spec (with the config file's defaults; `known_flags`
 // are every command's flag names, to tell a misspelt key from another
-// command's), handles help and usage errors, resolves the stores, and runs
+// command's, and `known_commands` every command's name, to tell a misspelt
+// [section]), handles help and usage errors, resolves the stores, and runs
 // the command. Returns the exit code.
 int RunCommand(const Command& command, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err,
-               const std::vector<std::string>& known_flags = {});
+               const std::vector<std::string>& known_flags = {},
+               const std::vector<std::string>& known_commands = {});
 
 // The command's full help.
 std::string CommandHelp(const CommandSpec& spec);

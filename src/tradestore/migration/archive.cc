@@ -1,8 +1,11 @@
 #include "tradestore/migration/archive.h"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "nlohmann/json.hpp"
@@ -197,6 +200,135 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
               .content_sha256 = report.content_sha256,
               .postgres_content_sha256 = report.postgres_content_sha256,
               .verified = report.verified()}));
+  return report;
+}
+
+namespace {
+
+std::string ManifestOf(const std::string& file) {
+  constexpr absl::string_view kSuffix = ".db.gz";
+  return absl::EndsWith(file, kSuffix)
+             ? absl::StrCat(file.substr(0, file.size() - kSuffix.size()),
+                            ".manifest.json")
+             : file + ".manifest.json";
+}
+
+absl::StatusOr<nlohmann::json> ReadManifest(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("no manifest at ", path));
+  }
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return absl::DataLossError(absl::StrCat(path, " is not a manifest"));
+  }
+  return j;
+}
+
+std::optional<int64_t> OptionalId(const nlohmann::json& v) {
+  return v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>())
+                               : std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ArchiveEntry>> ListArchives(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> manifests;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (absl::EndsWith(name, ".manifest.json") && name[0] != '.') {
+      manifests.push_back(e.path().string());
+    }
+  }
+  if (ec) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", dir, ": ", ec.message()));
+  }
+  std::sort(manifests.begin(), manifests.end());
+  std::vector<ArchiveEntry> entries;
+  for (const std::string& m : manifests) {
+    ArchiveEntry e;
+    e.manifest = m;
+    e.file = absl::StrCat(m.substr(0, m.size() - strlen(".manifest.json")),
+                          ".db.gz");
+    auto j = ReadManifest(m);
+    if (!j.ok()) {
+      e.problem = std::string(j.status().message());
+    } else {
+      e.rows = j->value("rows", int64_t{0});
+      e.min_id = OptionalId(j->value("min_id", nlohmann::json()));
+      e.max_id = OptionalId(j->value("max_id", nlohmann::json()));
+      e.file_sha256 = j->value("file_sha256", "");
+      e.verified = j->value("verified", false);
+      if (!fs::exists(e.file, ec)) e.problem = "its .db.gz is missing";
+    }
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+absl::StatusOr<ArchiveReport> CheckArchive(const ArchiveCheckOptions& options,
+                                           std::ostream& log) {
+  ArchiveReport report;
+  report.file = options.file;
+  report.manifest = ManifestOf(options.file);
+  if (!fs::exists(options.file)) {
+    return absl::NotFoundError(absl::StrCat("no archive at ", options.file));
+  }
+  TS_ASSIGN_OR_RETURN(const nlohmann::json manifest,
+                      ReadManifest(report.manifest));
+  report.rows = manifest.value("rows", int64_t{0});
+  report.exact_rows = manifest.value("exact_rows", int64_t{0});
+  report.min_id = OptionalId(manifest.value("min_id", nlohmann::json()));
+  report.max_id = OptionalId(manifest.value("max_id", nlohmann::json()));
+  report.content_sha256 = manifest.value("content_sha256", "");
+  const std::string listed_sha = manifest.value("file_sha256", "");
+  TS_ASSIGN_OR_RETURN(report.file_sha256, internal::Sha256OfFile(options.file));
+  Compare(
+      report, report.file_sha256 == listed_sha,
+      absl::StrCat("the file's sha256 ", report.file_sha256 == listed_sha
+                                             ? "is the manifest's"
+                                             : "DIFFERS from the manifest's"));
+
+  // Decompressed where nobody else looks, and removed.
+  TS_ASSIGN_OR_RETURN(auto work, archive::WorkDir::Create(
+                                     fs::temp_directory_path().string(), log));
+  const std::string copy = work->File("check.db");
+  log << "archive: reading " << options.file << " back" << std::endl;
+  absl::Status readable = archive::Gunzip(options.file, copy);
+  if (readable.ok()) readable = sqlite::CheckIntegrity(copy);
+  Compare(report, readable.ok(),
+          readable.ok() ? "it decompresses and passes SQLite's "
+                          "integrity_check"
+                        : std::string(readable.message()));
+  std::optional<Digest> digest;
+  if (readable.ok()) {
+    auto again = SqliteDigest(copy);
+    if (again.ok()) digest = *again;
+    Compare(report,
+            again.ok() && again->rows == report.rows &&
+                again->sha256 == report.content_sha256,
+            again.ok() ? absl::StrCat(again->rows, " rows (the manifest says ",
+                                      report.rows, "), content hash ",
+                                      again->sha256 == report.content_sha256
+                                          ? "equal"
+                                          : "DIFFERENT")
+                       : std::string(again.status().message()));
+  }
+  archive::RemoveDatabase(copy);
+  if (options.pg && digest) {
+    TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(*options.pg));
+    TS_ASSIGN_OR_RETURN(Digest pg, PostgresDigest(*pool, *digest));
+    report.postgres_content_sha256 = pg.sha256;
+    Compare(report,
+            pg.rows == report.exact_rows && pg.sha256 == report.content_sha256,
+            absl::StrCat(
+                "Postgres holds ", pg.rows, " trades in ids ",
+                report.min_id.value_or(0), "-", report.max_id.value_or(0),
+                "; immutable columns ",
+                pg.sha256 == report.content_sha256 ? "equal" : "DIFFERENT"));
+  }
   return report;
 }
 

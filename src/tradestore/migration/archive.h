@@ -52,6 +52,35 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
 
 std::string ArchiveJson(const ArchiveReport& report);
 
+// An archive as its manifest describes it (`tradestore archive list`).
+struct ArchiveEntry {
+  std::string file, manifest;
+  int64_t rows = 0;
+  std::optional<int64_t> min_id, max_id;
+  std::string file_sha256;
+  bool verified = false;  // when it was written
+  std::string problem;    // a manifest unreadable, its file missing
+};
+
+// The archives in `dir`, by name; reads the manifests only.
+absl::StatusOr<std::vector<ArchiveEntry>> ListArchives(const std::string& dir);
+
+struct ArchiveCheckOptions {
+  std::string file;  // a .db.gz written by RunArchive, its manifest beside
+  // Also recompute the content hash from Postgres for the archive's ids
+  // (read only: no migration, no record).
+  std::optional<PgOptions> pg;
+};
+
+// Checks an archive again, as a restore would, against its manifest: the
+// file's sha256, gunzipped (in a private temp directory, removed) and
+// integrity-checked, the row count and content hash; with options.pg,
+// Postgres still holds the same immutable columns. Writes nothing beside
+// the archive. A failed check is in the report, not an error; kNotFound
+// when the file or its manifest is missing.
+absl::StatusOr<ArchiveReport> CheckArchive(const ArchiveCheckOptions& options,
+                                           std::ostream& log);
+
 }  // namespace tradestore
 
 #endif  // TRADESTORE_MIGRATION_ARCHIVE_H_
