@@ -84,6 +84,15 @@ TEST_F(ConfigFileTest, MistakesNameTheLine) {
   EXPECT_NE(s.message().find(":1: expected key = value"), std::string::npos);
   s = Apply("incremental = yes\n", "verify", args);
   EXPECT_NE(s.message().find("true or false"), std::string::npos) << s;
+  // A misspelt section would be skipped by every command: refused.
+  auto config = ReadConfigFile(Write("[verfy]\nincremental = true\n"));
+  ASSERT_TRUE(config.ok());
+  s = ApplyConfig(*config, "backfill", flags_, known_, args,
+                  {"backfill", "verify"});
+  EXPECT_NE(s.message().find(":2: unknown section [verfy] (did you mean "
+                             "[verify]?)"),
+            std::string::npos)
+      << s;
 }
 
 TEST_F(ConfigFileTest, RefusesPasswordsAndFilesOthersMayChange) {

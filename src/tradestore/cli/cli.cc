@@ -103,12 +103,12 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
     return kExitOk;
   }
   std::vector<std::string> names;
+  for (const Command& c : Commands()) names.push_back(c.spec.name);
   for (const Command& c : Commands()) {
     if (args[0] == c.spec.name) {
       return RunCommand(c, {args.begin() + 1, args.end()}, out, err,
-                        FlagNames());
+                        FlagNames(), names);
     }
-    names.push_back(c.spec.name);
   }
   const std::string near = Nearest(args[0], names);
   err << "tradestore: unknown command " << internal::Quote(args[0])

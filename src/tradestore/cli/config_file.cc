@@ -76,8 +76,19 @@ absl::StatusOr<ConfigFile> ReadConfigFile(const std::string& path) {
 absl::Status ApplyConfig(const ConfigFile& config, const std::string& command,
                          const std::vector<FlagSpec>& flags,
                          const std::vector<std::string>& known,
-                         ParsedArgs& args) {
+                         ParsedArgs& args,
+                         const std::vector<std::string>& commands) {
   for (const ConfigEntry& e : config.entries) {
+    if (!e.section.empty() && !commands.empty() &&
+        std::find(commands.begin(), commands.end(), e.section) ==
+            commands.end()) {
+      const std::string near = Nearest(e.section, commands);
+      return At(config, e.line,
+                absl::StrCat("unknown section [", e.section, "]",
+                             near.empty() ? ""
+                                          : absl::StrCat(" (did you mean [",
+                                                         near, "]?)")));
+    }
     if (!e.section.empty() && e.section != command) continue;
     const auto spec =
         std::find_if(flags.begin(), flags.end(),

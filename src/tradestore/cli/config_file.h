@@ -42,12 +42,14 @@ struct ConfigFile {
 absl::StatusOr<ConfigFile> ReadConfigFile(const std::string& path);
 
 // Adds to `args` the file's values for `command`'s flags that `args` lacks,
-// checked as the flags are. `known` are the flag names of every command, so
-// a misspelt key is an error, not silence.
+// checked as the flags are. `known` are the flag names of every command and
+// `commands` (when given) every command's name, so a misspelt key or
+// [section] is an error, not silence.
 absl::Status ApplyConfig(const ConfigFile& config, const std::string& command,
                          const std::vector<FlagSpec>& flags,
                          const std::vector<std::string>& known,
-                         ParsedArgs& args);
+                         ParsedArgs& args,
+                         const std::vector<std::string>& commands = {});
 
 }  // namespace tradestore::cli
 
