@@ -534,6 +534,24 @@ TEST_F(BackfillTest, StopsCleanlyAndResumesWhereItSaid) {
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->resumed_after_id, first);
   ExpectExactCopy(path);
+  // Its own counts, and the totals over both runs; where the time went.
+  EXPECT_EQ(resumed->total_copied + resumed->total_quarantined +
+                resumed->total_skipped,
+            5000);
+  EXPECT_LT(resumed->rows_copied, resumed->total_copied);
+  std::ostringstream summary;
+  resumed->PrintSummary(summary);
+  EXPECT_NE(summary.str().find(absl::StrCat(
+                "all runs     ", resumed->total_copied, " copied, ")),
+            std::string::npos)
+      << summary.str();
+  for (const char* stage :
+       {"copy", "indexes", "primary key", "analyze", "sequence"}) {
+    EXPECT_NE(summary.str().find(absl::StrCat("    ", stage, " ")),
+              std::string::npos)
+        << stage << " in\n"
+        << summary.str();
+  }
 }
 
 TEST_F(BackfillTest, TwoLanesCommitInBatchOrder) {

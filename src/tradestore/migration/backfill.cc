@@ -174,6 +174,8 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   const int batch_rows = std::max(1, options.batch_rows);
   TS_RETURN_IF_ERROR(
       QuarantineNonPositiveIds(*store, writer.get(), batch_rows, report));
+  // Quarantined again by every run, outside the checkpoint's counts.
+  const int64_t quarantined_apart = report.rows_quarantined;
   Progress progress(log, options.dry_run ? "backfill (dry run)" : "backfill",
                     options.progress_tty,
                     report.high_water_id - report.resumed_after_id, clock,
@@ -250,9 +252,19 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   report.rows_read += tally.rows_read;
   report.converted_from_float = tally.converted_from_float;
   report.possibly_lossy = tally.possibly_lossy;
+  report.stages.emplace_back(
+      "copy",
+      std::chrono::duration<double>(clock->Monotonic() - start).count());
   if (writer != nullptr) {
-    TS_ASSIGN_OR_RETURN(report.next_id, writer->Finish());
+    TS_ASSIGN_OR_RETURN(report.next_id, writer->Finish(log));
     report.rebuilt_indexes = writer->rebuilt_indexes();
+    for (const StageTime& s : writer->stages()) {
+      report.stages.emplace_back(s.name, s.seconds);
+    }
+    report.total_copied = writer->totals().rows_copied;
+    report.total_quarantined =
+        writer->totals().rows_quarantined + quarantined_apart;
+    report.total_skipped = writer->totals().rows_skipped;
   }
   report.duration_s =
       std::chrono::duration<double>(clock->Monotonic() - start).count();
@@ -260,6 +272,19 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
       report.duration_s > 0 ? report.rows_read / report.duration_s : 0;
   return report;
 }
+
+namespace {
+
+nlohmann::json StagesJson(
+    const std::vector<std::pair<std::string, double>>& stages) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [name, seconds] : stages) {
+    j.push_back({{"stage", name}, {"seconds", seconds}});
+  }
+  return j;
+}
+
+}  // namespace
 
 std::string BackfillReport::ToJson() const {
   nlohmann::json samples = nlohmann::json::array();
@@ -281,6 +306,11 @@ std::string BackfillReport::ToJson() const {
                         {"rebuilt_indexes", rebuilt_indexes},
                         {"quarantine_samples", samples},
                         {"next_id", next_id},
+                        {"totals",
+                         {{"rows_copied", total_copied},
+                          {"rows_quarantined", total_quarantined},
+                          {"rows_skipped", total_skipped}}},
+                        {"stages", StagesJson(stages)},
                         {"duration_s", duration_s},
                         {"rows_per_s", rows_per_s}}
       .dump(2);
@@ -335,6 +365,16 @@ void BackfillReport::PrintSummary(std::ostream& out) const {
   } else if (!dry_run) {
     out << "  next id from Postgres: none: the largest id, " << INT64_MAX
         << ", is taken, so Postgres cannot number new trades\n";
+  }
+  if (!dry_run && resumed_after_id > 0) {
+    out << "  all runs     " << total_copied << " copied, " << total_quarantined
+        << " quarantined, " << total_skipped << " skipped\n";
+  }
+  if (stages.size() > 1) {
+    out << "  stage          seconds\n";
+    for (const auto& [name, seconds] : stages) {
+      out << absl::StrFormat("    %-12s %8.2f\n", name, seconds);
+    }
   }
   out << "  " << absl::StrFormat("%.2f s, %.0f rows/s", duration_s, rows_per_s)
       << "\n";

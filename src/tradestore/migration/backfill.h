@@ -71,6 +71,11 @@ struct BackfillReport {
   std::vector<QuarantineSample> quarantine_samples;  // the first 20
   // What the Postgres sequence gives next; 0 when no id is left.
   int64_t next_id = 0;
+  // Over every run of this store (a resumed run's own counts are above).
+  int64_t total_copied = 0, total_quarantined = 0, total_skipped = 0;
+  // Where the time went: "copy", then the end's stages (indexes, primary
+  // key, analyze, sequence).
+  std::vector<std::pair<std::string, double>> stages;
   double duration_s = 0;
   double rows_per_s = 0;
 

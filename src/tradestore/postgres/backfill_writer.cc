@@ -1,8 +1,10 @@
 #include "tradestore/postgres/backfill_writer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
+#include <ostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -434,13 +436,28 @@ absl::Status BackfillWriter::AnalyzeKey() {
       PgPool::Kind::kIdempotent);
 }
 
-absl::StatusOr<int64_t> BackfillWriter::Finish() {
+absl::StatusOr<int64_t> BackfillWriter::Finish(std::ostream& log) {
+  auto started = std::chrono::steady_clock::now();
+  auto stage_done = [&](const char* name) {
+    const auto now = std::chrono::steady_clock::now();
+    stages_.push_back(
+        {name, std::chrono::duration<double>(now - started).count()});
+    started = now;
+  };
   // A failure here leaves the definitions recorded; the next run builds them.
   internal::Failpoint("backfill.before_index_rebuild");
+  if (fenced_) {
+    log << "backfill: every row is in; building the deferred indexes and "
+           "the primary key"
+        << std::endl;
+  }
   TS_ASSIGN_OR_RETURN(rebuilt_indexes_, RebuildIndexes());
+  if (!rebuilt_indexes_.empty()) stage_done("indexes");
   internal::Failpoint("backfill.before_key_restore");
   TS_RETURN_IF_ERROR(RestoreKey());
+  if (fenced_) stage_done("primary key");
   TS_RETURN_IF_ERROR(AnalyzeKey());
+  stage_done("analyze");
   int64_t next = 1;
   // Idempotent too: repeated while the outcome is unknown.
   TS_RETURN_IF_ERROR(pg::Transact(
@@ -462,6 +479,7 @@ absl::StatusOr<int64_t> BackfillWriter::Finish() {
         return absl::OkStatus();
       },
       PgPool::Kind::kIdempotent));
+  stage_done("sequence");
   return next;
 }
 

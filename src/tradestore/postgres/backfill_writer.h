@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,12 @@ struct BatchOutcome {
   std::vector<QuarantineRow> refused;
 };
 
+// How long one stage of the end of a run took.
+struct StageTime {
+  std::string name;
+  double seconds = 0;
+};
+
 class BackfillWriter {
  public:
   // Connects and applies missing schema migrations.
@@ -91,13 +98,18 @@ class BackfillWriter {
   // Builds the deferred indexes (two at a time), restores the primary key
   // and lifts the fence, gathers the key's statistics when the table has
   // none, moves the id sequence past max(id) and marks the checkpoint
-  // completed. Returns the next id the sequence will give.
-  absl::StatusOr<int64_t> Finish();
+  // completed. Returns the next id the sequence will give. Says in `log`
+  // which stage it is in, so a long index build is not a frozen line.
+  absl::StatusOr<int64_t> Finish(std::ostream& log);
 
   // The indexes Finish built again.
   const std::vector<std::string>& rebuilt_indexes() const {
     return rebuilt_indexes_;
   }
+  // Finish's stages, in order, with their times.
+  const std::vector<StageTime>& stages() const { return stages_; }
+  // The checkpoint's counts over every run of this store so far.
+  const BackfillCheckpoint& totals() const { return known_; }
 
   const std::string& masked_dsn() const;
 
@@ -126,6 +138,7 @@ class BackfillWriter {
   const std::string store_id_;
   const std::string source_path_;
   std::vector<std::string> rebuilt_indexes_;
+  std::vector<StageTime> stages_;
   // Whether this run writes behind the fence of a deferred primary key: set
   // by Begin, before the lanes start.
   bool fenced_ = false;
