@@ -124,7 +124,9 @@ absl::Status Gunzip(const std::string& from, const std::string& to) {
          0) {
     out.write(buffer.data(), n);
   }
-  const bool ok = n == 0 && gzclose(in) == Z_OK && out.good();
+  // Closed on every path: a corrupt file ends the loop with n < 0.
+  const int closed = gzclose(in);
+  const bool ok = n == 0 && closed == Z_OK && out.good();
   if (!ok) {
     return absl::DataLossError(absl::StrCat(from, " does not decompress"));
   }
