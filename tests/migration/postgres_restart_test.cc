@@ -50,6 +50,14 @@ class PostgresRestartTest : public ::testing::TestWithParam<std::string> {
     }));
   }
 
+  // The embedded store on path_, in whatever phase is set.
+  absl::StatusOr<std::unique_ptr<PhasedTradeStore>> OpenStore() {
+    PhasedStoreOptions options;
+    options.sqlite_path = path_;
+    options.pg = Options();
+    return PhasedTradeStore::Open(options);
+  }
+
   absl::StatusOr<VerifyReport> Verify() {
     VerifyOptions v;
     v.sqlite_path = path_;
@@ -106,10 +114,7 @@ TEST_F(PostgresRestartTest, TheRelayAfterItsCommitCarriesOn) {
   ASSERT_TRUE(SqliteTradeStore::Open({.path = path_}).ok());
   TS_ASSERT_OK(testing::ForcePhaseUpTo(Options(), path_, Phase::kDualWrite,
                                        "restart test"));
-  PhasedStoreOptions options;
-  options.sqlite_path = path_;
-  options.pg = Options();
-  auto store = PhasedTradeStore::Open(options);
+  auto store = OpenStore();
   TS_ASSERT_OK(store);
   CrashPostgresAt("relay.after_pg_commit");
   for (int i = 0; i < 200; ++i) {
@@ -149,10 +154,7 @@ TEST_F(PostgresRestartTest, APhaseMoveToPostgresOnlyStillMovesTheSequence) {
   {
     // Ids given by SQLite reach Postgres through the relay: its sequence
     // stays behind them until the move to postgres_only.
-    PhasedStoreOptions options;
-    options.sqlite_path = path_;
-    options.pg = Options();
-    auto store = PhasedTradeStore::Open(options);
+    auto store = OpenStore();
     TS_ASSERT_OK(store);
     for (int i = 0; i < 50; ++i) {
       TS_ASSERT_OK((*store)->Insert(testing::SampleTrade()));
