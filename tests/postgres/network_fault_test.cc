@@ -7,6 +7,7 @@
 // stored, unknown ones at most once.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/internal/socket_watchdog.h"
 #include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -144,6 +146,45 @@ TEST_F(NetworkFaultTest, AServerThatAcceptsButNeverAnswersFailsTheOpen) {
   ASSERT_FALSE(store.ok());
   EXPECT_TRUE(absl::IsUnavailable(store.status())) << store.status();
   EXPECT_GE(proxy_->connections(), 1);
+}
+
+TEST_F(NetworkFaultTest, AServerThatStopsAnsweringMidCallIsGivenUp) {
+  PgOptions o = Options();
+  o.call_timeout_s = 1;
+  o.connect_timeout_s = 1;
+  o.backoff.deadline = std::chrono::seconds(3);
+  std::mutex mu;
+  std::vector<std::string> retried;
+  o.on_retry = [&](const absl::Status& why, int, std::chrono::milliseconds) {
+    std::lock_guard<std::mutex> lock(mu);
+    retried.emplace_back(why.message());
+  };
+  auto store = PgTradeStore::Open(o);
+  TS_ASSERT_OK(store);
+  std::map<std::string, Outcome> outcomes;
+  outcomes["before"] = OutcomeOf((*store)->Insert(Keyed("before")).status());
+  // The proxy's kernel still acknowledges every packet: keepalives and
+  // tcp_user_timeout see a live peer, only the call timeout ends the wait.
+  const int64_t fired = internal::SocketGuardsFired();
+  proxy_->Stall();
+  auto done = std::async(std::launch::async, [&] {
+    return (*store)->Insert(Keyed("stalled")).status();
+  });
+  // Generous: the bound is about 1 s plus the 3 s retry deadline.
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(120)), std::future_status::ready)
+      << "a call hung on a server that stopped answering";
+  const absl::Status stalled = done.get();
+  proxy_->Resume();
+  EXPECT_FALSE(stalled.ok());
+  ASSERT_FALSE(retried.empty()) << stalled;
+  EXPECT_NE(retried[0].find("did not answer within 1 s"), std::string::npos)
+      << retried[0];
+  EXPECT_GE(internal::SocketGuardsFired(), fired + 1);
+  outcomes["stalled"] = OutcomeOf(stalled);
+  // The store works again once the server answers.
+  outcomes["after"] = OutcomeOf((*store)->Insert(Keyed("after")).status());
+  EXPECT_EQ(outcomes["after"], Outcome::kOk);
+  ExpectAccounted(outcomes);
 }
 
 TEST_F(NetworkFaultTest, ConnectionsDroppedUnderLoadLoseAndDoubleNothing) {

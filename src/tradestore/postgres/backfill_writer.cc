@@ -142,7 +142,7 @@ BackfillWriter::LoadCheckpoint() {
         }
         return absl::OkStatus();
       },
-      PgPool::Kind::kRead));
+      PgPool::Kind::kRead, pg::Bound::kNone));
   return checkpoint;
 }
 
@@ -172,7 +172,7 @@ absl::Status BackfillWriter::Begin(int64_t high_water_id) {
         }
         return absl::OkStatus();
       },
-      PgPool::Kind::kIdempotent);
+      PgPool::Kind::kIdempotent, pg::Bound::kNone);
 }
 
 absl::Status BackfillWriter::Quarantine(
@@ -183,37 +183,41 @@ absl::Status BackfillWriter::Quarantine(
         for (const QuarantineRow& q : rows) pg::PutQuarantine(txn, q);
         return absl::OkStatus();
       },
-      PgPool::Kind::kIdempotent);
+      PgPool::Kind::kIdempotent, pg::Bound::kNone);
 }
 
 absl::StatusOr<bool> BackfillWriter::RebuildIndex(const std::string& name) {
   bool built = false;
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, [&](pqxx::work& txn) {
-    built = false;
-    // Server memory for the sort, for this transaction only.
-    txn.exec("SET LOCAL maintenance_work_mem = '256MB'");
-    const pqxx::result deferred = txn.exec_params(
-        "SELECT definition, constraint_name IS NOT NULL FROM deferred_indexes "
-        "WHERE name = $1 FOR UPDATE",
-        name);
-    if (deferred.empty()) return absl::OkStatus();  // another run built it
-    // The definition is pg_get_indexdef's text, recorded with the drop;
-    // IF NOT EXISTS in case someone built it by hand meanwhile.
-    std::string sql = deferred[0][0].as<std::string>();
-    for (const char* kind : {"CREATE INDEX ", "CREATE UNIQUE INDEX "}) {
-      if (absl::StartsWith(sql, kind)) {
-        sql.insert(std::strlen(kind), "IF NOT EXISTS ");
-        break;
-      }
-    }
-    txn.exec(sql);
-    // The key's row stays, and with it the fence, until RestoreKey.
-    if (!deferred[0][1].as<bool>()) {
-      txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1", name);
-    }
-    built = true;
-    return absl::OkStatus();
-  }));
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
+      [&](pqxx::work& txn) {
+        built = false;
+        // Server memory for the sort, for this transaction only.
+        txn.exec("SET LOCAL maintenance_work_mem = '256MB'");
+        const pqxx::result deferred = txn.exec_params(
+            "SELECT definition, constraint_name IS NOT NULL FROM "
+            "deferred_indexes "
+            "WHERE name = $1 FOR UPDATE",
+            name);
+        if (deferred.empty()) return absl::OkStatus();  // another run built it
+        // The definition is pg_get_indexdef's text, recorded with the drop;
+        // IF NOT EXISTS in case someone built it by hand meanwhile.
+        std::string sql = deferred[0][0].as<std::string>();
+        for (const char* kind : {"CREATE INDEX ", "CREATE UNIQUE INDEX "}) {
+          if (absl::StartsWith(sql, kind)) {
+            sql.insert(std::strlen(kind), "IF NOT EXISTS ");
+            break;
+          }
+        }
+        txn.exec(sql);
+        // The key's row stays, and with it the fence, until RestoreKey.
+        if (!deferred[0][1].as<bool>()) {
+          txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1", name);
+        }
+        built = true;
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kWrite, pg::Bound::kNone));
   return built;
 }
 
@@ -229,7 +233,7 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
         }
         return absl::OkStatus();
       },
-      PgPool::Kind::kRead));
+      PgPool::Kind::kRead, pg::Bound::kNone));
   // Each index in its own transaction, two at a time: one sort per core
   // (CREATE INDEX takes a SHARE lock, which does not conflict with itself).
   std::mutex mu;
@@ -285,7 +289,7 @@ absl::Status BackfillWriter::RestoreKey() {
         }
         return absl::OkStatus();
       },
-      PgPool::Kind::kIdempotent);
+      PgPool::Kind::kIdempotent, pg::Bound::kNone);
 }
 
 absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
@@ -298,71 +302,79 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
   }
   const absl::string_view copy_data =
       own_data.empty() ? absl::string_view(batch.copy_data) : own_data;
-  TS_RETURN_IF_ERROR(pg::Transact(*pool_, [&](pqxx::work& txn) -> absl::Status {
-    outcome = BatchOutcome();
-    // A lane that waits for a lock held by a later batch's lane (which waits
-    // for this batch's turn) would wait forever: only a source with one
-    // client_order_id on two rows in different batches can do that, and such
-    // a run fails anyway. Fail it in bounded time.
-    txn.exec("SET LOCAL lock_timeout = '30s'");
-    // Behind the fence the table holds no row past the checkpoint (only
-    // this backfill writes, and each batch commits with its checkpoint), so
-    // the batch is copied as it is; there is no key for an upsert anyway.
-    if (fenced_) {
-      txn.exec_params(
-          "SELECT set_config('tradestore.backfill_store', $1, true)",
-          store_id_);
-    }
-    const auto& rows = batch.rows;
-    if (!rows.empty()) {
-      const bool occupied =
-          !fenced_ &&
-          (staged ||
-           txn.exec_params("SELECT EXISTS (SELECT 1 FROM trades WHERE id "
-                           "BETWEEN $1 AND $2)",
-                           rows.front().trade.id, rows.back().trade.id)[0][0]
-               .as<bool>());
-      if (isolate) {
-        if (occupied) pg::CreateStage(txn, "backfill_stage");
-        outcome.copied = pg::WriteIsolated(txn, rows, 0, rows.size(), occupied,
-                                           &outcome.refused);
-        outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.copied -
-                          static_cast<int64_t>(outcome.refused.size());
-        if (!occupied) outcome.skipped = 0;
-      } else if (!occupied) {
-        pg::CopyRows(txn, "trades", copy_data);
-        outcome.copied = static_cast<int64_t>(rows.size());
-      } else {
-        pg::CreateStage(txn, "backfill_stage");
-        pg::CopyRows(txn, "backfill_stage", copy_data);
-        outcome.copied = static_cast<int64_t>(
-            txn.exec(pg::UpsertFromStageSql("backfill_stage")).size());
-        outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.copied;
-      }
-    }
-    for (const QuarantineRow& q : batch.quarantined) {
-      pg::PutQuarantine(txn, q);
-    }
-    for (const QuarantineRow& q : outcome.refused) pg::PutQuarantine(txn, q);
-    const auto quarantined =
-        static_cast<int64_t>(batch.quarantined.size() + outcome.refused.size());
-    // The copy ran beside other lanes; the checkpoint moves in batch order.
-    TS_RETURN_IF_ERROR(turn.Wait(batch.seq));
-    const pqxx::result moved = txn.exec_params(
-        "UPDATE backfill_checkpoints SET last_id = $2, "
-        "rows_copied = rows_copied + $3, "
-        "rows_quarantined = rows_quarantined + $4, "
-        "rows_skipped = rows_skipped + $5, updated_at = now() "
-        "WHERE source_store_id = $1 AND last_id < $2 RETURNING 1",
-        store_id_, batch.last_id, outcome.copied, quarantined, outcome.skipped);
-    if (moved.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the checkpoint of store ", store_id_, " is already past id ",
-          batch.last_id, ": is another backfill of this store running?"));
-    }
-    internal::Failpoint("backfill.batch.before_commit");
-    return absl::OkStatus();
-  }));
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
+      [&](pqxx::work& txn) -> absl::Status {
+        outcome = BatchOutcome();
+        // A lane that waits for a lock held by a later batch's lane (which
+        // waits for this batch's turn) would wait forever: only a source with
+        // one client_order_id on two rows in different batches can do that, and
+        // such a run fails anyway. Fail it in bounded time.
+        txn.exec("SET LOCAL lock_timeout = '30s'");
+        // Behind the fence the table holds no row past the checkpoint (only
+        // this backfill writes, and each batch commits with its checkpoint), so
+        // the batch is copied as it is; there is no key for an upsert anyway.
+        if (fenced_) {
+          txn.exec_params(
+              "SELECT set_config('tradestore.backfill_store', $1, true)",
+              store_id_);
+        }
+        const auto& rows = batch.rows;
+        if (!rows.empty()) {
+          const bool occupied =
+              !fenced_ &&
+              (staged ||
+               txn.exec_params("SELECT EXISTS (SELECT 1 FROM trades WHERE id "
+                               "BETWEEN $1 AND $2)",
+                               rows.front().trade.id,
+                               rows.back().trade.id)[0][0]
+                   .as<bool>());
+          if (isolate) {
+            if (occupied) pg::CreateStage(txn, "backfill_stage");
+            outcome.copied = pg::WriteIsolated(txn, rows, 0, rows.size(),
+                                               occupied, &outcome.refused);
+            outcome.skipped = static_cast<int64_t>(rows.size()) -
+                              outcome.copied -
+                              static_cast<int64_t>(outcome.refused.size());
+            if (!occupied) outcome.skipped = 0;
+          } else if (!occupied) {
+            pg::CopyRows(txn, "trades", copy_data);
+            outcome.copied = static_cast<int64_t>(rows.size());
+          } else {
+            pg::CreateStage(txn, "backfill_stage");
+            pg::CopyRows(txn, "backfill_stage", copy_data);
+            outcome.copied = static_cast<int64_t>(
+                txn.exec(pg::UpsertFromStageSql("backfill_stage")).size());
+            outcome.skipped =
+                static_cast<int64_t>(rows.size()) - outcome.copied;
+          }
+        }
+        for (const QuarantineRow& q : batch.quarantined) {
+          pg::PutQuarantine(txn, q);
+        }
+        for (const QuarantineRow& q : outcome.refused)
+          pg::PutQuarantine(txn, q);
+        const auto quarantined = static_cast<int64_t>(batch.quarantined.size() +
+                                                      outcome.refused.size());
+        // The copy ran beside other lanes; the checkpoint moves in batch order.
+        TS_RETURN_IF_ERROR(turn.Wait(batch.seq));
+        const pqxx::result moved = txn.exec_params(
+            "UPDATE backfill_checkpoints SET last_id = $2, "
+            "rows_copied = rows_copied + $3, "
+            "rows_quarantined = rows_quarantined + $4, "
+            "rows_skipped = rows_skipped + $5, updated_at = now() "
+            "WHERE source_store_id = $1 AND last_id < $2 RETURNING 1",
+            store_id_, batch.last_id, outcome.copied, quarantined,
+            outcome.skipped);
+        if (moved.empty()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the checkpoint of store ", store_id_, " is already past id ",
+              batch.last_id, ": is another backfill of this store running?"));
+        }
+        internal::Failpoint("backfill.batch.before_commit");
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kWrite, pg::Bound::kNone));
   return outcome;
 }
 
@@ -433,7 +445,7 @@ absl::Status BackfillWriter::AnalyzeKey() {
         txn.exec("ANALYZE trades (id)");
         return absl::OkStatus();
       },
-      PgPool::Kind::kIdempotent);
+      PgPool::Kind::kIdempotent, pg::Bound::kNone);
 }
 
 absl::StatusOr<int64_t> BackfillWriter::Finish(std::ostream& log) {
@@ -478,7 +490,7 @@ absl::StatusOr<int64_t> BackfillWriter::Finish(std::ostream& log) {
             store_id_);
         return absl::OkStatus();
       },
-      PgPool::Kind::kIdempotent));
+      PgPool::Kind::kIdempotent, pg::Bound::kNone));
   stage_done("sequence");
   return next;
 }

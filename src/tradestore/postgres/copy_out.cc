@@ -115,7 +115,7 @@ absl::Status CopyOut(PgPool& pool, const std::string& select,
         reader.complete();
         return absl::OkStatus();
       },
-      PgPool::Kind::kRead);
+      PgPool::Kind::kRead, pg::Bound::kNone);
 }
 
 // The reason a row read from Postgres is not a valid trade.
@@ -193,10 +193,13 @@ absl::Status CopyOutTrades(PgPool& pool, const IdSelection& selection,
   const std::string select =
       absl::StrCat("SELECT ", kPgVerifyColumns, " FROM trades WHERE ",
                    Condition(selection), " ORDER BY id");
-  return pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
-    sink.Restart();  // a retry starts over
-    return pg::CopyOutInTransaction(txn, select, IntoSink(sink));
-  });
+  return pg::ReadEach(
+      pool,
+      [&](pqxx::transaction_base& txn) {
+        sink.Restart();  // a retry starts over
+        return pg::CopyOutInTransaction(txn, select, IntoSink(sink));
+      },
+      pg::Bound::kNone);
 }
 
 absl::Status CopyOutTradeLines(

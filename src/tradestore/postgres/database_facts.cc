@@ -52,7 +52,7 @@ absl::StatusOr<TradesDigest> DigestTrades(PgPool& pool) {
         digest = DigestIn(txn);
         return absl::OkStatus();
       },
-      PgPool::Kind::kRead));
+      PgPool::Kind::kRead, pg::Bound::kNone));
   return digest;
 }
 
@@ -70,59 +70,73 @@ absl::StatusOr<TradesDigest> DigestTradesAtExportedSnapshot(
         digest = DigestIn(txn);
         return absl::OkStatus();
       },
-      PgPool::Kind::kRead));
+      PgPool::Kind::kRead, pg::Bound::kNone));
   return digest;
 }
 
 absl::StatusOr<std::string> CurrentDatabase(PgPool& pool) {
   std::string name;
-  TS_RETURN_IF_ERROR(pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
-    name = txn.exec("SELECT current_database()")[0][0].as<std::string>();
-    return absl::OkStatus();
-  }));
+  TS_RETURN_IF_ERROR(pg::ReadEach(
+      pool,
+      [&](pqxx::transaction_base& txn) {
+        name = txn.exec("SELECT current_database()")[0][0].as<std::string>();
+        return absl::OkStatus();
+      },
+      pg::Bound::kNone));
   return name;
 }
 
 absl::StatusOr<std::string> ServerVersion(PgPool& pool) {
   std::string version;
-  TS_RETURN_IF_ERROR(pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
-    version = txn.exec("SHOW server_version")[0][0].as<std::string>();
-    return absl::OkStatus();
-  }));
+  TS_RETURN_IF_ERROR(pg::ReadEach(
+      pool,
+      [&](pqxx::transaction_base& txn) {
+        version = txn.exec("SHOW server_version")[0][0].as<std::string>();
+        return absl::OkStatus();
+      },
+      pg::Bound::kNone));
   return version;
 }
 
 absl::StatusOr<bool> DatabaseHasTables(PgPool& pool) {
   bool has = false;
-  TS_RETURN_IF_ERROR(pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
-    has =
-        txn
-            .exec(
-                "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN "
-                "pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind "
-                "IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', "
-                "'information_schema') AND n.nspname NOT LIKE 'pg_toast%')")[0]
-                                                                            [0]
-            .as<bool>();
-    return absl::OkStatus();
-  }));
+  TS_RETURN_IF_ERROR(pg::ReadEach(
+      pool,
+      [&](pqxx::transaction_base& txn) {
+        has =
+            txn.exec(
+                   "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN "
+                   "pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind "
+                   "IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', "
+                   "'information_schema') AND n.nspname NOT LIKE 'pg_toast%')")
+                [0][0]
+                    .as<bool>();
+        return absl::OkStatus();
+      },
+      pg::Bound::kNone));
   return has;
 }
 
 absl::Status CreateDatabase(PgPool& pool, const std::string& name) {
   // Not in a transaction block: CREATE DATABASE refuses one.
-  return pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
-    txn.exec(absl::StrCat("CREATE DATABASE ", txn.quote_name(name)));
-    return absl::OkStatus();
-  });
+  return pg::ReadEach(
+      pool,
+      [&](pqxx::transaction_base& txn) {
+        txn.exec(absl::StrCat("CREATE DATABASE ", txn.quote_name(name)));
+        return absl::OkStatus();
+      },
+      pg::Bound::kNone);
 }
 
 absl::Status DropDatabase(PgPool& pool, const std::string& name) {
-  return pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
-    txn.exec(absl::StrCat("DROP DATABASE IF EXISTS ", txn.quote_name(name),
-                          " WITH (FORCE)"));
-    return absl::OkStatus();
-  });
+  return pg::ReadEach(
+      pool,
+      [&](pqxx::transaction_base& txn) {
+        txn.exec(absl::StrCat("DROP DATABASE IF EXISTS ", txn.quote_name(name),
+                              " WITH (FORCE)"));
+        return absl::OkStatus();
+      },
+      pg::Bound::kNone);
 }
 
 }  // namespace tradestore

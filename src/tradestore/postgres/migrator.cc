@@ -120,32 +120,35 @@ const std::vector<Migration>& BuiltinMigrations() {
 absl::StatusOr<MigrateReport> Migrate(
     PgPool& pool, const std::vector<Migration>& migrations) {
   MigrateReport report;
-  TS_RETURN_IF_ERROR(pg::Transact(pool, [&](pqxx::work& txn) -> absl::Status {
-    report = MigrateReport();
-    // Transaction-scoped: released by COMMIT or ROLLBACK, so no session state
-    // is left behind on a PgBouncer server connection.
-    txn.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
-    txn.exec(kCreateTable);
-    const auto applied = ReadApplied(txn);
-    TS_RETURN_IF_ERROR(CheckApplied(applied, migrations));
-    for (const Migration& m : migrations) {
-      if (applied.count(m.version)) {
-        ++report.already_applied;
-        continue;
-      }
-      txn.exec(m.sql);
-      txn.exec_params(
-          "INSERT INTO schema_migrations (version, name, checksum) "
-          "VALUES ($1, $2, $3)",
-          m.version, m.name, m.checksum);
-      report.applied.push_back(m.name);
-    }
-    report.version = migrations.empty() ? 0 : migrations.back().version;
-    if (!applied.empty()) {
-      report.version = std::max(report.version, applied.rbegin()->first);
-    }
-    return absl::OkStatus();
-  }));
+  TS_RETURN_IF_ERROR(pg::Transact(
+      pool,
+      [&](pqxx::work& txn) -> absl::Status {
+        report = MigrateReport();
+        // Transaction-scoped: released by COMMIT or ROLLBACK, so no session
+        // state is left behind on a PgBouncer server connection.
+        txn.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
+        txn.exec(kCreateTable);
+        const auto applied = ReadApplied(txn);
+        TS_RETURN_IF_ERROR(CheckApplied(applied, migrations));
+        for (const Migration& m : migrations) {
+          if (applied.count(m.version)) {
+            ++report.already_applied;
+            continue;
+          }
+          txn.exec(m.sql);
+          txn.exec_params(
+              "INSERT INTO schema_migrations (version, name, checksum) "
+              "VALUES ($1, $2, $3)",
+              m.version, m.name, m.checksum);
+          report.applied.push_back(m.name);
+        }
+        report.version = migrations.empty() ? 0 : migrations.back().version;
+        if (!applied.empty()) {
+          report.version = std::max(report.version, applied.rbegin()->first);
+        }
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kWrite, pg::Bound::kNone));
   return report;
 }
 
@@ -158,18 +161,22 @@ absl::StatusOr<int> AppliedSchemaVersion(PgPool& pool) {
   int version = 0;
   // Two statements, no transaction: a migration that commits between them
   // is seen by the second or by the next call.
-  TS_RETURN_IF_ERROR(pg::ReadEach(pool, [&](pqxx::transaction_base& txn) {
-    if (!txn.exec("SELECT to_regclass('schema_migrations') IS NOT NULL")[0][0]
-             .as<bool>()) {
-      version = 0;
-      return absl::OkStatus();
-    }
-    version =
-        txn.exec(
-               "SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0]
-            .as<int>();
-    return absl::OkStatus();
-  }));
+  TS_RETURN_IF_ERROR(pg::ReadEach(
+      pool,
+      [&](pqxx::transaction_base& txn) {
+        if (!txn.exec(
+                    "SELECT to_regclass('schema_migrations') IS NOT NULL")[0][0]
+                 .as<bool>()) {
+          version = 0;
+          return absl::OkStatus();
+        }
+        version =
+            txn.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")
+                [0][0]
+                    .as<int>();
+        return absl::OkStatus();
+      },
+      pg::Bound::kNone));
   return version;
 }
 

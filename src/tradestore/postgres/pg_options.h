@@ -64,6 +64,14 @@ struct PgOptions {
   // tcp_user_timeout bounds data left unacknowledged (each added to the DSN
   // unless it sets it). 0 leaves the kernel's defaults, which wait hours.
   int dead_peer_timeout_s = 30;
+  // One attempt of the store's own calls (a write, a read, a relay batch,
+  // a health check) whose server stops answering while its host still
+  // acknowledges (a frozen process or proxy) is ended after this long:
+  // the connection is shut down and the call retried or reported like a
+  // lost connection (kUnknown for a COMMIT in flight). The backfill, the
+  // verify scans and migrations, which may rightly run for minutes, are
+  // not bounded by it. 0: no bound.
+  int call_timeout_s = 30;
   // Reconnects and retries: exponential backoff with jitter and a cap, up to
   // an overall deadline per call. The cap is low so that the end of a
   // failover is noticed within half a second, not up to two.

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/backoff.h"
+#include "tradestore/internal/socket_watchdog.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/pg_connection.h"
@@ -220,11 +221,13 @@ bool PgPool::Healthy(Conn& conn) {
   if (clock_->Monotonic() - conn.last_used < options_.health_check_after_idle) {
     return true;
   }
+  internal::SocketGuard guard(conn.connection->sock(), CallLimit());
   try {
     pqxx::nontransaction probe(*conn.connection);
     probe.exec("SELECT 1");
-    return true;
+    return !guard.Disarm();
   } catch (const std::exception&) {
+    guard.Disarm();
     return false;
   }
 }
@@ -321,7 +324,7 @@ void PgPool::Discard() {
 }
 
 template <typename Txn, typename Body>
-absl::Status PgPool::Run(const Body& body, Kind kind) {
+absl::Status PgPool::Run(const Body& body, Kind kind, bool bounded) {
   Backoff backoff(options_.backoff, clock_, shut_down());
   for (;;) {
     auto acquired = Acquire(backoff);
@@ -330,6 +333,9 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
     bool committing = false;
     bool ack_lost = false;
     absl::Status status;
+    internal::SocketGuard guard(
+        conn->connection->sock(),
+        bounded ? CallLimit() : std::chrono::milliseconds(0));
     try {
       Txn txn(*conn->connection);
       status = body(txn);
@@ -355,7 +361,17 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
       }
       // An error from the body: ~work rolls back (it never throws).
     } catch (const std::exception& e) {
+      const bool timed_out = guard.Disarm();
       status = pg::StatusFromPqxx(e, committing && kind == Kind::kWrite, *this);
+      if (timed_out) {
+        status = absl::Status(
+            absl::IsUnknown(status) ? status.code()
+                                    : absl::StatusCode::kUnavailable,
+            absl::StrCat("postgres ", masked_dsn_, " did not answer within ",
+                         options_.call_timeout_s,
+                         " s (call_timeout): connection ended; ",
+                         status.message()));
+      }
       // A server that is read-only now (a leader demoted, a replica behind
       // a proxy that has not noticed yet): refused before anything was
       // written, so another connection may try again.
@@ -372,6 +388,9 @@ absl::Status PgPool::Run(const Body& body, Kind kind) {
         conn->connection->disconnect();
       }
     }
+    // Before the connection goes back to the pool: a late shutdown would
+    // end the next borrower's call.
+    if (guard.Disarm()) conn->connection->disconnect();
     // Repeating is harmless for these, so "unknown" is "try again".
     const bool settle_by_repeating =
         kind != Kind::kWrite && absl::IsUnknown(status);
@@ -404,20 +423,23 @@ namespace pg {
 class PoolRunner {
  public:
   static absl::Status Transact(PgPool& pool, const TxnBody& body,
-                               PgPool::Kind kind) {
-    return pool.Run<pqxx::work>(body, kind);
+                               PgPool::Kind kind, Bound bound) {
+    return pool.Run<pqxx::work>(body, kind, bound == Bound::kCallTimeout);
   }
-  static absl::Status ReadEach(PgPool& pool, const ReadBody& body) {
-    return pool.Run<pqxx::nontransaction>(body, PgPool::Kind::kRead);
+  static absl::Status ReadEach(PgPool& pool, const ReadBody& body,
+                               Bound bound) {
+    return pool.Run<pqxx::nontransaction>(body, PgPool::Kind::kRead,
+                                          bound == Bound::kCallTimeout);
   }
 };
 
-absl::Status Transact(PgPool& pool, const TxnBody& body, PgPool::Kind kind) {
-  return PoolRunner::Transact(pool, body, kind);
+absl::Status Transact(PgPool& pool, const TxnBody& body, PgPool::Kind kind,
+                      Bound bound) {
+  return PoolRunner::Transact(pool, body, kind, bound);
 }
 
-absl::Status ReadEach(PgPool& pool, const ReadBody& body) {
-  return PoolRunner::ReadEach(pool, body);
+absl::Status ReadEach(PgPool& pool, const ReadBody& body, Bound bound) {
+  return PoolRunner::ReadEach(pool, body, bound);
 }
 
 }  // namespace pg

@@ -15,7 +15,9 @@
 #ifndef TRADESTORE_POSTGRES_PG_POOL_H_
 #define TRADESTORE_POSTGRES_PG_POOL_H_
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -84,9 +86,13 @@ class PgPool {
   bool Healthy(Conn& conn);
   void Release(std::unique_ptr<Conn> conn);
   void Discard();
-  // Transact's retry loop around a pqxx::work or a pqxx::nontransaction.
+  std::chrono::milliseconds CallLimit() const {
+    return std::chrono::seconds(std::max(0, options_.call_timeout_s));
+  }
+  // Transact's retry loop around a pqxx::work or a pqxx::nontransaction;
+  // `bounded`: each attempt within options_.call_timeout_s.
   template <typename Txn, typename Body>
-  absl::Status Run(const Body& body, Kind kind);
+  absl::Status Run(const Body& body, Kind kind, bool bounded);
 
   const PgOptions options_;
   const std::string dsn_;

@@ -23,8 +23,14 @@ using TxnBody = std::function<absl::Status(pqxx::work&)>;
 // connection within the deadline), kAborted (conflicts kept coming until
 // the deadline), kUnknown (connection lost during COMMIT of a kWrite: it
 // may or may not have committed), or the mapped SQL error.
+//
+// `bound`: kCallTimeout ends an attempt that outlives
+// PgOptions::call_timeout_s; kNone is for work that may rightly take long
+// (a backfill batch, an index build, a scan).
+enum class Bound { kCallTimeout, kNone };
 absl::Status Transact(PgPool& pool, const TxnBody& body,
-                      PgPool::Kind kind = PgPool::Kind::kWrite);
+                      PgPool::Kind kind = PgPool::Kind::kWrite,
+                      Bound bound = Bound::kCallTimeout);
 
 // Runs `body`, which only reads, outside a transaction: each statement
 // sees its own snapshot, and the call costs one round trip per statement
@@ -32,7 +38,8 @@ absl::Status Transact(PgPool& pool, const TxnBody& body,
 // connection, as a scheduled `verify --incremental` makes, is mostly round
 // trips). Retried like Transact's kRead.
 using ReadBody = std::function<absl::Status(pqxx::transaction_base&)>;
-absl::Status ReadEach(PgPool& pool, const ReadBody& body);
+absl::Status ReadEach(PgPool& pool, const ReadBody& body,
+                      Bound bound = Bound::kCallTimeout);
 
 // Maps a libpqxx exception to a status; `committing` says whether COMMIT was
 // in flight. Exposed for tests.

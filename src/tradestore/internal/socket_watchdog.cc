@@ -1,0 +1,117 @@
+#include "tradestore/internal/socket_watchdog.h"
+
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace tradestore::internal {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+class Watchdog {
+ public:
+  // Never destroyed: guards may outlive static destruction in other
+  // threads, and the thread waits on this object.
+  static Watchdog& Get() {
+    static Watchdog* const watchdog = [] {
+      auto* w = new Watchdog;
+      // A forked child has no watchdog thread and must not inherit a
+      // locked mutex: the lock is held across fork, and the child starts
+      // afresh (a Python service may fork).
+      pthread_atfork([] { Get().mu_.lock(); }, [] { Get().mu_.unlock(); },
+                     [] {
+                       Watchdog& c = Get();
+                       c.armed_.clear();
+                       c.started_ = false;
+                       c.mu_.unlock();
+                     });
+      return w;
+    }();
+    return *watchdog;
+  }
+
+  uint64_t Arm(int fd, SteadyClock::time_point deadline) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_) {
+      std::thread([this] { Loop(); }).detach();
+      started_ = true;
+    }
+    const uint64_t id = ++next_id_;
+    armed_[id] = {fd, deadline, false};
+    changed_.notify_one();
+    return id;
+  }
+
+  bool Disarm(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = armed_.find(id);
+    if (it == armed_.end()) return false;
+    const bool fired = it->second.fired;
+    armed_.erase(it);
+    return fired;
+  }
+
+  std::atomic<int64_t> fired_total{0};
+
+ private:
+  struct Entry {
+    int fd;
+    SteadyClock::time_point deadline;
+    bool fired;
+  };
+
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      auto next = SteadyClock::time_point::max();
+      const auto now = SteadyClock::now();
+      for (auto& [id, e] : armed_) {
+        if (e.fired) continue;
+        if (e.deadline <= now) {
+          // Under the lock: Disarm (and so the close after it) waits.
+          ::shutdown(e.fd, SHUT_RDWR);
+          e.fired = true;
+          fired_total.fetch_add(1);
+        } else if (e.deadline < next) {
+          next = e.deadline;
+        }
+      }
+      if (next == SteadyClock::time_point::max()) {
+        changed_.wait(lock);
+      } else {
+        changed_.wait_until(lock, next);
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::map<uint64_t, Entry> armed_;
+  uint64_t next_id_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace
+
+SocketGuard::SocketGuard(int fd, std::chrono::milliseconds limit) {
+  if (fd < 0 || limit.count() <= 0) return;
+  id_ = Watchdog::Get().Arm(fd, SteadyClock::now() + limit);
+}
+
+bool SocketGuard::Disarm() {
+  if (id_ != 0) {
+    fired_ = Watchdog::Get().Disarm(id_) || fired_;
+    id_ = 0;
+  }
+  return fired_;
+}
+
+int64_t SocketGuardsFired() { return Watchdog::Get().fired_total.load(); }
+
+}  // namespace tradestore::internal

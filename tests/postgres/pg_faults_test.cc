@@ -1,0 +1,273 @@
+// Postgres ending or refusing the store's work: each of its connections
+// terminated in turn (pg_terminate_backend) under load, directly and through
+// the dual-write relay; statement_timeout and
+// idle_in_transaction_session_timeout hit by the store's own calls. Jepsen's
+// accounting each time (testing/write_load.h): acknowledged writes stored
+// exactly once, failed ones not at all.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "testing/pg_environment.h"
+#include "testing/phases.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "testing/trades.h"
+#include "testing/write_load.h"
+#include "tradestore/cli/cli.h"
+#include "tradestore/internal/failpoint.h"
+#include "tradestore/migration/phased_trade_store.h"
+#include "tradestore/postgres/pg_trade_store.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
+
+namespace tradestore {
+namespace {
+
+using testing::PgEnvironment;
+using testing::Steady;
+
+class PgFaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = PgEnvironment::Get().FreshMigratedDatabase();
+    dsn_ = PgEnvironment::Get().pg().Dsn(db_);
+  }
+  void TearDown() override {
+    internal::DisarmFailpoints();
+    if (locker_.joinable()) ReleaseTrades();
+  }
+
+  PgOptions Options(const std::string& server_settings = "") {
+    PgOptions o = testing::TestPgOptions(
+        server_settings.empty()
+            ? dsn_
+            : absl::StrCat(dsn_, " options='", server_settings, "'"));
+    o.backoff.deadline = std::chrono::seconds(30);
+    return o;
+  }
+
+  // Ends the tradestore connection with the lowest pid not ended before;
+  // false when there is none right now.
+  bool TerminateNext(std::set<std::string>& ended) {
+    std::string not_in = "0";
+    for (const auto& pid : ended) absl::StrAppend(&not_in, ",", pid);
+    const std::string pid(absl::StripTrailingAsciiWhitespace(testing::Sql(
+        db_, absl::StrCat("SELECT min(pid) FROM pg_stat_activity WHERE "
+                          "datname = current_database() AND "
+                          "application_name = 'tradestore' AND pid NOT IN (",
+                          not_in, ")"))));
+    if (pid.empty()) return false;
+    ended.insert(pid);
+    return testing::Sql(db_, absl::StrCat("SELECT pg_terminate_backend(", pid,
+                                          ", 5000)")) == "t\n";
+  }
+
+  // Ends `rounds` connections in turn while `load` writes.
+  void TerminateInTurn(testing::WriteLoad& load, int rounds) {
+    std::set<std::string> ended;
+    for (int done = 0; done < rounds;) {
+      ASSERT_TRUE(load.WaitAcks(10, Steady::now()));
+      if (TerminateNext(ended)) ++done;
+    }
+  }
+
+  void ExpectAccounted(const std::vector<testing::Outcome>& outcomes,
+                       const std::string& tag) {
+    const auto a = testing::Account(outcomes, testing::StoredKeys(dsn_, tag));
+    EXPECT_GT(a.ok, 0);
+    EXPECT_TRUE(a.clean()) << "lost " << absl::StrJoin(a.lost, " ")
+                           << "; doubled " << absl::StrJoin(a.doubled, " ")
+                           << "; failed but stored "
+                           << absl::StrJoin(a.failed_but_stored, " ");
+    std::cout << "[ pg faults ] " << tag << ": " << a.ok << " acknowledged, "
+              << a.failed << " failed, " << a.unknown << " unknown ("
+              << a.unknown_committed << " committed)\n";
+  }
+
+  // Holds an EXCLUSIVE lock on trades from another session until
+  // ReleaseTrades: writes wait, reads (the test's own) do not.
+  void LockTrades() {
+    locker_ = std::thread([this] {
+      (void)PgEnvironment::Get().pg().Psql(
+          db_,
+          "SET application_name = 'locker'; BEGIN; LOCK TABLE trades IN "
+          "EXCLUSIVE MODE; SELECT pg_sleep(600); COMMIT;");
+    });
+    const auto give_up = Steady::now() + std::chrono::seconds(60);
+    while (testing::Sql(db_,
+                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON "
+                        "c.oid = l.relation WHERE c.relname = 'trades' AND "
+                        "l.mode = 'ExclusiveLock' AND l.granted") != "1\n") {
+      ASSERT_LT(Steady::now(), give_up) << "the lock was never granted";
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  void ReleaseTrades() {
+    testing::Sql(db_,
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE application_name = 'locker'");
+    locker_.join();
+  }
+
+  int64_t Stored(const std::string& key) {
+    int64_t n = -1;
+    EXPECT_TRUE(absl::SimpleAtoi(
+        absl::StripTrailingAsciiWhitespace(
+            testing::Sql(db_, absl::StrCat("SELECT count(*) FROM trades WHERE "
+                                           "client_order_id = '",
+                                           key, "'"))),
+        &n));
+    return n;
+  }
+
+  static Trade Keyed(const std::string& key) {
+    Trade t = testing::SampleTrade();
+    t.client_order_id = key;
+    return t;
+  }
+
+  std::unique_ptr<PhasedTradeStore> DualWrite(const testing::TempDir& dir,
+                                              const PgOptions& pg) {
+    const std::string path = dir.File("store.db");
+    EXPECT_TRUE(SqliteTradeStore::Open({.path = path}).ok());
+    EXPECT_TRUE(testing::ForcePhaseUpTo(Options(), path, Phase::kDualWrite,
+                                        "postgres faults")
+                    .ok());
+    PhasedStoreOptions options;
+    options.sqlite_path = path;
+    options.pg = pg;
+    auto store = PhasedTradeStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  void ExpectVerifyClean(const std::string& path) {
+    std::ostringstream out, err;
+    EXPECT_EQ(cli::RunCli({"verify", "--sqlite", path, "--pg", dsn_}, out, err),
+              0)
+        << out.str() << err.str();
+  }
+
+  std::string db_, dsn_;
+  std::thread locker_;
+};
+
+TEST_F(PgFaultsTest, EachConnectionTerminatedInTurnLosesAndDoublesNothing) {
+  auto store = PgTradeStore::Open(Options());
+  TS_ASSERT_OK(store);
+  testing::WriteLoad load(**store, "term", 4);
+  TerminateInTurn(load, 12);
+  load.Stop();
+  EXPECT_GE((*store)->pool_stats().connects, 12);
+  ExpectAccounted(load.outcomes(), "term");
+}
+
+TEST_F(PgFaultsTest, TheRelaysConnectionsTerminatedInTurnLoseNothing) {
+  testing::TempDir dir;
+  auto store = DualWrite(dir, Options());
+  ASSERT_NE(store, nullptr);
+  testing::WriteLoad load(*store, "relay", 2);
+  TerminateInTurn(load, 8);
+  load.Stop();
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+  store.reset();
+  // Dual-write acknowledges on the SQLite commit: every acknowledged
+  // write must have reached Postgres once through the relay.
+  ExpectAccounted(load.outcomes(), "relay");
+  ExpectVerifyClean(dir.File("store.db"));
+}
+
+TEST_F(PgFaultsTest, AStatementTimeoutFailsTheWriteAndWritesNothing) {
+  auto store = PgTradeStore::Open(Options("-c statement_timeout=200"));
+  TS_ASSERT_OK(store);
+  LockTrades();
+  auto blocked = (*store)->Insert(Keyed("timed-out"));
+  ReleaseTrades();
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(blocked.status())) << blocked.status();
+  EXPECT_NE(blocked.status().message().find("statement timeout"),
+            std::string::npos)
+      << blocked.status();
+  EXPECT_EQ(Stored("timed-out"), 0);
+  TS_EXPECT_OK((*store)->Insert(Keyed("after")).status());
+  EXPECT_EQ(Stored("after"), 1);
+}
+
+TEST_F(PgFaultsTest, TheRelayOutlastsStatementTimeouts) {
+  testing::TempDir dir;
+  auto store = DualWrite(dir, Options("-c statement_timeout=200"));
+  ASSERT_NE(store, nullptr);
+  LockTrades();
+  std::vector<testing::Outcome> outcomes;
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = absl::StrCat("locked-", i);
+    const absl::Status s = store->Insert(Keyed(key)).status();
+    TS_EXPECT_OK(s);  // acknowledged by SQLite, Postgres or not
+    outcomes.push_back({testing::Outcome::kOk, key, Steady::now(), ""});
+  }
+  // The relay keeps failing, and keeps its backlog, while the lock holds.
+  while (store->relay_stats().failures < 2) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Stored("locked-0"), 0);
+  ReleaseTrades();
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+  EXPECT_NE(store->relay_stats().last_error.find("statement timeout"),
+            std::string::npos)
+      << store->relay_stats().last_error;
+  store.reset();
+  ExpectAccounted(outcomes, "locked");
+  ExpectVerifyClean(dir.File("store.db"));
+}
+
+TEST_F(PgFaultsTest, AnIdleInTransactionTimeoutBeforeCommitIsRetriedOnce) {
+  // The session is ended by the server while the store holds its
+  // transaction open before COMMIT (the hook sleeps 20 times the limit).
+  int slept = 0;
+  PgTestHooks hooks;
+  hooks.before_commit = [&](int) {
+    if (slept++ == 0) std::this_thread::sleep_for(std::chrono::seconds(2));
+  };
+  PgOptions o = Options("-c idle_in_transaction_session_timeout=100");
+  o.hooks = &hooks;
+  auto store = PgTradeStore::Open(o);
+  TS_ASSERT_OK(store);
+  TS_EXPECT_OK((*store)->Insert(Keyed("idle")).status());
+  EXPECT_GE(slept, 2);  // a second attempt committed
+  EXPECT_EQ(Stored("idle"), 1);
+}
+
+TEST_F(PgFaultsTest, TheRelayRetriesABatchWhoseSessionTheServerEnded) {
+  testing::TempDir dir;
+  auto store =
+      DualWrite(dir, Options("-c idle_in_transaction_session_timeout=100"));
+  ASSERT_NE(store, nullptr);
+  std::atomic<bool> slept{false};
+  TS_ASSERT_OK(internal::ArmFailpoint("mirror.before_pg_commit", 1, [&] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    slept = true;
+  }));
+  std::vector<testing::Outcome> outcomes;
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = absl::StrCat("idle-", i);
+    TS_EXPECT_OK(store->Insert(Keyed(key)).status());
+    outcomes.push_back({testing::Outcome::kOk, key, Steady::now(), ""});
+  }
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+  EXPECT_TRUE(slept.load());
+  // The batch whose session ended was run again on a new connection.
+  EXPECT_GE(store->pool_stats().retries, 1);
+  EXPECT_GE(store->pool_stats().connects, 2);
+  store.reset();
+  ExpectAccounted(outcomes, "idle");
+  ExpectVerifyClean(dir.File("store.db"));
+}
+
+}  // namespace
+}  // namespace tradestore
