@@ -5,8 +5,9 @@
 #   - every crash point, and
 #   - tools/bench/failover_bench --trials 10: ten failovers per fault and
 #     path on a 3-node HA stack of its own (exits 1 on a lost or doubled
-#     trade or a pause over the plan's 30 s).
-# About an hour on 2 cores. The last results are in the README (Tests).
+#     trade or a pause over the plan's 30 s),
+#   - tools/fuzz.sh: a million executions of each fuzz target.
+# About 90 minutes on 2 cores. The last results are in the README (Tests).
 #
 #   tools/test_long.sh [KILLS_PER_PHASE]
 set -euo pipefail
@@ -18,4 +19,6 @@ TRADESTORE_KILL_LOOP_ITERATIONS=$kills build/tests/pg_tests \
   --gtest_filter='*KillLoop*:*CrashPoint*:*CrashTest*'
 echo "test_long: failover drills, 10 per fault and path"
 build/tools/bench/failover_bench --trials 10
+echo "test_long: fuzzing, 1,000,000 runs per target"
+tools/fuzz.sh 1000000
 echo "test_long: passed"

@@ -130,6 +130,27 @@ TEST_F(HostileStoreTest, ANulByteQuarantinesItsRowAndTheRunGoesOn) {
   TS_EXPECT_OK(Backfill());
 }
 
+TEST_F(HostileStoreTest, AColumnNameThatIsNotUtf8IsKeptUnderItsBytes) {
+  // SQLite takes any bytes as a name; JSON keys must be UTF-8 (found by
+  // the legacy_row fuzz target: the quarantine's JSON threw).
+  const std::string name = "n\xd9T";
+  Store(1, 30, absl::StrCat(", \"", name, "\" TEXT"));
+  Edit(absl::StrCat("UPDATE trades SET \"", name,
+                    "\" = 'v' WHERE id = 5;"
+                    "UPDATE trades SET price = -1 WHERE id = 6"));
+  auto report = Backfill();
+  TS_ASSERT_OK(report);
+  EXPECT_EQ(report->rows_copied, 29);
+  EXPECT_EQ(report->rows_quarantined, 1);
+  EXPECT_EQ(Sql("SELECT extra->>'$hex:6ed954' FROM trades WHERE id = 5"),
+            "v\n");
+  EXPECT_EQ(Sql("SELECT raw ? '$hex:6ed954' FROM trades_quarantine WHERE "
+                "source_id = 6"),
+            "t\n");
+  ExpectNothingDeferred();
+  EXPECT_TRUE(Verify().clean());
+}
+
 TEST_F(HostileStoreTest, RowsWithIdsOfZeroAndBelowAreAccountedFor) {
   Store(1, 54);
   Edit(LegacyRowsSql(-5, -5) + ";" + LegacyRowsSql(0, 0) + ";" +

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -196,6 +197,9 @@ class BinaryRowFiller {
  public:
   // Splits the row starting at `data` (field count first) into `row`;
   // returns its length, or 0 when `size` bytes do not hold all of it.
+  // Returned for a field length below -1 (NULL): no more bytes mend that.
+  static constexpr size_t kCorrupt = SIZE_MAX;
+
   static size_t Split(const char* data, size_t size, BinaryRow& row) {
     auto& fields = row.fields_;
     if (size < 2) return 0;
@@ -206,10 +210,11 @@ class BinaryRowFiller {
       if (size - p < 4) return 0;
       const auto length = static_cast<int32_t>(Be32(data + p));
       p += 4;
-      if (length < 0) {
+      if (length == -1) {
         fields[i] = absl::string_view();
         continue;
       }
+      if (length < 0) return kCorrupt;
       if (size - p < static_cast<size_t>(length)) return 0;
       fields[i] = absl::string_view(data + p, static_cast<size_t>(length));
       p += static_cast<size_t>(length);
@@ -255,6 +260,10 @@ absl::Status CopyParser::Parse(
     const size_t length =
         BinaryRowFiller::Split(data + *pos, size - *pos, row_);
     if (length == 0) break;
+    if (length == BinaryRowFiller::kCorrupt) {
+      return absl::DataLossError(absl::StrCat("binary COPY row at byte ", *pos,
+                                              " has a negative field length"));
+    }
     if (absl::Status s = on_row(row_); !s.ok()) return s;
     *pos += length;
   }

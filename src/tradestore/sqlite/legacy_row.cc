@@ -254,13 +254,24 @@ std::string StoredRowJson(const StoredRow& row) {
                       {"version", ValueJson(row.version)},
                       {"created_at", ValueJson(row.created_at)},
                       {"updated_at", ValueJson(row.updated_at)}};
-  for (const auto& [name, value] : row.extra) j[name] = ValueJson(value);
+  for (const auto& [name, value] : row.extra) {
+    j[ExtraColumnKey(name)] = ValueJson(value);
+  }
   return j.dump();
+}
+
+std::string ExtraColumnKey(const std::string& name) {
+  if (IsValidUtf8(name) && name.find('\0') == std::string::npos) {
+    return name;
+  }
+  return absl::StrCat("$hex:", absl::BytesToHexString(name));
 }
 
 nlohmann::json ExtraColumnsObject(const StoredRow& row) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, value] : row.extra) j[name] = ValueJson(value);
+  for (const auto& [name, value] : row.extra) {
+    j[ExtraColumnKey(name)] = ValueJson(value);
+  }
   return j;
 }
 

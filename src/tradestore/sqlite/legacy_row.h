@@ -106,6 +106,11 @@ std::string DescribeValue(const SqlValue& value);
 // For the quarantine's raw column.
 std::string StoredRowJson(const StoredRow& row);
 
+// The JSON key of an unknown column: its name, or "$hex:" and its bytes in
+// hex when the name is not valid UTF-8 or holds a NUL (SQLite does not check
+// identifiers; JSON cannot hold such a key).
+std::string ExtraColumnKey(const std::string& name);
+
 // The unknown columns as a JSON object, or "" when there are none.
 std::string ExtraColumnsJson(const StoredRow& row);
 

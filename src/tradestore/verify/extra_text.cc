@@ -213,9 +213,15 @@ std::string ExtraJsonbText(const StoredRow& row) {
   if (row.extra.empty()) return "";
   // JsonbText(ExtraColumnsObject(row)), written straight from the values:
   // a verify of a store with legacy columns does this for every row.
+  std::vector<std::string> keys;
+  keys.reserve(row.extra.size());
+  for (const auto& [name, value] : row.extra) {
+    keys.push_back(ExtraColumnKey(name));
+  }
   std::vector<std::pair<const std::string*, const SqlValue*>> entries;
-  for (const auto& [name, value] : row.extra)
-    entries.emplace_back(&name, &value);
+  for (size_t i = 0; i < row.extra.size(); ++i) {
+    entries.emplace_back(&keys[i], &row.extra[i].second);
+  }
   std::string out;
   AppendJsonbObject(&out, std::move(entries), AppendStoredValue);
   return out;
