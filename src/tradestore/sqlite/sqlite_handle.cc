@@ -201,7 +201,16 @@ WriteTransaction::~WriteTransaction() {
 }
 
 absl::Status WriteTransaction::Commit() {
-  absl::Status status = db_->Exec("COMMIT");
+  const int rc = sqlite3_exec(db_->get(), "COMMIT", nullptr, nullptr, nullptr);
+  if ((rc & 0xff) == SQLITE_IOERR) {
+    // The commit's WAL frames may be on disk, complete, with their sync
+    // failed: a crash now and recovery may keep them. Not acknowledged,
+    // and not "failed" either: the caller settles it by reading.
+    return absl::UnknownError(
+        absl::StrCat("commit outcome unknown: ",
+                     SqliteStatus(rc, db_->get(), "COMMIT").message()));
+  }
+  absl::Status status = SqliteStatus(rc, db_->get(), "COMMIT");
   // A failed COMMIT leaves the transaction open; the destructor rolls back.
   if (status.ok()) done_ = true;
   return status;

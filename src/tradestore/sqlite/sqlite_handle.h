@@ -95,6 +95,8 @@ class WriteTransaction {
  public:
   static absl::StatusOr<std::unique_ptr<WriteTransaction>> Begin(SqliteDb* db);
   ~WriteTransaction();
+  // kUnknown when an I/O error hit the commit (its outcome after a crash
+  // is not known), else SqliteStatus's mapping.
   absl::Status Commit();
 
  private:
