@@ -12,8 +12,10 @@ target_sources(unit_tests PRIVATE ${fuzz_sources} fuzz/corpus_test.cc)
 
 if(TRADESTORE_FUZZ)
   list(TRANSFORM fuzz_sources PREPEND "${CMAKE_CURRENT_SOURCE_DIR}/")
-  add_library(tradestore_fuzz_targets STATIC ${fuzz_sources})
-  target_link_libraries(tradestore_fuzz_targets PUBLIC tradestore_cli
+  # The flag grammar alone, not the whole CLI with its operations.
+  add_library(tradestore_fuzz_targets STATIC ${fuzz_sources}
+              "${PROJECT_SOURCE_DIR}/src/tradestore/cli/flags.cc")
+  target_link_libraries(tradestore_fuzz_targets PUBLIC tradestore absl::time
                         nlohmann_json::nlohmann_json)
   target_compile_options(tradestore_fuzz_targets PRIVATE ${TRADESTORE_WARNINGS})
   foreach(pair decimal_text:DecimalText timestamp_text:TimestampText

@@ -40,10 +40,11 @@ std::vector<std::string> ChangedEnvironment(const EnvChanges& changes) {
   std::vector<std::string> out;
   for (char** e = environ; *e != nullptr; ++e) out.emplace_back(*e);
   for (const auto& [name, value] : changes) {
-    std::erase_if(out, [&name](const std::string& entry) {
-      return entry.compare(0, name.size() + 1, name + "=") == 0;
+    const std::string prefix = name + "=";
+    std::erase_if(out, [&prefix](const std::string& entry) {
+      return entry.compare(0, prefix.size(), prefix) == 0;
     });
-    if (value) out.push_back(name + "=" + *value);
+    if (value) out.push_back(prefix + *value);
   }
   return out;
 }

@@ -180,12 +180,21 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Open(
   if (!fs::exists(cluster->data_dir() + "/PG_VERSION")) {
     return absl::NotFoundError(absl::StrCat("no Postgres cluster in ", dir));
   }
-  const std::string text =
-      ReadFile(cluster->data_dir() + "/postgresql.auto.conf");
-  const size_t at = text.find("port = ");
-  if (at != std::string::npos) {
-    absl::SimpleAtoi(text.substr(at + 7, text.find('\n', at) - at - 7),
-                     &cluster->port_);
+  // The last "port = N" line wins, as for Postgres; ALTER SYSTEM quotes it.
+  const std::string path = cluster->data_dir() + "/postgresql.auto.conf";
+  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (!absl::ConsumePrefix(&line, "port")) continue;
+    line = absl::StripLeadingAsciiWhitespace(line);
+    if (!absl::ConsumePrefix(&line, "=")) continue;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.size() >= 2 && line.front() == '\'' && line.back() == '\'') {
+      line = line.substr(1, line.size() - 2);
+    }
+    if (!absl::SimpleAtoi(line, &cluster->port_)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read the port in ", path));
+    }
   }
   return cluster;
 }
