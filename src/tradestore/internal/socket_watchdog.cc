@@ -29,6 +29,7 @@ class Watchdog {
                        Watchdog& c = Get();
                        c.armed_.clear();
                        c.started_ = false;
+                       c.wake_at_ = SteadyClock::time_point::min();
                        c.mu_.unlock();
                      });
       return w;
@@ -44,7 +45,9 @@ class Watchdog {
     }
     const uint64_t id = ++next_id_;
     armed_[id] = {fd, deadline, false};
-    changed_.notify_one();
+    // Guards share one limit, so a new deadline is almost never the next
+    // one: the thread is woken only when it is, not on every call.
+    if (deadline < wake_at_) changed_.notify_one();
     return id;
   }
 
@@ -82,6 +85,7 @@ class Watchdog {
           next = e.deadline;
         }
       }
+      wake_at_ = next;
       if (next == SteadyClock::time_point::max()) {
         changed_.wait(lock);
       } else {
@@ -95,6 +99,10 @@ class Watchdog {
   std::map<uint64_t, Entry> armed_;
   uint64_t next_id_ = 0;
   bool started_ = false;
+  // When the thread wakes next by itself; a deadline before it needs a
+  // notify. min() until the thread first waits: its first scan, under
+  // the lock, sees every guard armed before it.
+  SteadyClock::time_point wake_at_ = SteadyClock::time_point::min();
 };
 
 }  // namespace
