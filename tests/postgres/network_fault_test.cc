@@ -30,8 +30,8 @@ namespace tradestore {
 namespace {
 
 using testing::FaultProxy;
+using testing::KeyedTrade;
 using testing::PgEnvironment;
-using testing::SampleTrade;
 
 enum class Outcome { kOk, kFailed, kUnknown };
 
@@ -100,12 +100,6 @@ class NetworkFaultTest : public ::testing::Test {
     return absl::IsUnknown(s) ? Outcome::kUnknown : Outcome::kFailed;
   }
 
-  static Trade Keyed(const std::string& key) {
-    Trade t = SampleTrade();
-    t.client_order_id = key;
-    return t;
-  }
-
   std::string db_, dsn_;
   std::unique_ptr<FaultProxy> proxy_;
 };
@@ -117,14 +111,15 @@ TEST_F(NetworkFaultTest, LatencyAndAStallOnlyDelay) {
   std::map<std::string, Outcome> outcomes;
   for (int i = 0; i < 20; ++i) {
     const std::string key = absl::StrCat("lat-", i);
-    outcomes[key] = OutcomeOf((*store)->Insert(Keyed(key)).status());
+    outcomes[key] = OutcomeOf((*store)->Insert(KeyedTrade(key)).status());
   }
   proxy_->SetLatency(std::chrono::milliseconds(0));
   // A write sent into a stall waits for it; nothing is retried meanwhile.
   proxy_->Stall();
   absl::Status stalled_write = absl::UnknownError("not run");
-  std::thread writer(
-      [&] { stalled_write = (*store)->Insert(Keyed("stalled")).status(); });
+  std::thread writer([&] {
+    stalled_write = (*store)->Insert(KeyedTrade("stalled")).status();
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   proxy_->Resume();
   writer.join();
@@ -164,13 +159,14 @@ TEST_F(NetworkFaultTest, AServerThatStopsAnsweringMidCallIsGivenUp) {
   auto store = PgTradeStore::Open(o);
   TS_ASSERT_OK(store);
   std::map<std::string, Outcome> outcomes;
-  outcomes["before"] = OutcomeOf((*store)->Insert(Keyed("before")).status());
+  outcomes["before"] =
+      OutcomeOf((*store)->Insert(KeyedTrade("before")).status());
   // The proxy's kernel still acknowledges every packet: keepalives and
   // tcp_user_timeout see a live peer, only the call timeout ends the wait.
   const int64_t fired = internal::SocketGuardsFired();
   proxy_->Stall();
   auto done = std::async(std::launch::async, [&] {
-    return (*store)->Insert(Keyed("stalled")).status();
+    return (*store)->Insert(KeyedTrade("stalled")).status();
   });
   // Generous: the bound is about 1 s plus the 3 s retry deadline.
   ASSERT_EQ(done.wait_for(std::chrono::seconds(120)), std::future_status::ready)
@@ -184,7 +180,7 @@ TEST_F(NetworkFaultTest, AServerThatStopsAnsweringMidCallIsGivenUp) {
   EXPECT_GE(internal::SocketGuardsFired(), fired + 1);
   outcomes["stalled"] = OutcomeOf(stalled);
   // The store works again once the server answers.
-  outcomes["after"] = OutcomeOf((*store)->Insert(Keyed("after")).status());
+  outcomes["after"] = OutcomeOf((*store)->Insert(KeyedTrade("after")).status());
   EXPECT_EQ(outcomes["after"], Outcome::kOk);
   ExpectAccounted(outcomes);
 }
@@ -200,7 +196,7 @@ TEST_F(NetworkFaultTest, ConnectionsDroppedUnderLoadLoseAndDoubleNothing) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < 100; ++i) {
         const std::string key = absl::StrCat("drop-", w, "-", i);
-        const Outcome o = OutcomeOf((*store)->Insert(Keyed(key)).status());
+        const Outcome o = OutcomeOf((*store)->Insert(KeyedTrade(key)).status());
         std::lock_guard<std::mutex> lock(mu);
         outcomes[key] = o;
         written.fetch_add(1);
@@ -228,7 +224,7 @@ TEST_F(NetworkFaultTest, LostCommitRepliesAreResolvedExactlyOnce) {
   int64_t updated = 0;
   for (int i = 0; i < 20; ++i) {
     const std::string key = absl::StrCat("commit-", i);
-    auto inserted = (*store)->Insert(Keyed(key));
+    auto inserted = (*store)->Insert(KeyedTrade(key));
     outcomes[key] = OutcomeOf(inserted.status());
     if (inserted.ok()) {
       auto filled =
@@ -266,7 +262,7 @@ TEST_F(NetworkFaultTest, TheRelayThroughDroppedConnectionsLeavesVerifyClean) {
   std::map<std::string, Outcome> outcomes;
   for (int i = 0; i < 300; ++i) {
     const std::string key = absl::StrCat("relay-", i);
-    outcomes[key] = OutcomeOf((*store)->Insert(Keyed(key)).status());
+    outcomes[key] = OutcomeOf((*store)->Insert(KeyedTrade(key)).status());
     if (i % 60 == 59) proxy_->DropAll();
   }
   TS_ASSERT_OK((*store)->DrainOutbox(std::chrono::seconds(60)));

@@ -126,12 +126,6 @@ class PgFaultsTest : public ::testing::Test {
     return n;
   }
 
-  static Trade Keyed(const std::string& key) {
-    Trade t = testing::SampleTrade();
-    t.client_order_id = key;
-    return t;
-  }
-
   std::unique_ptr<PhasedTradeStore> DualWrite(const testing::TempDir& dir,
                                               const PgOptions& pg) {
     const std::string path = dir.File("store.db");
@@ -187,7 +181,7 @@ TEST_F(PgFaultsTest, AStatementTimeoutFailsTheWriteAndWritesNothing) {
   auto store = PgTradeStore::Open(Options("-c statement_timeout=200"));
   TS_ASSERT_OK(store);
   LockTrades();
-  auto blocked = (*store)->Insert(Keyed("timed-out"));
+  auto blocked = (*store)->Insert(testing::KeyedTrade("timed-out"));
   ReleaseTrades();
   ASSERT_FALSE(blocked.ok());
   EXPECT_TRUE(absl::IsDeadlineExceeded(blocked.status())) << blocked.status();
@@ -195,7 +189,7 @@ TEST_F(PgFaultsTest, AStatementTimeoutFailsTheWriteAndWritesNothing) {
             std::string::npos)
       << blocked.status();
   EXPECT_EQ(Stored("timed-out"), 0);
-  TS_EXPECT_OK((*store)->Insert(Keyed("after")).status());
+  TS_EXPECT_OK((*store)->Insert(testing::KeyedTrade("after")).status());
   EXPECT_EQ(Stored("after"), 1);
 }
 
@@ -207,7 +201,7 @@ TEST_F(PgFaultsTest, TheRelayOutlastsStatementTimeouts) {
   std::vector<testing::Outcome> outcomes;
   for (int i = 0; i < 20; ++i) {
     const std::string key = absl::StrCat("locked-", i);
-    const absl::Status s = store->Insert(Keyed(key)).status();
+    const absl::Status s = store->Insert(testing::KeyedTrade(key)).status();
     TS_EXPECT_OK(s);  // acknowledged by SQLite, Postgres or not
     outcomes.push_back({testing::Outcome::kOk, key, Steady::now(), ""});
   }
@@ -238,7 +232,7 @@ TEST_F(PgFaultsTest, AnIdleInTransactionTimeoutBeforeCommitIsRetriedOnce) {
   o.hooks = &hooks;
   auto store = PgTradeStore::Open(o);
   TS_ASSERT_OK(store);
-  TS_EXPECT_OK((*store)->Insert(Keyed("idle")).status());
+  TS_EXPECT_OK((*store)->Insert(testing::KeyedTrade("idle")).status());
   EXPECT_GE(slept, 2);  // a second attempt committed
   EXPECT_EQ(Stored("idle"), 1);
 }
@@ -256,7 +250,7 @@ TEST_F(PgFaultsTest, TheRelayRetriesABatchWhoseSessionTheServerEnded) {
   std::vector<testing::Outcome> outcomes;
   for (int i = 0; i < 20; ++i) {
     const std::string key = absl::StrCat("idle-", i);
-    TS_EXPECT_OK(store->Insert(Keyed(key)).status());
+    TS_EXPECT_OK(store->Insert(testing::KeyedTrade(key)).status());
     outcomes.push_back({testing::Outcome::kOk, key, Steady::now(), ""});
   }
   TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));

@@ -150,8 +150,7 @@ TEST_F(SqliteFaultsTest, ASyncFailingAtEachPointThenPowerLossLosesNoAck) {
       ASSERT_TRUE(store.ok()) << store.status();
       vfs.FailSync(nth);
       for (int i = 0; i < 40 && vfs.sync_failures() == 0; ++i) {
-        Trade t = SampleTrade();
-        t.client_order_id = absl::StrCat("vfs-", nth, "-", i);
+        const Trade t = testing::KeyedTrade(absl::StrCat("vfs-", nth, "-", i));
         auto inserted = (*store)->Insert(t);
         if (inserted.ok()) {
           acked.push_back(inserted->trade.id);

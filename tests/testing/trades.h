@@ -25,6 +25,13 @@ inline Trade SampleTrade() {
                    "2024-02-29T23:59:59.999999Z");
 }
 
+// SampleTrade with a client_order_id, to find it again by key.
+inline Trade KeyedTrade(const std::string& key) {
+  Trade t = SampleTrade();
+  t.client_order_id = key;
+  return t;
+}
+
 }  // namespace tradestore::testing
 
 #endif  // TRADESTORE_TESTS_TESTING_TRADES_H_

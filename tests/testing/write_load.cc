@@ -13,8 +13,7 @@ WriteLoad::WriteLoad(TradeStore& store, const std::string& tag, int writers) {
   for (int w = 0; w < writers; ++w) {
     threads_.emplace_back([this, &store, tag, w] {
       for (int n = 0; !stop_; ++n) {
-        Trade t = SampleTrade();
-        t.client_order_id = absl::StrCat(tag, "-", w, "-", n);
+        const Trade t = KeyedTrade(absl::StrCat(tag, "-", w, "-", n));
         auto r = store.Insert(t);
         Outcome o{r.ok()                        ? Outcome::kOk
                   : absl::IsUnknown(r.status()) ? Outcome::kUnknown
