@@ -20,8 +20,9 @@ packages=(
   # Operations: backups to cloud storage, WAL archiving and PITR, the HA
   # stack (Patroni with etcd, HAProxy), retention tests without waiting.
   rclone pgbackrest patroni etcd-server etcd-client haproxy faketime
-  # The man page test renders it.
-  groff-base
+  # The man page test renders it; the test binaries print a hung test's
+  # backtraces with gdb.
+  groff-base gdb
   # The Python package (pybind11) and its tests, with Debian's python3.
   python3-dev pybind11-dev python3-pytest python3-psycopg2
 )
