@@ -105,17 +105,42 @@ int64_t FaultVfs::sync_failures() const {
   return sync_failures_;
 }
 
+void FaultVfs::FailWrite(int64_t nth) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_write_at_ = nth > 0 ? writes_ + nth : 0;
+}
+
+void FaultVfs::FailRead(int64_t nth) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_read_at_ = nth > 0 ? reads_ + nth : 0;
+}
+
+int64_t FaultVfs::io_failures() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return io_failures_;
+}
+
 int64_t FaultVfs::bytes_undone() const {
   std::lock_guard<std::mutex> lock(mu_);
   return bytes_undone_;
 }
 
-void FaultVfs::PowerLoss() {
+void FaultVfs::PowerLoss(bool torn) {
+  constexpr int64_t kSector = 512;
   std::lock_guard<std::mutex> lock(mu_);
   dead_ = true;
   for (auto& [path, state] : paths_) {
-    const int fd = ::open(path.c_str(), O_WRONLY);
+    const int fd = ::open(path.c_str(), O_RDWR);
     if (fd < 0) continue;
+    // The newest write's first sector, read before anything is undone.
+    std::string kept;
+    int64_t kept_at = 0;
+    if (torn && !state.undo.empty()) {
+      kept_at = state.undo.back().offset;
+      kept.resize(kSector);
+      const ssize_t n = ::pread(fd, kept.data(), kSector, kept_at);
+      kept.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    }
     for (auto it = state.undo.rbegin(); it != state.undo.rend(); ++it) {
       if (!it->old_bytes.empty()) {
         (void)!::pwrite(fd, it->old_bytes.data(), it->old_bytes.size(),
@@ -129,6 +154,10 @@ void FaultVfs::PowerLoss() {
         bytes_undone_ += st.st_size - state.synced_size;
       }
       (void)!::ftruncate(fd, state.synced_size);
+    }
+    if (!kept.empty()) {
+      (void)!::pwrite(fd, kept.data(), kept.size(), kept_at);
+      bytes_undone_ -= static_cast<int64_t>(kept.size());
     }
     ::close(fd);
     state.undo.clear();
@@ -187,7 +216,15 @@ int FaultVfs::Close(sqlite3_file* file) {
 
 int FaultVfs::Read(sqlite3_file* file, void* out, int n, sqlite3_int64 at) {
   File* f = reinterpret_cast<File*>(file);
-  if (current_->dead_) return SQLITE_IOERR_READ;
+  FaultVfs* self = current_;
+  if (self->dead_) return SQLITE_IOERR_READ;
+  if (f->path != nullptr) {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (++self->reads_ == self->fail_read_at_) {
+      ++self->io_failures_;
+      return SQLITE_IOERR_READ;
+    }
+  }
   return f->real->pMethods->xRead(f->real, out, n, at);
 }
 
@@ -198,7 +235,13 @@ int FaultVfs::Write(sqlite3_file* file, const void* data, int n,
   {
     std::lock_guard<std::mutex> lock(self->mu_);
     if (self->dead_) return SQLITE_IOERR_WRITE;
-    if (f->path != nullptr) self->RecordUndo(f, at, n);
+    if (f->path != nullptr) {
+      if (++self->writes_ == self->fail_write_at_) {
+        ++self->io_failures_;
+        return SQLITE_IOERR_WRITE;
+      }
+      self->RecordUndo(f, at, n);
+    }
   }
   return f->real->pMethods->xWrite(f->real, data, n, at);
 }

@@ -2,8 +2,10 @@
 // fault tests. While it lives it is the default VFS of the process, so a
 // store opened meanwhile goes through it. It can fail the Nth sync (an I/O
 // error at the worst moment: the commit's frames written, their durability
-// unknown) and simulate power loss: every write not yet synced is undone
-// on disk, file by file, and every later call fails.
+// unknown), the Nth write or read of the database or its WAL, and simulate
+// power loss: every write not yet synced is undone on disk, file by file
+// (or, torn, all but the first sector of the newest one), and every later
+// call fails.
 //
 // Thread-safety: the counters and the undo log are guarded; one FaultVfs at
 // a time.
@@ -33,11 +35,18 @@ class FaultVfs {
   void FailSync(int64_t nth);
   int64_t syncs() const;
   int64_t sync_failures() const;
+  // The same for the nth xWrite (SQLITE_IOERR_WRITE) and xRead
+  // (SQLITE_IOERR_READ) of the database, its WAL or its journal.
+  void FailWrite(int64_t nth);
+  void FailRead(int64_t nth);
+  int64_t io_failures() const;
 
   // Undoes every write made since its file's last sync and fails every
   // call from then on. Close the store afterwards, then reopen the file
   // with a fresh FaultVfs or none.
-  void PowerLoss();
+  // `torn`: the newest unsynced write of each file keeps its first 512
+  // bytes, as when power fails mid-write.
+  void PowerLoss(bool torn = false);
   // Bytes of unsynced writes undone by PowerLoss: overwritten ones put
   // back and appended ones cut off.
   int64_t bytes_undone() const;
@@ -81,6 +90,8 @@ class FaultVfs {
   mutable std::mutex mu_;
   std::map<std::string, PathState> paths_;
   int64_t syncs_ = 0, fail_sync_at_ = 0, sync_failures_ = 0;
+  int64_t writes_ = 0, fail_write_at_ = 0, reads_ = 0, fail_read_at_ = 0;
+  int64_t io_failures_ = 0;
   int64_t bytes_undone_ = 0;
   std::atomic<bool> dead_{false};
 };
