@@ -16,6 +16,7 @@
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/phase.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -41,15 +42,6 @@ class LoadgenRelayTest : public ::testing::Test {
     move.target = Phase::kDualWrite;
     move.reason = "test";
     ASSERT_TRUE((*phases)->Move(move).ok());
-  }
-
-  // "ID VERSION" lines: the newest acknowledged version of each id.
-  std::map<int64_t, int64_t> ReadAcks(const std::string& file) {
-    std::map<int64_t, int64_t> acked;
-    std::ifstream in(file);
-    int64_t id = 0, version = 0;
-    while (in >> id >> version) acked[id] = std::max(acked[id], version);
-    return acked;
   }
 
   int64_t Lines(const std::string& file) {
@@ -94,7 +86,7 @@ TEST_F(LoadgenRelayTest, KilledLoadgenLosesNoAcknowledgedWriteAfterTheRelay) {
       << err.str();
   EXPECT_NE(out.str().find("0 waiting"), std::string::npos) << out.str();
 
-  const auto acked = ReadAcks(acks);
+  const auto acked = ReadAckLog(acks).newest;
   ASSERT_GE(acked.size(), 1000u);
   auto sqlite = SqliteTradeStore::Open({.path = path_});
   auto pg = PgTradeStore::Open(TestPgOptions(dsn_));

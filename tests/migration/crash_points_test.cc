@@ -22,6 +22,7 @@
 #include "testing/temp_dir.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/internal/failpoint.h"
+#include "tradestore/migration/loadgen.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -95,23 +96,8 @@ class CrashPointTest : public ::testing::TestWithParam<std::string> {
         << last_output_;
   }
 
-  // "ID VERSION" lines: the newest acknowledged version of each id.
-  std::map<int64_t, int64_t> ReadAcks(int64_t* lines) {
-    std::map<int64_t, int64_t> acked;
-    std::ifstream in(acks_);
-    int64_t id = 0, version = 0;
-    *lines = 0;
-    while (in >> id >> version) {
-      acked[id] = std::max(acked[id], version);
-      ++*lines;
-    }
-    return acked;
-  }
-
   std::string Count(const std::string& sql) {
-    std::string value = Sql(db_, sql);
-    while (!value.empty() && value.back() == '\n') value.pop_back();
-    return value;
+    return testing::SqlValue(db_, sql);
   }
 
   testing::TempDir dir_;
@@ -134,8 +120,9 @@ TEST_P(WriterCrashTest, LosesAndDoublesNothing) {
               {"loadgen", "--sqlite", path_, "--pg", dsn_, "--rate", "2000",
                "--threads", "1", "--duration", "60s", "--ack-log", acks_});
   ExpectSqliteIntact();
-  int64_t lines = 0;
-  const auto acked = ReadAcks(&lines);
+  const AckedVersions log = ReadAckLog(acks_);
+  const auto& acked = log.newest;
+  const int64_t lines = log.lines;
   if (GetParam().rfind("sqlite.", 0) == 0) {
     EXPECT_GE(lines, 399);
   }

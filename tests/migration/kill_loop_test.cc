@@ -30,6 +30,7 @@
 #include "testing/sqlite_file.h"
 #include "testing/temp_dir.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/phase.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -236,12 +237,7 @@ class KillLoopTest : public ::testing::TestWithParam<Loop> {
           Cli({"relay", "--sqlite", path_, "--pg", dsn_, "--until-drained"}), 0)
           << last_output_;
     }
-    std::map<int64_t, int64_t> acked;
-    {
-      std::ifstream in(acks_file);
-      int64_t id = 0, version = 0;
-      while (in >> id >> version) acked[id] = std::max(acked[id], version);
-    }
+    const std::map<int64_t, int64_t> acked = ReadAckLog(acks_file).newest;
     auto sqlite = SqliteTradeStore::Open({.path = path_});
     auto pg = PgTradeStore::Open(TestPgOptions(dsn_));
     ASSERT_TRUE(sqlite.ok() && pg.ok());

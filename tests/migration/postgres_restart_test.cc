@@ -68,9 +68,7 @@ class PostgresRestartTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string Count(const std::string& sql) {
-    std::string v = Sql(db_, sql);
-    while (!v.empty() && v.back() == '\n') v.pop_back();
-    return v;
+    return testing::SqlValue(db_, sql);
   }
 
   testing::TempDir dir_;

@@ -43,6 +43,12 @@ std::string Sql(const std::string& db, const std::string& sql) {
   return out.ok() ? *out : "";
 }
 
+std::string SqlValue(const std::string& db, const std::string& sql) {
+  std::string v = Sql(db, sql);
+  while (!v.empty() && v.back() == '\n') v.pop_back();
+  return v;
+}
+
 PgOptions TestPgOptions(const std::string& dsn) {
   PgOptions options;
   options.dsn = dsn;

@@ -38,6 +38,8 @@ class PgEnvironment : public ::testing::Environment {
 // Runs `sql` through psql as the superuser in database `db` and returns its
 // unaligned output; a failure fails the test and returns "".
 std::string Sql(const std::string& db, const std::string& sql);
+// The same without the trailing newline: one value, as "42".
+std::string SqlValue(const std::string& db, const std::string& sql);
 
 // PgOptions for tests: a short retry deadline so a failure shows quickly.
 PgOptions TestPgOptions(const std::string& dsn);

@@ -1,7 +1,6 @@
 #include "tradestore/cli/demo_failover.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -103,12 +102,7 @@ absl::Status KillLeaderUnderLoad(const DemoHaStack& stack,
 
   // The accounting: the newest acknowledged version of each trade, against
   // what the new leader holds.
-  std::map<int64_t, int64_t> acked;
-  {
-    std::ifstream in(acks);
-    int64_t id = 0, version = 0;
-    while (in >> id >> version) acked[id] = std::max(acked[id], version);
-  }
+  const std::map<int64_t, int64_t> acked = ReadAckLog(acks).newest;
   PgOptions pg;
   pg.dsn = stack.dsn();
   TS_ASSIGN_OR_RETURN(auto store, PgTradeStore::Open(pg));

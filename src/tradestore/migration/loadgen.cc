@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <fstream>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -148,6 +150,21 @@ nlohmann::json PercentilesJson(const Percentiles& p) {
 }
 
 }  // namespace
+
+AckedVersions ReadAckLog(const std::string& path) {
+  AckedVersions log;
+  std::ifstream in(path);
+  std::string line;
+  // A last line without its newline was torn by a crash mid-write.
+  while (std::getline(in, line) && !in.eof()) {
+    std::istringstream fields(line);
+    int64_t id = 0, version = 0;
+    if (!(fields >> id >> version)) continue;
+    log.newest[id] = std::max(log.newest[id], version);
+    ++log.lines;
+  }
+  return log;
+}
 
 Percentiles PercentilesOf(std::vector<int64_t>& samples) {
   Percentiles p;

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -58,6 +59,15 @@ absl::StatusOr<LoadgenReport> RunLoadgen(const LoadgenOptions& options,
 
 std::string LoadgenJson(const LoadgenReport& report);
 void PrintLoadgenSummary(const LoadgenReport& report, std::ostream& out);
+
+// An ack log read back (a last line torn by a crash is left out): the
+// newest acknowledged version of each id, and how many acknowledgements
+// the log holds.
+struct AckedVersions {
+  std::map<int64_t, int64_t> newest;
+  int64_t lines = 0;
+};
+AckedVersions ReadAckLog(const std::string& path);
 
 // p50/p99/max of `samples` (sorted in place).
 Percentiles PercentilesOf(std::vector<int64_t>& samples);
