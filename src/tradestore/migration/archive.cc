@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -107,6 +108,49 @@ void Compare(ArchiveReport& r, bool same, std::string check) {
   (same ? r.checks : r.failures).push_back(std::move(check));
 }
 
+// Reads `zipped` back as a restore would, in `scratch` (removed after):
+// decompressed, SQLite's integrity_check, and the rows and content hash
+// against the report's. The digest read back, when it could be read.
+std::optional<Digest> ReadBack(const std::string& zipped,
+                               const std::string& scratch, ArchiveReport& r) {
+  absl::Status readable = archive::Gunzip(zipped, scratch);
+  if (readable.ok()) readable = sqlite::CheckIntegrity(scratch);
+  Compare(r, readable.ok(),
+          readable.ok() ? "the archive decompresses and passes SQLite's "
+                          "integrity_check"
+                        : std::string(readable.message()));
+  std::optional<Digest> digest;
+  if (readable.ok()) {
+    auto again = SqliteDigest(scratch);
+    if (again.ok()) digest = *again;
+    Compare(r,
+            again.ok() && again->rows == r.rows &&
+                again->sha256 == r.content_sha256,
+            again.ok()
+                ? absl::StrCat(
+                      "read back: ", again->rows, " rows (expected ", r.rows,
+                      "), content hash ",
+                      again->sha256 == r.content_sha256 ? "equal" : "DIFFERENT")
+                : std::string(again.status().message()));
+  }
+  archive::RemoveDatabase(scratch);
+  return digest;
+}
+
+// The archive's immutable columns against what Postgres holds in its ids.
+absl::Status ComparePostgres(PgPool& pool, const Digest& archived,
+                             ArchiveReport& r) {
+  TS_ASSIGN_OR_RETURN(Digest pg, PostgresDigest(pool, archived));
+  r.postgres_content_sha256 = pg.sha256;
+  Compare(r, pg.rows == r.exact_rows && pg.sha256 == r.content_sha256,
+          absl::StrCat("Postgres holds ", pg.rows, " trades in ids ",
+                       r.min_id.value_or(0), "-", r.max_id.value_or(0),
+                       " (the archive has ", r.exact_rows,
+                       " exact rows); immutable columns ",
+                       pg.sha256 == r.content_sha256 ? "equal" : "DIFFERENT"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
@@ -145,36 +189,8 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
 
   // Read it back as a restore would.
   log << "archive: reading the archive back" << std::endl;
-  absl::Status readable = archive::Gunzip(zipped, check);
-  if (readable.ok()) readable = sqlite::CheckIntegrity(check);
-  Compare(report, readable.ok(),
-          readable.ok() ? "the archive decompresses and passes SQLite's "
-                          "integrity_check"
-                        : std::string(readable.message()));
-  if (readable.ok()) {
-    auto again = SqliteDigest(check);
-    Compare(
-        report,
-        again.ok() && again->rows == report.rows &&
-            again->sha256 == report.content_sha256,
-        again.ok()
-            ? absl::StrCat("read back: ", again->rows, " rows, content hash ",
-                           again->sha256 == report.content_sha256 ? "equal"
-                                                                  : "DIFFERENT")
-            : std::string(again.status().message()));
-  }
-  archive::RemoveDatabase(check);
-
-  TS_ASSIGN_OR_RETURN(Digest pg, PostgresDigest(*pool, digest));
-  report.postgres_content_sha256 = pg.sha256;
-  Compare(
-      report,
-      pg.rows == report.exact_rows && pg.sha256 == report.content_sha256,
-      absl::StrCat("Postgres holds ", pg.rows, " trades in ids ",
-                   report.min_id.value_or(0), "-", report.max_id.value_or(0),
-                   " (the archive has ", report.exact_rows,
-                   " exact rows); immutable columns ",
-                   pg.sha256 == report.content_sha256 ? "equal" : "DIFFERENT"));
+  ReadBack(zipped, check, report);
+  TS_RETURN_IF_ERROR(ComparePostgres(*pool, digest, report));
 
   // Only a verified archive takes the final name; another is kept for a
   // look under a name that says it is not one.
@@ -296,38 +312,10 @@ absl::StatusOr<ArchiveReport> CheckArchive(const ArchiveCheckOptions& options,
                                      fs::temp_directory_path().string(), log));
   const std::string copy = work->File("check.db");
   log << "archive: reading " << options.file << " back" << std::endl;
-  absl::Status readable = archive::Gunzip(options.file, copy);
-  if (readable.ok()) readable = sqlite::CheckIntegrity(copy);
-  Compare(report, readable.ok(),
-          readable.ok() ? "it decompresses and passes SQLite's "
-                          "integrity_check"
-                        : std::string(readable.message()));
-  std::optional<Digest> digest;
-  if (readable.ok()) {
-    auto again = SqliteDigest(copy);
-    if (again.ok()) digest = *again;
-    Compare(report,
-            again.ok() && again->rows == report.rows &&
-                again->sha256 == report.content_sha256,
-            again.ok() ? absl::StrCat(again->rows, " rows (the manifest says ",
-                                      report.rows, "), content hash ",
-                                      again->sha256 == report.content_sha256
-                                          ? "equal"
-                                          : "DIFFERENT")
-                       : std::string(again.status().message()));
-  }
-  archive::RemoveDatabase(copy);
+  const std::optional<Digest> digest = ReadBack(options.file, copy, report);
   if (options.pg && digest) {
     TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(*options.pg));
-    TS_ASSIGN_OR_RETURN(Digest pg, PostgresDigest(*pool, *digest));
-    report.postgres_content_sha256 = pg.sha256;
-    Compare(report,
-            pg.rows == report.exact_rows && pg.sha256 == report.content_sha256,
-            absl::StrCat(
-                "Postgres holds ", pg.rows, " trades in ids ",
-                report.min_id.value_or(0), "-", report.max_id.value_or(0),
-                "; immutable columns ",
-                pg.sha256 == report.content_sha256 ? "equal" : "DIFFERENT"));
+    TS_RETURN_IF_ERROR(ComparePostgres(*pool, *digest, report));
   }
   return report;
 }
