@@ -9,10 +9,8 @@
 //
 // TRADESTORE_KILL_LOOP_ITERATIONS sets the kills per phase (20 by default,
 // 200 in tools/test_long.sh); TRADESTORE_KILL_LOOP_SEED replays a run.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +23,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "testing/child_process.h"
 #include "testing/pg_environment.h"
 #include "testing/phases.h"
 #include "testing/sqlite_file.h"
@@ -59,61 +58,19 @@ int64_t Lines(const std::string& path) {
   return std::count(text.begin(), text.end(), '\n');
 }
 
-// The CLI as a child with its output in `log`; killed with this process
-// (PR_SET_PDEATHSIG) so a crashed test leaves no writer behind.
-class Child {
+// The CLI as a child with its output in `log`; killed with this thread
+// (PR_SET_PDEATHSIG): the long suite starts 800.
+class Child : public testing::ChildProcess {
  public:
-  Child(std::vector<std::string> args, const std::string& log) {
-    args.insert(args.begin(), TRADESTORE_CLI);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(out, 1);
-      dup2(out, 2);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out);
-  }
-  ~Child() {
-    if (pid_ > 0) KillAndWait();
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  bool running() {
-    if (pid_ <= 0 || ended_) return false;
-    ended_ = waitpid(pid_, &status_, WNOHANG) == pid_;
-    return !ended_;
-  }
-
-  // How it ended, for a failure message.
-  std::string Ended() const {
-    if (!ended_) return "still running";
-    if (WIFEXITED(status_))
-      return absl::StrCat("exited ", WEXITSTATUS(status_));
-    if (WIFSIGNALED(status_)) return absl::StrCat("signal ", WTERMSIG(status_));
-    return "still running";
-  }
-
-  // The signal that ended it (SIGKILL when this kill did), or 0.
-  int KillAndWait() {
-    if (running()) {
-      kill(pid_, SIGKILL);
-      ended_ = waitpid(pid_, &status_, 0) == pid_;
-    }
-    pid_ = -1;
-    return ended_ && WIFSIGNALED(status_) ? WTERMSIG(status_) : 0;
+  Child(std::vector<std::string> args, const std::string& log)
+      : ChildProcess(WithCli(std::move(args)), log, Orphan::kKernelKillsChild) {
   }
 
  private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool ended_ = false;
+  static std::vector<std::string> WithCli(std::vector<std::string> args) {
+    args.insert(args.begin(), TRADESTORE_CLI);
+    return args;
+  }
 };
 
 struct Tally {
