@@ -1,7 +1,8 @@
 // Postgres ending or refusing the store's work: each of its connections
 // terminated in turn (pg_terminate_backend) under load, directly and through
 // the dual-write relay; statement_timeout and
-// idle_in_transaction_session_timeout hit by the store's own calls. Jepsen's
+// idle_in_transaction_session_timeout hit by the store's own calls; a full
+// disk (a file size limit on the server's new backends). Jepsen's
 // accounting each time (testing/write_load.h): acknowledged writes stored
 // exactly once, failed ones not at all.
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "testing/pg_environment.h"
 #include "testing/phases.h"
@@ -22,7 +24,9 @@
 #include "testing/write_load.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/internal/failpoint.h"
+#include "tradestore/internal/process.h"
 #include "tradestore/migration/phased_trade_store.h"
+#include "tradestore/ops/pg_cluster.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
@@ -41,6 +45,7 @@ class PgFaultsTest : public ::testing::Test {
   void TearDown() override {
     internal::DisarmFailpoints();
     if (locker_.joinable()) ReleaseTrades();
+    FreeDisk();
   }
 
   PgOptions Options(const std::string& server_settings = "") {
@@ -148,8 +153,54 @@ class PgFaultsTest : public ::testing::Test {
         << out.str() << err.str();
   }
 
+  // A disk that fills up under the trades table: the table is grown past a
+  // WAL segment (16 MB; a failed WAL write would be a PANIC, not a full
+  // disk; ids far above the store's), then every backend the server starts
+  // from now on may not write beyond the table's end, so the next page it
+  // needs cannot be added.
+  void FillDisk() {
+    testing::Sql(db_,
+                 "ALTER TABLE trades SET (autovacuum_enabled = false); "
+                 "INSERT INTO trades (id, symbol, side, quantity, price, "
+                 "\"timestamp\", status) SELECT 100000000 + g, 'FILL', "
+                 "'BUY', 1, 1, now(), 'NEW' FROM generate_series(1, 250000) g");
+    const std::string size =
+        testing::SqlValue(db_, "SELECT pg_relation_size('trades')");
+    int64_t bytes = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(size, &bytes)) << size;
+    ASSERT_GT(bytes, 20 << 20);
+    filled_ = true;
+    ASSERT_TRUE(SetFileSizeLimit(
+        PgEnvironment::Get().pg().cluster().PostmasterPid(), size));
+  }
+  // Space again, for the server and each of its processes.
+  void FreeDisk() {
+    if (!filled_) return;
+    filled_ = false;
+    const int postmaster = PgEnvironment::Get().pg().cluster().PostmasterPid();
+    EXPECT_TRUE(SetFileSizeLimit(postmaster, "unlimited")) << postmaster;
+    for (absl::string_view p : absl::StrSplit(
+             testing::Sql("postgres", "SELECT pid FROM pg_stat_activity"), '\n',
+             absl::SkipEmpty())) {
+      int pid = 0;
+      // Some have ended meanwhile (psql's own): no matter.
+      if (absl::SimpleAtoi(p, &pid)) SetFileSizeLimit(pid, "unlimited");
+    }
+  }
+  // As the server's own user: root without CAP_SYS_RESOURCE (a container)
+  // may not change another user's limits.
+  static bool SetFileSizeLimit(int pid, const std::string& soft) {
+    auto user = ops::ServiceUser();
+    if (!user.ok() || pid <= 0) return false;
+    auto r = internal::RunCommand({"prlimit", "--pid", std::to_string(pid),
+                                   absl::StrCat("--fsize=", soft, ":")},
+                                  *user);
+    return r.ok() && r->exit_code == 0;
+  }
+
   std::string db_, dsn_;
   std::thread locker_;
+  bool filled_ = false;
 };
 
 TEST_F(PgFaultsTest, EachConnectionTerminatedInTurnLosesAndDoublesNothing) {
@@ -260,6 +311,65 @@ TEST_F(PgFaultsTest, TheRelayRetriesABatchWhoseSessionTheServerEnded) {
   EXPECT_GE(store->pool_stats().connects, 2);
   store.reset();
   ExpectAccounted(outcomes, "idle");
+  ExpectVerifyClean(dir.File("store.db"));
+}
+
+TEST_F(PgFaultsTest, AFullDiskFailsTheWriteAndWritesNothing) {
+  ASSERT_NO_FATAL_FAILURE(FillDisk());
+  PgOptions o = Options();
+  o.backoff.deadline = std::chrono::seconds(2);
+  auto store = PgTradeStore::Open(o);
+  TS_ASSERT_OK(store);
+  std::string failed;
+  absl::Status why;
+  for (int i = 0; i < 5000 && failed.empty(); ++i) {
+    const std::string key = absl::StrCat("full-", i);
+    auto r = (*store)->Insert(testing::KeyedTrade(key));
+    if (!r.ok()) {
+      failed = key;
+      why = r.status();
+    }
+  }
+  ASSERT_FALSE(failed.empty()) << "the table never needed a new page";
+  EXPECT_FALSE(absl::IsUnknown(why)) << why;
+  EXPECT_NE(why.message().find("could not extend file"), std::string::npos)
+      << why;
+  EXPECT_EQ(Stored(failed), 0);
+  std::cout << "[ pg faults ] full disk: " << why << "\n";
+  FreeDisk();
+  TS_EXPECT_OK((*store)->Insert(testing::KeyedTrade(failed)).status());
+  EXPECT_EQ(Stored(failed), 1);
+}
+
+TEST_F(PgFaultsTest, TheRelayKeepsItsBacklogThroughAFullDisk) {
+  ASSERT_NO_FATAL_FAILURE(FillDisk());
+  testing::TempDir dir;
+  auto store = DualWrite(dir, Options());
+  ASSERT_NE(store, nullptr);
+  std::vector<testing::Outcome> outcomes;
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = absl::StrCat("full-", i);
+    TS_ASSERT_OK(store->Insert(testing::KeyedTrade(key)).status());
+    outcomes.push_back({testing::Outcome::kOk, key, Steady::now(), ""});
+  }
+  const auto give_up = Steady::now() + std::chrono::seconds(60);
+  while (store->relay_stats().last_error.find("could not extend file") ==
+         std::string::npos) {
+    ASSERT_LT(Steady::now(), give_up)
+        << "relay: " << store->relay_stats().entries_applied << " applied, "
+        << store->relay_stats().failures << " failures, last error "
+        << store->relay_stats().last_error << "; stored "
+        << testing::SqlValue(db_,
+                             "SELECT count(*) FROM trades WHERE "
+                             "client_order_id LIKE 'full-%'");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FreeDisk();
+  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+  EXPECT_EQ(store->relay_stats().rows_quarantined, 0);
+  store.reset();
+  ExpectAccounted(outcomes, "full");
+  testing::Sql(db_, "DELETE FROM trades WHERE symbol = 'FILL'");
   ExpectVerifyClean(dir.File("store.db"));
 }
 
