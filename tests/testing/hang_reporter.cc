@@ -13,9 +13,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 extern char** environ;
 
@@ -61,6 +63,13 @@ class Watch {
     std::thread([this] { Loop(); }).detach();
   }
 
+  // A test that failed before the hang: named in the last line too, since
+  // the backtraces push its messages out of a log's tail.
+  void Failed(std::string name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failed_.push_back(std::move(name));
+  }
+
   // `what` is running from now on; empty when nothing is.
   void Running(std::string what) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -93,7 +102,14 @@ class Watch {
     std::fflush(stderr);
     PrintBacktraces();
     // Again at the end: CI shows the log's tail.
-    std::fprintf(stderr, "\n%s (backtraces above); aborting\n", line.c_str());
+    const std::string before =
+        failed_.empty() ? "none"
+                        : absl::StrCat(failed_.size(), " (",
+                                       absl::StrJoin(failed_, ", "), ")");
+    std::fprintf(stderr,
+                 "\n%s (backtraces above); tests failed before it: %s; "
+                 "aborting\n",
+                 line.c_str(), before.c_str());
     std::fflush(stderr);
     std::abort();
   }
@@ -104,6 +120,7 @@ class Watch {
   std::condition_variable changed_;
   std::string what_;
   Clock::time_point deadline_;
+  std::vector<std::string> failed_;
 };
 
 // Owned (and deleted) by gtest; the state it reports to is not.
@@ -119,7 +136,12 @@ class Listener : public ::testing::EmptyTestEventListener {
   void OnTestStart(const ::testing::TestInfo& t) override {
     watch_->Running(absl::StrCat(t.test_suite_name(), ".", t.name()));
   }
-  void OnTestEnd(const ::testing::TestInfo&) override { watch_->Running(""); }
+  void OnTestEnd(const ::testing::TestInfo& t) override {
+    if (t.result() != nullptr && t.result()->Failed()) {
+      watch_->Failed(absl::StrCat(t.test_suite_name(), ".", t.name()));
+    }
+    watch_->Running("");
+  }
   void OnEnvironmentsTearDownStart(const ::testing::UnitTest&) override {
     watch_->Running("the test environment's tear-down");
   }
