@@ -33,11 +33,11 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
   const std::string as = user_.empty() ? "" : "runuser -u postgres -- ";
   TS_RETURN_IF_ERROR(ops::WriteOwnedFile(
       dir_ + "/cleanup.sh",
-      absl::StrCat("#!/bin/sh\n", "[ -f '", dir_,
-                   "/bouncer/pgbouncer.pid' ] && kill $(cat '", dir_,
-                   "/bouncer/pgbouncer.pid') 2>/dev/null\n", "[ -f '", dir_,
-                   "/pg/data/postmaster.pid' ] && ", as, "'", bin,
-                   "/pg_ctl' -D '", dir_,
+      absl::StrCat("#!/bin/sh\n", "for f in '", dir_,
+                   "'/*/pgbouncer.pid; do [ -f \"$f\" ] && kill $(cat \"$f\") "
+                   "2>/dev/null; done\n",
+                   "[ -f '", dir_, "/pg/data/postmaster.pid' ] && ", as, "'",
+                   bin, "/pg_ctl' -D '", dir_,
                    "/pg/data' -m immediate -w stop >/dev/null 2>&1\n",
                    "rm -rf '", dir_, "'\n"),
       user_, 0700));
@@ -66,32 +66,38 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
     bouncer_ =
         std::make_unique<ops::PgBouncerProcess>(dir_ + "/bouncer", user_);
     TS_RETURN_IF_ERROR(ops::OnFreePort(&bouncer_port_, [&] {
-      TS_RETURN_IF_ERROR(WriteBouncerConfig(options.pgbouncer_pool_size));
+      TS_RETURN_IF_ERROR(WriteBouncerConfig(dir_ + "/bouncer", bouncer_port_,
+                                            port(),
+                                            options.pgbouncer_pool_size));
       return StartBouncer();
     }));
   }
   return absl::OkStatus();
 }
 
-absl::Status LocalPostgres::WriteBouncerConfig(int pool_size) {
-  const std::string dir = dir_ + "/bouncer";
+absl::Status LocalPostgres::WriteBouncerConfig(const std::string& dir,
+                                               int listen_port, int server_port,
+                                               int pool_size) {
   TS_RETURN_IF_ERROR(ops::WriteOwnedFile(
       dir + "/userlist.txt",
       "\"postgres\" \"\"\n\"tradestore_app\" \"\"\n\"tradestore_ro\" \"\"\n",
       user_));
   return ops::WriteOwnedFile(
       dir + "/pgbouncer.ini",
-      absl::StrCat("[databases]\n* = host=127.0.0.1 port=", port(),
-                   "\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ",
-                   bouncer_port_, "\nunix_socket_dir = ", dir,
-                   "\nauth_type = trust\nauth_file = ", dir,
-                   "/userlist.txt\npool_mode = transaction\n"
-                   "max_client_conn = 500\ndefault_pool_size = ",
-                   pool_size,
-                   "\nignore_startup_parameters = extra_float_digits\n"
-                   "server_reset_query =\nlogfile = ",
-                   dir, "/pgbouncer.log\npidfile = ", dir,
-                   "/pgbouncer.pid\nadmin_users = postgres\n"),
+      absl::StrCat(
+          "[databases]\n* = host=127.0.0.1 port=", server_port,
+          "\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = ", listen_port,
+          "\nunix_socket_dir = ", dir, "\nauth_type = trust\nauth_file = ", dir,
+          "/userlist.txt\npool_mode = transaction\n"
+          "max_client_conn = 500\ndefault_pool_size = ",
+          pool_size,
+          "\nignore_startup_parameters = extra_float_digits\n"
+          // As tools/postgres/pgbouncer.ini: a server connection
+          // lost during its login holds every client for this long.
+          "server_login_retry = 1\n"
+          "server_reset_query =\nlogfile = ",
+          dir, "/pgbouncer.log\npidfile = ", dir,
+          "/pgbouncer.pid\nadmin_users = postgres\n"),
       user_);
 }
 
@@ -136,6 +142,20 @@ absl::Status LocalPostgres::StopServer(bool immediate) {
 
 absl::Status LocalPostgres::StartServer() {
   return cluster_->Start(cluster_->port());
+}
+
+absl::StatusOr<std::unique_ptr<ops::PgBouncerProcess>>
+LocalPostgres::StartBouncerFor(int server_port, const std::string& name,
+                               int* port) {
+  const std::string dir = absl::StrCat(dir_, "/", name);
+  TS_RETURN_IF_ERROR(ops::MakeServiceDir(dir, user_));
+  auto bouncer = std::make_unique<ops::PgBouncerProcess>(dir, user_);
+  TS_RETURN_IF_ERROR(ops::OnFreePort(port, [&] {
+    TS_RETURN_IF_ERROR(WriteBouncerConfig(dir, *port, server_port,
+                                          /*pool_size=*/4));
+    return bouncer->Start(dir + "/pgbouncer.ini", *port);
+  }));
+  return bouncer;
 }
 
 absl::Status LocalPostgres::StartBouncer() {

@@ -69,10 +69,18 @@ class LocalPostgres {
   // The server itself.
   ops::PgCluster& cluster() { return *cluster_; }
 
+  // Another PgBouncer configured like the first, in front of
+  // 127.0.0.1:server_port instead (a test's fault proxy), its files in
+  // dir()/`name`. Its listen port is in *port. The caller stops it; the
+  // cleanup after a crash stops it too.
+  absl::StatusOr<std::unique_ptr<ops::PgBouncerProcess>> StartBouncerFor(
+      int server_port, const std::string& name, int* port);
+
  private:
   LocalPostgres() = default;
   absl::Status Init(const LocalPostgresOptions& options);
-  absl::Status WriteBouncerConfig(int pool_size);
+  absl::Status WriteBouncerConfig(const std::string& dir, int listen_port,
+                                  int server_port, int pool_size);
   void Cleanup();
 
   std::string dir_;
