@@ -121,7 +121,9 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_EQ((*store)->phase(), drill.phase);
 
-  testing::WriteLoad load(**store, tag, 4);
+  // Writers rest 1 ms between writes so the relay gets the SQLite store's
+  // lock (writers in a tight loop can keep it from the relay for minutes).
+  testing::WriteLoad load(**store, tag, 4, std::chrono::milliseconds(1));
   ASSERT_TRUE(load.WaitAcks(100, Steady::now()));
   Steady::time_point fault_at = Steady::now();
   std::atomic<bool> relay_hit{false};

@@ -9,9 +9,10 @@
 
 namespace tradestore::testing {
 
-WriteLoad::WriteLoad(TradeStore& store, const std::string& tag, int writers) {
+WriteLoad::WriteLoad(TradeStore& store, const std::string& tag, int writers,
+                     std::chrono::microseconds pause) {
   for (int w = 0; w < writers; ++w) {
-    threads_.emplace_back([this, &store, tag, w] {
+    threads_.emplace_back([this, &store, tag, w, pause] {
       for (int n = 0; !stop_; ++n) {
         const Trade t = KeyedTrade(absl::StrCat(tag, "-", w, "-", n));
         auto r = store.Insert(t);
@@ -20,8 +21,11 @@ WriteLoad::WriteLoad(TradeStore& store, const std::string& tag, int writers) {
                                                 : Outcome::kFailed,
                   *t.client_order_id, Steady::now(),
                   r.ok() ? "" : std::string(r.status().message())};
-        std::lock_guard<std::mutex> lock(mu_);
-        outcomes_.push_back(std::move(o));
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          outcomes_.push_back(std::move(o));
+        }
+        if (pause.count() > 0) std::this_thread::sleep_for(pause);
       }
     });
   }

@@ -26,10 +26,13 @@ struct Outcome {
   std::string error;
 };
 
-// `writers` threads inserting trades keyed "<tag>-<writer>-<n>".
+// `writers` threads inserting trades keyed "<tag>-<writer>-<n>", each
+// resting `pause` after a write: writers in a tight loop can starve a
+// thread that shares the store's lock with them (the dual-write relay).
 class WriteLoad {
  public:
-  WriteLoad(TradeStore& store, const std::string& tag, int writers);
+  WriteLoad(TradeStore& store, const std::string& tag, int writers,
+            std::chrono::microseconds pause = std::chrono::microseconds(0));
   ~WriteLoad() { Stop(); }
   WriteLoad(const WriteLoad&) = delete;
   WriteLoad& operator=(const WriteLoad&) = delete;
