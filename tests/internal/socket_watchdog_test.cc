@@ -1,8 +1,15 @@
 #include "tradestore/internal/socket_watchdog.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
 
 namespace tradestore::internal {
 namespace {
@@ -41,6 +48,79 @@ TEST_F(SocketWatchdogTest, ADisarmedGuardLeavesTheSocketAlone) {
   EXPECT_EQ(recv(fds_[0], &c, 1, 0), 1);
   EXPECT_EQ(c, 'x');
   EXPECT_FALSE(unarmed.Disarm());
+}
+
+// Ends `pid` within `limit`; false when it had to be killed.
+bool ExitsWithin(pid_t pid, std::chrono::seconds limit, int* status) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (waitpid(pid, status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > until) {
+      kill(pid, SIGKILL);
+      waitpid(pid, status, 0);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// The child of a fork while other threads arm and disarm guards (and so
+// allocate) must not hang in the watchdog's fork handler: it once freed the
+// parent's guards and, under ASan, spun forever on an allocator lock another
+// thread held at the fork. (Under ASan such a child may not allocate at all,
+// so this one only exits, as a child that execs does.)
+TEST_F(SocketWatchdogTest, AForkWhileOtherThreadsArmGuardsNeverHangs) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> busy;
+  for (int t = 0; t < 3; ++t) {
+    busy.emplace_back([&] {
+      while (!stop) {
+        SocketGuard a(fds_[1], std::chrono::hours(1));
+        SocketGuard b(fds_[1], std::chrono::hours(1));
+      }
+    });
+  }
+  int hung = 0, failed = 0;
+  for (int i = 0; i < 200 && hung == 0; ++i) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(0);
+    int status = 0;
+    if (!ExitsWithin(pid, std::chrono::seconds(60), &status)) {
+      ++hung;
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++failed;
+    }
+  }
+  stop = true;
+  for (auto& t : busy) t.join();
+  EXPECT_EQ(hung, 0);
+  EXPECT_EQ(failed, 0);
+}
+
+// A child's guards work, and the parent's, inherited, never fire there.
+TEST_F(SocketWatchdogTest, AChildsGuardsWorkAndLeaveTheParentsAlone) {
+  SocketGuard parents(fds_[0], std::chrono::hours(1));
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int own[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, own) != 0) _exit(2);
+    SocketGuard guard(own[0], std::chrono::milliseconds(1));
+    char c;
+    if (recv(own[0], &c, 1, 0) != 0 || !guard.Disarm()) _exit(3);
+    // The parent's guard is still armed, in its process only.
+    if (send(fds_[1], "x", 1, MSG_NOSIGNAL) != 1) _exit(4);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_TRUE(ExitsWithin(pid, std::chrono::seconds(60), &status));
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  char c = 0;
+  EXPECT_EQ(recv(fds_[0], &c, 1, 0), 1);
+  EXPECT_EQ(c, 'x');
+  EXPECT_FALSE(parents.Disarm());
 }
 
 }  // namespace

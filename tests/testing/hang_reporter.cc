@@ -10,6 +10,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,24 +28,54 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void PrintBacktraces() {
-  // Let gdb attach to us where Yama restricts ptrace to descendants.
-  prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
-  const std::string pid = std::to_string(getpid());
-  const char* argv[] = {"gdb", "-p",  pid.c_str(),           "-batch",
-                        "-nx", "-ex", "thread apply all bt", nullptr};
+// Runs `argv` with its output on our stderr and waits for it.
+void Show(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   pid_t child = 0;
-  if (posix_spawnp(&child, "gdb", &actions, nullptr, const_cast<char**>(argv),
-                   environ) != 0) {
-    std::fprintf(stderr, "hang reporter: gdb could not be started\n");
+  if (posix_spawnp(&child, args[0], &actions, nullptr, args.data(), environ) !=
+      0) {
+    std::fprintf(stderr, "hang reporter: %s could not be started\n", args[0]);
   } else {
     int status = 0;
     waitpid(child, &status, 0);
   }
   posix_spawn_file_actions_destroy(&actions);
+}
+
+// Our children: a test blocked in waitpid waits on one of them.
+std::vector<std::string> Children() {
+  std::vector<std::string> kids;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", getpid(), "/task"), ec)) {
+    std::ifstream in(task.path() / "children");
+    for (std::string pid; in >> pid;) kids.push_back(pid);
+  }
+  return kids;
+}
+
+void PrintBacktraces() {
+  // Let gdb attach to us where Yama restricts ptrace to descendants.
+  prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+  const std::vector<std::string> kids = Children();
+  Show({"gdb", "-p", std::to_string(getpid()), "-batch", "-nx", "-ex",
+        "thread apply all bt"});
+  for (const auto& kid : kids) {
+    std::fprintf(stderr, "\nour child %s:\n", kid.c_str());
+    std::fflush(stderr);
+    Show({"gdb", "-p", kid, "-batch", "-nx", "-ex", "bt"});
+  }
+  // Every process's state: a server that stopped answering shows here
+  // (the postmaster's children name what each backend is doing).
+  std::fprintf(stderr, "\nprocesses:\n");
+  std::fflush(stderr);
+  Show({"ps", "-N", "--ppid", "2", "-ww", "--forest", "-o",
+        "pid,ppid,stat,wchan:22,etimes,args"});
 }
 
 std::chrono::seconds EnvSeconds(const char* name, std::chrono::seconds dflt) {

@@ -23,11 +23,14 @@ class Watchdog {
       auto* w = new Watchdog;
       // A forked child has no watchdog thread and must not inherit a
       // locked mutex: the lock is held across fork, and the child starts
-      // afresh (a Python service may fork).
+      // afresh (a Python service may fork). The child's handler only sets
+      // fields: freeing there hangs when another thread held the
+      // allocator's lock at the fork (ASan's does); the parent's guards
+      // are dropped at the child's first Arm instead.
       pthread_atfork([] { Get().mu_.lock(); }, [] { Get().mu_.unlock(); },
                      [] {
                        Watchdog& c = Get();
-                       c.armed_.clear();
+                       c.forked_ = true;
                        c.started_ = false;
                        c.wake_at_ = SteadyClock::time_point::min();
                        c.mu_.unlock();
@@ -39,6 +42,11 @@ class Watchdog {
 
   uint64_t Arm(int fd, SteadyClock::time_point deadline) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (forked_) {
+      // The parent's sockets: this process's thread must never shut them.
+      armed_.clear();
+      forked_ = false;
+    }
     if (!started_) {
       std::thread([this] { Loop(); }).detach();
       started_ = true;
@@ -99,6 +107,7 @@ class Watchdog {
   std::map<uint64_t, Entry> armed_;
   uint64_t next_id_ = 0;
   bool started_ = false;
+  bool forked_ = false;  // armed_ still holds the parent's guards
   // When the thread wakes next by itself; a deadline before it needs a
   // notify. min() until the thread first waits: its first scan, under
   // the lock, sees every guard armed before it.
