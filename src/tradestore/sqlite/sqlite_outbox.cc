@@ -83,7 +83,7 @@ absl::StatusOr<OutboxBatch> SqliteTradeStore::ReadOutbox(int limit,
 
 absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq) {
   Impl& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.writer_mu);
+  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
   // An ack lost to a power cut only replays entries, which is harmless: it
   // commits without its own fsync (WAL, synchronous=NORMAL), and the next
   // trade's commit makes it durable. Trade writes never wait for an ack's
@@ -169,7 +169,7 @@ absl::StatusOr<bool> SqliteTradeStore::Impl::PutIfNewerLocked(
 absl::StatusOr<int64_t> SqliteTradeStore::PutIfNewer(
     const std::vector<Trade>& trades) {
   Impl& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.writer_mu);
+  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   int64_t written = 0;
@@ -194,7 +194,7 @@ absl::StatusOr<bool> SqliteTradeStore::PutExtraColumns(
     absl::StrAppend(&sql, i > 0 ? ", " : "", QuotedName(columns[i]), " = ?");
   }
   absl::StrAppend(&sql, " WHERE id = ?");
-  std::lock_guard<std::mutex> lock(m.writer_mu);
+  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   TS_ASSIGN_OR_RETURN(Statement s, m.writer->Prepare(sql));
@@ -209,7 +209,7 @@ absl::StatusOr<bool> SqliteTradeStore::PutExtraColumns(
 
 absl::StatusOr<bool> SqliteTradeStore::DeleteRow(int64_t id) {
   Impl& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.writer_mu);
+  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   TS_ASSIGN_OR_RETURN(Statement s,
@@ -223,7 +223,7 @@ absl::StatusOr<bool> SqliteTradeStore::DeleteRow(int64_t id) {
 absl::Status SqliteTradeStore::SetMeta(
     const std::vector<std::pair<std::string, std::string>>& entries) {
   Impl& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.writer_mu);
+  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   for (const auto& [key, value] : entries) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/fair_mutex.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 #include "tradestore/sqlite/sqlite_schema.h"
@@ -52,7 +53,8 @@ struct SqliteTradeStore::Impl {
   sqlite::SchemaInfo schema;
   Clock* clock;
 
-  std::mutex writer_mu;
+  // Fair: writers in a loop must not keep the relay out (its AckOutbox).
+  internal::FairMutex writer_mu;
   std::unique_ptr<SqliteDb> writer;
   // Set when an ack could not put synchronous=FULL back (guarded by
   // writer_mu): no trade is written without its fsync.

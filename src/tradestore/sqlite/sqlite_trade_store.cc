@@ -203,7 +203,7 @@ absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
   if (outbox_seq != nullptr) *outbox_seq = 0;
   TS_RETURN_IF_ERROR(ValidateTrade(input));
   Impl& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.writer_mu);
+  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   if (input.client_order_id) {
@@ -248,7 +248,7 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
     bool enqueue, int64_t* outbox_seq) {
   if (outbox_seq != nullptr) *outbox_seq = 0;
   Impl& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.writer_mu);
+  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   TS_ASSIGN_OR_RETURN(auto found, m.FindForWrite("id = ?", [&](Statement& s) {
