@@ -98,30 +98,5 @@ TEST_F(SocketWatchdogTest, AForkWhileOtherThreadsArmGuardsNeverHangs) {
   EXPECT_EQ(failed, 0);
 }
 
-// A child's guards work, and the parent's, inherited, never fire there.
-TEST_F(SocketWatchdogTest, AChildsGuardsWorkAndLeaveTheParentsAlone) {
-  SocketGuard parents(fds_[0], std::chrono::hours(1));
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int own[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, own) != 0) _exit(2);
-    SocketGuard guard(own[0], std::chrono::milliseconds(1));
-    char c;
-    if (recv(own[0], &c, 1, 0) != 0 || !guard.Disarm()) _exit(3);
-    // The parent's guard is still armed, in its process only.
-    if (send(fds_[1], "x", 1, MSG_NOSIGNAL) != 1) _exit(4);
-    _exit(0);
-  }
-  int status = 0;
-  ASSERT_TRUE(ExitsWithin(pid, std::chrono::seconds(60), &status));
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  char c = 0;
-  EXPECT_EQ(recv(fds_[0], &c, 1, 0), 1);
-  EXPECT_EQ(c, 'x');
-  EXPECT_FALSE(parents.Disarm());
-}
-
 }  // namespace
 }  // namespace tradestore::internal

@@ -32,10 +32,14 @@ using testing::PgEnvironment;
 using testing::TestPgOptions;
 
 // Writers that insert trades and fill some of them until stopped, keeping
-// the newest acknowledged version of every trade.
+// the newest acknowledged version of every trade; each rests `pause` after
+// a write (writers in a tight loop can starve the relay of the store's
+// lock).
 class Load {
  public:
-  Load(TradeStore* store, int threads) : store_(store) {
+  Load(TradeStore* store, int threads,
+       std::chrono::microseconds pause = std::chrono::microseconds(0))
+      : store_(store), pause_(pause) {
     for (int t = 0; t < threads; ++t) {
       threads_.emplace_back([this, t] { Run(t); });
     }
@@ -49,9 +53,16 @@ class Load {
     }
   }
 
-  // Waits until at least `n` writes were acknowledged in all.
-  void WaitForAcks(int64_t n) {
-    while (acked_.load() < n && !stop_) std::this_thread::yield();
+  // Waits until at least `n` writes were acknowledged in all; false after
+  // 3 minutes (which only ends a hung run).
+  bool WaitForAcks(int64_t n) {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    while (acked_.load() < n && !stop_) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::yield();
+    }
+    return acked_.load() >= n;
   }
 
   std::map<int64_t, int64_t> acked_versions() {
@@ -81,6 +92,7 @@ class Load {
       if (r.ok()) last_id = r->trade.id;
       Note(r.ok() ? absl::StatusOr<Trade>(r->trade)
                   : absl::StatusOr<Trade>(r.status()));
+      if (pause_.count() > 0) std::this_thread::sleep_for(pause_);
     }
   }
 
@@ -97,6 +109,7 @@ class Load {
   }
 
   TradeStore* store_;
+  const std::chrono::microseconds pause_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> acked_{0}, failed_{0};
   std::mutex mu_;
@@ -215,6 +228,43 @@ class PhasedTradeStoreTest : public ::testing::Test {
     auto report = RunVerify(verify, log);
     ASSERT_TRUE(report.ok()) << report.status();
     EXPECT_TRUE(report->clean()) << log.str();
+  }
+
+  // Moves a store under `threads` writers through every phase and back,
+  // `step` acknowledged writes apart, then checks that both stores hold
+  // exactly the acknowledged trades.
+  void PhaseChangesUnderLoad(int threads, std::chrono::microseconds pause,
+                             int step) {
+    auto store = OpenStore();
+    Load load(store.get(), threads, pause);
+    ASSERT_TRUE(load.WaitForAcks(1 * step));
+    MoveTo(Phase::kDualWrite, store.get());
+    ASSERT_TRUE(load.WaitForAcks(2 * step));
+    MoveTo(Phase::kReadPostgres, store.get());
+    ASSERT_TRUE(load.WaitForAcks(3 * step));
+    MoveTo(Phase::kPostgresOnly, store.get());
+    ASSERT_TRUE(load.WaitForAcks(4 * step));
+    MoveTo(Phase::kReadPostgres, store.get());  // rollback with catch-up
+    ASSERT_TRUE(load.WaitForAcks(5 * step));
+    MoveTo(Phase::kDualWrite, store.get());
+    ASSERT_TRUE(load.WaitForAcks(6 * step));
+    load.Stop();
+    EXPECT_EQ(load.failed(), 0) << load.first_error();
+    TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
+    const auto acked = load.acked_versions();
+    // SQLite has everything: the sqlite_only writes, and the postgres_only
+    // ones through the reverse catch-up.
+    ExpectHolds(*Sqlite(), acked);
+    // The backfill (which runs in dual_write) brings the sqlite_only writes;
+    // after it both stores hold exactly the acknowledged trades.
+    BackfillOptions backfill;
+    backfill.sqlite_path = path_;
+    backfill.pg = TestPgOptions(dsn_);
+    std::ostringstream log;
+    auto report = RunBackfill(backfill, log);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ExpectHolds(*pg_, acked);
+    ExpectVerifyClean();
   }
 
   testing::TempDir dir_;
@@ -410,11 +460,11 @@ TEST_F(PhasedTradeStoreTest, PostgresCrashUnderLoadLosesAndDoublesNothing) {
   MoveTo(Phase::kDualWrite, store.get());
   auto& env = PgEnvironment::Get();
   Load load(store.get(), 4);
-  load.WaitForAcks(500);
+  ASSERT_TRUE(load.WaitForAcks(500));
   TS_ASSERT_OK(env.pg().StopServer(/*immediate=*/true));  // a crash
-  load.WaitForAcks(1500);
+  ASSERT_TRUE(load.WaitForAcks(1500));
   TS_ASSERT_OK(env.pg().StartServer());
-  load.WaitForAcks(2500);
+  ASSERT_TRUE(load.WaitForAcks(2500));
   load.Stop();
   EXPECT_EQ(load.failed(), 0) << load.first_error();
   TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
@@ -425,36 +475,14 @@ TEST_F(PhasedTradeStoreTest, PostgresCrashUnderLoadLosesAndDoublesNothing) {
 }
 
 TEST_F(PhasedTradeStoreTest, PhaseChangesUnderLoadLoseAndDoubleNothing) {
-  auto store = OpenStore();
-  Load load(store.get(), 3);
-  load.WaitForAcks(200);
-  MoveTo(Phase::kDualWrite, store.get());
-  load.WaitForAcks(400);
-  MoveTo(Phase::kReadPostgres, store.get());
-  load.WaitForAcks(600);
-  MoveTo(Phase::kPostgresOnly, store.get());
-  load.WaitForAcks(800);
-  MoveTo(Phase::kReadPostgres, store.get());  // rollback with catch-up
-  load.WaitForAcks(1000);
-  MoveTo(Phase::kDualWrite, store.get());
-  load.WaitForAcks(1200);
-  load.Stop();
-  EXPECT_EQ(load.failed(), 0) << load.first_error();
-  TS_ASSERT_OK(store->DrainOutbox(std::chrono::seconds(60)));
-  const auto acked = load.acked_versions();
-  // SQLite has everything: the sqlite_only writes, and the postgres_only
-  // ones through the reverse catch-up.
-  ExpectHolds(*Sqlite(), acked);
-  // The backfill (which runs in dual_write) brings the sqlite_only writes;
-  // after it both stores hold exactly the acknowledged trades.
-  BackfillOptions backfill;
-  backfill.sqlite_path = path_;
-  backfill.pg = TestPgOptions(dsn_);
-  std::ostringstream log;
-  auto report = RunBackfill(backfill, log);
-  ASSERT_TRUE(report.ok()) << report.status();
-  ExpectHolds(*pg_, acked);
-  ExpectVerifyClean();
+  PhaseChangesUnderLoad(3, std::chrono::microseconds(0), 200);
+}
+
+// The issue's stress: 16 threads writing through every phase change and a
+// rollback. They rest 1 ms between writes: in a tight loop 16 writers
+// starve the relay of the store's lock (issue 25).
+TEST_F(PhasedTradeStoreTest, SixteenThreadsAcrossPhaseChangesLoseNothing) {
+  PhaseChangesUnderLoad(16, std::chrono::milliseconds(1), 1000);
 }
 
 TEST_F(PhasedTradeStoreTest, RestartDuringAnOutageKnowsThePhaseFromTheMirror) {

@@ -18,7 +18,6 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "testing/ha_environment.h"
 #include "testing/phases.h"
@@ -177,10 +176,7 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
   // The accounting, on the new leader.
   const testing::Accounting acc = testing::Account(
       load.outcomes(), testing::StoredKeys(after.primary_dsn, tag));
-  EXPECT_TRUE(acc.lost.empty()) << absl::StrJoin(acc.lost, "\n");
-  EXPECT_TRUE(acc.doubled.empty()) << absl::StrJoin(acc.doubled, "\n");
-  EXPECT_TRUE(acc.failed_but_stored.empty())
-      << absl::StrJoin(acc.failed_but_stored, "\n");
+  EXPECT_TRUE(acc.clean()) << acc.Problems();
   EXPECT_GT(acc.ok, 0);
   // The old leader rejoined as a replica and holds every acknowledged
   // trade once it has replayed.

@@ -11,7 +11,6 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "testing/fault_proxy.h"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
@@ -56,13 +55,8 @@ class BouncerFaultTest : public ::testing::Test {
     const auto a = testing::Account(
         outcomes, testing::StoredKeys(PgEnvironment::Get().pg().Dsn(db_), tag));
     EXPECT_GT(a.ok, 0);
-    EXPECT_TRUE(a.clean()) << "lost " << absl::StrJoin(a.lost, " ")
-                           << "; doubled " << absl::StrJoin(a.doubled, " ")
-                           << "; failed but stored "
-                           << absl::StrJoin(a.failed_but_stored, " ");
-    std::cout << "[ bouncer faults ] " << tag << ": " << a.ok
-              << " acknowledged, " << a.failed << " failed, " << a.unknown
-              << " unknown (" << a.unknown_committed << " committed); "
+    EXPECT_TRUE(a.clean()) << a.Problems();
+    std::cout << "[ bouncer faults ] " << tag << ": " << a.Counts() << "; "
               << proxy_->connections() << " server connections, "
               << proxy_->commits_dropped() << " COMMIT replies dropped\n";
     return a;

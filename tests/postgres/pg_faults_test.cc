@@ -13,7 +13,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "testing/pg_environment.h"
@@ -94,13 +93,8 @@ class PgFaultsTest : public ::testing::Test {
                        const std::string& tag) {
     const auto a = testing::Account(outcomes, testing::StoredKeys(dsn_, tag));
     EXPECT_GT(a.ok, 0);
-    EXPECT_TRUE(a.clean()) << "lost " << absl::StrJoin(a.lost, " ")
-                           << "; doubled " << absl::StrJoin(a.doubled, " ")
-                           << "; failed but stored "
-                           << absl::StrJoin(a.failed_but_stored, " ");
-    std::cout << "[ pg faults ] " << tag << ": " << a.ok << " acknowledged, "
-              << a.failed << " failed, " << a.unknown << " unknown ("
-              << a.unknown_committed << " committed)\n";
+    EXPECT_TRUE(a.clean()) << a.Problems();
+    std::cout << "[ pg faults ] " << tag << ": " << a.Counts() << "\n";
   }
 
   // Holds an EXCLUSIVE lock on trades from another session until

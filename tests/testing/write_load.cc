@@ -121,4 +121,17 @@ Accounting Account(const std::vector<Outcome>& outcomes,
   return a;
 }
 
+std::string Accounting::Problems() const {
+  std::string out;
+  for (const auto* list : {&lost, &doubled, &failed_but_stored}) {
+    for (const auto& line : *list) absl::StrAppend(&out, line, "\n");
+  }
+  return out;
+}
+
+std::string Accounting::Counts() const {
+  return absl::StrCat(ok, " acknowledged, ", failed, " failed, ", unknown,
+                      " unknown (", unknown_committed, " committed)");
+}
+
 }  // namespace tradestore::testing

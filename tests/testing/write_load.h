@@ -71,6 +71,10 @@ struct Accounting {
   bool clean() const {
     return lost.empty() && doubled.empty() && failed_but_stored.empty();
   }
+  // What is wrong, for a failed expectation; empty when clean().
+  std::string Problems() const;
+  // "N acknowledged, N failed, N unknown (N committed)".
+  std::string Counts() const;
 };
 Accounting Account(const std::vector<Outcome>& outcomes,
                    const std::map<std::string, int>& stored);
