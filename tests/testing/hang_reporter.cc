@@ -188,7 +188,7 @@ class Listener : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 void InstallHangReporter(std::chrono::seconds per_test) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   per_test *= 2;  // everything runs slower under the sanitizers
 #endif
   per_test = EnvSeconds("TRADESTORE_TEST_HANG_LIMIT_S", per_test);
