@@ -139,5 +139,54 @@ TEST_F(ReplicaReadTest, AnUnreachableReplicaCostsAFallbackOnly) {
   EXPECT_EQ(stats.unavailable, 5);
 }
 
+// A replica promoted out of the cluster (here by hand, with Patroni paused
+// so it stays promoted) is a primary of its own that no longer receives the
+// leader's writes. The store stops reading from it at once: the next read
+// finds it out of recovery and asks the primary.
+TEST_F(ReplicaReadTest, AReplicaPromotedAwayIsNeverReadAgain) {
+  auto& env = HaEnvironment::Get();
+  const ops::StackNode* away = nullptr;
+  for (const auto& n : stack_.nodes) {
+    if (n.role == "replica") away = &n;
+  }
+  ASSERT_NE(away, nullptr) << "a 3-node stack has one asynchronous replica\n"
+                           << stack_.ToJson();
+  const std::string away_dsn = env.NodeDsn(*away);
+  auto store = Store(away_dsn);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Insert(Numbered("PROMO-USD", 0)).ok());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (store->replica_stats().replica_reads == 0 &&
+         std::chrono::steady_clock::now() < until) {
+    ASSERT_EQ(Visible(*store, "PROMO-USD"), 1u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GT(store->replica_stats().replica_reads, 0) << "never read there";
+
+  TS_ASSERT_OK(ops::SetMaintenance(env.dir(), true));
+  // Patroni, resumed, demotes the node, but it is on a timeline the leader
+  // never had, so no rewind brings it back: it is cloned again.
+  const absl::Cleanup rejoin = [&env, name = away->name] {
+    TS_EXPECT_OK(ops::SetMaintenance(env.dir(), false));
+    TS_EXPECT_OK(ops::ReinitNode(env.dir(), name));
+    env.WaitHealthy();
+  };
+  ASSERT_EQ(env.Sql(away_dsn, "SELECT pg_promote()"), "t\n");
+  ASSERT_EQ(env.Sql(away_dsn, "SELECT pg_is_in_recovery()"), "f\n");
+
+  const ReplicaReadStats before = store->replica_stats();
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_TRUE(store->Insert(Numbered("PROMO-USD", i)).ok());
+    ASSERT_EQ(Visible(*store, "PROMO-USD"), static_cast<size_t>(i + 1));
+  }
+  const ReplicaReadStats after = store->replica_stats();
+  EXPECT_EQ(after.replica_reads, before.replica_reads);
+  EXPECT_EQ(after.behind - before.behind, 20);
+  // Reading there would have been stale: it has none of the new trades.
+  EXPECT_EQ(env.Sql(away_dsn,
+                    "SELECT count(*) FROM trades WHERE symbol = 'PROMO-USD'"),
+            "1\n");
+}
+
 }  // namespace
 }  // namespace tradestore

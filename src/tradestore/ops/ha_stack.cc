@@ -448,6 +448,12 @@ absl::Status Switchover(const std::string& dir, const std::string& candidate) {
                            RestApiPassword(dir));
 }
 
+absl::Status ReinitNode(const std::string& dir, const std::string& name) {
+  TS_ASSIGN_OR_RETURN(const HaLayout l, LoadLayout(dir));
+  TS_ASSIGN_OR_RETURN(const size_t i, NodeIndex(l, name));
+  return PatroniReinitialize(l.nodes[i].api_port, RestApiPassword(dir));
+}
+
 absl::Status SetMaintenance(const std::string& dir, bool on) {
   TS_ASSIGN_OR_RETURN(const HaLayout l, LoadLayout(dir));
   return PatroniSetPause(ApiPorts(l), on, RestApiPassword(dir));

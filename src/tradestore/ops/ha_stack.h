@@ -44,6 +44,10 @@ absl::Status RestartNode(const std::string& dir, const std::string& name);
 // A planned switchover to `candidate` (any sync standby when empty).
 absl::Status Switchover(const std::string& dir, const std::string& candidate);
 
+// Clones node `name` again from the leader (Patroni's reinitialize): for a
+// node that cannot rejoin by itself.
+absl::Status ReinitNode(const std::string& dir, const std::string& name);
+
 // Turns Patroni's maintenance mode on or off for the stack in `dir`.
 absl::Status SetMaintenance(const std::string& dir, bool on);
 

@@ -89,6 +89,26 @@ absl::Status PatroniSwitchover(int leader_api_port, const std::string& leader,
   return absl::OkStatus();
 }
 
+absl::Status PatroniReinitialize(int api_port, const std::string& password) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto r = Http({.method = "POST",
+                   .port = api_port,
+                   .path = "/reinitialize",
+                   .body = nlohmann::json{{"force", true}}.dump(),
+                   .user = "patroni",
+                   .password = password});
+    if (r.ok() && r->status == 200) return absl::OkStatus();
+    if (std::chrono::steady_clock::now() > until) {
+      return r.ok() ? absl::FailedPreconditionError(absl::StrCat(
+                          "reinitialize refused (", r->status, "): ", r->body))
+                    : r.status();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
 absl::Status PatroniSetPause(const std::vector<int>& api_ports, bool pause,
                              const std::string& password) {
   if (api_ports.empty()) {

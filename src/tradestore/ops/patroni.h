@@ -33,6 +33,13 @@ absl::Status PatroniSwitchover(int leader_api_port, const std::string& leader,
                                const std::string& candidate,
                                const std::string& password);
 
+// POST /reinitialize to the node's API: its data directory is wiped and
+// cloned again from the leader, for a node that cannot rejoin by itself (a
+// replica promoted out of the cluster, on a timeline the leader never had).
+// Patroni refuses while the node is busy (demoting, starting); that is
+// retried for up to 30 s.
+absl::Status PatroniReinitialize(int api_port, const std::string& password);
+
 // Maintenance mode (PATCH /config {"pause": ...}): Patroni stops managing
 // Postgres (no failover, no restart, no resuming of a paused replay) until
 // it is turned off. Returns once every node in `api_ports` says so, or

@@ -107,18 +107,19 @@ ReplicaReadStats PgTradeStore::replica_stats() const {
 
 // A row the primary shows may not be on the synchronous standby yet: a
 // commit whose wait for it was cancelled is visible, unreplicated. So the
-// lookup that settles an unknown commit also commits a transaction id of
-// its own, which waits for the standby; WAL is in order, so once that
-// returns, the row it read is there too. Where there is no synchronous
-// standby the extra commit costs a WAL flush and nothing else.
+// lookup that settles an unknown commit locks the row it reads (FOR KEY
+// SHARE: status updates go on). A lock is written to the WAL under a
+// transaction id, so this commit waits for the standby; WAL is in order, so
+// once it returns, the row is there too. (A transaction that only takes an
+// id, txid_current(), writes no WAL before its commit record and does not
+// wait: the sync-cancel test caught that.)
 absl::StatusOr<Trade> PgTradeStore::GetDurably(int64_t id) {
   absl::StatusOr<std::vector<Trade>> rows;
   TS_RETURN_IF_ERROR(pg::Transact(
       *pool_,
       [&](pqxx::work& txn) {
-        rows = pg::TradesFromResult(
-            Exec(txn, SelectSql("id = $1"), {std::to_string(id)}));
-        txn.exec("SELECT txid_current()");
+        rows = pg::TradesFromResult(Exec(
+            txn, SelectSql("id = $1 FOR KEY SHARE"), {std::to_string(id)}));
         return absl::OkStatus();
       },
       PgPool::Kind::kIdempotent));
@@ -177,10 +178,12 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
         return absl::OkStatus();
       }
       // A conflict: the same id (a retry, or a caller-supplied id) or the
-      // same idempotency key.
-      TS_ASSIGN_OR_RETURN(auto by_id,
-                          pg::TradesFromResult(Exec(txn, SelectSql("id = $1"),
-                                                    {std::to_string(t.id)})));
+      // same idempotency key. Locked, as in GetDurably: the row found may
+      // be one whose commit never reached the standby.
+      TS_ASSIGN_OR_RETURN(
+          auto by_id,
+          pg::TradesFromResult(Exec(txn, SelectSql("id = $1 FOR KEY SHARE"),
+                                    {std::to_string(t.id)})));
       if (!by_id.empty()) {
         if (!SameContent(by_id[0], t)) {
           return absl::AlreadyExistsError(
@@ -190,9 +193,9 @@ absl::StatusOr<InsertResult> PgTradeStore::InsertAt(const Trade& t) {
         return absl::OkStatus();
       }
       TS_ASSIGN_OR_RETURN(
-          auto by_key,
-          pg::TradesFromResult(Exec(txn, SelectSql("client_order_id = $1"),
-                                    {t.client_order_id})));
+          auto by_key, pg::TradesFromResult(Exec(
+                           txn, SelectSql("client_order_id = $1 FOR KEY SHARE"),
+                           {t.client_order_id})));
       if (by_key.empty()) {
         // The conflicting row went away in between: try again.
         return absl::AbortedError("insert conflict vanished");
