@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,9 +71,6 @@ class ExecArgs {
   std::vector<char*> args_, envp_;
 };
 
-// Writes `text` to fd 2 without allocating (for a child after fork).
-void SayInChild(const char* text) { (void)!write(2, text, std::strlen(text)); }
-
 }  // namespace
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
@@ -94,31 +92,40 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   // postmaster, pgbouncer) would otherwise hold a pipe open.
   char out_path[] = "/tmp/tradestore-out-XXXXXX";
   char err_path[] = "/tmp/tradestore-err-XXXXXX";
-  const int out = mkstemp(out_path);
-  const int err = mkstemp(err_path);
+  // Close-on-exec: only the child's copies on 1 and 2 stay open in it.
+  const int out = mkostemp(out_path, O_CLOEXEC);
+  const int err = mkostemp(err_path, O_CLOEXEC);
   if (out < 0 || err < 0) return absl::InternalError("mkstemp failed");
-  const pid_t pid = fork();
-  if (pid < 0) {
+  // posix_spawn, not fork: the child runs no pthread_atfork handler and
+  // copies no page table, so a child of a threaded process cannot hang on a
+  // lock another thread held (a fork handler that allocated once did).
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  if (!work_dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, work_dir.c_str());
+  }
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, exec_args.args()[0], &actions, nullptr,
+                                   exec_args.args(), exec_args.envp());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
     close(out);
     close(err);
     unlink(out_path);
     unlink(err_path);
-    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    const int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    if (!work_dir.empty() && chdir(work_dir.c_str()) != 0) {
-      SayInChild(cannot_enter.c_str());
-      _exit(127);
+    // The same outcome as a shell's: 127 with the reason for a directory
+    // it cannot enter, an error for a program that cannot start.
+    if (!work_dir.empty() && access(work_dir.c_str(), X_OK) != 0) {
+      CommandResult result;
+      result.exit_code = 127;
+      result.output = cannot_enter;
+      return result;
     }
-    execvpe(exec_args.args()[0], exec_args.args(), exec_args.envp());
-    SayInChild(cannot_run.c_str());
-    SayInChild(strerrordesc_np(errno));
-    SayInChild("\n");
-    _exit(127);
+    return absl::InternalError(
+        absl::StrCat(cannot_run, strerrordesc_np(spawned)));
   }
   close(out);
   close(err);
@@ -130,9 +137,6 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   result.out = ReadAndRemove(out_path);
   const std::string errors = ReadAndRemove(err_path);
   result.output = result.out + errors;
-  if (result.exit_code == 127 && errors.find("cannot run") == 0) {
-    return absl::InternalError(errors);
-  }
   return result;
 }
 
