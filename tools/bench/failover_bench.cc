@@ -7,7 +7,8 @@
 // write (acknowledged, failed, unknown) against the new leader. Prints
 // every trial, then min/median/max per fault and path; exits 1 when a
 // trade was lost or doubled, a trial hung, or a pause exceeded the plan's
-// RTO of 30 s.
+// RTO of 30 s (--max-pause; 0 reports pauses without judging them, as CI
+// does: it judges losses, never time).
 //
 //   build/tools/bench/failover_bench --trials 10 --json failover.json
 #include <unistd.h>
@@ -37,19 +38,19 @@ namespace {
 
 using testing::Steady;
 
-constexpr double kRtoSeconds = 30;
-
 struct Args {
   int trials = 10, nodes = 3, writers = 4;
   std::vector<std::string> faults = {"crash", "loss", "switchover"};
   std::vector<std::string> paths = {"pgbouncer", "multihost"};
   std::string json;
+  double max_pause = 30;  // the plan's RTO; 0: no limit
 };
 
 [[noreturn]] void Usage() {
   std::cerr << "usage: failover_bench [--trials N] [--nodes N] [--writers N]\n"
                "         [--faults crash,loss,switchover]\n"
-               "         [--paths pgbouncer,multihost] [--json FILE]\n";
+               "         [--paths pgbouncer,multihost] [--json FILE]\n"
+               "         [--max-pause SECONDS (30; 0: no limit)]\n";
   std::exit(2);
 }
 
@@ -75,6 +76,8 @@ Args Parse(int argc, char** argv) {
       for (const auto& p : a.paths) ok &= p == "pgbouncer" || p == "multihost";
     } else if (flag == "--json") {
       a.json = value;
+    } else if (flag == "--max-pause") {
+      ok = absl::SimpleAtod(value, &a.max_pause) && a.max_pause >= 0;
     } else {
       ok = false;
     }
@@ -217,7 +220,8 @@ int main(int argc, char** argv) {
         for (const auto& s : t.acc.failed_but_stored) {
           std::cout << "  FAILED BUT STORED " << s << "\n";
         }
-        failed |= t.hung || !t.acc.clean() || t.pause > kRtoSeconds;
+        failed |= t.hung || !t.acc.clean() ||
+                  (args.max_pause > 0 && t.pause > args.max_pause);
         trials.push_back(std::move(t));
       }
     }
@@ -258,8 +262,11 @@ int main(int argc, char** argv) {
     }
   }
   std::cout << (failed ? "targets NOT met" : "targets met")
-            << ": nothing lost or doubled, every pause under " << kRtoSeconds
-            << " s\n";
+            << ": nothing lost or doubled";
+  if (args.max_pause > 0) {
+    std::cout << ", every pause under " << args.max_pause << " s";
+  }
+  std::cout << "\n";
   if (!args.json.empty()) {
     std::ofstream(args.json) << nlohmann::json{{"nodes", args.nodes},
                                                {"writers", args.writers},
