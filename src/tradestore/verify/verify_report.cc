@@ -1,6 +1,8 @@
 // The verify report's three forms: JSON for scripts, Prometheus text for
 // node_exporter's textfile collector, and a summary for people.
+#include <algorithm>
 #include <ostream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -11,6 +13,68 @@
 #include "tradestore/verify/verifier.h"
 
 namespace tradestore {
+namespace {
+
+// "12.34500000" -> "12.345", "5.00000000" -> "5": the same number, shorter.
+std::string Short(const std::string& decimal) {
+  if (decimal.find('.') == std::string::npos) return decimal;
+  size_t end = decimal.find_last_not_of('0');
+  if (decimal[end] == '.') --end;
+  return decimal.substr(0, end + 1);
+}
+
+// One line per symbol and side where the stores agree ("both"), two where
+// they do not, columns as wide as their widest value.
+void PrintMoneyTable(const std::vector<MoneyTotal>& totals, std::ostream& out) {
+  struct Line {
+    std::string symbol, side, store, trades, quantity, notional, mark;
+  };
+  std::vector<Line> lines = {
+      {"symbol", "side", "store", "trades", "quantity", "notional", ""}};
+  for (const MoneyTotal& t : totals) {
+    if (t.matches()) {
+      lines.push_back({t.symbol, t.side, "both", absl::StrCat(t.count_sqlite),
+                       Short(t.quantity_sqlite), Short(t.notional_sqlite), ""});
+      continue;
+    }
+    lines.push_back({t.symbol, t.side, "SQLite", absl::StrCat(t.count_sqlite),
+                     Short(t.quantity_sqlite), Short(t.notional_sqlite), ""});
+    lines.push_back({"", "", "Postgres", absl::StrCat(t.count_postgres),
+                     Short(t.quantity_postgres), Short(t.notional_postgres),
+                     "  DIFFERS"});
+  }
+  // Decimal points under each other: fractions padded on the right.
+  for (auto field : {&Line::quantity, &Line::notional}) {
+    size_t frac = 0;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      const std::string& v = lines[i].*field;
+      const size_t dot = v.find('.');
+      if (dot != std::string::npos) frac = std::max(frac, v.size() - dot);
+    }
+    for (size_t i = 1; i < lines.size(); ++i) {
+      std::string& v = lines[i].*field;
+      const size_t dot = v.find('.');
+      v.append(frac - (dot == std::string::npos ? 0 : v.size() - dot), ' ');
+    }
+  }
+  size_t w[6] = {0, 0, 0, 0, 0, 0};
+  for (const Line& l : lines) {
+    const std::string* cells[6] = {&l.symbol, &l.side,     &l.store,
+                                   &l.trades, &l.quantity, &l.notional};
+    for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], cells[i]->size());
+  }
+  for (const Line& l : lines) {
+    std::string text =
+        absl::StrFormat("    %-*s  %-*s  %-*s  %*s  %*s  %*s%s", w[0], l.symbol,
+                        w[1], l.side, w[2], l.store, w[3], l.trades, w[4],
+                        l.quantity, w[5], l.notional, l.mark);
+    text.erase(text.find_last_not_of(' ') + 1);
+    out << text << "\n";
+  }
+}
+
+}  // namespace
+
 std::string VerifyReport::ToJson() const {
   nlohmann::json summary = {
       {"clean", clean()},
@@ -152,14 +216,7 @@ void VerifyReport::PrintSummary(std::ostream& out) const {
   if (totals_computed) {
     out << "  money per symbol and side: "
         << (totals_match() ? "the totals agree" : "THE TOTALS DIFFER") << "\n";
-    for (const MoneyTotal& t : totals) {
-      out << absl::StrFormat(
-          "    %-10s %-4s %s count %d/%d  qty %s/%s  "
-          "notional %s/%s\n",
-          t.symbol, t.side, t.matches() ? "ok " : "BAD", t.count_sqlite,
-          t.count_postgres, t.quantity_sqlite, t.quantity_postgres,
-          t.notional_sqlite, t.notional_postgres);
-    }
+    PrintMoneyTable(totals, out);
   }
   if (repaired > 0 || !repair_log.empty()) {
     out << "  repair: " << repaired << " rows changed\n";
