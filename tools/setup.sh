@@ -67,6 +67,24 @@ if [[ ! -x tools/emulators/node_modules/.bin/azurite ]] &&
   npm ci --prefix tools/emulators --no-audit --no-fund --loglevel=error
 fi
 
+# promtool, Prometheus's rule checker, for the monitoring test: taken out of
+# Debian's prometheus package without installing it, as the package would
+# add a user and enable a Prometheus service.
+if ! command -v promtool >/dev/null && [[ ! -x tools/.deps/promtool ]]; then
+  deb_dir=$(mktemp -d)
+  chmod 755 "$deb_dir"  # apt fetches as _apt
+  if (cd "$deb_dir" && apt-get download -qq prometheus 2>/dev/null); then
+    mkdir -p tools/.deps
+    dpkg-deb --fsys-tarfile "$deb_dir"/prometheus_*.deb |
+      tar -x -O ./usr/bin/promtool >tools/.deps/promtool
+    chmod +x tools/.deps/promtool
+  else
+    echo "setup: could not fetch Debian's prometheus package;" \
+      "the monitoring test will not run" >&2
+  fi
+  rm -rf "$deb_dir"
+fi
+
 build_type=${BUILD_TYPE:-RelWithDebInfo}
 build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" \

@@ -11,6 +11,7 @@
 #include "tradestore/cli/job_metrics.h"
 #include "tradestore/migration/status.h"
 #include "tradestore/migration/store_metrics.h"
+#include "tradestore/ops/restore.h"
 #include "tradestore/verify/verifier.h"
 
 namespace tradestore {
@@ -72,6 +73,24 @@ TEST(AlertRulesTest, NameOnlyMetricsTheCodeWrites) {
             std::string::npos);
   EXPECT_NE(written.find("tradestore_replication_lag_bytes{standby=\"node2\""),
             std::string::npos);
+}
+
+TEST(AlertRulesTest, TheDashboardNamesOnlyMetricsTheCodeWrites) {
+  ops::RestoreReport drill;
+  drill.drill = true;
+  const std::string written = EveryMetric() + drill.ToPrometheus();
+  const std::set<std::string> names = Names(written);
+  const std::string dashboard =
+      Read(std::string(TRADESTORE_SOURCE_DIR) +
+           "/tools/monitoring/tradestore-dashboard.json");
+  const std::regex used(R"(tradestore_[a-z_]+)");
+  int checked = 0;
+  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), used);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(names.count(it->str())) << it->str() << " is not written";
+    ++checked;
+  }
+  EXPECT_GT(checked, 20);
 }
 
 }  // namespace
