@@ -143,6 +143,22 @@ TEST(OpsConfigTest, TheStackRewritesOnlyPortsAndPaths) {
   EXPECT_EQ(conf.at("global.repo1-retention-full"), "7");
   EXPECT_EQ(conf.at("global.repo1-retention-full-type"), "time");
   EXPECT_EQ(conf.at("trades.pg1-port"), "5499");
+
+  // An HA stack's other nodes land in the stanza's section as pg2, pg3.
+  const auto ha = Ini(RenderPgBackRestConf(
+      Read("tools/postgres/pgbackrest.conf"),
+      {.repo_path = "/r",
+       .log_path = "/l",
+       .lock_path = "/k",
+       .pg_path = "/d1",
+       .pg_port = 5401,
+       .pg_socket_path = "/s1",
+       .more_pgs = {{"/d2", 5402, "/s2"}, {"/d3", 5403, "/s3"}}}));
+  EXPECT_EQ(ha.at("trades.pg1-path"), "/d1");
+  EXPECT_EQ(ha.at("trades.pg2-path"), "/d2");
+  EXPECT_EQ(ha.at("trades.pg2-port"), "5402");
+  EXPECT_EQ(ha.at("trades.pg3-socket-path"), "/s3");
+  EXPECT_EQ(ha.count("global.pg2-path"), 0u);
 }
 
 TEST(OpsConfigTest, PgBouncerHoldsNoApplicationUsersCredential) {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "testing/ops_environment.h"
+#include "testing/restored_copy.h"
 #include "testing/stack_guard.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -57,36 +58,6 @@ void ArchiveNow(const std::string& db) {
   FAIL() << "WAL segment " << segment << " was never archived";
 }
 
-// A recovering server takes read-only connections once it is consistent,
-// while it still replays WAL: a query then may not see what the recovery
-// will bring back. It promotes once recovery ends (at the target, or at the
-// end of the archive); wait for that.
-bool WaitForPromotion(PgCluster& cluster) {
-  for (int i = 0; i < 1200; ++i) {
-    auto recovering = cluster.Psql("postgres", "SELECT pg_is_in_recovery()");
-    if (recovering.ok() && *recovering == "f\n") return true;
-    Clock::Real()->SleepFor(std::chrono::milliseconds(100));
-  }
-  ADD_FAILURE() << "the restored server never finished its recovery";
-  return false;
-}
-
-// The restored copy, started on a port of its own with its socket in its
-// own directory.
-std::unique_ptr<PgCluster> StartCopy(const std::string& dir) {
-  auto copy = PgCluster::Open(dir);
-  EXPECT_TRUE(copy.ok()) << copy.status();
-  if (!copy.ok()) return nullptr;
-  EXPECT_TRUE(
-      (*copy)
-          ->SetSetting("unix_socket_directories", absl::StrCat("'", dir, "'"))
-          .ok());
-  const absl::Status started = (*copy)->Start();
-  EXPECT_TRUE(started.ok()) << started;
-  if (!started.ok()) return nullptr;
-  return WaitForPromotion(**copy) ? *std::move(copy) : nullptr;
-}
-
 TEST(PitrTest, RecoversToThePointBetweenTwoTrades) {
   auto& env = OpsEnvironment::Get();
   const auto& stack = env.stack();
@@ -110,7 +81,8 @@ TEST(PitrTest, RecoversToThePointBetweenTwoTrades) {
   TS_ASSERT_OK(MakeServiceDir(copy_dir, *ServiceUser()));
   TS_ASSERT_OK(
       backrest.Restore(copy_dir + "/data", target, backups->back().label));
-  std::unique_ptr<PgCluster> copy = StartCopy(copy_dir);
+  std::unique_ptr<PgCluster> copy =
+      tradestore::testing::StartRestoredCopy(copy_dir);
   ASSERT_NE(copy, nullptr);
   auto keys = copy->Psql(
       db, "SELECT string_agg(client_order_id, ',' ORDER BY id) FROM trades");
@@ -152,7 +124,7 @@ TEST(PitrTest, TheLatestStateComesBackAfterTheDataDirectoryIsLost) {
   std::filesystem::remove_all(where + "/pg/data");
   TS_ASSERT_OK(backrest.Restore(where + "/pg/data", std::nullopt));
   TS_ASSERT_OK((*primary)->Start((*primary)->port()));
-  ASSERT_TRUE(WaitForPromotion(**primary));
+  ASSERT_TRUE(tradestore::testing::WaitForPromotion(**primary));
   auto count = (*primary)->Psql("trades", "SELECT count(*) FROM trades");
   TS_ASSERT_OK(count);
   EXPECT_EQ(*count, "25\n");

@@ -23,7 +23,9 @@ void HaEnvironment::SetUp() {
   dir_ = temp_->File("ha");
   GuardStack(dir_);
   std::ostringstream log;
-  auto up = ops::StackUp({.dir = dir_, .ha = true, .nodes = 3}, log);
+  // Archiving, as a production cluster would: the drills run with it.
+  auto up =
+      ops::StackUp({.dir = dir_, .archive = true, .ha = true, .nodes = 3}, log);
   ASSERT_TRUE(up.ok()) << up.status() << "\n" << log.str();
 }
 

@@ -1,5 +1,6 @@
-// The HA tests' stack: one `tradestore stack up --ha` (etcd, three Patroni
-// nodes, HAProxy, PgBouncer) per test binary, taken down at the end even
+// The HA tests' stack: one `tradestore stack up --ha --archive` (etcd,
+// three Patroni nodes archiving with pgBackRest, HAProxy, PgBouncer) per
+// test binary, taken down at the end even
 // when tests fail (and by a watchdog if the binary dies).
 #ifndef TRADESTORE_TESTS_TESTING_HA_ENVIRONMENT_H_
 #define TRADESTORE_TESTS_TESTING_HA_ENVIRONMENT_H_

@@ -101,7 +101,9 @@ Command StackCommand() {
            "(tools/postgres/haproxy.cfg) with a primary port routed by "
            "Patroni's /primary check and a replica port by /replica?lag=, "
            "and PgBouncer in front of the primary port. primary_dsn and "
-           "replica_dsn go through HAProxy.",
+           "replica_dsn go through HAProxy. With --ha --archive the leader "
+           "archives, into one repository whose configuration names every "
+           "node, so backups and recovery span failovers.",
        .flags = {TextFlag("dir", "DIR", "where the stack lives (required)"),
                  CountFlag("port-base",
                            "up: Postgres on N, PgBouncer on N+1 (default: "

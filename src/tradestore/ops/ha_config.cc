@@ -80,6 +80,14 @@ absl::StatusOr<std::string> RenderPatroniYml(absl::string_view text,
                                              const std::string& bin_dir,
                                              const std::string& local_auth) {
   const HaNode& n = l.nodes.at(i);
+  // Only the leader archives (standbys would with archive_mode = always).
+  // pgBackRest wants the archiving server's own directory as pg1-path.
+  const std::string archive_command =
+      l.archive
+          ? absl::StrCat("pgbackrest --config=", l.backrest_config(),
+                         " --stanza=", kHaStanza, " --pg1-path=", l.data_dir(i),
+                         " archive-push %p")
+          : "";
   return FillTemplate(
       text, {{"NAME", n.name},
              {"HOST", kHost},
@@ -95,6 +103,8 @@ absl::StatusOr<std::string> RenderPatroniYml(absl::string_view text,
              {"REPLICATION_PASSWORD", s.replication},
              {"REWIND_PASSWORD", s.rewind},
              {"SOCKET_DIR", l.node_dir(i)},
+             {"ARCHIVE_MODE", l.archive ? "on" : "off"},
+             {"ARCHIVE_COMMAND", archive_command},
              {"LOCAL_AUTH", local_auth}});
 }
 

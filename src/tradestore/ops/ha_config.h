@@ -18,6 +18,9 @@ namespace tradestore::ops {
 absl::StatusOr<std::string> FillTemplate(
     absl::string_view text, const std::map<std::string, std::string>& values);
 
+// pgBackRest's stanza for the HA stack's archive.
+inline constexpr char kHaStanza[] = "trades";
+
 struct HaNode {
   std::string name;  // node1, node2, ...
   int pg_port = 0, api_port = 0;
@@ -32,9 +35,15 @@ struct HaLayout {
   std::vector<HaNode> nodes;
   // The replica port's bound on replay lag (Patroni's /replica?lag=).
   std::string max_replica_lag = "1MB";
+  // The leader archives its WAL with pgBackRest (stack up --ha --archive).
+  bool archive = false;
 
   std::string node_dir(size_t i) const { return dir + "/" + nodes[i].name; }
   std::string data_dir(size_t i) const { return node_dir(i) + "/data"; }
+  std::string backrest_dir() const { return dir + "/backrest"; }
+  std::string backrest_config() const {
+    return backrest_dir() + "/pgbackrest.conf";
+  }
 };
 
 // Ports from port_base: etcd on it and +1, HAProxy's primary and replica

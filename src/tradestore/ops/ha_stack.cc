@@ -15,6 +15,7 @@
 #include "tradestore/internal/process.h"
 #include "tradestore/internal/safe_file.h"
 #include "tradestore/internal/status_macros.h"
+#include "tradestore/ops/ha_archive.h"
 #include "tradestore/ops/ha_config.h"
 #include "tradestore/ops/haproxy.h"
 #include "tradestore/ops/http_client.h"
@@ -66,6 +67,7 @@ absl::StatusOr<HaLayout> PickLayout(const StackOptions& o) {
   if (o.port_base > 0) {
     HaLayout l = LayoutFromBase(o.dir, o.nodes, o.port_base);
     l.max_replica_lag = o.max_replica_lag;
+    l.archive = o.archive;
     return l;
   }
   std::set<int> taken;
@@ -85,6 +87,7 @@ absl::StatusOr<HaLayout> PickLayout(const StackOptions& o) {
     TS_ASSIGN_OR_RETURN(n.api_port, next());
   }
   l.max_replica_lag = o.max_replica_lag;
+  l.archive = o.archive;
   return l;
 }
 
@@ -227,6 +230,7 @@ std::string LayoutJson(const HaLayout& l) {
                         {"replica_port", l.replica_port},
                         {"pgbouncer_port", l.pgbouncer_port},
                         {"max_replica_lag", l.max_replica_lag},
+                        {"archive", l.archive},
                         {"nodes", nodes}}
       .dump(2);
 }
@@ -246,6 +250,7 @@ absl::StatusOr<HaLayout> LoadLayout(const std::string& dir) {
   l.replica_port = j.value("replica_port", 0);
   l.pgbouncer_port = j.value("pgbouncer_port", 0);
   l.max_replica_lag = j.value("max_replica_lag", "");
+  l.archive = j.value("archive", false);
   for (const auto& n : j.value("nodes", nlohmann::json::array())) {
     l.nodes.push_back(
         {n.value("name", ""), n.value("pg_port", 0), n.value("api_port", 0)});
@@ -272,6 +277,11 @@ StackStatus Describe(const HaLayout& l) {
   s.admin_dsn = StackDsn(l.primary_port, "postgres", "postgres", s.pgpass);
   s.stats_dsn =
       StackDsn(l.pgbouncer_port, "pgbouncer", "pgbouncer_stats", s.pgpass);
+  s.archive = l.archive;
+  if (l.archive) {
+    s.pgbackrest_config = l.backrest_config();
+    s.stanza = kHaStanza;
+  }
   for (const HaNode& n : l.nodes) {
     s.nodes.push_back(
         {.name = n.name, .pg_port = n.pg_port, .api_port = n.api_port});
@@ -321,11 +331,6 @@ absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
   if (o.nodes < 2 || o.nodes > 9) {
     return absl::InvalidArgumentError("an HA stack has 2 to 9 nodes");
   }
-  if (o.archive) {
-    return absl::UnimplementedError(
-        "--archive with --ha is not supported yet: archive from a "
-        "single-node stack");
-  }
   TS_RETURN_IF_ERROR(RequirePrograms());
   TS_ASSIGN_OR_RETURN(const std::string user, ServiceUser());
   TS_ASSIGN_OR_RETURN(const HaLayout l, PickLayout(o));
@@ -337,6 +342,7 @@ absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
   TS_RETURN_IF_ERROR(internal::WriteFileSafely(
       o.dir + "/restapi.pass", secrets.restapi + "\n", {.mode = 0600}));
 
+  if (l.archive) TS_RETURN_IF_ERROR(PrepareHaArchive(l, user));
   TS_RETURN_IF_ERROR(StartEtcd(l, user));
   log << "stack: etcd on 127.0.0.1:" << l.etcd_port << "\n";
   for (size_t i = 0; i < l.nodes.size(); ++i) {
@@ -368,6 +374,11 @@ absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
   PgOptions app;
   app.dsn = s.primary_dsn;
   TS_RETURN_IF_ERROR(MigrateSchema(app).status());
+  if (l.archive) {
+    TS_RETURN_IF_ERROR(StartHaArchive(l, user));
+    log << "stack: WAL archived to " << l.backrest_dir()
+        << "/repo by the leader (stanza " << kHaStanza << ")\n";
+  }
   int port = l.pgbouncer_port;
   TS_RETURN_IF_ERROR(StartStackBouncer(o.dir, user, pw, l.primary_port, &port));
   log << "stack: PgBouncer on 127.0.0.1:" << port << "\n";

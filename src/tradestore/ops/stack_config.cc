@@ -57,6 +57,13 @@ std::string RenderPgBackRestConf(absl::string_view conf,
     absl::StrAppend(&out, line, "\n");
   }
   while (absl::EndsWith(out, "\n\n")) out.pop_back();
+  for (size_t i = 0; i < p.more_pgs.size(); ++i) {
+    const auto& pg = p.more_pgs[i];
+    const size_t n = i + 2;
+    absl::StrAppend(&out, "pg", n, "-path=", pg.path, "\npg", n,
+                    "-port=", pg.port, "\npg", n,
+                    "-socket-path=", pg.socket_path, "\n");
+  }
   return out;
 }
 

@@ -31,10 +31,19 @@ struct PgBackRestPlaces {
   std::string pg_path;
   int pg_port = 0;
   std::string pg_socket_path;
+  // More servers of the same cluster (an HA stack's other nodes): pg2-*,
+  // pg3-*, ... pgBackRest backs up from whichever is the primary.
+  struct Pg {
+    std::string path;
+    int port = 0;
+    std::string socket_path;
+  };
+  std::vector<Pg> more_pgs;
 };
 
 // `conf` with those keys set (repo1-path, log-path, lock-path, pg1-path,
-// pg1-port, pg1-socket-path); every other line as it is.
+// pg1-port, pg1-socket-path) and the more_pgs appended to its last section
+// (the stanza's); every other line as it is.
 std::string RenderPgBackRestConf(absl::string_view conf,
                                  const PgBackRestPlaces& places);
 
