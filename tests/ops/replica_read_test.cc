@@ -171,6 +171,17 @@ TEST_F(ReplicaReadTest, AReplicaPromotedAwayIsNeverReadAgain) {
     TS_EXPECT_OK(ops::ReinitNode(env.dir(), name));
     env.WaitHealthy();
   };
+  // Promoted, it would archive a timeline of its own into the cluster's
+  // repository, which later tests restore from.
+  env.Sql(away_dsn, "ALTER SYSTEM SET archive_command = 'true'");
+  env.Sql(away_dsn, "SELECT pg_reload_conf()");
+  const auto reloaded =
+      std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (env.Sql(away_dsn, "SHOW archive_command") != "true\n" &&
+         std::chrono::steady_clock::now() < reloaded) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(env.Sql(away_dsn, "SHOW archive_command"), "true\n");
   ASSERT_EQ(env.Sql(away_dsn, "SELECT pg_promote()"), "t\n");
   ASSERT_EQ(env.Sql(away_dsn, "SELECT pg_is_in_recovery()"), "f\n");
 
