@@ -26,6 +26,23 @@ TEST(ProgressTest, LogsALineEveryIntervalWithTheRateAndAnEta) {
       << out.str();
 }
 
+TEST(ProgressTest, ATerminalGetsOneLineRedrawnWithABar) {
+  SimulatedClock clock(*Timestamp::FromUnixMicros(0));
+  std::ostringstream out;
+  Progress progress(out, "verify", /*tty=*/true, 1'000, &clock);
+  clock.Advance(std::chrono::seconds(1));
+  progress.Update(250);
+  EXPECT_EQ(out.str(),
+            "\r\033[Kverify: [######..................] 250/1000 rows "
+            "(25.0%), 250 rows/s, ETA 0:00:03");
+  clock.Advance(std::chrono::seconds(3));
+  progress.Finish(1'000);
+  EXPECT_NE(out.str().find("\r\033[Kverify: [########################] "
+                           "1000/1000 rows (100.0%), 250 rows/s\n"),
+            std::string::npos)
+      << out.str();
+}
+
 TEST(ProgressTest, ReadsLikeAClock) {
   EXPECT_EQ(HoursMinutesSeconds(0), "0:00:00");
   EXPECT_EQ(HoursMinutesSeconds(65.4), "0:01:05");

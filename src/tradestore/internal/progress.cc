@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace tradestore {
@@ -36,7 +39,16 @@ double Progress::rate(int64_t done) const {
 
 std::string Progress::Line(int64_t done) const {
   const double per_second = rate(done);
-  std::string line = absl::StrFormat("%s: %d", what_, done);
+  std::string line = absl::StrCat(what_, ": ");
+  // A terminal gets a bar as well: seen at a glance from across the room.
+  if (tty_ && total_ > 0) {
+    constexpr int kWidth = 24;
+    const int filled = static_cast<int>(std::clamp<double>(
+        kWidth * static_cast<double>(done) / total_, 0, kWidth));
+    absl::StrAppend(&line, "[", std::string(filled, '#'),
+                    std::string(kWidth - filled, '.'), "] ");
+  }
+  absl::StrAppend(&line, done);
   if (total_ > 0) {
     absl::StrAppendFormat(&line, "/%d rows (%.1f%%)", total_,
                           100.0 * done / total_);
