@@ -26,10 +26,11 @@ TEST(ProgressTest, LogsALineEveryIntervalWithTheRateAndAnEta) {
       << out.str();
 }
 
-TEST(ProgressTest, ATerminalGetsOneLineRedrawnWithABar) {
+TEST(ProgressTest, ATerminalGetsOneLineRedrawnWithABarThatFits) {
   SimulatedClock clock(*Timestamp::FromUnixMicros(0));
   std::ostringstream out;
-  Progress progress(out, "verify", /*tty=*/true, 1'000, &clock);
+  Progress progress(out, "verify", /*tty=*/true, 1'000, &clock,
+                    std::chrono::seconds(5), /*columns=*/100);
   clock.Advance(std::chrono::seconds(1));
   progress.Update(250);
   EXPECT_EQ(out.str(),
@@ -41,6 +42,26 @@ TEST(ProgressTest, ATerminalGetsOneLineRedrawnWithABar) {
                            "1000/1000 rows (100.0%), 250 rows/s\n"),
             std::string::npos)
       << out.str();
+
+  // 80 columns: a narrower bar, the line still under the width.
+  std::ostringstream narrow;
+  Progress small(narrow, "verify", /*tty=*/true, 1'000, &clock,
+                 std::chrono::seconds(5), /*columns=*/80);
+  clock.Advance(std::chrono::seconds(1));
+  small.Update(500);
+  const std::string line = narrow.str().substr(4);  // after \r\033[K
+  EXPECT_EQ(line.size(), 79u) << line;
+  EXPECT_NE(line.find("verify: [###########...........] 500/1000"),
+            std::string::npos)
+      << line;
+
+  // No room for a bar of 8: none.
+  std::ostringstream tiny;
+  Progress none(tiny, "verify", /*tty=*/true, 1'000, &clock,
+                std::chrono::seconds(5), /*columns=*/50);
+  clock.Advance(std::chrono::seconds(1));
+  none.Update(500);
+  EXPECT_EQ(tiny.str().find("verify: ["), std::string::npos) << tiny.str();
 }
 
 TEST(ProgressTest, ReadsLikeAClock) {

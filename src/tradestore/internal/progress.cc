@@ -1,5 +1,6 @@
 #include "tradestore/internal/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,18 @@ namespace tradestore {
 
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
 
+namespace {
+
+int StderrColumns() {
+  winsize size{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return size.ws_col;
+  }
+  return 80;
+}
+
+}  // namespace
+
 std::string HoursMinutesSeconds(double seconds) {
   // A stalled rate gives an ETA of centuries (or inf): no overflow.
   if (!(seconds >= 0)) seconds = 0;
@@ -20,10 +33,14 @@ std::string HoursMinutesSeconds(double seconds) {
 }
 
 Progress::Progress(std::ostream& out, std::string what, bool tty, int64_t total,
-                   Clock* clock, std::chrono::milliseconds interval)
+                   Clock* clock, std::chrono::milliseconds interval,
+                   int columns)
     : out_(out),
       what_(std::move(what)),
       tty_(tty),
+      columns_(!tty          ? 0
+               : columns > 0 ? columns
+                             : StderrColumns()),
       total_(total),
       clock_(clock),
       // A terminal redraws often; a log gets a line now and then.
@@ -39,16 +56,7 @@ double Progress::rate(int64_t done) const {
 
 std::string Progress::Line(int64_t done) const {
   const double per_second = rate(done);
-  std::string line = absl::StrCat(what_, ": ");
-  // A terminal gets a bar as well: seen at a glance from across the room.
-  if (tty_ && total_ > 0) {
-    constexpr int kWidth = 24;
-    const int filled = static_cast<int>(std::clamp<double>(
-        kWidth * static_cast<double>(done) / total_, 0, kWidth));
-    absl::StrAppend(&line, "[", std::string(filled, '#'),
-                    std::string(kWidth - filled, '.'), "] ");
-  }
-  absl::StrAppend(&line, done);
+  std::string line = absl::StrFormat("%s: %d", what_, done);
   if (total_ > 0) {
     absl::StrAppendFormat(&line, "/%d rows (%.1f%%)", total_,
                           100.0 * done / total_);
@@ -59,6 +67,19 @@ std::string Progress::Line(int64_t done) const {
   if (total_ > 0 && per_second > 0 && done < total_) {
     absl::StrAppend(&line, ", ETA ",
                     HoursMinutesSeconds((total_ - done) / per_second));
+  }
+  // A terminal gets a bar as well, as wide as fits: a line longer than the
+  // terminal wraps, and the redraw in place would then garble it.
+  if (tty_ && total_ > 0) {
+    const int width =
+        std::min<int>(24, columns_ - 1 - static_cast<int>(line.size()) - 3);
+    if (width >= 8) {
+      const int filled = static_cast<int>(std::clamp<double>(
+          width * static_cast<double>(done) / total_, 0, width));
+      line.insert(what_.size() + 2,
+                  absl::StrCat("[", std::string(filled, '#'),
+                               std::string(width - filled, '.'), "] "));
+    }
   }
   return line;
 }

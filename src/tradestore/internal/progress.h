@@ -18,9 +18,11 @@ namespace tradestore {
 class Progress {
  public:
   // `total` may be 0 when unknown (no percentage or ETA then).
+  // `columns`: the terminal's width (0: ask standard error's terminal).
   Progress(std::ostream& out, std::string what, bool tty, int64_t total,
            Clock* clock,
-           std::chrono::milliseconds interval = std::chrono::seconds(5));
+           std::chrono::milliseconds interval = std::chrono::seconds(5),
+           int columns = 0);
 
   void Update(int64_t done);
   // The last line, always printed (and the terminal line ended).
@@ -35,6 +37,7 @@ class Progress {
   std::ostream& out_;
   const std::string what_;
   const bool tty_;
+  const int columns_;
   const int64_t total_;
   Clock* clock_;
   const std::chrono::milliseconds interval_;
