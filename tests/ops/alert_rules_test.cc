@@ -45,28 +45,37 @@ std::string EveryMetric() {
   const Timestamp now = Timestamp::FromUnixMicros(0).value();
   StoreFigures store;
   store.outbox = OutboxStatus{};
+  ops::RestoreReport drill;
+  drill.drill = true;
   return status.ToPrometheus() + full.ToPrometheus() + StoreMetricsText(store) +
+         drill.ToPrometheus() +
          cli::JobMetrics("/nonexistent", "backup", true, now, 1, "") +
          cli::JobMetrics("/nonexistent", "restore_drill", true, now, 1, "") +
          cli::JobMetrics("/nonexistent", "verify", true, now, 1, "",
                          "{mode=\"full\"}");
 }
 
-TEST(AlertRulesTest, NameOnlyMetricsTheCodeWrites) {
-  const std::string written = EveryMetric();
+// Expects every metric tools/monitoring/`file` names to be in `written`;
+// returns how many names it checked.
+int ExpectOnlyWritten(const std::string& file, const std::string& written) {
   const std::set<std::string> names = Names(written);
-  const std::string rules = Read(std::string(TRADESTORE_SOURCE_DIR) +
-                                 "/tools/monitoring/tradestore-alerts.yml");
+  const std::string text =
+      Read(absl::StrCat(TRADESTORE_SOURCE_DIR, "/tools/monitoring/", file));
   const std::regex used(R"(tradestore_[a-z_]+)");
   int checked = 0;
-  for (auto it = std::sregex_iterator(rules.begin(), rules.end(), used);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), used);
        it != std::sregex_iterator(); ++it) {
-    const std::string name = it->str();
-    EXPECT_TRUE(names.count(name)) << name << " is not written; written:\n"
-                                   << written;
+    EXPECT_TRUE(names.count(it->str()))
+        << it->str() << " in " << file << " is not written; written:\n"
+        << written;
     ++checked;
   }
-  EXPECT_GT(checked, 10);
+  return checked;
+}
+
+TEST(AlertRulesTest, NameOnlyMetricsTheCodeWrites) {
+  const std::string written = EveryMetric();
+  EXPECT_GT(ExpectOnlyWritten("tradestore-alerts.yml", written), 10);
   // The labels the rules select on.
   EXPECT_NE(written.find("tradestore_verify_last_run_timestamp_seconds{mode="
                          "\"full\""),
@@ -76,21 +85,7 @@ TEST(AlertRulesTest, NameOnlyMetricsTheCodeWrites) {
 }
 
 TEST(AlertRulesTest, TheDashboardNamesOnlyMetricsTheCodeWrites) {
-  ops::RestoreReport drill;
-  drill.drill = true;
-  const std::string written = EveryMetric() + drill.ToPrometheus();
-  const std::set<std::string> names = Names(written);
-  const std::string dashboard =
-      Read(std::string(TRADESTORE_SOURCE_DIR) +
-           "/tools/monitoring/tradestore-dashboard.json");
-  const std::regex used(R"(tradestore_[a-z_]+)");
-  int checked = 0;
-  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), used);
-       it != std::sregex_iterator(); ++it) {
-    EXPECT_TRUE(names.count(it->str())) << it->str() << " is not written";
-    ++checked;
-  }
-  EXPECT_GT(checked, 20);
+  EXPECT_GT(ExpectOnlyWritten("tradestore-dashboard.json", EveryMetric()), 20);
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "testing/ha_environment.h"
@@ -32,20 +31,6 @@ std::string Leader(const ops::StackStatus& s) {
   return "";
 }
 
-// Switches the leader's WAL segment and waits until the archiver has it.
-void ArchiveNow(const std::string& dsn) {
-  auto& env = HaEnvironment::Get();
-  std::string segment = env.Sql(dsn, "SELECT pg_walfile_name(pg_switch_wal())");
-  segment.pop_back();
-  const std::string archived =
-      absl::StrCat("SELECT coalesce(last_archived_wal >= '", segment,
-                   "', false) FROM pg_stat_archiver");
-  for (int i = 0; i < 1200 && env.Sql(dsn, archived) != "t\n"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_EQ(env.Sql(dsn, archived), "t\n") << segment << " never archived";
-}
-
 TEST(HaArchiveTest, ABackupRestoresAcrossASwitchover) {
   auto& env = HaEnvironment::Get();
   const ops::StackStatus before = env.WaitHealthy();
@@ -65,7 +50,9 @@ TEST(HaArchiveTest, ABackupRestoresAcrossASwitchover) {
   const ops::StackStatus after = env.WaitHealthy();
   ASSERT_NE(Leader(after), Leader(before));
   TS_ASSERT_OK((*store)->Insert(testing::KeyedTrade("archive-after-" + run)));
-  ArchiveNow(after.admin_dsn);
+  ASSERT_TRUE(testing::ArchiveNow(
+      [&](const std::string& sql) { return env.Sql(after.admin_dsn, sql); },
+      std::chrono::minutes(2)));
   TS_ASSERT_OK(
       internal::RunChecked({"pgbackrest", "--config=" + after.pgbackrest_config,
                             "--stanza=" + after.stanza, "check"},

@@ -15,7 +15,6 @@
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
-#include "tradestore/clock.h"
 #include "tradestore/ops/pg_cluster.h"
 #include "tradestore/ops/pgbackrest.h"
 #include "tradestore/ops/stack.h"
@@ -41,23 +40,6 @@ void Insert(const std::string& dsn, const std::string& key) {
   TS_ASSERT_OK((*store)->Insert(t));
 }
 
-// Ships the current WAL segment and waits until the archiver has it: what
-// a recovery can reach. A wait for a state, with a generous bound.
-void ArchiveNow(const std::string& db) {
-  auto& env = OpsEnvironment::Get();
-  const std::string segment =
-      env.Sql(db, "SELECT pg_walfile_name(pg_switch_wal())");
-  for (int i = 0; i < 600; ++i) {
-    const std::string done =
-        env.Sql(db, absl::StrCat("SELECT coalesce(last_archived_wal >= '",
-                                 segment.substr(0, segment.size() - 1),
-                                 "', false) FROM pg_stat_archiver"));
-    if (done == "t\n") return;
-    Clock::Real()->SleepFor(std::chrono::milliseconds(100));
-  }
-  FAIL() << "WAL segment " << segment << " was never archived";
-}
-
 TEST(PitrTest, RecoversToThePointBetweenTwoTrades) {
   auto& env = OpsEnvironment::Get();
   const auto& stack = env.stack();
@@ -75,7 +57,9 @@ TEST(PitrTest, RecoversToThePointBetweenTwoTrades) {
   std::string target = env.Sql(db, "SELECT clock_timestamp()::text");
   target.pop_back();
   Insert(dsn, "B");
-  ArchiveNow(db);
+  ASSERT_TRUE(tradestore::testing::ArchiveNow(
+      [&](const std::string& sql) { return env.Sql(db, sql); },
+      std::chrono::seconds(60)));
 
   const std::string copy_dir = env.NewDir() + "/copy";
   TS_ASSERT_OK(MakeServiceDir(copy_dir, *ServiceUser()));
@@ -104,21 +88,11 @@ TEST(PitrTest, TheLatestStateComesBackAfterTheDataDirectoryIsLost) {
   for (int i = 0; i < 25; ++i) Insert(stack->primary_dsn, absl::StrCat("k", i));
   auto primary = PgCluster::Open(where + "/pg");
   ASSERT_TRUE(primary.ok());
-  {
-    auto segment =
-        (*primary)->Psql("trades", "SELECT pg_walfile_name(pg_switch_wal())");
-    TS_ASSERT_OK(segment);
-    bool archived = false;
-    for (int i = 0; i < 600 && !archived; ++i) {
-      auto done = (*primary)->Psql(
-          "trades", absl::StrCat("SELECT coalesce(last_archived_wal >= '",
-                                 segment->substr(0, segment->size() - 1),
-                                 "', false) FROM pg_stat_archiver"));
-      archived = done.ok() && *done == "t\n";
-      if (!archived) Clock::Real()->SleepFor(std::chrono::milliseconds(100));
-    }
-    ASSERT_TRUE(archived);
-  }
+  ASSERT_TRUE(tradestore::testing::ArchiveNow(
+      [&](const std::string& sql) {
+        return (*primary)->Psql("trades", sql).value_or("");
+      },
+      std::chrono::seconds(60)));
   // The disk is gone: a crash, and nothing left of the data directory.
   TS_ASSERT_OK((*primary)->Stop(/*immediate=*/true));
   std::filesystem::remove_all(where + "/pg/data");

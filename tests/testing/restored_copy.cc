@@ -7,6 +7,27 @@
 
 namespace tradestore::testing {
 
+bool ArchiveNow(const SqlRunner& sql, std::chrono::seconds deadline) {
+  std::string segment = sql("SELECT pg_walfile_name(pg_switch_wal())");
+  if (segment.empty()) {
+    ADD_FAILURE() << "the WAL segment could not be switched";
+    return false;
+  }
+  segment.pop_back();  // the newline
+  const std::string archived =
+      absl::StrCat("SELECT coalesce(last_archived_wal >= '", segment,
+                   "', false) FROM pg_stat_archiver");
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (sql(archived) != "t\n") {
+    if (std::chrono::steady_clock::now() > until) {
+      ADD_FAILURE() << "WAL segment " << segment << " was never archived";
+      return false;
+    }
+    Clock::Real()->SleepFor(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
 bool WaitForPromotion(ops::PgCluster& cluster) {
   for (int i = 0; i < 1200; ++i) {
     auto recovering = cluster.Psql("postgres", "SELECT pg_is_in_recovery()");
