@@ -84,21 +84,29 @@ class ReplicaReadTest : public ::testing::Test {
     });
   }
 
+  // `base` with this run's number: the stack outlives a test, so a test
+  // run again (--gtest_repeat) must not count the last run's trades.
+  std::string Symbol(const std::string& base) const {
+    return absl::StrCat(base, "-", run_);
+  }
+
   ops::StackStatus stack_;
+  const int run_ = ++runs_;
+  static inline int runs_ = 0;
 };
 
 TEST_F(ReplicaReadTest, ACallerAlwaysReadsItsOwnWrites) {
   auto store = Store(stack_.replica_dsn);
   ASSERT_NE(store, nullptr);
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(store->Insert(Numbered("RYW-USD", i)).ok());
-    ASSERT_EQ(Visible(*store, "RYW-USD"), static_cast<size_t>(i + 1));
+    ASSERT_TRUE(store->Insert(Numbered(Symbol("RYW-USD"), i)).ok());
+    ASSERT_EQ(Visible(*store, Symbol("RYW-USD")), static_cast<size_t>(i + 1));
   }
   // With no new write the replicas catch up and serve the reads.
   const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
   while (store->replica_stats().replica_reads == 0 &&
          std::chrono::steady_clock::now() < until) {
-    EXPECT_EQ(Visible(*store, "RYW-USD"), 100u);
+    EXPECT_EQ(Visible(*store, Symbol("RYW-USD")), 100u);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const ReplicaReadStats stats = store->replica_stats();
@@ -116,11 +124,11 @@ TEST_F(ReplicaReadTest, AReplicaWhoseReplayIsPausedIsLeftForThePrimary) {
     // More WAL than the reader's bound, written by another store: the
     // reader has no write of its own to wait for, only the bound.
     for (int i = 0; i < 200; ++i) {
-      ASSERT_TRUE(writer->Insert(Numbered("LAG-USD", i)).ok());
+      ASSERT_TRUE(writer->Insert(Numbered(Symbol("LAG-USD"), i)).ok());
     }
     auto reader = Store(stack_.replica_dsn, /*max_lag_bytes=*/8192);
     ASSERT_NE(reader, nullptr);
-    EXPECT_EQ(Visible(*reader, "LAG-USD"), 200u);
+    EXPECT_EQ(Visible(*reader, Symbol("LAG-USD")), 200u);
     const ReplicaReadStats stats = reader->replica_stats();
     EXPECT_EQ(stats.replica_reads, 0);
     EXPECT_EQ(stats.behind + stats.unavailable, 1) << stats.last_lag_bytes;
@@ -132,8 +140,9 @@ TEST_F(ReplicaReadTest, AnUnreachableReplicaCostsAFallbackOnly) {
   auto store = Store(absl::StrCat("host=127.0.0.1 port=", port,
                                   " dbname=trades user=tradestore_app"));
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->Insert(Numbered("DOWN-USD", 1)).ok());
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(Visible(*store, "DOWN-USD"), 1u);
+  ASSERT_TRUE(store->Insert(Numbered(Symbol("DOWN-USD"), 1)).ok());
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(Visible(*store, Symbol("DOWN-USD")), 1u);
   const ReplicaReadStats stats = store->replica_stats();
   EXPECT_EQ(stats.replica_reads, 0);
   EXPECT_EQ(stats.unavailable, 5);
@@ -154,11 +163,11 @@ TEST_F(ReplicaReadTest, AReplicaPromotedAwayIsNeverReadAgain) {
   const std::string away_dsn = env.NodeDsn(*away);
   auto store = Store(away_dsn);
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->Insert(Numbered("PROMO-USD", 0)).ok());
+  ASSERT_TRUE(store->Insert(Numbered(Symbol("PROMO-USD"), 0)).ok());
   const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
   while (store->replica_stats().replica_reads == 0 &&
          std::chrono::steady_clock::now() < until) {
-    ASSERT_EQ(Visible(*store, "PROMO-USD"), 1u);
+    ASSERT_EQ(Visible(*store, Symbol("PROMO-USD")), 1u);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_GT(store->replica_stats().replica_reads, 0) << "never read there";
@@ -187,15 +196,16 @@ TEST_F(ReplicaReadTest, AReplicaPromotedAwayIsNeverReadAgain) {
 
   const ReplicaReadStats before = store->replica_stats();
   for (int i = 1; i <= 20; ++i) {
-    ASSERT_TRUE(store->Insert(Numbered("PROMO-USD", i)).ok());
-    ASSERT_EQ(Visible(*store, "PROMO-USD"), static_cast<size_t>(i + 1));
+    ASSERT_TRUE(store->Insert(Numbered(Symbol("PROMO-USD"), i)).ok());
+    ASSERT_EQ(Visible(*store, Symbol("PROMO-USD")), static_cast<size_t>(i + 1));
   }
   const ReplicaReadStats after = store->replica_stats();
   EXPECT_EQ(after.replica_reads, before.replica_reads);
   EXPECT_EQ(after.behind - before.behind, 20);
   // Reading there would have been stale: it has none of the new trades.
   EXPECT_EQ(env.Sql(away_dsn,
-                    "SELECT count(*) FROM trades WHERE symbol = 'PROMO-USD'"),
+                    absl::StrCat("SELECT count(*) FROM trades WHERE symbol = '",
+                                 Symbol("PROMO-USD"), "'")),
             "1\n");
 }
 

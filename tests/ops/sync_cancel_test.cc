@@ -57,8 +57,11 @@ TEST_P(SyncCancelTest, ACancelledWaitForTheStandbyIsNoAcknowledgement) {
   options.call_timeout_s = 600;  // the test holds a commit on purpose
   auto store = PgTradeStore::Open(options);
   ASSERT_TRUE(store.ok()) << store.status();
-  const std::string key =
-      absl::StrCat("sync-cancel-", getpid(), "-", GetParam());
+  // Its own key and id each run: the stack outlives a test, and a test run
+  // again (--gtest_repeat) must not find the last run's trade.
+  static int runs = 0;
+  const int run = ++runs;
+  const std::string key = absl::StrCat("sync-cancel-", getpid(), "-", run);
   const std::string count_sql = absl::StrCat(
       "SELECT count(*) FROM trades WHERE client_order_id = '", key, "'");
 
@@ -71,7 +74,7 @@ TEST_P(SyncCancelTest, ACancelledWaitForTheStandbyIsNoAcknowledgement) {
   // With an id of its own the insert's COMMIT is its only one (taking an id
   // from the sequence commits too, now and then, and waits the same way).
   Trade trade = testing::KeyedTrade(key);
-  trade.id = 8'000'000'000 + getpid() * 2 + GetParam();
+  trade.id = 8'000'000'000 + int64_t{getpid()} * 1'000 + run;
   insert =
       std::async(std::launch::async, [&] { return (*store)->Insert(trade); });
 
