@@ -2,7 +2,8 @@
 // symbol queries and counts there only when the replica is fit, so no read
 // ever returns a state older than the caller's own last write, a replica
 // whose replay is paused is left for the primary once it lags past the
-// bound, and an unreachable replica costs nothing but a counted fallback.
+// bound, an unreachable or stopped replica costs nothing but a counted
+// fallback, and a replica promoted away is never read again.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -84,6 +85,31 @@ class ReplicaReadTest : public ::testing::Test {
     });
   }
 
+  // The stack's asynchronous replica: a 3-node stack has one.
+  const ops::StackNode* AsyncReplica() const {
+    for (const auto& n : stack_.nodes) {
+      if (n.role == "replica") return &n;
+    }
+    ADD_FAILURE() << "no asynchronous replica\n" << stack_.ToJson();
+    return nullptr;
+  }
+
+  // Reads `symbol`, which must show `rows` trades, until `store` has read
+  // on its replica more than `reads` times (a 2-minute deadline ends a
+  // hung test; nothing is timed). Returns whether it did.
+  static bool ReadUntilReplicaServes(PgTradeStore& store,
+                                     const std::string& symbol, size_t rows,
+                                     int64_t reads = 0) {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (store.replica_stats().replica_reads <= reads &&
+           std::chrono::steady_clock::now() < until) {
+      EXPECT_EQ(Visible(store, symbol), rows);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return store.replica_stats().replica_reads > reads;
+  }
+
   // `base` with this run's number: the stack outlives a test, so a test
   // run again (--gtest_repeat) must not count the last run's trades.
   std::string Symbol(const std::string& base) const {
@@ -103,14 +129,7 @@ TEST_F(ReplicaReadTest, ACallerAlwaysReadsItsOwnWrites) {
     ASSERT_EQ(Visible(*store, Symbol("RYW-USD")), static_cast<size_t>(i + 1));
   }
   // With no new write the replicas catch up and serve the reads.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-  while (store->replica_stats().replica_reads == 0 &&
-         std::chrono::steady_clock::now() < until) {
-    EXPECT_EQ(Visible(*store, Symbol("RYW-USD")), 100u);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const ReplicaReadStats stats = store->replica_stats();
-  EXPECT_GT(stats.replica_reads, 0);
+  EXPECT_TRUE(ReadUntilReplicaServes(*store, Symbol("RYW-USD"), 100));
   auto count = store->Count();
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_GE(*count, 100);
@@ -148,29 +167,61 @@ TEST_F(ReplicaReadTest, AnUnreachableReplicaCostsAFallbackOnly) {
   EXPECT_EQ(stats.unavailable, 5);
 }
 
+// A replica whose node is lost (Patroni and postmaster SIGKILLed) while the
+// store reads from it: every read still answers, from the primary, and once
+// the node is back and has caught up the store reads there again. A second
+// store on HAProxy's replica port, which then has one replica left, never
+// sees an error either.
+TEST_F(ReplicaReadTest, AStoppedReplicaIsLeftUntilItIsBack) {
+  auto& env = HaEnvironment::Get();
+  const ops::StackNode* gone = AsyncReplica();
+  ASSERT_NE(gone, nullptr);
+  auto store = Store(env.NodeDsn(*gone));
+  auto routed = Store(stack_.replica_dsn);
+  ASSERT_NE(store, nullptr);
+  ASSERT_NE(routed, nullptr);
+  const std::string symbol = Symbol("STOP-USD");
+  ASSERT_TRUE(store->Insert(Numbered(symbol, 0)).ok());
+  ASSERT_TRUE(ReadUntilReplicaServes(*store, symbol, 1)) << "never read there";
+
+  TS_ASSERT_OK(
+      ops::InjectNodeFault(env.dir(), gone->name, ops::NodeFault::kNodeLoss));
+  bool restarted = false;
+  const absl::Cleanup rejoin = [&env, &restarted, name = gone->name] {
+    if (!restarted) TS_EXPECT_OK(ops::RestartNode(env.dir(), name));
+    env.WaitHealthy();
+  };
+  const ReplicaReadStats before = store->replica_stats();
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_TRUE(store->Insert(Numbered(symbol, i)).ok());
+    ASSERT_EQ(Visible(*store, symbol), static_cast<size_t>(i + 1));
+    ASSERT_EQ(Visible(*routed, symbol), static_cast<size_t>(i + 1));
+  }
+  const ReplicaReadStats down = store->replica_stats();
+  EXPECT_EQ(down.replica_reads, before.replica_reads);
+  EXPECT_GT(down.unavailable, before.unavailable);
+
+  TS_ASSERT_OK(ops::RestartNode(env.dir(), gone->name));
+  restarted = true;
+  env.WaitHealthy();
+  EXPECT_TRUE(ReadUntilReplicaServes(*store, symbol, 21, down.replica_reads))
+      << "the node came back but was never read again";
+}
+
 // A replica promoted out of the cluster (here by hand, with Patroni paused
 // so it stays promoted) is a primary of its own that no longer receives the
 // leader's writes. The store stops reading from it at once: the next read
 // finds it out of recovery and asks the primary.
 TEST_F(ReplicaReadTest, AReplicaPromotedAwayIsNeverReadAgain) {
   auto& env = HaEnvironment::Get();
-  const ops::StackNode* away = nullptr;
-  for (const auto& n : stack_.nodes) {
-    if (n.role == "replica") away = &n;
-  }
-  ASSERT_NE(away, nullptr) << "a 3-node stack has one asynchronous replica\n"
-                           << stack_.ToJson();
+  const ops::StackNode* away = AsyncReplica();
+  ASSERT_NE(away, nullptr);
   const std::string away_dsn = env.NodeDsn(*away);
   auto store = Store(away_dsn);
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->Insert(Numbered(Symbol("PROMO-USD"), 0)).ok());
-  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-  while (store->replica_stats().replica_reads == 0 &&
-         std::chrono::steady_clock::now() < until) {
-    ASSERT_EQ(Visible(*store, Symbol("PROMO-USD")), 1u);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_GT(store->replica_stats().replica_reads, 0) << "never read there";
+  ASSERT_TRUE(ReadUntilReplicaServes(*store, Symbol("PROMO-USD"), 1))
+      << "never read there";
 
   TS_ASSERT_OK(ops::SetMaintenance(env.dir(), true));
   // Patroni, resumed, demotes the node, but it is on a timeline the leader
