@@ -2,6 +2,8 @@
 
 #include <datetime.h>
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -20,12 +22,16 @@ struct Bound {
   py::object trade_type, insert_result_type, decimal_type, from_status;
   py::object sides[2], statuses[6];  // the enum members, by C++ value
   // The Python helpers, for everything off the fast path.
-  py::object to_decimal, decimal_text, text, to_micros, from_micros;
+  py::object to_decimal, decimal_text, text, to_micros, from_micros, to_side,
+      to_status;
+  py::object zero, one;
   // Interned attribute names, in Trade's field order.
   py::str id, symbol, side, quantity, price, timestamp, status, client_order_id,
-      fee, version, created_at, updated_at, trade, created;
+      fee, version, created_at, updated_at, trade, created, stored;
 };
 Bound* bound = nullptr;
+
+constexpr char kStoredTrade[] = "tradestore.stored_trade";
 
 py::object Steal(PyObject* o) {
   if (o == nullptr) throw py::error_already_set();
@@ -108,6 +114,124 @@ void SetField(py::handle obj, const py::str& name, py::handle value) {
   }
 }
 
+// Trade.__init__ in C: it runs on every fill, and on a cold cache the
+// Python one cost more than the rest of insert's conversions. The same
+// rules as the Python one in values.py, which it replaces.
+PyObject* TradeInit(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                    PyObject* kwnames) {
+  const Bound& b = *bound;
+  const py::str* names[] = {&b.symbol,          &b.side,       &b.quantity,
+                            &b.price,           &b.timestamp,  &b.status,
+                            &b.client_order_id, &b.fee,        &b.id,
+                            &b.version,         &b.created_at, &b.updated_at};
+  constexpr Py_ssize_t kFields = std::size(names);
+  constexpr Py_ssize_t kRequired = 5;
+  PyObject* v[kFields] = {};
+  if (nargs > kFields) {
+    PyErr_Format(PyExc_TypeError,
+                 "Trade() takes at most %zd positional arguments (%zd given)",
+                 kFields, nargs);
+    return nullptr;
+  }
+  std::copy(args, args + nargs, v);
+  const Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+  for (Py_ssize_t k = 0; k < nkw; ++k) {
+    PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+    // Call sites pass interned names: compare pointers first.
+    Py_ssize_t j = 0;
+    while (j < kFields && names[j]->ptr() != name) ++j;
+    if (j == kFields) {
+      j = 0;
+      while (j < kFields && PyUnicode_Compare(names[j]->ptr(), name) != 0) ++j;
+    }
+    if (j == kFields) {
+      PyErr_Format(PyExc_TypeError,
+                   "Trade() got an unexpected keyword argument '%U'", name);
+      return nullptr;
+    }
+    if (v[j] != nullptr) {
+      PyErr_Format(PyExc_TypeError,
+                   "Trade() got multiple values for argument '%U'", name);
+      return nullptr;
+    }
+    v[j] = args[nargs + k];
+  }
+  for (Py_ssize_t j = 0; j < kRequired; ++j) {
+    if (v[j] == nullptr) {
+      PyErr_Format(PyExc_TypeError, "Trade() missing required argument '%U'",
+                   names[j]->ptr());
+      return nullptr;
+    }
+  }
+  try {
+    const auto is = [](PyObject* o, const py::object& like) {
+      return Py_TYPE(o) == Py_TYPE(like.ptr());
+    };
+    const auto decimal = [&](const char* field, PyObject* o) {
+      if (o == Py_None ||
+          Py_TYPE(o) == reinterpret_cast<PyTypeObject*>(b.decimal_type.ptr())) {
+        return py::reinterpret_borrow<py::object>(o);
+      }
+      return b.to_decimal(field, py::handle(o));
+    };
+    py::object fields[kFields];
+    for (Py_ssize_t j = 0; j < kFields; ++j) {
+      fields[j] = py::reinterpret_borrow<py::object>(v[j] ? v[j] : Py_None);
+    }
+    if (!is(v[1], b.sides[0])) fields[1] = b.to_side(fields[1]);
+    fields[2] = decimal("quantity", v[2]);
+    fields[3] = decimal("price", v[3]);
+    if (v[5] == nullptr) {
+      fields[5] = b.statuses[static_cast<int>(TradeStatus::kNew)];
+    } else if (!is(v[5], b.statuses[0])) {
+      fields[5] = b.to_status(fields[5]);
+    }
+    if (v[7] != nullptr) fields[7] = decimal("fee", v[7]);
+    if (v[8] == nullptr) fields[8] = b.zero;
+    if (v[9] == nullptr) fields[9] = b.one;
+    for (Py_ssize_t j = 0; j < kFields; ++j) {
+      SetField(self, *names[j], fields[j]);
+    }
+  } catch (py::error_already_set& e) {
+    e.restore();
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+// Trade(...) itself: the type's vectorcall skips the argument tuple and
+// dict that a call through type() builds, the larger part of the cost.
+PyObject* TradeNew(PyObject* type, PyObject* const* args, size_t nargsf,
+                   PyObject* kwnames) {
+  auto* t = reinterpret_cast<PyTypeObject*>(type);
+  PyObject* self = t->tp_alloc(t, 0);
+  if (self == nullptr) return nullptr;
+  PyObject* none = TradeInit(self, args, PyVectorcall_NARGS(nargsf), kwnames);
+  if (none == nullptr) {
+    Py_DECREF(self);
+    return nullptr;
+  }
+  Py_DECREF(none);
+  return self;
+}
+
+void InstallTradeInit(const py::object& trade_type) {
+  static PyMethodDef def = {
+      "__init__",
+      reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(TradeInit)),
+      METH_FASTCALL | METH_KEYWORDS,
+      "__init__($self, /, symbol, side, quantity, price, timestamp, "
+      "status='NEW', client_order_id=None, fee=None, id=0, version=1, "
+      "created_at=None, updated_at=None)\n--\n\n"
+      "One execution record (see tradestore.Trade)."};
+  py::object init = Steal(PyDescr_NewMethod(
+      reinterpret_cast<PyTypeObject*>(trade_type.ptr()), &def));
+  trade_type.attr("__init__") = init;
+  // Only Trade itself: a subclass is built by type() and runs its own
+  // __init__.
+  reinterpret_cast<PyTypeObject*>(trade_type.ptr())->tp_vectorcall = TradeNew;
+}
+
 }  // namespace
 
 void SetPythonError(const absl::Status& status) {
@@ -137,6 +261,10 @@ void BindValues(py::module_ values) {
   b->decimal_text = values.attr("decimal_text");
   b->text = values.attr("text");
   b->to_micros = values.attr("to_micros");
+  b->to_side = values.attr("to_side");
+  b->to_status = values.attr("to_status");
+  b->zero = py::int_(0);
+  b->one = py::int_(1);
   b->from_micros = values.attr("from_micros");
   const auto name = [](const char* s) {
     return py::reinterpret_steal<py::str>(PyUnicode_InternFromString(s));
@@ -155,7 +283,17 @@ void BindValues(py::module_ values) {
   b->updated_at = name("updated_at");
   b->trade = name("trade");
   b->created = name("created");
+  b->stored = name("_stored");
+  values.attr("_stored_trade") = py::cpp_function(
+      [](py::handle capsule) {
+        const auto* t = static_cast<const Trade*>(
+            PyCapsule_GetPointer(capsule.ptr(), kStoredTrade));
+        if (t == nullptr) throw py::error_already_set();
+        return TradeToPython(*t);
+      },
+      py::arg("stored"));
   bound = b;
+  InstallTradeInit(b->trade_type);
 }
 
 int64_t MicrosFromPython(const char* field, py::handle v) {
@@ -242,11 +380,23 @@ py::list TradesToPython(const std::vector<Trade>& trades) {
   return out;
 }
 
-py::object InsertResultToPython(const InsertResult& result) {
+// The trade is kept in C++ and built for Python only when read: a fill
+// handler reads the id, and building a Trade costs more than the rest of
+// the call's conversions on a cold cache (tools/bench/python_bench.py).
+py::object InsertResultToPython(InsertResult result) {
   const Bound& b = *bound;
   py::object obj = New(b.insert_result_type);
-  SetField(obj, b.trade, TradeToPython(result.trade));
+  SetField(obj, b.id, py::int_(result.trade.id));
   SetField(obj, b.created, py::bool_(result.created));
+  auto* kept = new Trade(std::move(result.trade));
+  PyObject* capsule = PyCapsule_New(kept, kStoredTrade, [](PyObject* c) {
+    delete static_cast<Trade*>(PyCapsule_GetPointer(c, kStoredTrade));
+  });
+  if (capsule == nullptr) {
+    delete kept;
+    throw py::error_already_set();
+  }
+  SetField(obj, b.stored, Steal(capsule));
   return obj;
 }
 

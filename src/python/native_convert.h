@@ -60,7 +60,7 @@ int64_t MicrosFromPython(const char* field, pybind11::handle time);
 
 pybind11::object TradeToPython(const Trade& trade);
 pybind11::list TradesToPython(const std::vector<Trade>& trades);
-pybind11::object InsertResultToPython(const InsertResult& result);
+pybind11::object InsertResultToPython(InsertResult result);
 pybind11::object TimeToPython(Timestamp time);
 
 }  // namespace tradestore::python

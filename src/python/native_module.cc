@@ -160,11 +160,11 @@ PyObject* InsertFunction(PyObject* self, PyObject* trade) {
       static_cast<InsertTarget*>(PyCapsule_GetPointer(self, kInsertTarget));
   try {
     const Trade t = Unwrap(TradeFromPython(trade));
-    const InsertResult r = WithoutGil([&] {
+    InsertResult r = WithoutGil([&] {
       Lock lock;
       return Unwrap(target->store->Use(lock).Insert(t));
     });
-    return InsertResultToPython(r).release().ptr();
+    return InsertResultToPython(std::move(r)).release().ptr();
   } catch (const StatusError& e) {
     SetPythonError(e.status);
   } catch (py::error_already_set& e) {

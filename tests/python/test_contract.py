@@ -53,6 +53,21 @@ def test_insert_then_get_returns_exactly_the_trade(store):
     assert store.count() == 1
 
 
+def test_an_insert_result_gives_the_id_and_the_trade_it_built_once(store):
+    result = store.insert(sample_trade())
+    assert result.id > 0
+    trade = result.trade
+    assert trade.id == result.id
+    assert result.trade is trade
+    assert trade == store.get(result.id)
+    stored, created = result
+    assert stored is trade and created
+    assert repr(result) == f"InsertResult(trade={trade!r}, created=True)"
+    again = store.insert(sample_trade())
+    assert (again.id, again.created) == (result.id, False)
+    assert again.trade == trade
+
+
 def test_a_repeated_client_order_id_returns_the_stored_trade(store):
     first = store.insert(sample_trade())
     again = store.insert(sample_trade(price=Decimal("1")))

@@ -131,6 +131,35 @@ def test_values_changed_after_construction_are_checked_at_insert(store):
     assert store.insert(t).trade.price == Decimal("12.5")
 
 
+def test_a_trade_takes_its_fields_by_position_or_by_name():
+    ts = dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    by_name = tradestore.Trade(
+        symbol="A", side="BUY", quantity="1", price=2, timestamp=ts,
+        status="FILLED", client_order_id="k", fee="0.1", id=7, version=3,
+        created_at=ts, updated_at=ts)
+    by_position = tradestore.Trade("A", "BUY", "1", 2, ts, "FILLED", "k",
+                                   "0.1", 7, 3, ts, ts)
+    assert by_name == by_position
+    assert by_name.fee == Decimal("0.1") and by_name.price == Decimal(2)
+    plain = tradestore.Trade("A", tradestore.Side.SELL, Decimal(1),
+                             Decimal(2), ts)
+    assert (plain.status, plain.client_order_id, plain.fee, plain.id,
+            plain.version, plain.created_at, plain.updated_at) == (
+        tradestore.Status.NEW, None, None, 0, 1, None, None)
+
+    class Fill(tradestore.Trade):
+        __slots__ = ()
+
+    assert Fill("A", "SELL", 1, 2, ts).side is tradestore.Side.SELL
+    for args, kwargs, message in [
+            (("A",), {}, "missing required argument 'side'"),
+            (("A", "BUY", 1, 2, ts), {"colour": 1}, "unexpected.*'colour'"),
+            (("A", "BUY", 1, 2, ts), {"symbol": "B"}, "multiple.*'symbol'"),
+            (tuple(range(13)), {}, "at most 12 positional")]:
+        with pytest.raises(TypeError, match=message):
+            tradestore.Trade(*args, **kwargs)
+
+
 def test_sides_and_statuses_take_enums_or_their_names():
     t = sample_trade(side="SELL", status="PARTIALLY_FILLED")
     assert t.side is tradestore.Side.SELL

@@ -5,9 +5,9 @@ local stack's Postgres), through the C++ store (insert_bench) and through
 tradestore from Python, in alternating blocks of --block writes, round
 after round (fresh stores each round). Prints every
 round, then the median and the spread of the p50 difference and the p99
-ratio. Timed: building tradestore.Trade from the fill's values and
-insert (the C++ half: Insert alone). Target (issue 26): p50 + 20 us and
-p99 x 1.2 at most.
+ratio. Timed: building tradestore.Trade from the fill's values, insert
+and reading the new id (the C++ half: Insert alone). Target (issue 26):
+p50 + 20 us and p99 x 1.2 at most.
 
     PYTHONPATH=build/python /usr/bin/python3 tools/bench/python_bench.py \\
         [--rounds 5] [--writes 3000] [--rate 500] [--block 100]
@@ -68,10 +68,12 @@ class PythonHalf:
             timestamp = dt.datetime.now(dt.timezone.utc)
             key = f"{self.prefix}-{n}"
             t0 = time.perf_counter_ns()
-            store.insert(tradestore.Trade(
+            stored = store.insert(tradestore.Trade(
                 symbol="BTC-USD", side=side, quantity=quantity, price=price,
-                timestamp=timestamp, client_order_id=key))
+                timestamp=timestamp, client_order_id=key)).id
             us.append((time.perf_counter_ns() - t0) // 1000)
+            if not stored:
+                raise RuntimeError(f"insert of {key} returned no id")
         self.n += count
         return us
 
@@ -170,7 +172,7 @@ def main(argv: list) -> int:
                   f"{result['cpp']['p999']} us | Python p50 "
                   f"{result['python']['p50']} us, p99 "
                   f"{result['python']['p99']} us, p99.9 "
-                  f"{result['python']['p999']} us | +{row['p50_added_us']}"
+                  f"{result['python']['p999']} us | {row['p50_added_us']:+d}"
                   f" us at p50, {row['p99_ratio']:.2f}x at p99", flush=True)
     finally:
         subprocess.run([cli, "stack", "down", "--dir", stack, "--remove"],

@@ -30,8 +30,9 @@ class TradeStore:
         self._insert = native.insert_function()
 
     def insert(self, trade: Trade) -> InsertResult:
-        """Stores a new trade; returns it as stored. A repeat with the same
-        client_order_id returns the stored trade with created False."""
+        """Stores a new trade; returns its ``id``, ``created`` and the
+        ``trade`` as stored. A repeat with the same client_order_id returns
+        the stored trade with created False."""
         return self._insert(trade)
 
     def update_status(self, trade_id: int, status: Union[Status, str], *,

@@ -132,8 +132,8 @@ class Trade:
     created_at: Optional[_dt.datetime]
     updated_at: Optional[_dt.datetime]
 
-    # Written out rather than generated: this runs on every fill, and the
-    # checks skip the common case (tools/bench/python_bench.py).
+    # The rules, which the native module runs in C instead (TradeInit in
+    # native_convert.cc): this runs on every fill.
     def __init__(self, symbol: str, side: Union[Side, str],
                  quantity: DecimalLike, price: DecimalLike,
                  timestamp: _dt.datetime,
@@ -162,21 +162,38 @@ class Trade:
 
 
 class InsertResult:
-    """What insert returns: the trade as stored, and whether this call
-    created it (False: the same client_order_id or id was already there).
-    The store builds it without calling __init__."""
+    """What insert returns: the trade as stored, its id, and whether this
+    call created it (False: the same client_order_id or id was already
+    there). The store builds it without calling __init__ and builds
+    ``trade`` only when it is first read: a fill handler that needs the id
+    does not pay for the whole trade."""
 
-    __slots__ = ("trade", "created")
+    __slots__ = ("id", "created", "_trade", "_stored")
 
     def __init__(self, trade: Trade, created: bool) -> None:
-        self.trade = trade
+        self.id = trade.id
         self.created = created
+        self._trade = trade
+
+    @property
+    def trade(self) -> Trade:
+        try:
+            return self._trade
+        except AttributeError:
+            self._trade = _stored_trade(self._stored)
+            return self._trade
 
     def __iter__(self):
         return iter((self.trade, self.created))
 
     def __repr__(self) -> str:
         return f"InsertResult(trade={self.trade!r}, created={self.created})"
+
+
+def _stored_trade(stored: object) -> Trade:
+    """Builds the trade an insert kept in C++ (replaced by the native
+    module when it binds these values)."""
+    raise TypeError("tradestore._native is not bound")
 
 
 @dataclasses.dataclass(frozen=True)
