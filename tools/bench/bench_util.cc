@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -77,6 +78,26 @@ std::string Seconds(const std::vector<Measured>& runs, int decimals) {
   }
   return out;
 }
+
+std::string Spread(const std::vector<Measured>& runs, int decimals) {
+  if (runs.empty()) return "-";
+  const auto [lo, hi] = std::minmax_element(
+      runs.begin(), runs.end(), [](const Measured& a, const Measured& b) {
+        return a.seconds < b.seconds;
+      });
+  return absl::StrFormat("%.*f-%.*f", decimals, lo->seconds, decimals,
+                         hi->seconds);
+}
+
+std::string MachineLine() {
+  double load[3] = {-1, -1, -1};
+  getloadavg(load, 3);
+  return absl::StrFormat("%u cores, load average %.2f %.2f %.2f at start",
+                         std::thread::hardware_concurrency(), load[0], load[1],
+                         load[2]);
+}
+
+const char* Verdict(bool met) { return met ? "met" : "NOT met"; }
 
 void CleanUpWhenDone(const std::string& dir) {
   const std::string as =

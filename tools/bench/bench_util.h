@@ -49,6 +49,16 @@ Trade BenchTrade(int64_t n, const std::string& key_prefix = "bench");
 // Each run's seconds, "4.12 4.40 4.31", for the report.
 std::string Seconds(const std::vector<Measured>& runs, int decimals = 2);
 
+// The runs' spread, "4.12-4.40".
+std::string Spread(const std::vector<Measured>& runs, int decimals = 2);
+
+// "2 cores, load average 0.12 0.30 0.41 at start": how busy the machine
+// was when the figures were taken, for every bench's report.
+std::string MachineLine();
+
+// A target's verdict for the report: "met" or "NOT met".
+const char* Verdict(bool met);
+
 }  // namespace tradestore::bench
 
 #endif  // TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_

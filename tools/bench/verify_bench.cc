@@ -1,16 +1,21 @@
 // Verify benchmark: in one run, on the same throwaway PostgreSQL and the
-// same store (generated legacy rows, backfilled, untimed),
+// same store (backfilled, untimed),
 //   1. tradestore verify, full (the real CLI, as a child: time, peak RSS);
 //   2. the hand-made way: export both stores to CSV in one canonical form,
 //      in parallel (sqlite3 and psql \copy), then compare the two files
 //      with cmp, which must find them equal;
 //   3. tradestore verify --incremental after 1,000 changed rows.
-// Full verify and the hand-made way take turns for --repeat rounds (3 by
-// default), the incremental run goes 2 x repeat - 1 times; each figure is
-// the median (one run of the same work varies by 10-15% here). Prints a
-// table and, with --json FILE, the figures as JSON.
+// The store (--store): `real`, a legacy file whose quantities and prices
+// are all REAL (what NUMERIC affinity made of them; the default), `mixed`,
+// legacy decimals in every storage class, or `new`, written by
+// SqliteTradeStore. Full verify and the hand-made way take turns for
+// --repeat rounds (5 by default), the incremental run goes 2 x repeat - 1
+// times; each figure is the median, with every round and the spread. Prints
+// the machine, the figures and each target's verdict (issue 25), and exits
+// 1 when one is not met; with --json FILE, the figures as JSON.
 //
-//   build/tools/bench/verify_bench --rows 1000000 [--repeat 3] [--json FILE]
+//   build/tools/bench/verify_bench --rows 1000000 [--store real|mixed|new]
+//       [--repeat 5] [--json FILE]
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +32,14 @@
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
 namespace {
+
+using tradestore::bench::Measured;
+
+// The issue's targets: full verify against the hand-made way, incremental
+// against full, peak memory.
+constexpr double kHandMadeRatio = 0.4;
+constexpr double kIncrementalShare = 1.0 / 50;
+constexpr long kPeakMb = 100;
 
 void Die(const std::string& what, const absl::Status& s) {
   tradestore::bench::Die("verify_bench", what, s);
@@ -63,6 +76,34 @@ constexpr const char* kCanonicalPostgres =
     "to_char(\\\"timestamp\\\" AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD HH24:MI:SS.US'), status FROM trades ORDER BY id";
 
+int Usage(int code) {
+  (code == 0 ? std::cout : std::cerr)
+      << "usage: verify_bench [--rows N] [--store real|mixed|new] "
+         "[--repeat ROUNDS] [--json FILE] [--log FILE] [--no-baseline]\n";
+  return code;
+}
+
+// A store as the new code writes it: trades through SqliteTradeStore
+// (synchronous=NORMAL: the figures are verify's, not the writes').
+void WriteNewStore(const std::string& path, int64_t rows) {
+  auto store =
+      tradestore::SqliteTradeStore::Open({.path = path, .sync_full = false});
+  if (!store.ok()) Die("open", store.status());
+  for (int64_t n = 0; n < rows; ++n) {
+    tradestore::Trade t = tradestore::bench::BenchTrade(n, "verify");
+    if (auto r = (*store)->Insert(t); !r.ok()) Die("insert", r.status());
+  }
+}
+
+void PrintRow(const std::string& what, const Measured& median,
+              const std::vector<Measured>& runs, long peak_mb,
+              int decimals = 2) {
+  std::cout << absl::StrFormat("  %-32s %7.3fs %5s MB  spread %s, rounds %s\n",
+                               what, median.seconds,
+                               peak_mb < 0 ? "-" : absl::StrCat(peak_mb),
+                               Spread(runs, decimals), Seconds(runs, decimals));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,11 +113,16 @@ int main(int argc, char** argv) {
   std::string json_path;
   std::string log = "verify_bench.log";
   bool baseline = true;
-  int repeat = 3;
+  int repeat = 5;
+  std::string store_kind = "real";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--rows" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &rows)) return 2;
+    if (arg == "--store" && i + 1 < argc) {
+      store_kind = argv[++i];
+      if (store_kind != "real" && store_kind != "mixed" && store_kind != "new")
+        return Usage(2);
+    } else if (arg == "--rows" && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &rows) || rows < 1) return Usage(2);
     } else if (arg == "--json" && i + 1 < argc) {
       json_path = argv[++i];
     } else if (arg == "--log" && i + 1 < argc) {
@@ -84,13 +130,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--no-baseline") {
       baseline = false;
     } else if (arg == "--repeat" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &repeat) || repeat < 1) return 2;
+      if (!absl::SimpleAtoi(argv[++i], &repeat) || repeat < 1) return Usage(2);
     } else {
-      std::cerr << "usage: verify_bench [--rows N] [--repeat ROUNDS] "
-                   "[--json FILE] [--log FILE] [--no-baseline]\n";
-      return arg == "--help" ? 0 : 2;
+      return Usage(arg == "--help" ? 0 : 2);
     }
   }
+  const std::string machine = MachineLine();
   const std::string cli = TradestoreCli();
   auto pg = LocalPostgres::Start({});
   if (!pg.ok()) Die("postgres", pg.status());
@@ -98,9 +143,15 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   std::filesystem::remove(log);
   const std::string sqlite_path = dir + "/trade_store.db";
-  std::cerr << "generating " << rows << " legacy rows and backfilling...\n";
-  if (auto made = GenerateLegacyStore({.path = sqlite_path, .rows = rows});
-      !made.ok()) {
+  std::cerr << "writing a " << store_kind << " store of " << rows
+            << " rows and backfilling...\n";
+  if (store_kind == "new") {
+    WriteNewStore(sqlite_path, rows);
+  } else if (auto made =
+                 GenerateLegacyStore({.path = sqlite_path,
+                                      .rows = rows,
+                                      .real_decimals = store_kind == "real"});
+             !made.ok()) {
     Die("generate", made.status());
   }
   auto dsn = (*pg)->CreateDatabase("bench_verify");
@@ -169,24 +220,28 @@ int main(int argc, char** argv) {
   }
   const Measured incremental = Median(incrementals);
 
-  std::cout << absl::StrFormat(
-      "verify benchmark, %d rows (PostgreSQL 15), medians\n"
-      "  %-34s %8s %12s   %s\n"
-      "  %-34s %7.3fs %9ld MB   %s\n"
-      "  %-34s %7.3fs %12s   %s\n"
-      "  %-34s %7.3fs %9ld MB   %s\n",
-      rows, "", "time", "peak memory", "rounds", "tradestore verify (full)",
-      full.seconds, peak_kb / 1024, Seconds(fulls),
-      "hand-made export + compare", hand.seconds, "-", Seconds(hands),
-      "tradestore verify --incremental", incremental.seconds,
-      incremental.peak_rss_kb / 1024, Seconds(incrementals, 3));
+  const double hand_ratio = baseline ? full.seconds / hand.seconds : 0;
+  const double incremental_share = incremental.seconds / full.seconds;
+  const bool hand_met = baseline && hand_ratio <= kHandMadeRatio;
+  const bool incremental_met = incremental_share <= kIncrementalShare;
+  const bool peak_met = peak_kb / 1024 < kPeakMb;
+  std::cout << "verify benchmark, " << rows << " rows, " << store_kind
+            << " store (PostgreSQL 15), medians of " << repeat << " rounds; "
+            << machine << "\n";
+  PrintRow("tradestore verify (full)", full, fulls, peak_kb / 1024);
+  if (baseline) PrintRow("hand-made export + compare", hand, hands, -1);
+  PrintRow("tradestore verify --incremental", incremental, incrementals,
+           incremental.peak_rss_kb / 1024, 3);
   if (baseline) {
     std::cout << absl::StrFormat(
-        "  full / hand-made = %.2f (target <= 0.5), incremental / full = "
-        "1/%.0f (target <= 1/50), peak %ld MB (target < 100)\n",
-        full.seconds / hand.seconds, full.seconds / incremental.seconds,
-        peak_kb / 1024);
+        "  full / hand-made %.2fx (target <= %.1fx): %s\n", hand_ratio,
+        kHandMadeRatio, Verdict(hand_met));
   }
+  std::cout << absl::StrFormat(
+      "  incremental / full 1/%.0f (target <= 1/%.0f): %s\n"
+      "  peak memory %ld MB (target < %ld MB): %s\n",
+      1 / incremental_share, 1 / kIncrementalShare, Verdict(incremental_met),
+      peak_kb / 1024, kPeakMb, Verdict(peak_met));
   const bool hands_equal =
       std::all_of(hands.begin(), hands.end(),
                   [](const Measured& m) { return m.exit_code == 0; });
@@ -196,7 +251,8 @@ int main(int argc, char** argv) {
   }
   // verify exits 0 clean; the incremental run sees the 1,000 new rows as
   // missing in Postgres (nothing relays them here), so it exits 1.
-  if (full.exit_code != 0 || incremental.exit_code != 1) {
+  const bool exits_right = full.exit_code == 0 && incremental.exit_code == 1;
+  if (!exits_right) {
     std::cerr << "unexpected exit codes (full " << full.exit_code
               << ", incremental " << incremental.exit_code << "); see " << log
               << "\n";
@@ -204,7 +260,11 @@ int main(int argc, char** argv) {
   if (!json_path.empty()) {
     std::ofstream(json_path)
         << nlohmann::json{{"rows", rows},
+                          {"store", store_kind},
+                          {"machine", machine},
                           {"full_s", full.seconds},
+                          {"full_rounds_s", Seconds(fulls, 3)},
+                          {"hand_made_rounds_s", Seconds(hands, 3)},
                           {"rounds", repeat},
                           {"full_peak_rss_mb", peak_kb / 1024},
                           {"full_exit", full.exit_code},
@@ -212,12 +272,15 @@ int main(int argc, char** argv) {
                           {"hand_made_equal", hands_equal},
                           {"incremental_s", incremental.seconds},
                           {"incremental_exit", incremental.exit_code},
-                          {"ratio_hand_made",
-                           baseline ? full.seconds / hand.seconds : 0.0},
-                          {"ratio_incremental",
-                           incremental.seconds / full.seconds}}
+                          {"ratio_hand_made", hand_ratio},
+                          {"ratio_incremental", incremental_share},
+                          {"targets_met",
+                           {{"hand_made", hand_met},
+                            {"incremental", incremental_met},
+                            {"peak_memory", peak_met}}}}
                .dump(2)
         << "\n";
   }
-  return full.exit_code == 0 && hands_equal ? 0 : 1;
+  if (!exits_right || !hands_equal) return 2;
+  return (hand_met || !baseline) && incremental_met && peak_met ? 0 : 1;
 }

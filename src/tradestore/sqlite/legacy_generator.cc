@@ -134,9 +134,9 @@ absl::StatusOr<LegacyStoreSummary> GenerateLegacyStore(
       s.Bind(3, (rng() % 2 ? (kind % 4 == 0 ? "buy" : "BUY")
                            : (kind % 4 == 0 ? "sell" : "SELL")));
       BindDecimal(s, 4, 1 + static_cast<int64_t>(rng() % 100'000'000'000),
-                  kind);
+                  spec.real_decimals ? 0 : kind);
       BindDecimal(s, 5, 1 + static_cast<int64_t>(rng() % 10'000'000'000'000),
-                  kind / 3);
+                  spec.real_decimals ? 0 : kind / 3);
       BindTimestamp(s, 6, when, kind);
       s.Bind(7, kStatuses[rng() % 6]);
     }

@@ -22,6 +22,9 @@ struct LegacyStoreSpec {
   // Every Nth row is a bad one (0 = none), cycling through the kinds.
   int64_t bad_every = 0;
   uint64_t seed = 42;
+  // Every good row's quantity and price a REAL (what NUMERIC affinity made
+  // of most legacy values) instead of a mix of REAL, INTEGER and TEXT.
+  bool real_decimals = false;
 };
 
 struct LegacyStoreSummary {
