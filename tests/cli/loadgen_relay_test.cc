@@ -130,13 +130,15 @@ TEST_F(LoadgenRelayTest, LoadgenReportsLatenciesAndDrainsTheOutbox) {
   EXPECT_TRUE(j["drained"].get<bool>());
   EXPECT_EQ(j["outbox_left"], 0);
   for (const char* key : {"latency", "outbox_lag"}) {
-    for (const char* p : {"p50_ms", "p99_ms", "max_ms"}) {
+    for (const char* p : {"p50_ms", "p99_ms", "p999_ms", "max_ms"}) {
       EXPECT_TRUE(j[key].contains(p)) << key << "." << p;
     }
   }
   EXPECT_GT(j["latency"]["max_ms"].get<double>(), 0);
   EXPECT_LE(j["latency"]["p50_ms"].get<double>(),
             j["latency"]["p99_ms"].get<double>());
+  EXPECT_LE(j["latency"]["p99_ms"].get<double>(),
+            j["latency"]["p999_ms"].get<double>());
   auto pg = PgTradeStore::Open(TestPgOptions(dsn_));
   ASSERT_TRUE(pg.ok());
   EXPECT_EQ(*(*pg)->Count(), j["inserts"].get<int64_t>());

@@ -36,7 +36,7 @@ struct LoadgenOptions {
 };
 
 struct Percentiles {
-  int64_t p50_us = 0, p99_us = 0, max_us = 0;
+  int64_t p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
 };
 
 struct LoadgenReport {
