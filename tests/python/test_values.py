@@ -3,7 +3,9 @@ datetimes with microseconds, strings the store can keep."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import pickle
 import random
 from decimal import Decimal
 
@@ -151,6 +153,18 @@ def test_a_trade_takes_its_fields_by_position_or_by_name():
         __slots__ = ()
 
     assert Fill("A", "SELL", 1, 2, ts).side is tradestore.Side.SELL
+
+    class Tagged(tradestore.Trade):
+        __slots__ = ("tag",)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.tag = "mine"
+
+    tagged = Tagged("A", "BUY", 1, 2, ts)
+    assert type(tagged) is Tagged and tagged.tag == "mine"
+    assert copy.copy(plain) == plain
+    assert pickle.loads(pickle.dumps(plain)) == plain
     for args, kwargs, message in [
             (("A",), {}, "missing required argument 'side'"),
             (("A", "BUY", 1, 2, ts), {"colour": 1}, "unexpected.*'colour'"),
