@@ -114,9 +114,9 @@ void SetField(py::handle obj, const py::str& name, py::handle value) {
   }
 }
 
-// Trade.__init__ in C: it runs on every fill, and on a cold cache the
-// Python one cost more than the rest of insert's conversions. The same
-// rules as the Python one in values.py, which it replaces.
+// Trade.__init__ in C: it runs on every fill, on the service's latency
+// path (tools/bench/python_bench.py). The same rules as the Python one in
+// values.py, which it replaces.
 PyObject* TradeInit(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
                     PyObject* kwnames) {
   const Bound& b = *bound;
@@ -200,7 +200,7 @@ PyObject* TradeInit(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
 }
 
 // Trade(...) itself: the type's vectorcall skips the argument tuple and
-// dict that a call through type() builds, the larger part of the cost.
+// dict that a call through type() builds.
 PyObject* TradeNew(PyObject* type, PyObject* const* args, size_t nargsf,
                    PyObject* kwnames) {
   auto* t = reinterpret_cast<PyTypeObject*>(type);
