@@ -168,8 +168,7 @@ PyObject* TradeInit(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
       return Py_TYPE(o) == Py_TYPE(like.ptr());
     };
     const auto decimal = [&](const char* field, PyObject* o) {
-      if (o == Py_None ||
-          Py_TYPE(o) == reinterpret_cast<PyTypeObject*>(b.decimal_type.ptr())) {
+      if (Py_TYPE(o) == reinterpret_cast<PyTypeObject*>(b.decimal_type.ptr())) {
         return py::reinterpret_borrow<py::object>(o);
       }
       return b.to_decimal(field, py::handle(o));
@@ -186,7 +185,7 @@ PyObject* TradeInit(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     } else if (!is(v[5], b.statuses[0])) {
       fields[5] = b.to_status(fields[5]);
     }
-    if (v[7] != nullptr) fields[7] = decimal("fee", v[7]);
+    if (v[7] != nullptr && v[7] != Py_None) fields[7] = decimal("fee", v[7]);
     if (v[8] == nullptr) fields[8] = b.zero;
     if (v[9] == nullptr) fields[9] = b.one;
     for (Py_ssize_t j = 0; j < kFields; ++j) {

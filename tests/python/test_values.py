@@ -73,6 +73,10 @@ def test_floats_are_refused_with_a_type_error():
             sample_trade(**{field: 1.5})
     with pytest.raises(TypeError):
         sample_trade(quantity=True)
+    for field in ("quantity", "price"):
+        with pytest.raises(TypeError, match=field):
+            sample_trade(**{field: None})
+    assert sample_trade(fee=None).fee is None
     # Text and integers are exact, and accepted.
     assert sample_trade(quantity="2.5", price=3).price == Decimal(3)
 
