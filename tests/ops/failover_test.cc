@@ -13,10 +13,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "testing/ha_environment.h"
@@ -64,6 +67,17 @@ std::string Leader(const ops::StackStatus& s) {
     if (n.role == "leader") return n.name;
   }
   return "";
+}
+
+// How often the node's Patroni callback (tools/postgres/
+// patroni_member_slots.py) made a new leader's member slots.
+int MemberSlotsMade(const std::string& dir, const std::string& node) {
+  std::ifstream in(dir + "/" + node + "/patroni.log");
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (absl::StartsWith(line, "member slots ready:")) ++n;
+  }
+  return n;
 }
 
 struct Drill {
@@ -122,6 +136,11 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
 
   // Writers rest 1 ms between writes so the relay gets the SQLite store's
   // lock (writers in a tight loop can keep it from the relay for minutes).
+  std::map<std::string, int> slots_made;
+  for (const auto& n : stack_.nodes) {
+    slots_made[n.name] = MemberSlotsMade(env.dir(), n.name);
+  }
+
   testing::WriteLoad load(**store, tag, 4, std::chrono::milliseconds(1));
   ASSERT_TRUE(load.WaitAcks(100, Steady::now()));
   Steady::time_point fault_at = Steady::now();
@@ -169,6 +188,9 @@ TEST_P(FailoverTest, NoAcknowledgedTradeIsLostOrDoubled) {
   const ops::StackStatus after = env.WaitHealthy();
   const std::string new_leader = Leader(after);
   EXPECT_NE(new_leader, old_leader);
+  // The new leader made its standbys' slots as it was promoted, not a
+  // Patroni loop later (what keeps a crash's write pause short).
+  EXPECT_GT(MemberSlotsMade(env.dir(), new_leader), slots_made[new_leader]);
   if (drill.phase != Phase::kPostgresOnly) {
     TS_ASSERT_OK((*store)->DrainOutbox(std::chrono::seconds(120)));
   }

@@ -105,7 +105,8 @@ absl::StatusOr<std::string> RenderPatroniYml(absl::string_view text,
              {"SOCKET_DIR", l.node_dir(i)},
              {"ARCHIVE_MODE", l.archive ? "on" : "off"},
              {"ARCHIVE_COMMAND", archive_command},
-             {"LOCAL_AUTH", local_auth}});
+             {"LOCAL_AUTH", local_auth},
+             {"MEMBER_SLOTS", l.member_slots_script()}});
 }
 
 absl::StatusOr<std::string> RenderHaproxyCfg(absl::string_view text,

@@ -40,6 +40,10 @@ struct HaLayout {
 
   std::string node_dir(size_t i) const { return dir + "/" + nodes[i].name; }
   std::string data_dir(size_t i) const { return node_dir(i) + "/data"; }
+  // Patroni's on_role_change callback (tools/postgres/patroni_member_slots.py).
+  std::string member_slots_script() const {
+    return dir + "/patroni_member_slots.py";
+  }
   std::string backrest_dir() const { return dir + "/backrest"; }
   std::string backrest_config() const {
     return backrest_dir() + "/pgbackrest.conf";

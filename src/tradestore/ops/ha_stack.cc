@@ -345,6 +345,9 @@ absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
   if (l.archive) TS_RETURN_IF_ERROR(PrepareHaArchive(l, user));
   TS_RETURN_IF_ERROR(StartEtcd(l, user));
   log << "stack: etcd on 127.0.0.1:" << l.etcd_port << "\n";
+  TS_RETURN_IF_ERROR(WriteOwnedFile(
+      l.member_slots_script(),
+      std::string(OpsFile("tools/postgres/patroni_member_slots.py")), user));
   for (size_t i = 0; i < l.nodes.size(); ++i) {
     TS_RETURN_IF_ERROR(WriteNode(l, i, secrets, user));
     TS_RETURN_IF_ERROR(StartPatroni(l, i, user));
