@@ -43,10 +43,22 @@ struct Args {
   std::string json;
 };
 
+[[noreturn]] void Usage(bool asked) {
+  (asked ? std::cout : std::cerr)
+      << "usage: backup_bench [--rows N] [--repeat R] "
+         "[--rpo-seconds S] [--json FILE]\n";
+  std::exit(asked ? 0 : 2);
+}
+
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    const bool help = flag == "--help" || flag == "-h";
+    // A flag without its value prints the usage: the bench never runs on
+    // arguments it did not read.
+    if (help || i + 1 >= argc) Usage(help);
+    const std::string value = argv[i + 1];
     bool ok = true;
     if (flag == "--rows") {
       ok = absl::SimpleAtoi(value, &a.rows) && a.rows > 0;
@@ -59,11 +71,7 @@ Args Parse(int argc, char** argv) {
     } else {
       ok = false;
     }
-    if (!ok) {
-      std::cerr << "usage: backup_bench [--rows N] [--repeat R] "
-                   "[--rpo-seconds S] [--json FILE]\n";
-      std::exit(2);
-    }
+    if (!ok) Usage(false);
   }
   return a;
 }
