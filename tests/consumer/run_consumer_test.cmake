@@ -14,6 +14,23 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${work}/prefix")
+# The installed API stands alone: every tradestore header an installed
+# header includes is installed too, and none of them is internal/.
+set(include_dir "${work}/prefix/include")
+file(GLOB_RECURSE headers RELATIVE "${include_dir}" "${include_dir}/tradestore/*.h")
+foreach(header ${headers})
+  file(STRINGS "${include_dir}/${header}" includes
+       REGEX "^#include \"tradestore/")
+  foreach(line ${includes})
+    string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" included "${line}")
+    if(included MATCHES "^tradestore/internal/")
+      message(FATAL_ERROR "${header} includes ${included}, which is internal")
+    endif()
+    if(NOT EXISTS "${include_dir}/${included}")
+      message(FATAL_ERROR "${header} includes ${included}, not installed")
+    endif()
+  endforeach()
+endforeach()
 # A sanitizer build of the library needs the consumer built the same way.
 set(flags "")
 if(SANITIZE)

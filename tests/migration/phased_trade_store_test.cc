@@ -18,6 +18,7 @@
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
 #include "tradestore/migration/backfill.h"
+#include "tradestore/migration/phase.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/phase_mirror.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"

@@ -26,6 +26,7 @@
 #include "tradestore/internal/process.h"
 #include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/ops/pg_cluster.h"
+#include "tradestore/postgres/pg_test_hooks.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 

@@ -15,6 +15,7 @@
 #include "tradestore/internal/process.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/pg_test_hooks.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/postgres/pg_transact.h"
 

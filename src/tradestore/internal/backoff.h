@@ -10,17 +10,10 @@
 #include <optional>
 #include <random>
 
+#include "tradestore/backoff_options.h"
 #include "tradestore/clock.h"
 
 namespace tradestore {
-
-struct BackoffOptions {
-  // First delay; each next one doubles, up to `max_delay`.
-  std::chrono::milliseconds initial_delay{50};
-  std::chrono::milliseconds max_delay{2000};
-  // Give up once this much time has passed since the first attempt.
-  std::chrono::milliseconds deadline{30000};
-};
 
 class Backoff {
  public:

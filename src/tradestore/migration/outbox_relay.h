@@ -26,41 +26,12 @@
 
 #include "absl/status/statusor.h"
 #include "tradestore/clock.h"
+#include "tradestore/migration/relay_options.h"
 
 namespace tradestore {
 
 class PgMirror;
 class SqliteTradeStore;
-
-struct RelayOptions {
-  int batch_rows = 5000;
-  // The thread's wait for new entries when idle; entries written through
-  // Notify() wake it at once, this catches other processes' writes.
-  std::chrono::milliseconds idle_wait{50};
-  // After a round that found less than a full batch, the thread waits this
-  // long before the next: fewer, larger rounds take less from the writers
-  // (reads, the ack's turn on the writer connection), for a lag that stays
-  // far below the 100 ms target.
-  std::chrono::milliseconds min_round_interval{20};
-  // After a failed round: first delay, doubling up to the cap, reset by
-  // the next success. No deadline: the relay never gives up.
-  std::chrono::milliseconds retry_initial{50};
-  std::chrono::milliseconds retry_max{2000};
-  Clock* clock = nullptr;  // null = Clock::Real()
-};
-
-struct RelayStats {
-  int64_t entries_applied = 0;  // outbox entries acked
-  int64_t rows_written = 0;
-  int64_t rows_skipped = 0;  // Postgres already had that version
-  int64_t rows_quarantined = 0;
-  int64_t rounds = 0;  // rounds that applied something
-  int64_t failures = 0;
-  std::string last_error;
-  // Enqueue-to-applied delay of each applied entry, microseconds (the
-  // first 2^21 entries).
-  std::vector<int64_t> lag_us;
-};
 
 class OutboxRelay {
  public:

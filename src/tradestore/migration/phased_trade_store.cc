@@ -11,11 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/rw_lock.h"
 #include "tradestore/internal/status_macros.h"
+#include "tradestore/migration/outbox_relay.h"
+#include "tradestore/migration/phase.h"
 #include "tradestore/migration/reverse_catch_up.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/phase_mirror.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
 
 namespace tradestore {
 namespace {

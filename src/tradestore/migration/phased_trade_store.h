@@ -40,10 +40,10 @@
 
 #include "absl/status/statusor.h"
 #include "tradestore/clock.h"
-#include "tradestore/migration/outbox_relay.h"
-#include "tradestore/migration/phase.h"
+#include "tradestore/migration/relay_options.h"
+#include "tradestore/phase.h"
 #include "tradestore/postgres/pg_options.h"
-#include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/sqlite/outbox_status.h"
 #include "tradestore/trade_store.h"
 
 namespace tradestore {

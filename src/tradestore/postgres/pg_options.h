@@ -14,20 +14,12 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "tradestore/backoff_options.h"
 #include "tradestore/clock.h"
-#include "tradestore/internal/backoff.h"
 
 namespace tradestore {
 
-// Test seams: called at the points where real failures hurt most.
-struct PgTestHooks {
-  // Called after the transaction body, just before COMMIT is sent, with the
-  // server process id of the connection (a test may terminate it).
-  std::function<void(int backend_pid)> before_commit;
-  // Called after a successful COMMIT; returning true makes the pool report
-  // the outcome as unknown, as if the acknowledgement had been lost.
-  std::function<bool()> lose_commit_ack;
-};
+struct PgTestHooks;  // postgres/pg_test_hooks.h, for tests only
 
 // What the store's reads on replicas came to (PgTradeStore::replica_stats).
 struct ReplicaReadStats {

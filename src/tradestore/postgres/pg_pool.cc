@@ -9,6 +9,7 @@
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/pg_connection.h"
+#include "tradestore/postgres/pg_test_hooks.h"
 #include "tradestore/postgres/pg_transact.h"
 
 namespace tradestore {

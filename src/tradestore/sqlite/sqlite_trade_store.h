@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "tradestore/clock.h"
 #include "tradestore/sqlite/legacy_row.h"
+#include "tradestore/sqlite/outbox_status.h"
 #include "tradestore/trade_store.h"
 
 namespace tradestore {
@@ -62,13 +63,6 @@ struct OutboxBatch {
   std::vector<OutboxEntry> entries;
   std::vector<StoredRow> rows;
   int64_t last_seq = 0;  // 0 when empty
-};
-
-struct OutboxStatus {
-  int64_t entries = 0;
-  std::optional<Timestamp> oldest;  // enqueued_at of the oldest entry
-  int64_t oldest_seq = 0;           // its seq, 0 when empty
-  int64_t last_seq = 0;             // the highest seq ever given, 0 if none
 };
 
 class SqliteTradeStore : public TradeStore {
