@@ -26,6 +26,16 @@ TEST(ProgressTest, LogsALineEveryIntervalWithTheRateAndAnEta) {
       << out.str();
 }
 
+TEST(ProgressTest, CountsInTheUnitItIsGiven) {
+  SimulatedClock clock(*Timestamp::FromUnixMicros(0));
+  std::ostringstream out;
+  Progress progress(out, "indexes", /*tty=*/false, 0, &clock);
+  progress.set_unit("tuples");
+  clock.Advance(std::chrono::seconds(2));
+  progress.Finish(300);
+  EXPECT_EQ(out.str(), "indexes: 300 tuples, 150 tuples/s\n");
+}
+
 TEST(ProgressTest, ATerminalGetsOneLineRedrawnWithABarThatFits) {
   SimulatedClock clock(*Timestamp::FromUnixMicros(0));
   std::ostringstream out;

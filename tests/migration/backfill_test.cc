@@ -68,14 +68,17 @@ class BackfillTest : public ::testing::Test {
   // A run that calls `after_batch` after each batch's commit.
   absl::StatusOr<BackfillReport> BackfillWatching(
       const std::string& path, int batch_rows,
-      std::function<void(int64_t)> after_batch) {
+      std::function<void(int64_t)> after_batch,
+      std::string* log_text = nullptr) {
     BackfillOptions options;
     options.sqlite_path = path;
     options.pg = TestPgOptions(dsn_);
     options.batch_rows = batch_rows;
     options.after_batch = std::move(after_batch);
     std::ostringstream log;
-    return RunBackfill(options, log);
+    auto report = RunBackfill(options, log);
+    if (log_text != nullptr) *log_text = log.str();
+    return report;
   }
 
   std::string Sql(const std::string& sql) {
@@ -375,16 +378,22 @@ TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsIndexes) {
   const std::string path = Legacy(3000, 0);
   TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
   ASSERT_EQ(Indexes(), kAllIndexes);
-  std::string during, recorded, fenced;
-  auto report = BackfillWatching(path, 1000, [&](int64_t) {
-    if (!during.empty()) return;
-    during = Indexes();
-    recorded =
-        Sql("SELECT name, constraint_name FROM deferred_indexes "
-            "ORDER BY 1");
-    fenced = KeyAndFence();
-  });
+  std::string during, recorded, fenced, log;
+  auto report = BackfillWatching(
+      path, 1000,
+      [&](int64_t) {
+        if (!during.empty()) return;
+        during = Indexes();
+        recorded =
+            Sql("SELECT name, constraint_name FROM deferred_indexes "
+                "ORDER BY 1");
+        fenced = KeyAndFence();
+      },
+      &log);
   TS_ASSERT_OK(report);
+  // The builds' progress ends with every row read by each of the four.
+  EXPECT_THAT(log,
+              ::testing::HasSubstr("indexes: 12000/12000 tuples (100.0%)"));
   // The partial unique index stays (it must hold during the load); the
   // plan's two, the updated_at one and the primary key, behind its fence,
   // wait for the end.

@@ -58,12 +58,12 @@ std::string Progress::Line(int64_t done) const {
   const double per_second = rate(done);
   std::string line = absl::StrFormat("%s: %d", what_, done);
   if (total_ > 0) {
-    absl::StrAppendFormat(&line, "/%d rows (%.1f%%)", total_,
+    absl::StrAppendFormat(&line, "/%d %s (%.1f%%)", total_, unit_,
                           100.0 * done / total_);
   } else {
-    line += " rows";
+    absl::StrAppend(&line, " ", unit_);
   }
-  absl::StrAppendFormat(&line, ", %.0f rows/s", per_second);
+  absl::StrAppendFormat(&line, ", %.0f %s/s", per_second, unit_);
   if (total_ > 0 && per_second > 0 && done < total_) {
     absl::StrAppend(&line, ", ETA ",
                     HoursMinutesSeconds((total_ - done) / per_second));

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "tradestore/clock.h"
 
@@ -30,12 +31,15 @@ class Progress {
 
   // The rate so far, per second.
   double rate(int64_t done) const;
+  // What is counted ("rows" unless set).
+  void set_unit(std::string unit) { unit_ = std::move(unit); }
 
  private:
   std::string Line(int64_t done) const;
 
   std::ostream& out_;
   const std::string what_;
+  std::string unit_ = "rows";
   const bool tty_;
   const int columns_;
   const int64_t total_;

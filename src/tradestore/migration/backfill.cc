@@ -256,7 +256,10 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
       "copy",
       std::chrono::duration<double>(clock->Monotonic() - start).count());
   if (writer != nullptr) {
-    TS_ASSIGN_OR_RETURN(report.next_id, writer->Finish(log));
+    TS_ASSIGN_OR_RETURN(report.next_id,
+                        writer->Finish(log, {.tty = options.progress_tty,
+                                             .interval = options.log_interval,
+                                             .clock = clock}));
     report.rebuilt_indexes = writer->rebuilt_indexes();
     for (const StageTime& s : writer->stages()) {
       report.stages.emplace_back(s.name, s.seconds);

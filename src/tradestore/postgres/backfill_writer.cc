@@ -186,82 +186,6 @@ absl::Status BackfillWriter::Quarantine(
       PgPool::Kind::kIdempotent, pg::Bound::kNone);
 }
 
-absl::StatusOr<bool> BackfillWriter::RebuildIndex(const std::string& name) {
-  bool built = false;
-  TS_RETURN_IF_ERROR(pg::Transact(
-      *pool_,
-      [&](pqxx::work& txn) {
-        built = false;
-        // Server memory for the sort, for this transaction only.
-        txn.exec("SET LOCAL maintenance_work_mem = '256MB'");
-        const pqxx::result deferred = txn.exec_params(
-            "SELECT definition, constraint_name IS NOT NULL FROM "
-            "deferred_indexes "
-            "WHERE name = $1 FOR UPDATE",
-            name);
-        if (deferred.empty()) return absl::OkStatus();  // another run built it
-        // The definition is pg_get_indexdef's text, recorded with the drop;
-        // IF NOT EXISTS in case someone built it by hand meanwhile.
-        std::string sql = deferred[0][0].as<std::string>();
-        for (const char* kind : {"CREATE INDEX ", "CREATE UNIQUE INDEX "}) {
-          if (absl::StartsWith(sql, kind)) {
-            sql.insert(std::strlen(kind), "IF NOT EXISTS ");
-            break;
-          }
-        }
-        txn.exec(sql);
-        // The key's row stays, and with it the fence, until RestoreKey.
-        if (!deferred[0][1].as<bool>()) {
-          txn.exec_params("DELETE FROM deferred_indexes WHERE name = $1", name);
-        }
-        built = true;
-        return absl::OkStatus();
-      },
-      PgPool::Kind::kWrite, pg::Bound::kNone));
-  return built;
-}
-
-absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes() {
-  std::vector<std::string> names;
-  TS_RETURN_IF_ERROR(pg::Transact(
-      *pool_,
-      [&](pqxx::work& txn) {
-        names.clear();
-        for (const auto& row :
-             txn.exec("SELECT name FROM deferred_indexes ORDER BY name")) {
-          names.push_back(row[0].as<std::string>());
-        }
-        return absl::OkStatus();
-      },
-      PgPool::Kind::kRead, pg::Bound::kNone));
-  // Each index in its own transaction, two at a time: one sort per core
-  // (CREATE INDEX takes a SHARE lock, which does not conflict with itself).
-  std::mutex mu;
-  size_t next = 0;
-  std::vector<std::string> built;
-  absl::Status failed;
-  internal::RunSideBySide(2, [&](int) {
-    for (;;) {
-      std::string name;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (next == names.size() || !failed.ok()) return;
-        name = names[next++];
-      }
-      auto done = RebuildIndex(name);
-      std::lock_guard<std::mutex> lock(mu);
-      if (!done.ok()) {
-        failed.Update(done.status());
-      } else if (*done) {
-        built.push_back(name);
-      }
-    }
-  });
-  TS_RETURN_IF_ERROR(failed);
-  std::sort(built.begin(), built.end());
-  return built;
-}
-
 absl::Status BackfillWriter::RestoreKey() {
   // Idempotent: a key already back is left as it is.
   return pg::Transact(
@@ -448,7 +372,8 @@ absl::Status BackfillWriter::AnalyzeKey() {
       PgPool::Kind::kIdempotent, pg::Bound::kNone);
 }
 
-absl::StatusOr<int64_t> BackfillWriter::Finish(std::ostream& log) {
+absl::StatusOr<int64_t> BackfillWriter::Finish(std::ostream& log,
+                                               const FinishProgress& progress) {
   auto started = std::chrono::steady_clock::now();
   auto stage_done = [&](const char* name) {
     const auto now = std::chrono::steady_clock::now();
@@ -463,7 +388,7 @@ absl::StatusOr<int64_t> BackfillWriter::Finish(std::ostream& log) {
            "the primary key"
         << std::endl;
   }
-  TS_ASSIGN_OR_RETURN(rebuilt_indexes_, RebuildIndexes());
+  TS_ASSIGN_OR_RETURN(rebuilt_indexes_, RebuildIndexes(log, progress));
   if (!rebuilt_indexes_.empty()) stage_done("indexes");
   internal::Failpoint("backfill.before_key_restore");
   TS_RETURN_IF_ERROR(RestoreKey());

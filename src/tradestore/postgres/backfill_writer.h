@@ -14,6 +14,7 @@
 #ifndef TRADESTORE_POSTGRES_BACKFILL_WRITER_H_
 #define TRADESTORE_POSTGRES_BACKFILL_WRITER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tradestore/clock.h"
 #include "tradestore/internal/turnstile.h"
 #include "tradestore/postgres/pg_options.h"
 #include "tradestore/postgres/trade_copy.h"
@@ -65,6 +67,28 @@ struct StageTime {
   double seconds = 0;
 };
 
+// How Finish shows the index builds' progress (internal/progress.h).
+struct FinishProgress {
+  bool tty = false;
+  std::chrono::milliseconds interval{5000};
+  Clock* clock = nullptr;  // null: the pool's
+};
+
+// One index build as pg_stat_progress_create_index shows it.
+struct IndexBuildProgress {
+  std::string phase;
+  int64_t blocks_done = 0, blocks_total = 0;
+  int64_t tuples_done = 0, tuples_total = 0;
+};
+
+// How far a build is, from 0 to 1 (the table's scan is the first half, the
+// load of the sorted tuples the second).
+double BuildFraction(const IndexBuildProgress& build);
+
+// The index builds running on `table`, as this role may see them.
+absl::StatusOr<std::vector<IndexBuildProgress>> ReadIndexBuilds(
+    PgPool& pool, const std::string& table);
+
 class BackfillWriter {
  public:
   // Connects and applies missing schema migrations.
@@ -99,8 +123,10 @@ class BackfillWriter {
   // and lifts the fence, gathers the key's statistics when the table has
   // none, moves the id sequence past max(id) and marks the checkpoint
   // completed. Returns the next id the sequence will give. Says in `log`
-  // which stage it is in, so a long index build is not a frozen line.
-  absl::StatusOr<int64_t> Finish(std::ostream& log);
+  // which stage it is in, and how far the index builds are, so a long
+  // build is not a frozen line.
+  absl::StatusOr<int64_t> Finish(std::ostream& log,
+                                 const FinishProgress& progress = {});
 
   // The indexes Finish built again.
   const std::vector<std::string>& rebuilt_indexes() const {
@@ -122,7 +148,8 @@ class BackfillWriter {
   absl::StatusOr<BatchOutcome> WriteOnce(const BackfillBatch& batch,
                                          bool staged, bool isolate,
                                          internal::Turnstile& turn);
-  absl::StatusOr<std::vector<std::string>> RebuildIndexes();
+  absl::StatusOr<std::vector<std::string>> RebuildIndexes(
+      std::ostream& log, const FinishProgress& progress);
   absl::StatusOr<bool> RebuildIndex(const std::string& name);
   // Makes the rebuilt unique index the primary key again and lifts the
   // fence (migration 0009).
