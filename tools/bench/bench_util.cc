@@ -139,4 +139,13 @@ Trade BenchTrade(int64_t n, const std::string& key_prefix) {
   return t;
 }
 
+std::string RowLine(const std::string& what, const Measured& median,
+                    const std::vector<Measured>& runs, long peak_mb,
+                    int decimals) {
+  return absl::StrFormat("  %-32s %7.3fs %5s MB  spread %s, rounds %s\n", what,
+                         median.seconds,
+                         peak_mb < 0 ? "-" : absl::StrCat(peak_mb),
+                         Spread(runs, decimals), Seconds(runs, decimals));
+}
+
 }  // namespace tradestore::bench

@@ -56,6 +56,12 @@ std::string Spread(const std::vector<Measured>& runs, int decimals = 2);
 // was when the figures were taken, for every bench's report.
 std::string MachineLine();
 
+// One contender's line of a report: its median time, peak memory (-1: not
+// measured), spread and every round.
+std::string RowLine(const std::string& what, const Measured& median,
+                    const std::vector<Measured>& runs, long peak_mb,
+                    int decimals = 2);
+
 // A target's verdict for the report: "met" or "NOT met".
 const char* Verdict(bool met);
 

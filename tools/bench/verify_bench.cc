@@ -95,15 +95,6 @@ void WriteNewStore(const std::string& path, int64_t rows) {
   }
 }
 
-void PrintRow(const std::string& what, const Measured& median,
-              const std::vector<Measured>& runs, long peak_mb,
-              int decimals = 2) {
-  std::cout << absl::StrFormat("  %-32s %7.3fs %5s MB  spread %s, rounds %s\n",
-                               what, median.seconds,
-                               peak_mb < 0 ? "-" : absl::StrCat(peak_mb),
-                               Spread(runs, decimals), Seconds(runs, decimals));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -228,10 +219,11 @@ int main(int argc, char** argv) {
   std::cout << "verify benchmark, " << rows << " rows, " << store_kind
             << " store (PostgreSQL 15), medians of " << repeat << " rounds; "
             << machine << "\n";
-  PrintRow("tradestore verify (full)", full, fulls, peak_kb / 1024);
-  if (baseline) PrintRow("hand-made export + compare", hand, hands, -1);
-  PrintRow("tradestore verify --incremental", incremental, incrementals,
-           incremental.peak_rss_kb / 1024, 3);
+  std::cout << RowLine("tradestore verify (full)", full, fulls, peak_kb / 1024);
+  if (baseline)
+    std::cout << RowLine("hand-made export + compare", hand, hands, -1);
+  std::cout << RowLine("tradestore verify --incremental", incremental,
+                       incrementals, incremental.peak_rss_kb / 1024, 3);
   if (baseline) {
     std::cout << absl::StrFormat(
         "  full / hand-made %.2fx (target <= %.1fx): %s\n", hand_ratio,
