@@ -76,7 +76,7 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
 
 absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
                                 int64_t through_seq) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = clock_->Monotonic() + timeout;
   auto delay = options_.retry_initial;
   for (;;) {
     auto applied = DrainOnce();
@@ -84,7 +84,7 @@ absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
         (*applied == 0 || applied_through_.load() >= through_seq)) {
       return absl::OkStatus();
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (clock_->Monotonic() >= deadline) {
       auto left = sqlite_->GetOutboxStatus();
       return absl::DeadlineExceededError(absl::StrCat(
           "the outbox did not drain within ", timeout.count(), " ms: ",
@@ -95,7 +95,7 @@ absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
               : absl::StrCat("; last error: ", applied.status().message())));
     }
     if (!applied.ok()) {
-      std::this_thread::sleep_for(delay);
+      clock_->SleepFor(delay);
       delay = std::min(delay * 2, options_.retry_max);
     }
   }
