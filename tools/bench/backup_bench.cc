@@ -87,11 +87,6 @@ T Check(absl::StatusOr<T> v, const std::string& what) {
   return *std::move(v);
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 std::string Rounds(const std::vector<double>& v) {
   return absl::StrJoin(v, " ", [](std::string* out, double d) {
     absl::StrAppendFormat(out, "%.2f", d);

@@ -148,4 +148,9 @@ std::string RowLine(const std::string& what, const Measured& median,
                          Spread(runs, decimals), Seconds(runs, decimals));
 }
 
+double Median(std::vector<double> figures) {
+  std::sort(figures.begin(), figures.end());
+  return figures[figures.size() / 2];
+}
+
 }  // namespace tradestore::bench

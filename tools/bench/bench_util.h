@@ -41,6 +41,8 @@ Measured RunMeasured(const std::vector<std::string>& argv,
 
 // The run with the median time (the upper middle one of an even count).
 Measured Median(std::vector<Measured> runs);
+// The median of figures (the upper middle one of an even count).
+double Median(std::vector<double> figures);
 
 // The n-th trade the insert benchmarks write: BTC-USD, sides alternating,
 // eight-place decimals, now, client_order_id "<key_prefix>-<n>".

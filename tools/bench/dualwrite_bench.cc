@@ -113,11 +113,6 @@ double Ratio(int64_t a, int64_t b) {
   return static_cast<double>(a) / static_cast<double>(std::max<int64_t>(1, b));
 }
 
-double MedianOf(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // One round of the SQLite-alone and outbox halves.
 struct Round {
   Percentiles sqlite_alone, outbox;
@@ -264,7 +259,7 @@ int main(int argc, char** argv) {
     p99s.push_back(r.p99_ratio);
     p999s.push_back(r.p999_ratio);
   }
-  const double ratio = MedianOf(p99s);
+  const double ratio = bench::Median(p99s);
   const bool ratio_met = ratio <= kOutboxP99Ratio;
   const bool relay_met = relay_per_s >= 20000;
   const bool lag_met = lag.relay_lag.p99_us <= 100000 && lag.failed == 0;
@@ -278,7 +273,7 @@ int main(int argc, char** argv) {
       "(target p99 <= 100 ms): %s; %d failed writes\n",
       ratio, *std::min_element(p99s.begin(), p99s.end()),
       *std::max_element(p99s.begin(), p99s.end()), n_rounds, kOutboxP99Ratio,
-      bench::Verdict(ratio_met), MedianOf(p999s),
+      bench::Verdict(ratio_met), bench::Median(p999s),
       *std::min_element(p999s.begin(), p999s.end()),
       *std::max_element(p999s.begin(), p999s.end()), Ms(sync), Ms(pg_alone),
       relay_per_s, bench::Verdict(relay_met), lag.writes_per_s,

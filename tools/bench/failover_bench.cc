@@ -165,11 +165,6 @@ Trial RunTrial(const Args& args, const std::string& dir, TradeStore& store,
   return t;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 }  // namespace
 }  // namespace tradestore::bench
 
