@@ -5,9 +5,9 @@ Patroni 3.0 creates the replication slots of the other members on a new
 leader only on its second loop after the promotion. Until then every
 standby's walreceiver is refused ("replication slot ... does not exist"),
 and in synchronous_mode_strict the new leader takes no write, as no standby
-streams: about 2 s of a failover's write pause. This callback creates the
-slots as soon as the promotion starts; Patroni finds them made and keeps
-them (they are the ones it wants).
+streams (the README's Failover measured has the cost). This callback
+creates the slots as soon as the promotion starts; Patroni finds them made
+and keeps them (they are the ones it wants).
 
 Usage, in patroni.yml:
   postgresql:
@@ -52,7 +52,8 @@ def main():
     parser.add_argument("role")
     parser.add_argument("scope")
     args = parser.parse_args()
-    if args.action != "on_role_change" or args.role not in ("master", "primary"):
+    promoted = args.role in ("master", "primary")
+    if args.action != "on_role_change" or not promoted:
         return 0
     try:
         with urllib.request.urlopen(args.api + "/cluster", timeout=5) as r:
