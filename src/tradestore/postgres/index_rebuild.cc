@@ -1,3 +1,5 @@
+// The backfill's closing stage: the deferred indexes built again, with
+// their progress read from pg_stat_progress_create_index.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -14,8 +16,6 @@
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/postgres/pg_transact.h"
 
-// The backfill's closing stage: the deferred indexes built again, with
-// their progress read from pg_stat_progress_create_index.
 namespace tradestore {
 
 double BuildFraction(const IndexBuildProgress& p) {
