@@ -43,36 +43,25 @@ struct Args {
   std::string json;
 };
 
-[[noreturn]] void Usage(bool asked) {
-  (asked ? std::cout : std::cerr)
-      << "usage: backup_bench [--rows N] [--repeat R] "
-         "[--rpo-seconds S] [--json FILE]\n";
-  std::exit(asked ? 0 : 2);
-}
-
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    const bool help = flag == "--help" || flag == "-h";
-    // A flag without its value prints the usage: the bench never runs on
-    // arguments it did not read.
-    if (help || i + 1 >= argc) Usage(help);
-    const std::string value = argv[i + 1];
-    bool ok = true;
-    if (flag == "--rows") {
-      ok = absl::SimpleAtoi(value, &a.rows) && a.rows > 0;
-    } else if (flag == "--repeat") {
-      ok = absl::SimpleAtoi(value, &a.repeat) && a.repeat > 0;
-    } else if (flag == "--rpo-seconds") {
-      ok = absl::SimpleAtoi(value, &a.rpo_seconds) && a.rpo_seconds >= 0;
-    } else if (flag == "--json") {
-      a.json = value;
-    } else {
-      ok = false;
-    }
-    if (!ok) Usage(false);
-  }
+  ParseFlagPairs(
+      argc, argv,
+      "usage: backup_bench [--rows N] [--repeat R] [--rpo-seconds S] "
+      "[--json FILE]\n",
+      [&](const std::string& flag, const std::string& value) {
+        if (flag == "--rows") {
+          return absl::SimpleAtoi(value, &a.rows) && a.rows > 0;
+        } else if (flag == "--repeat") {
+          return absl::SimpleAtoi(value, &a.repeat) && a.repeat > 0;
+        } else if (flag == "--rpo-seconds") {
+          return absl::SimpleAtoi(value, &a.rpo_seconds) && a.rpo_seconds >= 0;
+        } else if (flag == "--json") {
+          a.json = value;
+          return true;
+        }
+        return false;
+      });
   return a;
 }
 

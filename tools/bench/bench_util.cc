@@ -153,4 +153,17 @@ double Median(std::vector<double> figures) {
   return figures[figures.size() / 2];
 }
 
+void ParseFlagPairs(int argc, char** argv, const std::string& usage,
+                    const std::function<bool(const std::string& flag,
+                                             const std::string& value)>& take) {
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    const bool help = flag == "--help" || flag == "-h";
+    if (help || i + 1 >= argc || !take(flag, argv[i + 1])) {
+      (help ? std::cout : std::cerr) << usage;
+      std::exit(help ? 0 : 2);
+    }
+  }
+}
+
 }  // namespace tradestore::bench

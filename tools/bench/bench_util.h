@@ -4,6 +4,7 @@
 #ifndef TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_
 #define TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,15 @@ std::string MachineLine();
 std::string RowLine(const std::string& what, const Measured& median,
                     const std::vector<Measured>& runs, long peak_mb,
                     int decimals = 2);
+
+// Reads the arguments as "--flag value" pairs, each passed to `take`, which
+// returns false for an unknown flag or a bad value. --help or -h prints
+// `usage` and exits 0; a flag without its value, or one `take` refuses,
+// prints it to stderr and exits 2: a bench never runs on arguments it did
+// not read.
+void ParseFlagPairs(int argc, char** argv, const std::string& usage,
+                    const std::function<bool(const std::string& flag,
+                                             const std::string& value)>& take);
 
 // A target's verdict for the report: "met" or "NOT met".
 const char* Verdict(bool met);

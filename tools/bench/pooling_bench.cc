@@ -45,34 +45,25 @@ struct Args {
   std::string json;
 };
 
-[[noreturn]] void Usage(bool asked) {
-  (asked ? std::cout : std::cerr)
-      << "usage: pooling_bench [--clients N] [--concurrency C] "
-         "[--rounds R] [--json FILE]\n";
-  std::exit(asked ? 0 : 2);
-}
-
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    const bool help = flag == "--help" || flag == "-h";
-    if (help || i + 1 >= argc) Usage(help);
-    const std::string value = argv[i + 1];
-    bool ok = true;
-    if (flag == "--clients") {
-      ok = absl::SimpleAtoi(value, &a.clients) && a.clients > 0;
-    } else if (flag == "--concurrency") {
-      ok = absl::SimpleAtoi(value, &a.concurrency) && a.concurrency > 0;
-    } else if (flag == "--rounds") {
-      ok = absl::SimpleAtoi(value, &a.rounds) && a.rounds > 0;
-    } else if (flag == "--json") {
-      a.json = value;
-    } else {
-      ok = false;
-    }
-    if (!ok) Usage(false);
-  }
+  ParseFlagPairs(
+      argc, argv,
+      "usage: pooling_bench [--clients N] [--concurrency C] [--rounds R] "
+      "[--json FILE]\n",
+      [&](const std::string& flag, const std::string& value) {
+        if (flag == "--clients") {
+          return absl::SimpleAtoi(value, &a.clients) && a.clients > 0;
+        } else if (flag == "--concurrency") {
+          return absl::SimpleAtoi(value, &a.concurrency) && a.concurrency > 0;
+        } else if (flag == "--rounds") {
+          return absl::SimpleAtoi(value, &a.rounds) && a.rounds > 0;
+        } else if (flag == "--json") {
+          a.json = value;
+          return true;
+        }
+        return false;
+      });
   return a;
 }
 
