@@ -23,6 +23,8 @@ packages=(
   # The man page test renders it; the test binaries print a hung test's
   # backtraces with gdb.
   groff-base gdb
+  # The HTML reports' test renders them in headless Chromium.
+  chromium fonts-dejavu-core
   # The Python package (pybind11) and its tests, with Debian's python3.
   python3-dev pybind11-dev python3-pytest python3-psycopg2
 )

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "testing/cli_run.h"
 #include "testing/pg_environment.h"
 #include "testing/temp_dir.h"
 #include "tradestore/internal/process.h"
@@ -21,18 +22,9 @@
 namespace tradestore::cli {
 namespace {
 
+using tradestore::testing::Cli;
+using tradestore::testing::CliRun;
 using tradestore::testing::PgEnvironment;
-
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun Cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int code = RunCli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 TEST(CliTest, HelpListsEveryCommand) {
   CliRun r = Cli({"--help"});

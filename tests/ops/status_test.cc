@@ -6,29 +6,19 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "testing/cli_run.h"
 #include "testing/ops_environment.h"
 #include "testing/sqlite_file.h"
-#include "tradestore/cli/cli.h"
 #include "tradestore/internal/sha256.h"
 
 namespace tradestore {
 namespace {
 
+using testing::Cli;
+using testing::CliRun;
 using ::testing::HasSubstr;
 using testing::OpsEnvironment;
-
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun Cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int code = cli::RunCli(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 TEST(StatusTest, SaysWhatNeedsAttentionAndHowOldTheBackupsAre) {
   auto& env = OpsEnvironment::Get();

@@ -312,6 +312,10 @@ FlagSpec JsonFlag(std::string help) {
   return TextFlag("json", "FILE", std::move(help));
 }
 
+FlagSpec HtmlFlag(std::string help) {
+  return TextFlag("html", "FILE", std::move(help));
+}
+
 FlagSpec PromFlag(std::string help) {
   return TextFlag("prom", "FILE", std::move(help));
 }

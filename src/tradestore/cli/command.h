@@ -133,6 +133,12 @@ FlagSpec JsonFlag(std::string help =
                       "write the report as JSON to FILE "
                       "(\"-\": standard output)");
 FlagSpec DryRunFlag(std::string help);
+// The recorded runs an HTML report charts.
+inline constexpr int kHtmlHistoryRuns = 60;
+FlagSpec HtmlFlag(std::string help =
+                      "write the report as one self-contained HTML page to "
+                      "FILE, with the recorded runs and the outbox lag as "
+                      "charts");
 FlagSpec PromFlag(std::string help =
                       "write job metrics for node_exporter's textfile "
                       "collector to FILE: up, last attempt and success, "

@@ -12,11 +12,13 @@ int Run(Invocation& call) {
   if (auto sqlite = SqlitePathFrom(call.args); sqlite.ok()) {
     options.sqlite_path = call.sqlite = *sqlite;
   }
+  if (call.args.Has("html")) options.history_runs = kHtmlHistoryRuns;
   auto report = RunStatus(options);
   if (!report.ok()) return call.Fail(report.status()), kExitUsage;
   report->Print(call.out);
   if (!call.WriteReport("json", report->ToJson()) ||
-      !call.WriteReport("prom", report->ToPrometheus())) {
+      !call.WriteReport("prom", report->ToPrometheus()) ||
+      !call.WriteReport("html", report->ToHtml())) {
     return kExitUsage;
   }
   return report->healthy() ? kExitOk : kExitFailed;
@@ -28,7 +30,8 @@ Command StatusCommand() {
   return {
       {.name = "status",
        .summary = "what needs attention: phase, verify, backups, drills",
-       .synopsis = "--pg DSN [--sqlite PATH] [--json FILE] [--prom FILE]",
+       .synopsis =
+           "--pg DSN [--sqlite PATH] [--json FILE] [--html FILE] [--prom FILE]",
        .description =
            "The schema version, the phase (and whether the SQLite mirror "
            "agrees), the backfill and its fence, the outbox, the latest "
@@ -38,7 +41,7 @@ Command StatusCommand() {
        .flags = {TextFlag("sqlite", "PATH",
                           "the SQLite trade store (default: "
                           "$TRADESTORE_SQLITE; optional)"),
-                 JsonFlag(),
+                 JsonFlag(), HtmlFlag(),
                  TextFlag("prom", "FILE", "write Prometheus metrics to FILE")},
        .pg = true,
        .exit_codes = "0 healthy, 1 something needs attention (each reason "

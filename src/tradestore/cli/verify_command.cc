@@ -8,6 +8,7 @@
 #include "tradestore/internal/prom_text.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/verify/verifier.h"
+#include "tradestore/verify/verify_html.h"
 
 namespace tradestore::cli {
 namespace {
@@ -64,6 +65,8 @@ int Run(Invocation& call) {
   if (auto n = call.args.Count("batch-rows")) {
     options.batch_rows = static_cast<int>(*n);
   }
+  // The page charts the runs recorded before this one and this one.
+  if (call.args.Has("html")) options.history_runs = kHtmlHistoryRuns;
   auto report = RunVerify(options, call.err);
   if (report.ok() && options.repair && report->repaired > 0) {
     // What the repair left: the same window again, reporting only. Its
@@ -85,7 +88,10 @@ int Run(Invocation& call) {
     call.Fail(report.status());
   } else {
     report->PrintSummary(call.out);
-    if (!call.WriteReport("json", report->ToJson() + "\n")) return kExitUsage;
+    if (!call.WriteReport("json", report->ToJson() + "\n") ||
+        !call.WriteReport("html", VerifyReportHtml(*report))) {
+      return kExitUsage;
+    }
     code = report->clean() ? kExitOk : kExitFailed;
   }
   // The textfile says whether this run worked: a run that could not look
@@ -106,7 +112,8 @@ Command VerifyCommand() {
       {.name = "verify",
        .summary = "compare the SQLite and Postgres stores and report "
                   "differences",
-       .synopsis = "--sqlite PATH --pg DSN [--json FILE] [--prom FILE] "
+       .synopsis = "--sqlite PATH --pg DSN [--json FILE] [--html FILE] "
+                   "[--prom FILE] "
                    "[--ids A-B | --since TIME | --incremental] [--repair "
                    "[--dry-run]]",
        .description =
@@ -117,7 +124,7 @@ Command VerifyCommand() {
            "backfill quarantined are counted, not reported. Each run is "
            "recorded in verification_runs.",
        .flags =
-           {JsonFlag(),
+           {JsonFlag(), HtmlFlag(),
             TextFlag("prom", "FILE",
                      "write Prometheus metrics to FILE (node_exporter's "
                      "textfile collector)"),

@@ -10,6 +10,7 @@
 #include "tradestore/postgres/dsn.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_pool.h"
+#include "tradestore/postgres/verification_log.h"
 
 namespace tradestore {
 namespace {
@@ -74,7 +75,11 @@ std::vector<std::string> Attention(const StatusReport& r,
                                  Age(AgeSeconds(now, f.last_full->finished_at)),
                                  " old"));
     }
-    if (f.last_incremental && !f.last_incremental->clean) {
+    // A later full run (reported above) covers the incremental one.
+    const bool superseded = f.last_full && f.last_incremental &&
+                            f.last_full->finished_at.unix_micros() >
+                                f.last_incremental->finished_at.unix_micros();
+    if (f.last_incremental && !f.last_incremental->clean && !superseded) {
       out.push_back(absl::StrCat("the latest incremental verification found ",
                                  f.last_incremental->differences,
                                  " differences"));
@@ -120,6 +125,11 @@ absl::StatusOr<StatusReport> RunStatus(const StatusOptions& options) {
   TS_ASSIGN_OR_RETURN(report.postgres, ReadStatusFacts(*pool, store_id));
   for (const Migration& m : BuiltinMigrations()) {
     report.schema_built = std::max(report.schema_built, m.version);
+  }
+  if (options.history_runs > 0) {
+    TS_ASSIGN_OR_RETURN(
+        report.history,
+        VerificationLog(pool.get()).History(store_id, options.history_runs));
   }
   report.attention = Attention(report, options);
   for (std::string& a :
@@ -186,42 +196,50 @@ std::string StatusReport::ToPrometheus() const {
   return t.Take() + ReplicationPrometheus(f.replication);
 }
 
-void StatusReport::Print(std::ostream& out) const {
+std::vector<std::pair<std::string, std::string>> StatusReport::Facts() const {
   const StatusFacts& f = postgres;
-  out << "tradestore status: " << (healthy() ? "healthy" : "NEEDS ATTENTION")
-      << "\n  schema     version " << f.schema_version << " of " << schema_built
-      << "\n  phase      "
-      << (f.phase ? absl::StrCat(PhaseName(f.phase->phase), " (version ",
-                                 f.phase->version, ", since ",
-                                 f.phase->changed_at.ToIso8601(), ")")
-                  : "-")
-      << "\n";
+  std::vector<std::pair<std::string, std::string>> out;
+  out.emplace_back("schema", absl::StrCat("version ", f.schema_version, " of ",
+                                          schema_built));
+  out.emplace_back(
+      "phase", f.phase ? absl::StrCat(PhaseName(f.phase->phase), " (version ",
+                                      f.phase->version, ", since ",
+                                      f.phase->changed_at.ToIso8601(), ")")
+                       : "-");
   if (sqlite && sqlite->outbox) {
-    out << "  outbox     " << sqlite->outbox->entries << " entries\n";
+    out.emplace_back("outbox",
+                     absl::StrCat(sqlite->outbox->entries, " entries"));
   }
-  out << "  quarantine " << f.unresolved_quarantine << " unresolved\n";
-  auto line = [&](const char* what, const auto& thing) {
-    out << "  " << what;
-    if (thing) {
-      out << Age(AgeSeconds(f.now, thing->finished_at)) << " ago ("
-          << thing->name << ")";
-    } else {
-      out << "none recorded";
-    }
-    out << "\n";
-  };
+  out.emplace_back("quarantine",
+                   absl::StrCat(f.unresolved_quarantine, " unresolved"));
   if (f.last_full) {
-    out << "  verify     full "
-        << Age(AgeSeconds(f.now, f.last_full->finished_at)) << " ago, "
-        << (f.last_full->clean ? "clean" : "DIFFERENCES") << "\n";
+    out.emplace_back(
+        "verify",
+        absl::StrCat("full ", Age(AgeSeconds(f.now, f.last_full->finished_at)),
+                     " ago, ", f.last_full->clean ? "clean" : "DIFFERENCES"));
   }
-  line("backup     ", f.last_backup);
-  line("drill      ", f.last_drill);
+  auto last = [&](const char* what, const auto& thing) {
+    out.emplace_back(
+        what, thing ? absl::StrCat(Age(AgeSeconds(f.now, thing->finished_at)),
+                                   " ago (", thing->name, ")")
+                    : "none recorded");
+  };
+  last("backup", f.last_backup);
+  last("drill", f.last_drill);
   if (f.last_drill && f.last_drill->rto_seconds) {
-    out << absl::StrFormat("             measured RTO %.1f s\n",
-                           *f.last_drill->rto_seconds);
+    out.emplace_back(
+        "", absl::StrFormat("measured RTO %.1f s", *f.last_drill->rto_seconds));
   }
-  PrintReplication(f.replication, out);
+  return out;
+}
+
+void StatusReport::Print(std::ostream& out) const {
+  out << "tradestore status: " << (healthy() ? "healthy" : "NEEDS ATTENTION")
+      << "\n";
+  for (const auto& [what, value] : Facts()) {
+    out << absl::StrFormat("  %-10s %s\n", what, value);
+  }
+  PrintReplication(postgres.replication, out);
   for (const std::string& a : attention) out << "  ! " << a << "\n";
 }
 

@@ -13,12 +13,14 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "tradestore/migration/replication_status.h"
 #include "tradestore/postgres/pg_options.h"
 #include "tradestore/postgres/status_facts.h"
+#include "tradestore/postgres/verification_log.h"
 #include "tradestore/sqlite/store_facts.h"
 
 namespace tradestore {
@@ -32,17 +34,24 @@ struct StatusOptions {
   std::chrono::hours max_full_verify_age{26};
   std::chrono::seconds max_outbox_age{60};
   ReplicationBounds replication;
+  // The latest verification runs to read for the HTML page; 0 reads none.
+  int history_runs = 0;
 };
 
 struct StatusReport {
   StatusFacts postgres;
   std::optional<SqliteStoreFacts> sqlite;
   int schema_built = 0;  // the version this build's migrations reach
-  std::vector<std::string> attention;  // empty = healthy
+  std::vector<std::string> attention;         // empty = healthy
+  std::vector<VerificationRunPoint> history;  // StatusOptions::history_runs
 
   bool healthy() const { return attention.empty(); }
+  // What Print shows besides replication: (what, value), in order.
+  std::vector<std::pair<std::string, std::string>> Facts() const;
   std::string ToJson() const;
   std::string ToPrometheus() const;
+  // One self-contained page (migration/status_html.cc).
+  std::string ToHtml() const;
   void Print(std::ostream& out) const;
 };
 

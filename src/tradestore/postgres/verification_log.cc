@@ -62,4 +62,45 @@ absl::StatusOr<std::optional<Timestamp>> VerificationLog::LastCleanStart(
   return last;
 }
 
+absl::StatusOr<std::vector<VerificationRunPoint>> VerificationLog::History(
+    const std::string& store_id, int limit) {
+  std::vector<VerificationRunPoint> runs;
+  auto micros = [](const pqxx::field& f) {
+    return Timestamp::FromUnixMicros(f.as<int64_t>()).value_or(Timestamp());
+  };
+  TS_RETURN_IF_ERROR(pg::ReadEach(*pool_, [&](pqxx::transaction_base& txn) {
+    const pqxx::result r = txn.exec_params(
+        "SELECT id, mode, (extract(epoch FROM started_at) * 1000000)::int8, "
+        "(extract(epoch FROM finished_at) * 1000000)::int8, clean, "
+        "rows_sqlite, missing_in_postgres + missing_in_sqlite + mismatched, "
+        "quarantined, repaired, (summary->>'duration_s')::float8, "
+        "(summary->>'outbox_entries')::int8, "
+        "(summary->>'outbox_oldest_age_s')::float8 "
+        "FROM verification_runs WHERE $1 = '' OR source_store_id = $1 "
+        "ORDER BY finished_at DESC, id DESC LIMIT $2",
+        store_id, limit);
+    runs.clear();
+    for (auto row = r.rbegin(); row != r.rend(); ++row) {
+      VerificationRunPoint p;
+      p.id = (*row)[0].as<int64_t>();
+      p.mode = (*row)[1].as<std::string>();
+      p.started_at = micros((*row)[2]);
+      p.finished_at = micros((*row)[3]);
+      p.clean = (*row)[4].as<bool>();
+      p.rows_sqlite = (*row)[5].as<int64_t>();
+      p.differences = (*row)[6].as<int64_t>();
+      p.quarantined = (*row)[7].as<int64_t>();
+      p.repaired = (*row)[8].as<int64_t>();
+      p.duration_s = (*row)[9].is_null() ? 0 : (*row)[9].as<double>();
+      if (!(*row)[10].is_null()) p.outbox_entries = (*row)[10].as<int64_t>();
+      if (!(*row)[11].is_null()) {
+        p.outbox_oldest_age_s = (*row)[11].as<double>();
+      }
+      runs.push_back(std::move(p));
+    }
+    return absl::OkStatus();
+  }));
+  return runs;
+}
+
 }  // namespace tradestore

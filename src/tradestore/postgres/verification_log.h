@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "tradestore/timestamp.h"
@@ -33,6 +34,20 @@ struct VerificationRun {
   std::string summary_json;  // the report's summary object
 };
 
+// One recorded run as the reports chart it.
+struct VerificationRunPoint {
+  int64_t id = 0;
+  std::string mode;
+  Timestamp started_at, finished_at;
+  bool clean = false;
+  int64_t rows_sqlite = 0, differences = 0, quarantined = 0, repaired = 0;
+  double duration_s = 0;
+  // The dual-write outbox when the run started (runs recorded before the
+  // summary carried it have none).
+  std::optional<int64_t> outbox_entries;
+  std::optional<double> outbox_oldest_age_s;
+};
+
 class VerificationLog {
  public:
   // `pool` must outlive the log.
@@ -44,6 +59,11 @@ class VerificationLog {
   // When the store's latest clean run started; nullopt when none was clean.
   absl::StatusOr<std::optional<Timestamp>> LastCleanStart(
       const std::string& store_id);
+
+  // The latest `limit` runs of the store ("" = of every store), oldest
+  // first.
+  absl::StatusOr<std::vector<VerificationRunPoint>> History(
+      const std::string& store_id, int limit);
 
  private:
   PgPool* pool_;

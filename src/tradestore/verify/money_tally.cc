@@ -88,4 +88,11 @@ std::string ScaledToString(__int128 value, int scale) {
   return out;
 }
 
+std::string ShortDecimal(const std::string& decimal) {
+  if (decimal.find('.') == std::string::npos) return decimal;
+  size_t end = decimal.find_last_not_of('0');
+  if (decimal[end] == '.') --end;
+  return decimal.substr(0, end + 1);
+}
+
 }  // namespace tradestore::verify

@@ -70,6 +70,9 @@ class MoneyTally {
 // `value` / 10^scale as decimal text with all `scale` places.
 std::string ScaledToString(__int128 value, int scale);
 
+// "12.34500000" -> "12.345", "5.00000000" -> "5": the same number, shorter.
+std::string ShortDecimal(const std::string& decimal);
+
 }  // namespace tradestore::verify
 
 #endif  // TRADESTORE_VERIFY_MONEY_TALLY_H_

@@ -149,6 +149,12 @@ absl::Status Verifier::ChangedRows(Timestamp since) {
 
 absl::Status Verifier::LoadOutbox() {
   TS_ASSIGN_OR_RETURN(OutboxStatus status, sqlite_->GetOutboxStatus());
+  report_.outbox_entries = status.entries;
+  if (status.oldest) {
+    report_.outbox_oldest_age_s = std::max<double>(
+        0, (report_.started_at.unix_micros() - status.oldest->unix_micros()) /
+               1e6);
+  }
   if (status.entries == 0) return absl::OkStatus();
   outbox_through_ = status.last_seq;
   absl::flat_hash_set<int64_t> ids;
@@ -317,6 +323,11 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
   if (options_.record_run) {
     internal::Failpoint("verify.before_record");
     TS_RETURN_IF_ERROR(Record());
+  }
+  if (options_.history_runs > 0) {
+    TS_ASSIGN_OR_RETURN(report_.history, VerificationLog(pool_.get())
+                                             .History(sqlite_->store_id(),
+                                                      options_.history_runs));
   }
   return report_;
 }

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "tradestore/clock.h"
 #include "tradestore/postgres/pg_options.h"
+#include "tradestore/postgres/verification_log.h"
 #include "tradestore/timestamp.h"
 
 namespace tradestore {
@@ -69,6 +70,9 @@ struct VerifyOptions {
   // Called once before writes in flight are read again, instead of waiting
   // for the outbox. May be empty.
   std::function<absl::Status()> before_recheck;
+  // The latest runs of the store to read into the report's history (this
+  // one included when recorded), for the HTML report; 0 reads none.
+  int history_runs = 0;
   // Test seam: called when the run starts waiting for the outbox.
   std::function<void()> outbox_wait_started;
 };
@@ -119,6 +123,11 @@ struct VerifyReport {
   std::vector<std::string> repair_log;  // what repair changed (capped)
   int64_t run_id = 0;  // verification_runs.id, 0 if not recorded
   double duration_s = 0;
+  // The dual-write outbox when the run started: recorded with the run, so
+  // the history shows the relay's lag beside the verdicts.
+  int64_t outbox_entries = 0;
+  double outbox_oldest_age_s = 0;
+  std::vector<VerificationRunPoint> history;  // VerifyOptions::history_runs
 
   bool clean() const {
     return missing_in_postgres == 0 && missing_in_sqlite == 0 &&

@@ -10,18 +10,13 @@
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/prom_text.h"
 #include "tradestore/internal/quote.h"
+#include "tradestore/verify/money_tally.h"
 #include "tradestore/verify/verifier.h"
 
 namespace tradestore {
 namespace {
 
-// "12.34500000" -> "12.345", "5.00000000" -> "5": the same number, shorter.
-std::string Short(const std::string& decimal) {
-  if (decimal.find('.') == std::string::npos) return decimal;
-  size_t end = decimal.find_last_not_of('0');
-  if (decimal[end] == '.') --end;
-  return decimal.substr(0, end + 1);
-}
+using verify::ShortDecimal;
 
 // One line per symbol and side where the stores agree ("both"), two where
 // they do not, columns as wide as their widest value.
@@ -34,14 +29,16 @@ void PrintMoneyTable(const std::vector<MoneyTotal>& totals, std::ostream& out) {
   for (const MoneyTotal& t : totals) {
     if (t.matches()) {
       lines.push_back({t.symbol, t.side, "both", absl::StrCat(t.count_sqlite),
-                       Short(t.quantity_sqlite), Short(t.notional_sqlite), ""});
+                       ShortDecimal(t.quantity_sqlite),
+                       ShortDecimal(t.notional_sqlite), ""});
       continue;
     }
     lines.push_back({t.symbol, t.side, "SQLite", absl::StrCat(t.count_sqlite),
-                     Short(t.quantity_sqlite), Short(t.notional_sqlite), ""});
+                     ShortDecimal(t.quantity_sqlite),
+                     ShortDecimal(t.notional_sqlite), ""});
     lines.push_back({"", "", "Postgres", absl::StrCat(t.count_postgres),
-                     Short(t.quantity_postgres), Short(t.notional_postgres),
-                     "  DIFFERS"});
+                     ShortDecimal(t.quantity_postgres),
+                     ShortDecimal(t.notional_postgres), "  DIFFERS"});
   }
   // Decimal points under each other: fractions padded on the right.
   for (auto field : {&Line::quantity, &Line::notional}) {
@@ -98,7 +95,9 @@ std::string VerifyReport::ToJson() const {
       {"totals_match", totals_match()},
       {"repaired", repaired},
       {"run_id", run_id},
-      {"duration_s", duration_s}};
+      {"duration_s", duration_s},
+      {"outbox_entries", outbox_entries},
+      {"outbox_oldest_age_s", outbox_oldest_age_s}};
   nlohmann::json missing_pg = nlohmann::json::array();
   for (size_t i = 0; i < missing_in_postgres_ids.size(); ++i) {
     nlohmann::json entry = {{"id", missing_in_postgres_ids[i]}};
