@@ -70,7 +70,7 @@ TEST(HtmlReportTest, PagesShowTheVerdictTheDifferencesAndTheRuns) {
   ASSERT_EQ(Cli({"verify", "--sqlite", store, "--pg", dsn}).code, 0);
 
   // One price changed and one row lost on the Postgres side; one trade
-  // waiting in the outbox for 30 s, which the page charts as the lag.
+  // waiting in the outbox for 2 hours, which the page charts as the lag.
   tradestore::testing::Sql(db,
                            "UPDATE trades SET price = price + 1 WHERE id = 7; "
                            "DELETE FROM trades WHERE id = 9");
@@ -81,7 +81,7 @@ TEST(HtmlReportTest, PagesShowTheVerdictTheDifferencesAndTheRuns) {
         "KEY AUTOINCREMENT, trade_id INTEGER NOT NULL, version INTEGER NOT "
         "NULL, enqueued_at TEXT NOT NULL)");
     const Timestamp then = *Timestamp::FromUnixMicros(
-        Clock::Real()->Now().unix_micros() - 30'000'000);
+        Clock::Real()->Now().unix_micros() - 7'200'000'000);
     file.Exec(
         "INSERT INTO tradestore_outbox (trade_id, version, "
         "enqueued_at) VALUES (3, 1, '" +
@@ -124,13 +124,24 @@ TEST(HtmlReportTest, PagesShowTheVerdictTheDifferencesAndTheRuns) {
   EXPECT_TRUE(v["all_svg"].get<bool>());
   EXPECT_LE(v["overflow"].get<double>(), 0);
   EXPECT_EQ(v["fetched"], 0);
-  EXPECT_NE(html.find("1 entries, the oldest 3"), std::string::npos);
+  EXPECT_NE(html.find("1 entries, the oldest 72"), std::string::npos);
 
   const std::string status_page = dir.File("status.html");
   const std::string status_json = dir.File("status.json");
-  CliRun status = Cli({"status", "--pg", dsn, "--sqlite", store, "--json",
-                       status_json, "--html", status_page});
+  const std::string status_prom = dir.File("status.prom");
+  CliRun status =
+      Cli({"status", "--pg", dsn, "--sqlite", store, "--json", status_json,
+           "--html", status_page, "--prom", status_prom});
   ASSERT_EQ(status.code, 1) << status.err;
+  // The outbox as the text and the metrics show it.
+  EXPECT_NE(status.out.find("outbox     1 entries, the oldest 2.0h old"),
+            std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("backfill   done, through id 40"),
+            std::string::npos)
+      << status.out;
+  EXPECT_NE(Read(status_prom).find("tradestore_status_outbox_entries 1\n"),
+            std::string::npos);
   const auto attention = nlohmann::json::parse(Read(status_json))["attention"];
   const nlohmann::json s = Measure(status_page);
   ASSERT_TRUE(s.is_object()) << s.dump();

@@ -193,6 +193,14 @@ std::string StatusReport::ToPrometheus() const {
           std::round(age(f.last_drill)));
   t.Gauge("tradestore_quarantine_unresolved", "Quarantined rows unresolved.",
           f.unresolved_quarantine);
+  if (sqlite && sqlite->outbox) {
+    const OutboxStatus& o = *sqlite->outbox;
+    t.Gauge("tradestore_status_outbox_entries",
+            "Dual-write outbox entries waiting.", o.entries);
+    t.Gauge("tradestore_status_outbox_oldest_age_seconds",
+            "How long the oldest outbox entry has waited (0: none).",
+            o.oldest ? std::round(AgeSeconds(f.now, *o.oldest)) : 0.0);
+  }
   return t.Take() + ReplicationPrometheus(f.replication);
 }
 
@@ -206,17 +214,41 @@ std::vector<std::pair<std::string, std::string>> StatusReport::Facts() const {
                                       f.phase->version, ", since ",
                                       f.phase->changed_at.ToIso8601(), ")")
                        : "-");
+  if (f.backfill) {
+    out.emplace_back(
+        "backfill",
+        f.backfill->completed
+            ? absl::StrCat("done, through id ", f.backfill->high_water_id)
+            : absl::StrCat("stopped at id ", f.backfill->last_id, " of ",
+                           f.backfill->high_water_id));
+  }
+  if (f.fence_by) out.emplace_back("fence", "held by store " + *f.fence_by);
   if (sqlite && sqlite->outbox) {
-    out.emplace_back("outbox",
-                     absl::StrCat(sqlite->outbox->entries, " entries"));
+    const OutboxStatus& o = *sqlite->outbox;
+    out.emplace_back(
+        "outbox", o.oldest
+                      ? absl::StrCat(o.entries, " entries, the oldest ",
+                                     Age(AgeSeconds(f.now, *o.oldest)), " old")
+                      : absl::StrCat(o.entries, " entries"));
   }
   out.emplace_back("quarantine",
                    absl::StrCat(f.unresolved_quarantine, " unresolved"));
-  if (f.last_full) {
+  auto run = [&](const char* kind, const auto& r) {
+    return absl::StrCat(
+        kind, " ", Age(AgeSeconds(f.now, r->finished_at)), " ago, ",
+        r->clean ? "clean" : absl::StrCat(r->differences, " DIFFERENCES"));
+  };
+  if (f.last_full) out.emplace_back("verify", run("full", f.last_full));
+  if (f.last_incremental) {
+    out.emplace_back(f.last_full ? "" : "verify",
+                     run("incremental", f.last_incremental));
+  }
+  if (f.archive) {
     out.emplace_back(
-        "verify",
-        absl::StrCat("full ", Age(AgeSeconds(f.now, f.last_full->finished_at)),
-                     " ago, ", f.last_full->clean ? "clean" : "DIFFERENCES"));
+        "archive",
+        absl::StrCat(Age(AgeSeconds(f.now, f.archive->created_at)), " ago, ",
+                     f.archive->verified ? "verified" : "NOT VERIFIED", " (",
+                     f.archive->path, ")"));
   }
   auto last = [&](const char* what, const auto& thing) {
     out.emplace_back(
