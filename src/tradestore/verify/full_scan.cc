@@ -20,129 +20,86 @@ namespace tradestore::verify {
 using internal::ChunkQueue;
 using internal::OrderedQueue;
 
+// The queues between a full scan's readers and its merge. SQLite is read
+// on kSqliteReaders threads side by side, each taking the next id range of
+// `batch` rows (IdRanges); Postgres reads the same ranges on kPgLanes
+// connections, range k on lane k % kPgLanes, so the work of both stores
+// spreads over the cores. The merge takes chunks in id order.
+struct ScanPipes {
+  using Range = std::pair<int64_t, int64_t>;  // after, last
+
+  ScanPipes(int batch, IdRanges* planner)
+      : batch(batch), planner(planner), sqlite_chunks(kSqliteReaders) {
+    for (int lane = 0; lane < kPgLanes; ++lane) {
+      ranges.push_back(std::make_unique<ChunkQueue<Range>>(64));
+      pg_chunks.push_back(std::make_unique<ChunkQueue<pg::RawRows>>(1));
+    }
+  }
+
+  // Ends the readers early (the merge stopped or failed).
+  void Stop() {
+    sqlite_chunks.Stop();
+    for (int lane = 0; lane < kPgLanes; ++lane) {
+      pg_chunks[lane]->Stop();
+      ranges[lane]->Stop();
+    }
+  }
+
+  const int batch;
+  IdRanges* const planner;
+  OrderedQueue<std::pair<EncodedChunk, int64_t>> sqlite_chunks;
+  std::vector<std::unique_ptr<ChunkQueue<Range>>> ranges;
+  std::vector<std::unique_ptr<ChunkQueue<pg::RawRows>>> pg_chunks;
+  // The merge hands the chunks it is done with back to the readers.
+  // Keeping one of each freed the rest and faulted fresh pages in for them:
+  // 19,200 page faults per 1M rows with one, 9,600 with four (the working
+  // set's first touch; eight keep no fewer).
+  internal::Recycler<EncodedChunk> spare_chunks{4};
+  internal::Recycler<pg::RawRows> spare_rows{4};
+};
+
 absl::Status Verifier::FullScan() {
   TS_ASSIGN_OR_RETURN(const int64_t max_id, sqlite_->MaxId());
-  const int64_t from = options_.mode == VerifyMode::kIds ? options_.id_from : 1;
-  const int64_t to =
-      options_.mode == VerifyMode::kIds ? options_.id_to : INT64_MAX;
+  const bool window = options_.mode == VerifyMode::kIds;
+  const int64_t from = window ? options_.id_from : 1;
+  const int64_t to = window ? options_.id_to : INT64_MAX;
   report_.id_from = from;
-  report_.id_to =
-      options_.mode == VerifyMode::kIds ? to : std::max<int64_t>(0, max_id);
-  const int batch = std::max(1000, options_.batch_rows);
-
-  // SQLite is read on kSqliteReaders threads side by side, each taking the
-  // next id range of `batch` rows (IdRanges); Postgres reads the same ranges
-  // on kPgLanes connections, range k on lane k % kPgLanes, so the work of
-  // both stores spreads over the cores. The merge takes chunks in id order.
+  report_.id_to = window ? to : std::max<int64_t>(0, max_id);
   // Opened by Run, unless an incremental run with no clean run before it
   // fell back to this scan.
   TS_RETURN_IF_ERROR(OpenReaders(kPgLanes));
-  using Range = std::pair<int64_t, int64_t>;  // after, last
-  OrderedQueue<std::pair<EncodedChunk, int64_t>> sqlite_chunks(kSqliteReaders);
-  std::vector<std::unique_ptr<ChunkQueue<Range>>> ranges;
-  std::vector<std::unique_ptr<ChunkQueue<pg::RawRows>>> pg_chunks;
-  for (int lane = 0; lane < kPgLanes; ++lane) {
-    ranges.push_back(std::make_unique<ChunkQueue<Range>>(64));
-    pg_chunks.push_back(std::make_unique<ChunkQueue<pg::RawRows>>(1));
-  }
   std::vector<MoneyTally> sqlite_money(kSqliteReaders + 1);
   MoneyTally sqlite_unmatched, pg_unmatched;
   if (options_.mode == VerifyMode::kFull) {
     TS_RETURN_IF_ERROR(NonPositiveIds(&sqlite_money[kSqliteReaders],
                                       &sqlite_unmatched, &pg_unmatched));
   }
-
+  const int batch = std::max(1000, options_.batch_rows);
   // The last range reaches to `to`, so rows Postgres has beyond SQLite's
   // last id are seen too.
   IdRanges planner(*sqlite_, from - 1, to, batch, /*reach_end=*/true);
-  // The merge hands the chunks it is done with back to the readers. Keeping
-  // one of each freed the rest and faulted fresh pages in for them: 19,200
-  // page faults per 1M rows with one, 9,600 with four (the working set's
-  // first touch; eight keep no fewer).
-  internal::Recycler<EncodedChunk> spare_chunks(4);
-  internal::Recycler<pg::RawRows> spare_rows(4);
-  auto read_sqlite = [&](MoneyTally& money) -> absl::Status {
-    Chunk chunk;  // read into, then encoded into a chunk for the merge
-    chunk.trades.reserve(batch);
-    for (;;) {
-      TS_ASSIGN_OR_RETURN(
-          const auto range, planner.Next([&](const IdRanges::Range& r) {
-            ranges[r.seq % kPgLanes]->Push({r.after_id, r.last_id});
-          }));
-      if (!range) return absl::OkStatus();
-      chunk.Restart();
-      TS_RETURN_IF_ERROR(sqlite_
-                             ->ScanStoredRows(range->after_id, batch,
-                                              range->last_id,
-                                              [&](const StoredRow& row) {
-                                                chunk.Add(row);
-                                                return absl::OkStatus();
-                                              })
-                             .status());
-      TallyTrades(chunk, &money);
-      EncodedChunk encoded = spare_chunks.Take();
-      encoded.Fill(chunk);
-      if (!sqlite_chunks.Push(range->seq,
-                              {std::move(encoded), range->last_id})) {
-        return absl::OkStatus();
-      }
-    }
-  };
+  ScanPipes pipes(batch, &planner);
   std::thread sqlite_thread([&] {
     const absl::Status status = internal::RunProducers(
-        kSqliteReaders, sqlite_chunks,
-        [&](int r) { return read_sqlite(sqlite_money[r]); });
-    for (auto& r : ranges) r->Close(status);
-    sqlite_chunks.Close(status);
+        kSqliteReaders, pipes.sqlite_chunks,
+        [&](int r) { return ReadSqliteRanges(pipes, sqlite_money[r]); });
+    for (auto& r : pipes.ranges) r->Close(status);
+    pipes.sqlite_chunks.Close(status);
   });
-
   std::vector<std::thread> pg_threads;
   for (int lane = 0; lane < kPgLanes; ++lane) {
-    pg_threads.emplace_back([&, lane] {
-      absl::Status status;
-      while (auto range = ranges[lane]->Pop()) {
-        // Kept as sent: compared as bytes, decoded only where they differ.
-        pg::RawRows rows = spare_rows.Take();
-        // Room for rows of the usual size up front: growing by doubling
-        // would leave each chunk with up to twice the room it needs.
-        rows.bytes.reserve(static_cast<size_t>(batch) * 192);
-        rows.ids.reserve(static_cast<size_t>(batch));
-        rows.ends.reserve(static_cast<size_t>(batch));
-        status = pg::CopyOutRawRows(*pg_readers_[lane], range->first,
-                                    range->second, rows);
-        if (!status.ok()) break;
-        if (!pg_chunks[lane]->Push(std::move(rows))) break;
-      }
-      if (status.ok()) status = ranges[lane]->status();
-      pg_chunks[lane]->Close(status);
-    });
+    pg_threads.emplace_back([&, lane] { ReadPostgresLane(pipes, lane); });
   }
-
   Progress progress(log_, "verify", options_.progress_tty,
                     std::max<int64_t>(0, report_.id_to - from + 1), clock_,
                     options_.log_interval);
-  int64_t done = 0;
-  for (int64_t k = 0;; ++k) {
-    auto s = sqlite_chunks.Pop();
-    auto p = pg_chunks[k % kPgLanes]->Pop();
-    if (!s || !p) break;
-    report_.rows_sqlite += static_cast<int64_t>(s->first.rows.size());
-    report_.rows_postgres += static_cast<int64_t>(p->size());
-    comparer_->MergeBytes(s->first, *p, &sqlite_unmatched, &pg_unmatched);
-    spare_chunks.Give(std::move(s->first));
-    spare_rows.Give(*std::move(p));
-    done = std::min(report_.id_to, s->second) - from + 1;
-    progress.Update(done);
-  }
-  sqlite_chunks.Stop();
-  for (int lane = 0; lane < kPgLanes; ++lane) {
-    pg_chunks[lane]->Stop();
-    ranges[lane]->Stop();
-  }
+  const int64_t done =
+      MergeChunks(pipes, from, progress, &sqlite_unmatched, &pg_unmatched);
+  pipes.Stop();
   sqlite_thread.join();
   for (std::thread& t : pg_threads) t.join();
-  TS_RETURN_IF_ERROR(sqlite_chunks.status());
-  for (auto& q : pg_chunks) TS_RETURN_IF_ERROR(q->status());
+  TS_RETURN_IF_ERROR(pipes.sqlite_chunks.status());
+  for (auto& q : pipes.pg_chunks) TS_RETURN_IF_ERROR(q->status());
   progress.Finish(done);
   for (size_t r = 1; r < sqlite_money.size(); ++r) {
     sqlite_money[0].Merge(sqlite_money[r]);
@@ -155,6 +112,73 @@ absl::Status Verifier::FullScan() {
   sqlite_money[0].Subtract(comparer_->quarantined_money());
   FillTotals(sqlite_money[0], pg_money);
   return absl::OkStatus();
+}
+
+absl::Status Verifier::ReadSqliteRanges(ScanPipes& pipes, MoneyTally& money) {
+  Chunk chunk;  // read into, then encoded into a chunk for the merge
+  chunk.trades.reserve(pipes.batch);
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(
+        const auto range, pipes.planner->Next([&](const IdRanges::Range& r) {
+          pipes.ranges[r.seq % kPgLanes]->Push({r.after_id, r.last_id});
+        }));
+    if (!range) return absl::OkStatus();
+    chunk.Restart();
+    TS_RETURN_IF_ERROR(sqlite_
+                           ->ScanStoredRows(range->after_id, pipes.batch,
+                                            range->last_id,
+                                            [&](const StoredRow& row) {
+                                              chunk.Add(row);
+                                              return absl::OkStatus();
+                                            })
+                           .status());
+    TallyTrades(chunk, &money);
+    EncodedChunk encoded = pipes.spare_chunks.Take();
+    encoded.Fill(chunk);
+    if (!pipes.sqlite_chunks.Push(range->seq,
+                                  {std::move(encoded), range->last_id})) {
+      return absl::OkStatus();
+    }
+  }
+}
+
+void Verifier::ReadPostgresLane(ScanPipes& pipes, int lane) {
+  absl::Status status;
+  while (auto range = pipes.ranges[lane]->Pop()) {
+    // Kept as sent: compared as bytes, decoded only where they differ.
+    pg::RawRows rows = pipes.spare_rows.Take();
+    // Room for rows of the usual size up front: growing by doubling would
+    // leave each chunk with up to twice the room it needs.
+    const auto batch = static_cast<size_t>(pipes.batch);
+    rows.bytes.reserve(batch * 192);
+    rows.ids.reserve(batch);
+    rows.ends.reserve(batch);
+    status = pg::CopyOutRawRows(*pg_readers_[lane], range->first, range->second,
+                                rows);
+    if (!status.ok()) break;
+    if (!pipes.pg_chunks[lane]->Push(std::move(rows))) break;
+  }
+  if (status.ok()) status = pipes.ranges[lane]->status();
+  pipes.pg_chunks[lane]->Close(status);
+}
+
+int64_t Verifier::MergeChunks(ScanPipes& pipes, int64_t from,
+                              Progress& progress, MoneyTally* sqlite_unmatched,
+                              MoneyTally* pg_unmatched) {
+  int64_t done = 0;
+  for (int64_t k = 0;; ++k) {
+    auto s = pipes.sqlite_chunks.Pop();
+    auto p = pipes.pg_chunks[k % kPgLanes]->Pop();
+    if (!s || !p) break;
+    report_.rows_sqlite += static_cast<int64_t>(s->first.rows.size());
+    report_.rows_postgres += static_cast<int64_t>(p->size());
+    comparer_->MergeBytes(s->first, *p, sqlite_unmatched, pg_unmatched);
+    pipes.spare_chunks.Give(std::move(s->first));
+    pipes.spare_rows.Give(*std::move(p));
+    done = std::min(report_.id_to, s->second) - from + 1;
+    progress.Update(done);
+  }
+  return done;
 }
 
 absl::Status Verifier::NonPositiveIds(MoneyTally* sqlite_money,

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "tradestore/clock.h"
+#include "tradestore/internal/progress.h"
 #include "tradestore/phase.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_pool.h"
@@ -31,6 +32,8 @@ inline constexpr int kPgLanes = 2;
 // Postgres lanes and the merge.
 inline constexpr int kSqliteReaders = 2;
 
+struct ScanPipes;  // full_scan.cc
+
 class Verifier {
  public:
   Verifier(const VerifyOptions& options, std::ostream& log);
@@ -43,6 +46,12 @@ class Verifier {
   absl::Status LoadOutbox();
   // Every row (full) or an id window (ids), both stores side by side.
   absl::Status FullScan();
+  // FullScan's parts: a SQLite reader thread, a Postgres lane, and the
+  // merge, which returns the ids it got through.
+  absl::Status ReadSqliteRanges(ScanPipes& pipes, MoneyTally& money);
+  void ReadPostgresLane(ScanPipes& pipes, int lane);
+  int64_t MergeChunks(ScanPipes& pipes, int64_t from, Progress& progress,
+                      MoneyTally* sqlite_unmatched, MoneyTally* pg_unmatched);
   // The rows with ids of 0 and below, which FullScan's ranges (from 1) do
   // not reach: no trade has such an id, so each is a difference or a row the
   // backfill quarantined. Tallies their money as FullScan does.
