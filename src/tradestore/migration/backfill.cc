@@ -138,6 +138,118 @@ absl::Status QuarantineNonPositiveIds(SqliteTradeStore& store,
   }
 }
 
+// One batch through the writer; in a dry run, only its turn.
+absl::StatusOr<BatchOutcome> WriteBatch(BackfillWriter* writer,
+                                        const BackfillBatch& batch,
+                                        internal::Turnstile& turn) {
+  if (writer != nullptr) return writer->Write(batch, turn);
+  TS_RETURN_IF_ERROR(turn.Wait(batch.seq));
+  BatchOutcome outcome;
+  outcome.copied = static_cast<int64_t>(batch.rows.size());
+  return outcome;
+}
+
+// The writer lanes: batches copied on several connections side by side,
+// committed in batch order (the turnstile), each added to the report as it
+// commits. The first failure, or the operator's stop, ends every lane.
+class CopyLanes {
+ public:
+  CopyLanes(const BackfillOptions& options, BackfillWriter* writer,
+            BatchQueue& queue, Progress& progress, BackfillReport& report)
+      : options_(options),
+        writer_(writer),
+        queue_(queue),
+        progress_(progress),
+        report_(report) {}
+
+  // Runs `lanes` lanes until the queue ends; the first failure, or
+  // kCancelled when stopped.
+  absl::Status Run(int lanes) {
+    internal::RunSideBySide(lanes, [&](int) { Lane(); });
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+  // Rows done this run (copied, skipped or quarantined).
+  int64_t done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
+  }
+
+ private:
+  void Lane() {
+    while (auto batch = queue_.Pop()) {
+      auto outcome = WriteBatch(writer_, *batch, turn_);
+      const absl::Status status =
+          outcome.ok() ? Account(*batch, *outcome) : outcome.status();
+      if (!status.ok()) return Fail(status);
+      turn_.Pass(batch->seq);
+    }
+  }
+
+  // Still holding the turn: the report and the hook see batch order.
+  absl::Status Account(const BackfillBatch& batch,
+                       const BatchOutcome& outcome) {
+    std::lock_guard<std::mutex> lock(mu_);
+    report_.rows_copied += outcome.copied;
+    report_.rows_skipped += outcome.skipped;
+    Tally(outcome.refused, report_);
+    if (writer_ != nullptr && options_.after_batch) {
+      options_.after_batch(batch.last_id);
+    }
+    Tally(batch.quarantined, report_);
+    done_ += static_cast<int64_t>(batch.rows.size() + batch.quarantined.size());
+    progress_.Update(done_);
+    if (options_.stop != nullptr && options_.stop->load()) {
+      // Committed in order up to here: the checkpoint says the same.
+      return absl::CancelledError(absl::StrCat(
+          "stopped after id ", batch.last_id, " (", done_,
+          " rows this run); run the same command again to resume"));
+    }
+    return absl::OkStatus();
+  }
+
+  void Fail(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The first failure is the cause; the other lane is then cancelled.
+    if (status_.ok()) status_ = std::move(status);
+    queue_.Stop();
+    turn_.Abort();
+  }
+
+  const BackfillOptions& options_;
+  BackfillWriter* const writer_;  // null in a dry run
+  BatchQueue& queue_;
+  Progress& progress_;
+  internal::Turnstile turn_;
+  std::mutex mu_;  // guards report_, progress_, done_ and status_
+  BackfillReport& report_;
+  int64_t done_ = 0;
+  absl::Status status_;
+};
+
+// The writer's closing steps (indexes, key, ANALYZE, the fence) and the
+// totals across runs it keeps. `quarantined_apart`: the rows of ids <= 0,
+// quarantined again by every run, outside the checkpoint's counts.
+absl::Status FinishWriter(BackfillWriter& writer,
+                          const BackfillOptions& options, Clock* clock,
+                          std::ostream& log, int64_t quarantined_apart,
+                          BackfillReport& report) {
+  TS_ASSIGN_OR_RETURN(report.next_id,
+                      writer.Finish(log, {.tty = options.progress_tty,
+                                          .interval = options.log_interval,
+                                          .clock = clock}));
+  report.rebuilt_indexes = writer.rebuilt_indexes();
+  for (const StageTime& s : writer.stages()) {
+    report.stages.emplace_back(s.name, s.seconds);
+  }
+  report.total_copied = writer.totals().rows_copied;
+  report.total_quarantined =
+      writer.totals().rows_quarantined + quarantined_apart;
+  report.total_skipped = writer.totals().rows_skipped;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
@@ -174,7 +286,6 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   const int batch_rows = std::max(1, options.batch_rows);
   TS_RETURN_IF_ERROR(
       QuarantineNonPositiveIds(*store, writer.get(), batch_rows, report));
-  // Quarantined again by every run, outside the checkpoint's counts.
   const int64_t quarantined_apart = report.rows_quarantined;
   Progress progress(log, options.dry_run ? "backfill (dry run)" : "backfill",
                     options.progress_tty,
@@ -194,61 +305,12 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
     ReadAll(*store, report.resumed_after_id, report.high_water_id, batch_rows,
             /*copy_data=*/writer != nullptr, kReaders, queue, tally);
   });
-  internal::Turnstile turn;
-  std::mutex mu;  // guards report, done, write_status and progress
-  absl::Status write_status;
-  int64_t done = 0;
-  internal::RunSideBySide(kWriterLanes, [&](int) {
-    while (auto batch = queue.Pop()) {
-      BatchOutcome outcome;
-      absl::Status status;
-      if (writer != nullptr) {
-        auto written = writer->Write(*batch, turn);
-        if (written.ok()) outcome = *written;
-        status = written.status();
-      } else {
-        status = turn.Wait(batch->seq);
-        outcome.copied = static_cast<int64_t>(batch->rows.size());
-      }
-      if (!status.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        // The first failure is the cause; the other lane is then cancelled.
-        if (write_status.ok()) write_status = status;
-        queue.Stop();
-        turn.Abort();
-        return;
-      }
-      {
-        // Still holding the turn: the report and the hook see batch order.
-        std::lock_guard<std::mutex> lock(mu);
-        report.rows_copied += outcome.copied;
-        report.rows_skipped += outcome.skipped;
-        Tally(outcome.refused, report);
-        if (writer != nullptr && options.after_batch) {
-          options.after_batch(batch->last_id);
-        }
-        Tally(batch->quarantined, report);
-        done += static_cast<int64_t>(batch->rows.size() +
-                                     batch->quarantined.size());
-        progress.Update(done);
-        if (options.stop != nullptr && options.stop->load() &&
-            write_status.ok()) {
-          // Committed in order up to here: the checkpoint says the same.
-          write_status = absl::CancelledError(absl::StrCat(
-              "stopped after id ", batch->last_id, " (", done,
-              " rows this run); run the same command again to resume"));
-          queue.Stop();
-          turn.Abort();
-          return;
-        }
-      }
-      turn.Pass(batch->seq);
-    }
-  });
+  CopyLanes lanes(options, writer.get(), queue, progress, report);
+  const absl::Status copied = lanes.Run(kWriterLanes);
   reader.join();
-  TS_RETURN_IF_ERROR(write_status);
+  TS_RETURN_IF_ERROR(copied);
   TS_RETURN_IF_ERROR(queue.status());
-  progress.Finish(done);
+  progress.Finish(lanes.done());
   report.rows_read += tally.rows_read;
   report.converted_from_float = tally.converted_from_float;
   report.possibly_lossy = tally.possibly_lossy;
@@ -256,18 +318,8 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
       "copy",
       std::chrono::duration<double>(clock->Monotonic() - start).count());
   if (writer != nullptr) {
-    TS_ASSIGN_OR_RETURN(report.next_id,
-                        writer->Finish(log, {.tty = options.progress_tty,
-                                             .interval = options.log_interval,
-                                             .clock = clock}));
-    report.rebuilt_indexes = writer->rebuilt_indexes();
-    for (const StageTime& s : writer->stages()) {
-      report.stages.emplace_back(s.name, s.seconds);
-    }
-    report.total_copied = writer->totals().rows_copied;
-    report.total_quarantined =
-        writer->totals().rows_quarantined + quarantined_apart;
-    report.total_skipped = writer->totals().rows_skipped;
+    TS_RETURN_IF_ERROR(
+        FinishWriter(*writer, options, clock, log, quarantined_apart, report));
   }
   report.duration_s =
       std::chrono::duration<double>(clock->Monotonic() - start).count();
