@@ -180,6 +180,98 @@ absl::StatusOr<std::vector<PhaseChange>> PhaseStore::History() {
   return impl_->phases->History();
 }
 
+namespace {
+
+// Rolling back from postgres_only: copies what Postgres took alone into
+// SQLite first (or, in a dry run, says it would). Version-guarded and
+// repeatable, so it runs before the move's transaction; a service switching
+// back repeats it for the writes it made meanwhile. nullopt for any other
+// move.
+std::optional<GateCheck> CatchUpBeforeRollback(PgPool* pool,
+                                               const PhaseState& now,
+                                               const PhaseMoveOptions& options,
+                                               SqliteTradeStore& store) {
+  if (now.phase != Phase::kPostgresOnly ||
+      options.target != Phase::kReadPostgres) {
+    return std::nullopt;
+  }
+  const Timestamp since = CatchUpSince(now.changed_at);
+  GateCheck check{"reverse catch-up into SQLite", true, ""};
+  if (options.dry_run) {
+    check.detail = absl::StrCat("would copy the trades Postgres changed since ",
+                                since.ToIso8601());
+    return check;
+  }
+  PgMirror mirror(pool);
+  auto caught = ReverseCatchUp(mirror, store, now.changed_at);
+  if (caught.ok()) {
+    check.detail =
+        absl::StrCat("copied ", caught->written, " of ", caught->read,
+                     " trades Postgres changed since ", since.ToIso8601());
+  } else {
+    check.passed = false;
+    check.detail = std::string(caught.status().message());
+  }
+  return check;
+}
+
+// What the move's transaction sees when it holds the phase row.
+struct MoveContext {
+  const PhaseMoveOptions& options;
+  const OutboxStatus& outbox;
+  const std::optional<GateCheck>& catch_up;
+  Timestamp now;
+};
+
+// Whether to move from `before`, given the facts: the decision, or nullopt
+// with `result` saying why not (or that it was a dry run).
+std::optional<PhaseDecision> Decide(const MoveContext& c,
+                                    const PhaseState& before,
+                                    const GateFacts& facts,
+                                    PhaseMoveResult& result) {
+  result = PhaseMoveResult();
+  result.before = before;
+  const Phase from = before.phase;
+  const Phase to = c.options.target;
+  if (std::string rule = MoveRule(from, to); !rule.empty()) {
+    result.refused = true;
+    result.refusal = rule;
+    return std::nullopt;
+  }
+  if (Rank(to) > Rank(from) && Rank(to) >= Rank(Phase::kReadPostgres)) {
+    result.gates = CheckGates(to, facts, c.outbox, c.now, c.options);
+  }
+  if (from == Phase::kPostgresOnly && to == Phase::kReadPostgres) {
+    result.gates.push_back(
+        c.catch_up.value_or(GateCheck{"reverse catch-up into SQLite", false,
+                                      "the phase changed while checking; "
+                                      "run the move again"}));
+  }
+  std::vector<std::string> failed;
+  for (const GateCheck& g : result.gates) {
+    if (!g.passed) failed.push_back(absl::StrCat(g.name, ": ", g.detail));
+  }
+  if (!failed.empty() && !c.options.force) {
+    result.refused = true;
+    result.refusal = absl::StrCat("refused: ", absl::StrJoin(failed, "; "));
+    return std::nullopt;
+  }
+  if (c.options.dry_run) return std::nullopt;
+  nlohmann::json gates = nlohmann::json::array();
+  for (const GateCheck& g : result.gates) {
+    gates.push_back(
+        {{"gate", g.name}, {"passed", g.passed}, {"detail", g.detail}});
+  }
+  return PhaseDecision{.to = to,
+                       .changed_by = c.options.changed_by,
+                       .reason = c.options.reason.empty() ? "(no reason given)"
+                                                          : c.options.reason,
+                       .forced = c.options.force && !failed.empty(),
+                       .gates_json = gates.dump()};
+}
+
+}  // namespace
+
 absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
     const PhaseMoveOptions& options) {
   if (options.force && options.reason.empty()) {
@@ -189,99 +281,35 @@ absl::StatusOr<PhaseMoveResult> PhaseStore::Move(
                       SqliteTradeStore::Open({.path = options.sqlite_path,
                                               .create_if_missing = false,
                                               .reader_connections = 1}));
-  const std::string store_id = store->store_id();
   TS_ASSIGN_OR_RETURN(OutboxStatus outbox, store->GetOutboxStatus());
-  // Rolling back from postgres_only: copy what Postgres took alone into
-  // SQLite first. Version-guarded and repeatable, so it runs before the
-  // move's transaction; a service switching back repeats it for the writes
-  // it made meanwhile.
-  std::optional<GateCheck> catch_up;
-  {
-    TS_ASSIGN_OR_RETURN(PhaseState now_state, Current());
-    if (now_state.phase == Phase::kPostgresOnly &&
-        options.target == Phase::kReadPostgres) {
-      const Timestamp since = CatchUpSince(now_state.changed_at);
-      catch_up = GateCheck{"reverse catch-up into SQLite", true, ""};
-      if (options.dry_run) {
-        catch_up->detail = absl::StrCat(
-            "would copy the trades Postgres changed since ", since.ToIso8601());
-      } else {
-        PgMirror mirror(impl_->pool.get());
-        auto caught = ReverseCatchUp(mirror, *store, now_state.changed_at);
-        if (caught.ok()) {
-          catch_up->detail = absl::StrCat(
-              "copied ", caught->written, " of ", caught->read,
-              " trades Postgres changed since ", since.ToIso8601());
-        } else {
-          catch_up->passed = false;
-          catch_up->detail = std::string(caught.status().message());
-        }
-      }
-    }
-  }
+  TS_ASSIGN_OR_RETURN(PhaseState now_state, Current());
+  const std::optional<GateCheck> catch_up =
+      CatchUpBeforeRollback(impl_->pool.get(), now_state, options, *store);
   PhaseMoveResult result;
   Clock* clock = impl_->pool->clock();
   auto decide = [&](const PhaseState& before, const GateFacts& facts)
       -> absl::StatusOr<std::optional<PhaseDecision>> {
-    result = PhaseMoveResult();
-    result.before = before;
-    const Phase from = before.phase;
-    const Phase to = options.target;
-    if (std::string rule = MoveRule(from, to); !rule.empty()) {
-      result.refused = true;
-      result.refusal = rule;
-      return std::nullopt;
-    }
-    const bool forward = Rank(to) > Rank(from);
-    if (forward && Rank(to) >= Rank(Phase::kReadPostgres)) {
-      result.gates = CheckGates(to, facts, outbox, clock->Now(), options);
-    }
-    if (from == Phase::kPostgresOnly && to == Phase::kReadPostgres) {
-      result.gates.push_back(
-          catch_up.value_or(GateCheck{"reverse catch-up into SQLite", false,
-                                      "the phase changed while checking; "
-                                      "run the move again"}));
-    }
-    std::vector<std::string> failed;
-    for (const GateCheck& g : result.gates) {
-      if (!g.passed) failed.push_back(absl::StrCat(g.name, ": ", g.detail));
-    }
-    if (!failed.empty() && !options.force) {
-      result.refused = true;
-      result.refusal = absl::StrCat("refused: ", absl::StrJoin(failed, "; "));
-      return std::nullopt;
-    }
-    if (options.dry_run) return std::nullopt;
-    nlohmann::json gates = nlohmann::json::array();
-    for (const GateCheck& g : result.gates) {
-      gates.push_back(
-          {{"gate", g.name}, {"passed", g.passed}, {"detail", g.detail}});
-    }
-    return PhaseDecision{
-        .to = to,
-        .changed_by = options.changed_by,
-        .reason = options.reason.empty() ? "(no reason given)" : options.reason,
-        .forced = options.force && !failed.empty(),
-        .gates_json = gates.dump()};
+    return Decide({options, outbox, catch_up, clock->Now()}, before, facts,
+                  result);
   };
-  TS_ASSIGN_OR_RETURN(result.after, impl_->phases->Move(store_id, decide));
-  if (result.after) internal::Failpoint("phase.after_commit");
-  if (result.after && result.after->phase == Phase::kPostgresOnly) {
+  TS_ASSIGN_OR_RETURN(result.after,
+                      impl_->phases->Move(store->store_id(), decide));
+  if (!result.after) return result;
+  internal::Failpoint("phase.after_commit");
+  if (result.after->phase == Phase::kPostgresOnly) {
     // Postgres assigns ids from now on: past every id SQLite gave, even
     // when no running service makes the switch itself.
     TS_RETURN_IF_ERROR(PgMirror(impl_->pool.get()).AdvanceSequence().status());
   }
-  if (result.after) {
-    // After the commit: Postgres is where the phase lives; the mirror lets a
-    // service restarted during an outage know it. A failure here is
-    // reported, not an error: the move is made.
-    absl::Status mirrored = MirrorPhaseIntoSqlite(*store, *result.after);
-    if (!mirrored.ok()) {
-      result.mirror_warning = absl::StrCat(
-          "the phase moved, but mirroring it into ", options.sqlite_path,
-          " failed (", mirrored.message(),
-          "); running services mirror it themselves within a poll");
-    }
+  // After the commit: Postgres is where the phase lives; the mirror lets a
+  // service restarted during an outage know it. A failure here is reported,
+  // not an error: the move is made.
+  absl::Status mirrored = MirrorPhaseIntoSqlite(*store, *result.after);
+  if (!mirrored.ok()) {
+    result.mirror_warning =
+        absl::StrCat("the phase moved, but mirroring it into ",
+                     options.sqlite_path, " failed (", mirrored.message(),
+                     "); running services mirror it themselves within a poll");
   }
   return result;
 }
