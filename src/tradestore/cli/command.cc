@@ -215,6 +215,64 @@ std::string CommandHelp(const CommandSpec& spec) {
   return out;
 }
 
+namespace {
+
+// The action (for a command that has actions) and the operands, into
+// `call`; a usage error's message, or "".
+std::string TakeOperands(const CommandSpec& spec, Invocation& call) {
+  std::vector<std::string> positional = call.args.positional;
+  if (!spec.actions.empty()) {
+    std::vector<std::string> names;
+    for (const auto& [name, help] : spec.actions) names.push_back(name);
+    if (positional.empty() && !spec.default_action.empty()) {
+      positional.push_back(spec.default_action);
+    }
+    if (positional.empty()) {
+      return absl::StrCat("which action? ", absl::StrJoin(names, ", "));
+    }
+    call.action = positional.front();
+    positional.erase(positional.begin());
+    if (std::find(names.begin(), names.end(), call.action) == names.end()) {
+      const std::string near = Nearest(call.action, names);
+      return absl::StrCat(
+          "unknown action ", internal::Quote(call.action),
+          near.empty() ? "" : absl::StrCat(" (did you mean ", near, "?)"));
+    }
+  }
+  if (static_cast<int>(positional.size()) > spec.max_operands) {
+    return absl::StrCat(
+        "unexpected argument ",
+        internal::Quote(positional[static_cast<size_t>(spec.max_operands)]));
+  }
+  call.operands = std::move(positional);
+  return "";
+}
+
+// The SQLite path and the Postgres options the command takes, into `call`;
+// a usage error's message, or "".
+std::string TakeStores(const CommandSpec& spec, Invocation& call) {
+  if (spec.sqlite) {
+    auto sqlite = SqlitePathFrom(call.args);
+    if (!sqlite.ok()) return std::string(sqlite.status().message());
+    call.sqlite = *sqlite;
+    call.Log(LogLevel::kDebug, "sqlite: " + call.sqlite);
+  }
+  if (spec.pg) {
+    call.pg.dsn = PgDsnFrom(call.args);
+    if (auto deadline = call.args.Duration("deadline")) {
+      call.pg.backoff.deadline = *deadline;
+    }
+    call.pg.on_retry = RetryLogger(call);
+    call.Log(LogLevel::kDebug,
+             absl::StrCat("postgres: ", MaskDsn(call.pg.dsn), ", deadline ",
+                          absl::FormatDuration(
+                              absl::FromChrono(call.pg.backoff.deadline))));
+  }
+  return "";
+}
+
+}  // namespace
+
 int RunCommand(const Command& command, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err,
                const std::vector<std::string>& known_flags,
@@ -262,48 +320,11 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
         absl::StrCat("--", absl::StrJoin(to_stdout, " - and --"),
                      " - would both write to standard output"));
   }
-  std::vector<std::string> positional = call.args.positional;
-  if (!spec.actions.empty()) {
-    std::vector<std::string> names;
-    for (const auto& [name, help] : spec.actions) names.push_back(name);
-    if (positional.empty() && !spec.default_action.empty()) {
-      positional.push_back(spec.default_action);
-    }
-    if (positional.empty()) {
-      return call.UsageError(
-          absl::StrCat("which action? ", absl::StrJoin(names, ", ")));
-    }
-    call.action = positional.front();
-    positional.erase(positional.begin());
-    if (std::find(names.begin(), names.end(), call.action) == names.end()) {
-      const std::string near = Nearest(call.action, names);
-      return call.UsageError(absl::StrCat(
-          "unknown action ", internal::Quote(call.action),
-          near.empty() ? "" : absl::StrCat(" (did you mean ", near, "?)")));
-    }
+  if (std::string bad = TakeOperands(spec, call); !bad.empty()) {
+    return call.UsageError(bad);
   }
-  if (static_cast<int>(positional.size()) > spec.max_operands) {
-    return call.UsageError(absl::StrCat(
-        "unexpected argument ",
-        internal::Quote(positional[static_cast<size_t>(spec.max_operands)])));
-  }
-  call.operands = std::move(positional);
-  if (spec.sqlite) {
-    auto sqlite = SqlitePathFrom(call.args);
-    if (!sqlite.ok()) return call.UsageError(sqlite.status().message());
-    call.sqlite = *sqlite;
-  }
-  if (spec.sqlite) call.Log(LogLevel::kDebug, "sqlite: " + call.sqlite);
-  if (spec.pg) {
-    call.pg.dsn = PgDsnFrom(call.args);
-    if (auto deadline = call.args.Duration("deadline")) {
-      call.pg.backoff.deadline = *deadline;
-    }
-    call.pg.on_retry = RetryLogger(call);
-    call.Log(LogLevel::kDebug,
-             absl::StrCat("postgres: ", MaskDsn(call.pg.dsn), ", deadline ",
-                          absl::FormatDuration(
-                              absl::FromChrono(call.pg.backoff.deadline))));
+  if (std::string bad = TakeStores(spec, call); !bad.empty()) {
+    return call.UsageError(bad);
   }
   return command.run(call);
 }
