@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/quote.h"
+#include "tradestore/internal/status_macros.h"
 #include "tradestore/sqlite/legacy_json.h"
 
 namespace tradestore {
@@ -320,91 +321,74 @@ std::string ExtraColumnsJson(const StoredRow& row) {
   return ExtraColumnsObject(row).dump();
 }
 
-absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
-                                       ConversionNotes* notes) {
-  Trade t;
-  // Ids come from SQLite's rowid, which may be zero or negative; a trade's
-  // id is positive (0 means not yet assigned).
-  if (row.id <= 0) {
-    return Bad("id", absl::StrCat(row.id, " is not a positive id"));
+namespace {
+
+absl::Status ConvertSymbolAndSide(const StoredRow& row, Trade& t) {
+  TS_ASSIGN_OR_RETURN(const absl::string_view symbol,
+                      RequireText("symbol", row.symbol));
+  t.symbol = std::string(symbol);
+  TS_ASSIGN_OR_RETURN(const absl::string_view side,
+                      RequireText("side", row.side));
+  auto parsed = ParseSide(absl::AsciiStrToUpper(side));
+  if (!parsed.ok()) {
+    return Bad("side",
+               absl::StrCat(internal::Quote(side), " is not BUY or SELL"));
   }
-  t.id = row.id;
-  {
-    auto symbol = RequireText("symbol", row.symbol);
-    if (!symbol.ok()) return symbol.status();
-    t.symbol = std::string(*symbol);
+  t.side = *parsed;
+  return absl::OkStatus();
+}
+
+absl::Status ConvertStatusAndKey(const StoredRow& row, Trade& t) {
+  TS_ASSIGN_OR_RETURN(const absl::string_view status,
+                      RequireText("status", row.status));
+  size_t chars = 0;
+  if (IsValidUtf8(status, &chars) && chars > 20) {
+    return Bad("status", absl::StrCat(internal::Quote(status), " is too long (",
+                                      chars, " > 20 characters)"));
   }
-  {
-    auto side = RequireText("side", row.side);
-    if (!side.ok()) return side.status();
-    auto parsed = ParseSide(absl::AsciiStrToUpper(*side));
-    if (!parsed.ok()) {
-      return Bad("side",
-                 absl::StrCat(internal::Quote(*side), " is not BUY or SELL"));
-    }
-    t.side = *parsed;
-  }
-  auto quantity = DecimalFromStored("quantity", row.quantity, notes);
-  if (!quantity.ok()) return quantity.status();
-  t.quantity = *quantity;
-  auto price = DecimalFromStored("price", row.price, notes);
-  if (!price.ok()) return price.status();
-  t.price = *price;
-  auto ts = TimestampFromStored("timestamp", row.timestamp, notes);
-  if (!ts.ok()) return ts.status();
-  t.timestamp = *ts;
-  {
-    auto status = RequireText("status", row.status);
-    if (!status.ok()) return status.status();
-    size_t chars = 0;
-    if (IsValidUtf8(*status, &chars) && chars > 20) {
-      return Bad("status",
-                 absl::StrCat(internal::Quote(*status), " is too long (", chars,
-                              " > 20 characters)"));
-    }
-    auto parsed = ParseStatus(*status);
-    if (!parsed.ok()) return parsed.status();
-    t.status = *parsed;
-  }
+  TS_ASSIGN_OR_RETURN(t.status, ParseStatus(status));
   if (row.client_order_id.type != SqlValue::Type::kNull) {
-    auto key = RequireText("client_order_id", row.client_order_id);
-    if (!key.ok()) return key.status();
-    t.client_order_id = std::string(*key);
+    TS_ASSIGN_OR_RETURN(const absl::string_view key,
+                        RequireText("client_order_id", row.client_order_id));
+    t.client_order_id = std::string(key);
   }
-  if (row.fee.type != SqlValue::Type::kNull) {
-    auto fee = DecimalFromStored("fee", row.fee, notes);
-    if (!fee.ok()) return fee.status();
-    t.fee = *fee;
-  }
-  switch (row.version.type) {
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> VersionFromStored(const SqlValue& version) {
+  switch (version.type) {
     case SqlValue::Type::kNull:
-      t.version = 1;
-      break;
+      return 1;
     case SqlValue::Type::kInteger:
-      if (row.version.integer < 1) {
-        return Bad("version", absl::StrCat(row.version.integer, " is < 1"));
+      if (version.integer < 1) {
+        return Bad("version", absl::StrCat(version.integer, " is < 1"));
       }
-      t.version = row.version.integer;
-      break;
+      return version.integer;
     default:
-      return Bad("version", absl::StrCat(DescribeValue(row.version),
-                                         " is not an integer"));
+      return Bad("version",
+                 absl::StrCat(DescribeValue(version), " is not an integer"));
   }
+}
+
+// created_at defaults to the trade's time, updated_at to created_at.
+absl::Status ConvertCreatedUpdated(const StoredRow& row, ConversionNotes* notes,
+                                   Trade& t) {
   t.created_at = t.timestamp;
   if (row.created_at.type != SqlValue::Type::kNull) {
-    auto c = TimestampFromStored("created_at", row.created_at, notes);
-    if (!c.ok()) return c.status();
-    t.created_at = *c;
+    TS_ASSIGN_OR_RETURN(
+        t.created_at, TimestampFromStored("created_at", row.created_at, notes));
   }
   t.updated_at = t.created_at;
   if (row.updated_at.type != SqlValue::Type::kNull) {
-    auto u = TimestampFromStored("updated_at", row.updated_at, notes);
-    if (!u.ok()) return u.status();
-    t.updated_at = *u;
+    TS_ASSIGN_OR_RETURN(
+        t.updated_at, TimestampFromStored("updated_at", row.updated_at, notes));
   }
-  if (auto s = ValidateTrade(t); !s.ok()) return s;
-  // Postgres text and jsonb hold no NUL character: such a legacy value
-  // cannot be kept in trades.extra as it is.
+  return absl::OkStatus();
+}
+
+// Postgres text and jsonb hold no NUL character: such a legacy value cannot
+// be kept in trades.extra as it is.
+absl::Status RefuseNulInExtra(const StoredRow& row) {
   for (const auto& [name, value] : row.extra) {
     if (value.type == SqlValue::Type::kText &&
         value.text.find('\0') != std::string::npos) {
@@ -414,6 +398,36 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
                        " holds a NUL byte, which Postgres cannot store"));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
+                                       ConversionNotes* notes) {
+  // Ids come from SQLite's rowid, which may be zero or negative; a trade's
+  // id is positive (0 means not yet assigned).
+  if (row.id <= 0) {
+    return Bad("id", absl::StrCat(row.id, " is not a positive id"));
+  }
+  Trade t;
+  t.id = row.id;
+  // In the order of the columns, so a row with several faults is always
+  // quarantined for the same one.
+  TS_RETURN_IF_ERROR(ConvertSymbolAndSide(row, t));
+  TS_ASSIGN_OR_RETURN(t.quantity,
+                      DecimalFromStored("quantity", row.quantity, notes));
+  TS_ASSIGN_OR_RETURN(t.price, DecimalFromStored("price", row.price, notes));
+  TS_ASSIGN_OR_RETURN(t.timestamp,
+                      TimestampFromStored("timestamp", row.timestamp, notes));
+  TS_RETURN_IF_ERROR(ConvertStatusAndKey(row, t));
+  if (row.fee.type != SqlValue::Type::kNull) {
+    TS_ASSIGN_OR_RETURN(t.fee, DecimalFromStored("fee", row.fee, notes));
+  }
+  TS_ASSIGN_OR_RETURN(t.version, VersionFromStored(row.version));
+  TS_RETURN_IF_ERROR(ConvertCreatedUpdated(row, notes, t));
+  TS_RETURN_IF_ERROR(ValidateTrade(t));
+  TS_RETURN_IF_ERROR(RefuseNulInExtra(row));
   return t;
 }
 
