@@ -324,6 +324,51 @@ void PgPool::Discard() {
   released_.notify_one();
 }
 
+absl::Status PgPool::AfterCommit(Conn& conn, bool* ack_lost) {
+  if (conn.notices->unreplicated) {
+    return absl::UnknownError(
+        "commit outcome unknown: committed on the primary, but its wait for "
+        "the synchronous standby was cancelled, so a failover may lose it");
+  }
+  if (options_.hooks != nullptr && options_.hooks->lose_commit_ack &&
+      options_.hooks->lose_commit_ack()) {
+    *ack_lost = true;
+    return absl::UnknownError(
+        "commit outcome unknown: acknowledgement lost (test hook)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PgPool::Failed(const std::exception& e, bool committing_write,
+                            bool timed_out, Conn& conn) {
+  absl::Status status = pg::StatusFromPqxx(e, committing_write, *this);
+  if (timed_out) {
+    status = absl::Status(
+        absl::IsUnknown(status) ? status.code()
+                                : absl::StatusCode::kUnavailable,
+        absl::StrCat("postgres ", masked_dsn_, " did not answer within ",
+                     options_.call_timeout_s,
+                     " s (call_timeout): connection ended; ",
+                     status.message()));
+  }
+  // A server that is read-only now (a leader demoted, a replica behind a
+  // proxy that has not noticed yet): refused before anything was written,
+  // so another connection may try again.
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  if (sql != nullptr && sql->sqlstate() == "25006") {
+    conn.connection->disconnect();
+    status = absl::UnavailableError(status.message());
+  }
+  // A lost connection (or the server saying it ended it, 57P01 and the
+  // like) may still look open when libpq has not seen the socket close
+  // yet. Drop it, so the retry takes a fresh one instead of giving up.
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr ||
+      (sql != nullptr && LostConnection(*sql))) {
+    conn.connection->disconnect();
+  }
+  return status;
+}
+
 template <typename Txn, typename Body>
 absl::Status PgPool::Run(const Body& body, Kind kind, bool bounded) {
   Backoff backoff(options_.backoff, clock_, shut_down());
@@ -347,47 +392,12 @@ absl::Status PgPool::Run(const Body& body, Kind kind, bool bounded) {
         committing = true;
         conn->notices->unreplicated = false;
         txn.commit();
-        if (conn->notices->unreplicated) {
-          status = absl::UnknownError(
-              "commit outcome unknown: committed on the primary, but its "
-              "wait for the synchronous standby was cancelled, so a "
-              "failover may lose it");
-        }
-        if (options_.hooks != nullptr && options_.hooks->lose_commit_ack &&
-            options_.hooks->lose_commit_ack()) {
-          ack_lost = true;
-          status = absl::UnknownError(
-              "commit outcome unknown: acknowledgement lost (test hook)");
-        }
+        status = AfterCommit(*conn, &ack_lost);
       }
       // An error from the body: ~work rolls back (it never throws).
     } catch (const std::exception& e) {
       const bool timed_out = guard.Disarm();
-      status = pg::StatusFromPqxx(e, committing && kind == Kind::kWrite, *this);
-      if (timed_out) {
-        status = absl::Status(
-            absl::IsUnknown(status) ? status.code()
-                                    : absl::StatusCode::kUnavailable,
-            absl::StrCat("postgres ", masked_dsn_, " did not answer within ",
-                         options_.call_timeout_s,
-                         " s (call_timeout): connection ended; ",
-                         status.message()));
-      }
-      // A server that is read-only now (a leader demoted, a replica behind
-      // a proxy that has not noticed yet): refused before anything was
-      // written, so another connection may try again.
-      const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
-      if (sql != nullptr && sql->sqlstate() == "25006") {
-        conn->connection->disconnect();
-        status = absl::UnavailableError(status.message());
-      }
-      // A lost connection (or the server saying it ended it, 57P01 and the
-      // like) may still look open when libpq has not seen the socket close
-      // yet. Drop it, so the retry takes a fresh one instead of giving up.
-      if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr ||
-          (sql != nullptr && LostConnection(*sql))) {
-        conn->connection->disconnect();
-      }
+      status = Failed(e, committing && kind == Kind::kWrite, timed_out, *conn);
     }
     // Before the connection goes back to the pool: a late shutdown would
     // end the next borrower's call.

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -89,6 +90,14 @@ class PgPool {
   std::chrono::milliseconds CallLimit() const {
     return std::chrono::seconds(std::max(0, options_.call_timeout_s));
   }
+  // A commit's outcome beyond libpq's word: kUnknown when the wait for the
+  // synchronous standby was cancelled, or a test hook lost the
+  // acknowledgement (then *ack_lost).
+  absl::Status AfterCommit(Conn& conn, bool* ack_lost);
+  // The status for an attempt that threw; drops a connection that cannot
+  // be trusted again (lost, or on a server that is read-only now).
+  absl::Status Failed(const std::exception& e, bool committing_write,
+                      bool timed_out, Conn& conn);
   // Transact's retry loop around a pqxx::work or a pqxx::nontransaction;
   // `bounded`: each attempt within options_.call_timeout_s.
   template <typename Txn, typename Body>
