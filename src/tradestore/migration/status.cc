@@ -26,20 +26,16 @@ std::string Age(double seconds) {
   return absl::StrFormat("%.1fd", seconds / 86400);
 }
 
-// What needs the operator, each with why.
-std::vector<std::string> Attention(const StatusReport& r,
-                                   const StatusOptions& o) {
-  std::vector<std::string> out;
+// What needs the operator about the store and its migration, each with
+// why.
+void StoreAttention(const StatusReport& r, const StatusOptions& o,
+                    std::vector<std::string>& out) {
   const StatusFacts& f = r.postgres;
-  const Timestamp now = f.now;
   if (f.schema_version < r.schema_built) {
     out.push_back(absl::StrCat("schema at version ", f.schema_version,
                                ", this build has ", r.schema_built,
                                ": tradestore schema migrate"));
   }
-  const bool sqlite_written =
-      f.phase && (f.phase->phase == Phase::kDualWrite ||
-                  f.phase->phase == Phase::kReadPostgres);
   if (r.sqlite && f.phase && r.sqlite->mirrored_phase &&
       r.sqlite->mirrored_phase->version != f.phase->version) {
     out.push_back(absl::StrCat(
@@ -57,34 +53,47 @@ std::vector<std::string> Attention(const StatusReport& r,
                                f.backfill->high_water_id, ": run it again"));
   }
   if (r.sqlite && r.sqlite->outbox && r.sqlite->outbox->oldest) {
-    const double age = AgeSeconds(now, *r.sqlite->outbox->oldest);
+    const double age = AgeSeconds(f.now, *r.sqlite->outbox->oldest);
     if (age > o.max_outbox_age.count()) {
       out.push_back(absl::StrCat("the outbox's oldest entry waits for ",
                                  Age(age), ": is the relay running?"));
     }
   }
-  if (sqlite_written) {
-    if (!f.last_full) {
-      out.push_back("no full verification recorded");
-    } else if (!f.last_full->clean) {
-      out.push_back(absl::StrCat("the latest full verification found ",
-                                 f.last_full->differences, " differences"));
-    } else if (AgeSeconds(now, f.last_full->finished_at) >
-               std::chrono::seconds(o.max_full_verify_age).count()) {
-      out.push_back(absl::StrCat("the latest full verification is ",
-                                 Age(AgeSeconds(now, f.last_full->finished_at)),
-                                 " old"));
-    }
-    // A later full run (reported above) covers the incremental one.
-    const bool superseded = f.last_full && f.last_incremental &&
-                            f.last_full->finished_at.unix_micros() >
-                                f.last_incremental->finished_at.unix_micros();
-    if (f.last_incremental && !f.last_incremental->clean && !superseded) {
-      out.push_back(absl::StrCat("the latest incremental verification found ",
-                                 f.last_incremental->differences,
-                                 " differences"));
-    }
+}
+
+// While SQLite is still written, the verifications the gates rely on.
+void VerifyAttention(const StatusFacts& f, const StatusOptions& o,
+                     std::vector<std::string>& out) {
+  const bool sqlite_written =
+      f.phase && (f.phase->phase == Phase::kDualWrite ||
+                  f.phase->phase == Phase::kReadPostgres);
+  if (!sqlite_written) return;
+  if (!f.last_full) {
+    out.push_back("no full verification recorded");
+  } else if (!f.last_full->clean) {
+    out.push_back(absl::StrCat("the latest full verification found ",
+                               f.last_full->differences, " differences"));
+  } else if (AgeSeconds(f.now, f.last_full->finished_at) >
+             std::chrono::seconds(o.max_full_verify_age).count()) {
+    out.push_back(absl::StrCat("the latest full verification is ",
+                               Age(AgeSeconds(f.now, f.last_full->finished_at)),
+                               " old"));
   }
+  // A later full run (reported above) covers the incremental one.
+  const bool superseded = f.last_full && f.last_incremental &&
+                          f.last_full->finished_at.unix_micros() >
+                              f.last_incremental->finished_at.unix_micros();
+  if (f.last_incremental && !f.last_incremental->clean && !superseded) {
+    out.push_back(absl::StrCat("the latest incremental verification found ",
+                               f.last_incremental->differences,
+                               " differences"));
+  }
+}
+
+// The quarantine, the backups and the restore drills.
+void OperationsAttention(const StatusFacts& f, const StatusOptions& o,
+                         std::vector<std::string>& out) {
+  const Timestamp now = f.now;
   if (f.unresolved_quarantine > 0) {
     out.push_back(
         absl::StrCat(f.unresolved_quarantine, " quarantined rows unresolved"));
@@ -107,6 +116,15 @@ std::vector<std::string> Attention(const StatusReport& r,
                                Age(AgeSeconds(now, f.last_drill->finished_at)),
                                " old"));
   }
+}
+
+// What needs the operator, each with why.
+std::vector<std::string> Attention(const StatusReport& r,
+                                   const StatusOptions& o) {
+  std::vector<std::string> out;
+  StoreAttention(r, o, out);
+  VerifyAttention(r.postgres, o, out);
+  OperationsAttention(r.postgres, o, out);
   return out;
 }
 
