@@ -50,6 +50,29 @@ svg text{font:11px system-ui,sans-serif;fill:#56606b}
 .line{fill:none;stroke:#2f6fb0;stroke-width:1.5}
 )";
 
+// A bar centred on `cx` from the axis at `base` up to `y`.
+std::string Bar(const ChartMark& m, const std::string& cls, double cx, double y,
+                double step, double base) {
+  const double w = std::max(1.0, std::min(step * 0.7, 40.0));
+  // A zero still shows, as a sliver on the axis; an alert always stands
+  // out, however tall its neighbours.
+  const double h = std::max(m.alert ? 6.0 : 1.0, base - y);
+  return absl::StrCat(
+      absl::StrFormat("<rect class=\"mark %s%s\" x=\"%.1f\" y=\"%.1f\" "
+                      "width=\"%.1f\" height=\"%.1f\">",
+                      cls, m.alert ? " alert" : "", cx - w / 2, base - h, w, h),
+      "<title>", HtmlEscape(m.tip), "</title></rect>\n");
+}
+
+std::string Dot(const ChartMark& m, const std::string& cls, double cx,
+                double y) {
+  return absl::StrCat(
+      absl::StrFormat(
+          "<circle class=\"mark %s%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\">", cls,
+          m.alert ? " alert" : "", cx, y),
+      "<title>", HtmlEscape(m.tip), "</title></circle>\n");
+}
+
 }  // namespace
 
 std::string HtmlEscape(absl::string_view text) {
@@ -120,29 +143,13 @@ std::string SvgChart(const ChartOptions& options,
   const std::string cls = HtmlEscape(options.css_class);
   std::string points;
   for (size_t i = 0; i < marks.size(); ++i) {
-    const ChartMark& m = marks[i];
     const double cx = kLeft + step * (static_cast<double>(i) + 0.5);
-    const double y = y_of(std::max(0.0, m.value));
-    const char* alert = m.alert ? " alert" : "";
-    if (options.bars) {
-      const double w = std::max(1.0, std::min(step * 0.7, 40.0));
-      // A zero still shows, as a sliver on the axis; an alert always
-      // stands out, however tall its neighbours.
-      const double h = std::max(m.alert ? 6.0 : 1.0, kTop + plot_h - y);
-      absl::StrAppendFormat(&out,
-                            "<rect class=\"mark %s%s\" x=\"%.1f\" y=\"%.1f\" "
-                            "width=\"%.1f\" height=\"%.1f\">",
-                            cls, alert, cx - w / 2, kTop + plot_h - h, w, h);
-      absl::StrAppend(&out, "<title>", HtmlEscape(m.tip), "</title></rect>\n");
-    } else {
-      absl::StrAppendFormat(&points, "%s%.1f,%.1f", points.empty() ? "" : " ",
-                            cx, y);
-      absl::StrAppendFormat(
-          &out, "<circle class=\"mark %s%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\">",
-          cls, alert, cx, y);
-      absl::StrAppend(&out, "<title>", HtmlEscape(m.tip),
-                      "</title></circle>\n");
-    }
+    const double y = y_of(std::max(0.0, marks[i].value));
+    absl::StrAppend(&out, options.bars
+                              ? Bar(marks[i], cls, cx, y, step, kTop + plot_h)
+                              : Dot(marks[i], cls, cx, y));
+    absl::StrAppendFormat(&points, "%s%.1f,%.1f", points.empty() ? "" : " ", cx,
+                          y);
   }
   if (!options.bars && marks.size() > 1) {
     absl::StrAppend(&out, "<polyline class=\"line\" points=\"", points,
