@@ -142,7 +142,14 @@ TEST(HtmlReportTest, PagesShowTheVerdictTheDifferencesAndTheRuns) {
       << status.out;
   EXPECT_NE(Read(status_prom).find("tradestore_status_outbox_entries 1\n"),
             std::string::npos);
-  const auto attention = nlohmann::json::parse(Read(status_json))["attention"];
+  const auto status_facts = nlohmann::json::parse(Read(status_json));
+  const auto attention = status_facts["attention"];
+  EXPECT_TRUE(status_facts["backfill"]["completed"].get<bool>())
+      << status_facts.dump();
+  EXPECT_EQ(status_facts["backfill"]["high_water_id"], 40);
+  EXPECT_FALSE(status_facts["last_full_run"]["clean"].get<bool>());
+  EXPECT_EQ(status_facts["last_full_run"]["differences"], 2);
+  EXPECT_GT(status_facts["outbox_oldest_age_s"].get<double>(), 7000);
   const nlohmann::json s = Measure(status_page);
   ASSERT_TRUE(s.is_object()) << s.dump();
   EXPECT_EQ(s["verdict"].get<std::string>().rfind("NEEDS ATTENTION", 0), 0u)

@@ -59,6 +59,9 @@ absl::StatusOr<std::string> MeasureInChromium(const std::string& page_path,
         absl::StrCat("chromium exited ", run->exit_code, ": ", run->output));
   }
   const size_t from = open + std::string("<pre id=\"result\">").size();
+  if (dom.compare(from, close - from, "none") == 0) {
+    return absl::InternalError("the page was not measured: it never loaded");
+  }
   std::string json;
   if (!absl::Base64Unescape(dom.substr(from, close - from), &json)) {
     return absl::InternalError(absl::StrCat("the page was not measured: ",

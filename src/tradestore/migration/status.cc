@@ -186,7 +186,31 @@ std::string StatusReport::ToJson() const {
                                ? nlohmann::json(*f.last_drill->rto_seconds)
                                : nlohmann::json()},
   };
-  if (sqlite && sqlite->outbox) j["outbox_entries"] = sqlite->outbox->entries;
+  if (f.backfill) {
+    j["backfill"] = {{"last_id", f.backfill->last_id},
+                     {"high_water_id", f.backfill->high_water_id},
+                     {"completed", f.backfill->completed},
+                     {"updated_at", f.backfill->updated_at.ToIso8601()}};
+  }
+  for (const auto& [name, run] :
+       {std::pair{"last_full", &f.last_full},
+        std::pair{"last_incremental", &f.last_incremental}}) {
+    if (!*run) continue;
+    j[std::string(name) + "_run"] = {
+        {"finished_at", (*run)->finished_at.ToIso8601()},
+        {"clean", (*run)->clean},
+        {"differences", (*run)->differences}};
+  }
+  if (f.archive) {
+    j["archive"] = {{"path", f.archive->path},
+                    {"verified", f.archive->verified},
+                    {"created_at", f.archive->created_at.ToIso8601()}};
+  }
+  if (sqlite && sqlite->outbox) {
+    const OutboxStatus& o = *sqlite->outbox;
+    j["outbox_entries"] = o.entries;
+    j["outbox_oldest_age_s"] = o.oldest ? AgeSeconds(f.now, *o.oldest) : 0.0;
+  }
   j["replication"] = ReplicationJson(f.replication);
   return j.dump(2) + "\n";
 }
