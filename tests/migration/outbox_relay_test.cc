@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <thread>
 
+#include "testing/eventually.h"
 #include "testing/pg_environment.h"
 #include "testing/sqlite_file.h"
 #include "testing/status_matchers.h"
@@ -123,13 +123,9 @@ TEST_F(OutboxRelayTest, TheThreadAppliesWhatItIsToldOf) {
   Write("a");
   relay.Notify();
   // Waits for the thread's round (no Drain here, which would apply it
-  // itself), with a bound far beyond any machine's pace.
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (store_->GetOutboxStatus()->entries > 0 &&
-         std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // itself).
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return store_->GetOutboxStatus()->entries == 0; }));
   relay.Stop();
   EXPECT_EQ(relay.stats().rounds, 1);
   EXPECT_EQ(store_->GetOutboxStatus()->entries, 0);

@@ -6,11 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <chrono>
 #include <future>
-#include <thread>
 #include <vector>
 
+#include "testing/eventually.h"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
 #include "tradestore/postgres/pg_transact.h"
@@ -18,22 +17,10 @@
 namespace tradestore {
 namespace {
 
+using testing::Eventually;
 using testing::PgEnvironment;
 using testing::SqlValue;
 using testing::TestPgOptions;
-
-// Waits, with a bound far beyond any machine's pace, until `done` holds:
-// for an event, never for a length of time.
-template <typename Done>
-bool Eventually(Done done) {
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
 
 class PgPoolTest : public ::testing::Test {
  protected:
