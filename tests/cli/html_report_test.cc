@@ -140,6 +140,11 @@ TEST(HtmlReportTest, PagesShowTheVerdictTheDifferencesAndTheRuns) {
   EXPECT_NE(status.out.find("backfill   done, through id 40"),
             std::string::npos)
       << status.out;
+  // No relay ever acked: the attention says so.
+  EXPECT_NE(status.out.find("relay      no ack recorded"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("no relay has acked an entry"), std::string::npos)
+      << status.out;
   EXPECT_NE(Read(status_prom).find("tradestore_status_outbox_entries 1\n"),
             std::string::npos);
   const auto status_facts = nlohmann::json::parse(Read(status_json));

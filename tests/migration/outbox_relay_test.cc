@@ -1,7 +1,7 @@
 // The outbox relay on its own, against the harness's Postgres: rounds of
 // at most batch_rows entries, entries deleted only once applied, a replay
 // that changes nothing, a newer Postgres row never overwritten, Drain up to
-// a seq, and the thread woken by Notify.
+// a seq, the thread woken by Notify, and the progress each ack records.
 #include "tradestore/migration/outbox_relay.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/sqlite/store_facts.h"
 
 namespace tradestore {
 namespace {
@@ -74,6 +75,40 @@ TEST_F(OutboxRelayTest, RoundsApplyABatchEachAndAckOnlyWhatTheyApplied) {
   EXPECT_EQ(stats.rounds, 2);
   EXPECT_EQ(stats.failures, 0);
   EXPECT_EQ(stats.lag_us.size(), 3u);
+}
+
+// Each ack records the relay's rate over the last minute (or over its life
+// when younger), its longest delay and the total, for `tradestore status`.
+TEST_F(OutboxRelayTest, EachAckRecordsTheRateTheLagAndTheTotal) {
+  SimulatedClock clock(*Timestamp::Parse("2026-12-04T10:00:00Z"));
+  store_.reset();
+  auto store =
+      SqliteTradeStore::Open({.path = dir_.File("store.db"), .clock = &clock});
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  for (const char* key : {"a", "b", "c"}) Write(key);
+  OutboxRelay relay(store_.get(), mirror_.get(),
+                    {.batch_rows = 2, .clock = &clock});
+  auto progress = [&] {
+    auto facts = ReadSqliteStoreFacts(dir_.File("store.db"));
+    EXPECT_TRUE(facts.ok()) << facts.status();
+    return facts.ok() && facts->relay ? *facts->relay : RelayProgress{};
+  };
+
+  clock.Advance(std::chrono::seconds(2));
+  ASSERT_EQ(*relay.DrainOnce(), 2);
+  RelayProgress p = progress();
+  EXPECT_EQ(p.acked_total, 2);
+  EXPECT_DOUBLE_EQ(p.last.rate_per_s, 1.0);  // 2 entries in its 2 s
+  EXPECT_EQ(p.last.lag_ms, 2000);
+  EXPECT_EQ(p.last.at.unix_micros(), clock.Now().unix_micros());
+
+  clock.Advance(std::chrono::seconds(70));
+  ASSERT_EQ(*relay.DrainOnce(), 1);
+  p = progress();
+  EXPECT_EQ(p.acked_total, 3);
+  EXPECT_NEAR(p.last.rate_per_s, 1.0 / 60, 1e-3);  // the first round aged out
+  EXPECT_EQ(p.last.lag_ms, 72000);
 }
 
 // A crash between applying and deleting leaves the entries: applied again,

@@ -1,12 +1,14 @@
 // The dual-write outbox of the SQLite store on its own: entries written in
 // the trade's own transaction, read in seq order with each trade's row
-// once, acknowledged by seq, and its status (depth, oldest, last seq).
+// once, acknowledged by seq, and its status (depth, oldest, last seq), and
+// the relay's progress recorded with each ack.
 #include <gtest/gtest.h>
 
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/sqlite/store_facts.h"
 
 namespace tradestore {
 namespace {
@@ -83,13 +85,13 @@ TEST_F(SqliteOutboxTest, AcknowledgedEntriesGoAndTheSeqNeverRepeats) {
   ASSERT_TRUE(status->oldest.has_value());
   EXPECT_EQ(status->oldest->unix_micros(), first_at.unix_micros());
 
-  TS_ASSERT_OK(store_->AckOutbox(1));
+  TS_ASSERT_OK(store_->AckOutbox(1, {.at = clock_.Now()}));
   status = store_->GetOutboxStatus();
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->entries, 1);
   EXPECT_EQ(status->oldest_seq, 2);
 
-  TS_ASSERT_OK(store_->AckOutbox(2));
+  TS_ASSERT_OK(store_->AckOutbox(2, {.at = clock_.Now()}));
   status = store_->GetOutboxStatus();
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->entries, 0);
@@ -98,6 +100,31 @@ TEST_F(SqliteOutboxTest, AcknowledgedEntriesGoAndTheSeqNeverRepeats) {
   // After an empty outbox the next entry still gets a new seq: the relay
   // and verify tell entries apart by it.
   EXPECT_EQ(InsertEnqueued("c").second, 3);
+}
+
+TEST_F(SqliteOutboxTest, EachAckRecordsTheRelaysProgressForStatus) {
+  auto facts = ReadSqliteStoreFacts(dir_.File("store.db"));
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  EXPECT_FALSE(facts->relay.has_value());
+
+  InsertEnqueued("a");
+  InsertEnqueued("b");
+  InsertEnqueued("c");
+  TS_ASSERT_OK(store_->AckOutbox(
+      2, {.at = clock_.Now(), .rate_per_s = 812.5, .lag_ms = 40}));
+  clock_.Advance(std::chrono::seconds(3));
+  // An ack of nothing new adds nothing to the total.
+  TS_ASSERT_OK(store_->AckOutbox(2, {.at = clock_.Now(), .rate_per_s = 1}));
+  TS_ASSERT_OK(store_->AckOutbox(
+      3, {.at = clock_.Now(), .rate_per_s = 0.25, .lag_ms = 7}));
+
+  facts = ReadSqliteStoreFacts(dir_.File("store.db"));
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_TRUE(facts->relay.has_value());
+  EXPECT_EQ(facts->relay->acked_total, 3);
+  EXPECT_EQ(facts->relay->last.at.unix_micros(), clock_.Now().unix_micros());
+  EXPECT_DOUBLE_EQ(facts->relay->last.rate_per_s, 0.25);
+  EXPECT_EQ(facts->relay->last.lag_ms, 7);
 }
 
 TEST_F(SqliteOutboxTest, NoEntryWithoutAWriteOrWhenTheWriteFails) {

@@ -13,6 +13,7 @@ namespace tradestore {
 namespace {
 
 constexpr size_t kMaxLagSamples = size_t{1} << 21;
+constexpr std::chrono::seconds kRateWindow{60};
 
 }  // namespace
 
@@ -21,7 +22,8 @@ OutboxRelay::OutboxRelay(SqliteTradeStore* sqlite, PgMirror* mirror,
     : sqlite_(sqlite),
       mirror_(mirror),
       options_(options),
-      clock_(options.clock != nullptr ? options.clock : Clock::Real()) {}
+      clock_(options.clock != nullptr ? options.clock : Clock::Real()),
+      started_(clock_->Monotonic()) {}
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
@@ -47,7 +49,7 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
                         mirror_->Apply(rows, quarantined));
     internal::Failpoint("relay.after_pg_commit");
     // Only after Postgres committed: a crash in between replays the batch.
-    TS_RETURN_IF_ERROR(sqlite_->AckOutbox(batch.last_seq));
+    TS_RETURN_IF_ERROR(sqlite_->AckOutbox(batch.last_seq, NextAck(batch)));
     applied_through_.store(batch.last_seq);
     const Timestamp now = clock_->Now();
     std::lock_guard<std::mutex> lock(mu_);
@@ -72,6 +74,25 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
     stats_.last_error = std::string(applied.status().message());
   }
   return applied;
+}
+
+RelayAck OutboxRelay::NextAck(const OutboxBatch& batch) {
+  const auto now = clock_->Monotonic();
+  recent_.emplace_back(now, static_cast<int64_t>(batch.entries.size()));
+  while (now - recent_.front().first > kRateWindow) recent_.pop_front();
+  int64_t entries = 0;
+  for (const auto& [when, n] : recent_) entries += n;
+  // A relay started a moment ago is judged on the time it has run.
+  const auto span = std::clamp<std::chrono::steady_clock::duration>(
+      now - started_, std::chrono::seconds(1), kRateWindow);
+  RelayAck ack{.at = clock_->Now()};
+  ack.rate_per_s = entries / std::chrono::duration<double>(span).count();
+  for (const OutboxEntry& e : batch.entries) {
+    ack.lag_ms = std::max<int64_t>(
+        ack.lag_ms,
+        (ack.at.unix_micros() - e.enqueued_at.unix_micros()) / 1000);
+  }
+  return ack;
 }
 
 absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,

@@ -19,9 +19,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,7 +32,9 @@
 
 namespace tradestore {
 
+struct OutboxBatch;
 class PgMirror;
+struct RelayAck;
 class SqliteTradeStore;
 
 class OutboxRelay {
@@ -69,6 +73,8 @@ class OutboxRelay {
 
  private:
   void Loop();
+  // What AckOutbox records for `tradestore status`; under round_mu_.
+  RelayAck NextAck(const OutboxBatch& batch);
 
   SqliteTradeStore* const sqlite_;
   PgMirror* const mirror_;
@@ -76,6 +82,9 @@ class OutboxRelay {
   Clock* const clock_;
 
   std::mutex round_mu_;  // one round at a time
+  const std::chrono::steady_clock::time_point started_;
+  // (when, entries) of the rounds of the last minute; under round_mu_.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> recent_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -55,8 +55,13 @@ void StoreAttention(const StatusReport& r, const StatusOptions& o,
   if (r.sqlite && r.sqlite->outbox && r.sqlite->outbox->oldest) {
     const double age = AgeSeconds(f.now, *r.sqlite->outbox->oldest);
     if (age > o.max_outbox_age.count()) {
-      out.push_back(absl::StrCat("the outbox's oldest entry waits for ",
-                                 Age(age), ": is the relay running?"));
+      const std::optional<RelayProgress>& relay = r.sqlite->relay;
+      out.push_back(absl::StrCat(
+          "the outbox's oldest entry waits for ", Age(age), ": ",
+          relay ? absl::StrCat("the relay's last ack was ",
+                               Age(AgeSeconds(f.now, relay->last.at)), " ago")
+                : "no relay has acked an entry",
+          "; is it running?"));
     }
   }
 }
@@ -211,6 +216,14 @@ std::string StatusReport::ToJson() const {
     j["outbox_entries"] = o.entries;
     j["outbox_oldest_age_s"] = o.oldest ? AgeSeconds(f.now, *o.oldest) : 0.0;
   }
+  if (sqlite && sqlite->relay) {
+    const RelayProgress& p = *sqlite->relay;
+    j["relay"] = {{"last_ack_at", p.last.at.ToIso8601()},
+                  {"last_ack_age_s", AgeSeconds(f.now, p.last.at)},
+                  {"rate_per_s", p.last.rate_per_s},
+                  {"lag_ms", p.last.lag_ms},
+                  {"acked_total", p.acked_total}};
+  }
   j["replication"] = ReplicationJson(f.replication);
   return j.dump(2) + "\n";
 }
@@ -243,6 +256,22 @@ std::string StatusReport::ToPrometheus() const {
             "How long the oldest outbox entry has waited (0: none).",
             o.oldest ? std::round(AgeSeconds(f.now, *o.oldest)) : 0.0);
   }
+  if (sqlite && sqlite->relay) {
+    const RelayProgress& p = *sqlite->relay;
+    t.Gauge("tradestore_status_relay_last_ack_age_seconds",
+            "Since the outbox relay last acked entries.",
+            std::round(AgeSeconds(f.now, p.last.at)));
+    t.Gauge("tradestore_status_relay_rate",
+            "Entries per second the relay applied in the minute before its "
+            "last ack.",
+            p.last.rate_per_s);
+    t.Gauge("tradestore_status_relay_lag_seconds",
+            "The longest enqueue-to-applied delay of the relay's last batch.",
+            p.last.lag_ms / 1e3);
+    t.Counter("tradestore_status_relay_acked_total",
+              "Outbox entries the relays of this store have applied.",
+              p.acked_total);
+  }
   return t.Take() + ReplicationPrometheus(f.replication);
 }
 
@@ -272,6 +301,17 @@ std::vector<std::pair<std::string, std::string>> StatusReport::Facts() const {
                       ? absl::StrCat(o.entries, " entries, the oldest ",
                                      Age(AgeSeconds(f.now, *o.oldest)), " old")
                       : absl::StrCat(o.entries, " entries"));
+  }
+  if (sqlite && sqlite->relay) {
+    const RelayProgress& p = *sqlite->relay;
+    out.emplace_back(
+        "relay",
+        absl::StrFormat("last ack %s ago, %.1f entries/s in the minute "
+                        "before, lag %d ms; %d applied in all",
+                        Age(AgeSeconds(f.now, p.last.at)), p.last.rate_per_s,
+                        p.last.lag_ms, p.acked_total));
+  } else if (sqlite && sqlite->outbox) {
+    out.emplace_back("relay", "no ack recorded");
   }
   out.emplace_back("quarantine",
                    absl::StrCat(f.unresolved_quarantine, " unresolved"));

@@ -17,6 +17,20 @@ struct OutboxStatus {
   int64_t last_seq = 0;             // the highest seq ever given, 0 if none
 };
 
+// What the relay records with each ack, in the ack's own transaction, so
+// that `tradestore status` can show the relay of any process.
+struct RelayAck {
+  Timestamp at;
+  double rate_per_s = 0;  // entries applied per second, over the last minute
+  int64_t lag_ms = 0;     // the batch's longest enqueue-to-applied delay
+};
+
+// The latest ack as recorded, with the entries acked in all.
+struct RelayProgress {
+  RelayAck last;
+  int64_t acked_total = 0;
+};
+
 }  // namespace tradestore
 
 #endif  // TRADESTORE_SQLITE_OUTBOX_STATUS_H_

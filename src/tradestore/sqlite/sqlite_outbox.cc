@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "tradestore/internal/status_macros.h"
@@ -18,6 +19,27 @@ namespace {
 // A column name of the file's own schema as an SQL identifier.
 std::string QuotedName(absl::string_view name) {
   return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+}
+
+// Status reads these keys back (ReadRelayProgress); the total adds up
+// across processes and restarts.
+absl::Status RecordRelayAck(sqlite::SqliteDb& db, const RelayAck& ack,
+                            int64_t acked) {
+  TS_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare(
+          "INSERT INTO tradestore_meta (key, value) VALUES "
+          "('relay_acked_at', ?1), ('relay_rate_per_s', ?2), "
+          "('relay_lag_ms', ?3), ('relay_acked_total', ?4) "
+          "ON CONFLICT (key) DO UPDATE SET value = CASE "
+          "WHEN key = 'relay_acked_total' "
+          "THEN CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) "
+          "ELSE excluded.value END"));
+  return s.Bind(1, ack.at.ToIso8601())
+      .Bind(2, absl::StrFormat("%.3f", ack.rate_per_s))
+      .Bind(3, ack.lag_ms)
+      .Bind(4, acked)
+      .Run();
 }
 
 }  // namespace
@@ -81,7 +103,8 @@ absl::StatusOr<OutboxBatch> SqliteTradeStore::ReadOutbox(int limit,
   return batch;
 }
 
-absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq) {
+absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq,
+                                         const RelayAck& ack) {
   Impl& m = *impl_;
   std::lock_guard<internal::FairMutex> lock(m.writer_mu);
   // An ack lost to a power cut only replays entries, which is harmless: it
@@ -96,6 +119,8 @@ absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq) {
         Statement s,
         m.writer->Prepare("DELETE FROM tradestore_outbox WHERE seq <= ?"));
     TS_RETURN_IF_ERROR(s.Bind(1, through_seq).Run());
+    TS_RETURN_IF_ERROR(
+        RecordRelayAck(*m.writer, ack, sqlite3_changes(m.writer->get())));
     return txn->Commit();
   }();
   if (full) {

@@ -103,8 +103,9 @@ class SqliteTradeStore : public TradeStore {
   // the current rows of their trades. A trade whose row is gone (it never
   // is, short of hand edits) has no row; the relay acks its entries.
   absl::StatusOr<OutboxBatch> ReadOutbox(int limit, int64_t after_seq = 0);
-  // Deletes the entries with seq <= through_seq (their rows are applied).
-  absl::Status AckOutbox(int64_t through_seq);
+  // Deletes the entries with seq <= through_seq (their rows are applied)
+  // and records `ack` (RelayProgress) in the same transaction.
+  absl::Status AckOutbox(int64_t through_seq, const RelayAck& ack);
   absl::StatusOr<OutboxStatus> GetOutboxStatus();
 
   // Writes each trade (id, version and times as given) that the store does

@@ -19,6 +19,7 @@ struct SqliteStoreFacts {
   std::string store_id;  // "" for a legacy file tradestore never opened
   std::optional<PhaseState> mirrored_phase;
   std::optional<OutboxStatus> outbox;  // nullopt without tradestore's tables
+  std::optional<RelayProgress> relay;  // nullopt until a relay acks
 };
 
 // kNotFound (no such file), kDataLoss (not a database).
