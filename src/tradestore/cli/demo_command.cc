@@ -5,6 +5,9 @@
 // writes, archive. Every phase move goes through the real gates (only the
 // soak is shortened, and said so). With --ha, on a Patroni stack of its
 // own, with the leader killed under the dual-write load.
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <ostream>
 #include <sstream>
@@ -15,6 +18,7 @@
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
 #include "tradestore/cli/demo_failover.h"
+#include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/archive.h"
 #include "tradestore/migration/backfill.h"
 #include "tradestore/migration/loadgen.h"
@@ -280,49 +284,43 @@ int ArchiveStore(const std::string& path, const std::string& dsn,
   return MovePhase(path, dsn, Phase::kArchived, out, err);
 }
 
-int RunDemo(Invocation& call) {
-  std::ostream& out = call.out;
-  std::ostream& err = call.err;
-  if (call.args.Has("ha") && call.args.Has("pg")) {
-    return call.UsageError("--ha starts a stack of its own: leave out --pg");
-  }
-  const int64_t rows = call.args.Count("rows").value_or(10000);
-  namespace fs = std::filesystem;
-  std::string dir = call.args.Get("dir").value_or("");
-  const bool temp_dir = dir.empty();
-  if (temp_dir) {
-    char tmpl[] = "/tmp/tradestore-demo-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  fs::create_directories(dir);
-  const std::string path = dir + "/trade_store.db";
-
-  out << "tradestore demo: the migration plan on a generated store\n";
+// Where the demo runs: the Postgres given, a throwaway one, or an HA stack.
+struct DemoTarget {
   std::unique_ptr<LocalPostgres> local;
   std::unique_ptr<DemoHaStack> ha;
-  std::string dsn = call.args.Get("pg").value_or("");
-  out << "[1/6] create schema\n";
+  std::string dsn;
+};
+
+absl::StatusOr<DemoTarget> StartTarget(Invocation& call, const std::string& dir,
+                                       bool temp_dir) {
+  DemoTarget target;
+  target.dsn = call.args.Get("pg").value_or("");
+  std::ostream& out = call.out;
   if (call.args.Has("ha")) {
     // Run by root, the stack's servers are the postgres user's: they reach
     // their files through this directory.
     if (temp_dir) {
-      fs::permissions(dir, fs::perms::owner_all | fs::perms::others_exec);
+      std::filesystem::permissions(dir,
+                                   std::filesystem::perms::owner_all |
+                                       std::filesystem::perms::others_exec);
     }
-    auto started = DemoHaStack::Start(dir + "/stack", out);
-    if (!started.ok()) return Fail(err, started.status());
-    ha = *std::move(started);
-    dsn = ha->dsn();
-  } else if (dsn.empty()) {
-    auto started = LocalPostgres::Start({});
-    if (!started.ok()) return Fail(err, started.status());
-    local = *std::move(started);
-    dsn = local->Dsn();
-    out << "      started a throwaway PostgreSQL on 127.0.0.1:" << local->port()
-        << " (removed at the end)\n";
+    TS_ASSIGN_OR_RETURN(target.ha, DemoHaStack::Start(dir + "/stack", out));
+    target.dsn = target.ha->dsn();
+  } else if (target.dsn.empty()) {
+    TS_ASSIGN_OR_RETURN(target.local, LocalPostgres::Start({}));
+    target.dsn = target.local->Dsn();
+    out << "      started a throwaway PostgreSQL on 127.0.0.1:"
+        << target.local->port() << " (removed at the end)\n";
   } else {
-    out << "      using " << MaskDsn(dsn) << "\n";
+    out << "      using " << MaskDsn(target.dsn) << "\n";
   }
-  if (int rc = CreateSchema(dsn, out, err); rc != kExitOk) return rc;
+  return target;
+}
+
+// Steps 2 to 6 of the plan, on the store at `path`.
+int RunSteps(const std::string& path, const std::string& dir, int64_t rows,
+             const DemoTarget& target, std::ostream& out, std::ostream& err) {
+  const std::string& dsn = target.dsn;
   out << "[2/6] dual-write: the legacy store, taken in place\n";
   if (int rc = OpenLegacy(path, rows, out, err); rc != kExitOk) return rc;
   if (int rc = MovePhase(path, dsn, Phase::kDualWrite, out, err);
@@ -333,8 +331,8 @@ int RunDemo(Invocation& call) {
   if (int rc = BackfillAndVerify(path, dsn, out, err); rc != kExitOk) {
     return rc;
   }
-  if (ha) {
-    if (absl::Status s = KillLeaderUnderLoad(*ha, path, out); !s.ok()) {
+  if (target.ha) {
+    if (absl::Status s = KillLeaderUnderLoad(*target.ha, path, out); !s.ok()) {
       return Fail(err, s);
     }
   }
@@ -350,16 +348,48 @@ int RunDemo(Invocation& call) {
     return rc;
   }
   out << "[6/6] archive the SQLite file\n";
-  if (int rc = ArchiveStore(path, dsn, dir, out, err); rc != kExitOk) {
+  return ArchiveStore(path, dsn, dir, out, err);
+}
+
+int RunDemo(Invocation& call) {
+  std::ostream& out = call.out;
+  std::ostream& err = call.err;
+  if (call.args.Has("ha") && call.args.Has("pg")) {
+    return call.UsageError("--ha starts a stack of its own: leave out --pg");
+  }
+  const int64_t rows = call.args.Count("rows").value_or(10000);
+  namespace fs = std::filesystem;
+  std::string dir = call.args.Get("dir").value_or("");
+  const bool temp_dir = dir.empty();
+  if (temp_dir) {
+    char tmpl[] = "/tmp/tradestore-demo-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      return Fail(err, absl::InternalError(
+                           absl::StrCat("cannot create a directory in /tmp: ",
+                                        std::strerror(errno))));
+    }
+    dir = tmpl;
+  }
+  fs::create_directories(dir);
+  const std::string path = dir + "/trade_store.db";
+
+  out << "tradestore demo: the migration plan on a generated store\n";
+  out << "[1/6] create schema\n";
+  auto target = StartTarget(call, dir, temp_dir);
+  if (!target.ok()) return Fail(err, target.status());
+  if (int rc = CreateSchema(target->dsn, out, err); rc != kExitOk) return rc;
+  if (int rc = RunSteps(path, dir, rows, *target, out, err); rc != kExitOk) {
     return rc;
   }
-  const bool had_ha = ha != nullptr;
-  ha.reset();
+  const bool had_ha = target->ha != nullptr;
+  const bool had_local = target->local != nullptr;
+  const std::string masked = MaskDsn(target->dsn);
+  target->ha.reset();
   if (temp_dir) fs::remove_all(dir);
   out << "demo: done; every step ran against "
-      << (had_ha  ? "an HA stack (now removed)"
-          : local ? "a throwaway PostgreSQL (now removed)"
-                  : MaskDsn(dsn))
+      << (had_ha      ? "an HA stack (now removed)"
+          : had_local ? "a throwaway PostgreSQL (now removed)"
+                      : masked)
       << "\n";
   return kExitOk;
 }

@@ -250,6 +250,49 @@ absl::Status FinishWriter(BackfillWriter& writer,
   return absl::OkStatus();
 }
 
+// The writer of a run that writes (none for --dry-run), begun at the
+// checkpoint it finds.
+absl::StatusOr<std::unique_ptr<BackfillWriter>> OpenWriter(
+    const BackfillOptions& options, SqliteTradeStore& store,
+    BackfillReport& report) {
+  if (options.dry_run) return nullptr;
+  TS_ASSIGN_OR_RETURN(
+      auto writer,
+      BackfillWriter::Open(options.pg, store.store_id(), options.sqlite_path));
+  TS_ASSIGN_OR_RETURN(auto checkpoint, writer->LoadCheckpoint());
+  if (checkpoint) report.resumed_after_id = checkpoint->last_id;
+  TS_RETURN_IF_ERROR(writer->Begin(report.high_water_id));
+  return writer;
+}
+
+// Batches are read and converted by kReaders threads side by side and
+// copied on kWriterLanes connections side by side, committing in order.
+// One reader alone cannot keep two Postgres backends busy, and a lane
+// waiting for a batch leaves a core idle; the queue admits a batch per
+// reader and lane ahead of the next one to commit. Returns the rows done.
+absl::StatusOr<int64_t> CopyAll(const BackfillOptions& options,
+                                SqliteTradeStore& store, BackfillWriter* writer,
+                                int batch_rows, Progress& progress,
+                                BackfillReport& report) {
+  constexpr int kReaders = 2;
+  constexpr int kWriterLanes = 2;
+  BatchQueue queue(kReaders + kWriterLanes);
+  ReadTally tally;
+  std::thread reader([&] {
+    ReadAll(store, report.resumed_after_id, report.high_water_id, batch_rows,
+            /*copy_data=*/writer != nullptr, kReaders, queue, tally);
+  });
+  CopyLanes lanes(options, writer, queue, progress, report);
+  const absl::Status copied = lanes.Run(kWriterLanes);
+  reader.join();
+  TS_RETURN_IF_ERROR(copied);
+  TS_RETURN_IF_ERROR(queue.status());
+  report.rows_read += tally.rows_read;
+  report.converted_from_float = tally.converted_from_float;
+  report.possibly_lossy = tally.possibly_lossy;
+  return lanes.done();
+}
+
 }  // namespace
 
 absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
@@ -271,15 +314,8 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
   TS_ASSIGN_OR_RETURN(const int64_t max_id, store->MaxId());
   report.high_water_id = std::max<int64_t>(0, max_id);
 
-  std::unique_ptr<BackfillWriter> writer;
-  if (!options.dry_run) {
-    TS_ASSIGN_OR_RETURN(writer,
-                        BackfillWriter::Open(options.pg, store->store_id(),
-                                             options.sqlite_path));
-    TS_ASSIGN_OR_RETURN(auto checkpoint, writer->LoadCheckpoint());
-    if (checkpoint) report.resumed_after_id = checkpoint->last_id;
-    TS_RETURN_IF_ERROR(writer->Begin(report.high_water_id));
-  }
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<BackfillWriter> writer,
+                      OpenWriter(options, *store, report));
   if (report.resumed_after_id > 0) {
     log << "backfill: resuming after id " << report.resumed_after_id << "\n";
   }
@@ -292,28 +328,10 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
                     report.high_water_id - report.resumed_after_id, clock,
                     options.log_interval);
 
-  // Batches are read and converted by kReaders threads side by side and
-  // copied on kWriterLanes connections side by side, committing in order.
-  // One reader alone cannot keep two Postgres backends busy, and a lane
-  // waiting for a batch leaves a core idle; the queue admits a batch per
-  // reader and lane ahead of the next one to commit.
-  constexpr int kReaders = 2;
-  constexpr int kWriterLanes = 2;
-  BatchQueue queue(kReaders + kWriterLanes);
-  ReadTally tally;
-  std::thread reader([&] {
-    ReadAll(*store, report.resumed_after_id, report.high_water_id, batch_rows,
-            /*copy_data=*/writer != nullptr, kReaders, queue, tally);
-  });
-  CopyLanes lanes(options, writer.get(), queue, progress, report);
-  const absl::Status copied = lanes.Run(kWriterLanes);
-  reader.join();
-  TS_RETURN_IF_ERROR(copied);
-  TS_RETURN_IF_ERROR(queue.status());
-  progress.Finish(lanes.done());
-  report.rows_read += tally.rows_read;
-  report.converted_from_float = tally.converted_from_float;
-  report.possibly_lossy = tally.possibly_lossy;
+  TS_ASSIGN_OR_RETURN(
+      const int64_t done,
+      CopyAll(options, *store, writer.get(), batch_rows, progress, report));
+  progress.Finish(done);
   report.stages.emplace_back(
       "copy",
       std::chrono::duration<double>(clock->Monotonic() - start).count());

@@ -275,6 +275,34 @@ std::string StatusReport::ToPrometheus() const {
   return t.Take() + ReplicationPrometheus(f.replication);
 }
 
+namespace {
+
+// The dual-write outbox and the relay that empties it.
+void OutboxFacts(Timestamp now, const std::optional<SqliteStoreFacts>& sqlite,
+                 std::vector<std::pair<std::string, std::string>>& out) {
+  if (sqlite && sqlite->outbox) {
+    const OutboxStatus& o = *sqlite->outbox;
+    out.emplace_back("outbox",
+                     o.oldest
+                         ? absl::StrCat(o.entries, " entries, the oldest ",
+                                        Age(AgeSeconds(now, *o.oldest)), " old")
+                         : absl::StrCat(o.entries, " entries"));
+  }
+  if (sqlite && sqlite->relay) {
+    const RelayProgress& p = *sqlite->relay;
+    out.emplace_back(
+        "relay",
+        absl::StrFormat("last ack %s ago, %.1f entries/s in the minute "
+                        "before, lag %d ms; %d applied in all",
+                        Age(AgeSeconds(now, p.last.at)), p.last.rate_per_s,
+                        p.last.lag_ms, p.acked_total));
+  } else if (sqlite && sqlite->outbox) {
+    out.emplace_back("relay", "no ack recorded");
+  }
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> StatusReport::Facts() const {
   const StatusFacts& f = postgres;
   std::vector<std::pair<std::string, std::string>> out;
@@ -294,25 +322,7 @@ std::vector<std::pair<std::string, std::string>> StatusReport::Facts() const {
                            f.backfill->high_water_id));
   }
   if (f.fence_by) out.emplace_back("fence", "held by store " + *f.fence_by);
-  if (sqlite && sqlite->outbox) {
-    const OutboxStatus& o = *sqlite->outbox;
-    out.emplace_back(
-        "outbox", o.oldest
-                      ? absl::StrCat(o.entries, " entries, the oldest ",
-                                     Age(AgeSeconds(f.now, *o.oldest)), " old")
-                      : absl::StrCat(o.entries, " entries"));
-  }
-  if (sqlite && sqlite->relay) {
-    const RelayProgress& p = *sqlite->relay;
-    out.emplace_back(
-        "relay",
-        absl::StrFormat("last ack %s ago, %.1f entries/s in the minute "
-                        "before, lag %d ms; %d applied in all",
-                        Age(AgeSeconds(f.now, p.last.at)), p.last.rate_per_s,
-                        p.last.lag_ms, p.acked_total));
-  } else if (sqlite && sqlite->outbox) {
-    out.emplace_back("relay", "no ack recorded");
-  }
+  OutboxFacts(f.now, sqlite, out);
   out.emplace_back("quarantine",
                    absl::StrCat(f.unresolved_quarantine, " unresolved"));
   auto run = [&](const char* kind, const auto& r) {

@@ -29,6 +29,62 @@ constexpr const char* kCreateFence =
 constexpr const char* kDropFence =
     "DROP TRIGGER IF EXISTS trades_backfill_fence ON trades";
 
+// Whether trades holds a row in the batch's id range (dual-write wrote
+// it): then the batch is upserted, not copied.
+bool Occupied(pqxx::work& txn, const BackfillBatch& batch) {
+  return txn
+      .exec_params(
+          "SELECT EXISTS (SELECT 1 FROM trades WHERE id BETWEEN $1 AND $2)",
+          batch.rows.front().trade.id, batch.rows.back().trade.id)[0][0]
+      .as<bool>();
+}
+
+// The batch's rows into trades: copied as they are into an empty range,
+// upserted through a stage into an occupied one, or, when `isolate`, row by
+// row so that a row Postgres refuses is quarantined alone.
+void CopyBatchRows(pqxx::work& txn, const std::vector<BackfillRow>& rows,
+                   absl::string_view copy_data, bool occupied, bool isolate,
+                   BatchOutcome& outcome) {
+  if (isolate) {
+    if (occupied) pg::CreateStage(txn, "backfill_stage");
+    outcome.copied = pg::WriteIsolated(txn, rows, 0, rows.size(), occupied,
+                                       &outcome.refused);
+    outcome.skipped = occupied
+                          ? static_cast<int64_t>(rows.size()) - outcome.copied -
+                                static_cast<int64_t>(outcome.refused.size())
+                          : 0;
+  } else if (!occupied) {
+    pg::CopyRows(txn, "trades", copy_data);
+    outcome.copied = static_cast<int64_t>(rows.size());
+  } else {
+    pg::CreateStage(txn, "backfill_stage");
+    pg::CopyRows(txn, "backfill_stage", copy_data);
+    outcome.copied = static_cast<int64_t>(
+        txn.exec(pg::UpsertFromStageSql("backfill_stage")).size());
+    outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.copied;
+  }
+}
+
+// The checkpoint moves to the batch's last id with its counts, in the
+// batch's transaction; refused when it is already past (a second run).
+absl::Status MoveCheckpoint(pqxx::work& txn, const std::string& store_id,
+                            const BackfillBatch& batch,
+                            const BatchOutcome& outcome, int64_t quarantined) {
+  const pqxx::result moved = txn.exec_params(
+      "UPDATE backfill_checkpoints SET last_id = $2, "
+      "rows_copied = rows_copied + $3, "
+      "rows_quarantined = rows_quarantined + $4, "
+      "rows_skipped = rows_skipped + $5, updated_at = now() "
+      "WHERE source_store_id = $1 AND last_id < $2 RETURNING 1",
+      store_id, batch.last_id, outcome.copied, quarantined, outcome.skipped);
+  if (moved.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the checkpoint of store ", store_id, " is already past id ",
+        batch.last_id, ": is another backfill of this store running?"));
+  }
+  return absl::OkStatus();
+}
+
 // Whether this role may change the trades table's definition, its indexes
 // and its statistics (all of which take ownership).
 bool OwnsTrades(pqxx::work& txn) {
@@ -243,35 +299,11 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
               "SELECT set_config('tradestore.backfill_store', $1, true)",
               store_id_);
         }
-        const auto& rows = batch.rows;
-        if (!rows.empty()) {
-          const bool occupied =
-              !fenced_ &&
-              (staged ||
-               txn.exec_params("SELECT EXISTS (SELECT 1 FROM trades WHERE id "
-                               "BETWEEN $1 AND $2)",
-                               rows.front().trade.id,
-                               rows.back().trade.id)[0][0]
-                   .as<bool>());
-          if (isolate) {
-            if (occupied) pg::CreateStage(txn, "backfill_stage");
-            outcome.copied = pg::WriteIsolated(txn, rows, 0, rows.size(),
-                                               occupied, &outcome.refused);
-            outcome.skipped = static_cast<int64_t>(rows.size()) -
-                              outcome.copied -
-                              static_cast<int64_t>(outcome.refused.size());
-            if (!occupied) outcome.skipped = 0;
-          } else if (!occupied) {
-            pg::CopyRows(txn, "trades", copy_data);
-            outcome.copied = static_cast<int64_t>(rows.size());
-          } else {
-            pg::CreateStage(txn, "backfill_stage");
-            pg::CopyRows(txn, "backfill_stage", copy_data);
-            outcome.copied = static_cast<int64_t>(
-                txn.exec(pg::UpsertFromStageSql("backfill_stage")).size());
-            outcome.skipped =
-                static_cast<int64_t>(rows.size()) - outcome.copied;
-          }
+        if (!batch.rows.empty()) {
+          CopyBatchRows(
+              txn, batch.rows, copy_data,
+              /*occupied=*/!fenced_ && (staged || Occupied(txn, batch)),
+              isolate, outcome);
         }
         for (const QuarantineRow& q : batch.quarantined) {
           pg::PutQuarantine(txn, q);
@@ -282,19 +314,8 @@ absl::StatusOr<BatchOutcome> BackfillWriter::WriteOnce(
                                                       outcome.refused.size());
         // The copy ran beside other lanes; the checkpoint moves in batch order.
         TS_RETURN_IF_ERROR(turn.Wait(batch.seq));
-        const pqxx::result moved = txn.exec_params(
-            "UPDATE backfill_checkpoints SET last_id = $2, "
-            "rows_copied = rows_copied + $3, "
-            "rows_quarantined = rows_quarantined + $4, "
-            "rows_skipped = rows_skipped + $5, updated_at = now() "
-            "WHERE source_store_id = $1 AND last_id < $2 RETURNING 1",
-            store_id_, batch.last_id, outcome.copied, quarantined,
-            outcome.skipped);
-        if (moved.empty()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "the checkpoint of store ", store_id_, " is already past id ",
-              batch.last_id, ": is another backfill of this store running?"));
-        }
+        TS_RETURN_IF_ERROR(
+            MoveCheckpoint(txn, store_id_, batch, outcome, quarantined));
         internal::Failpoint("backfill.batch.before_commit");
         return absl::OkStatus();
       },
