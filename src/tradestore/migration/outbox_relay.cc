@@ -49,9 +49,13 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
                         mirror_->Apply(rows, quarantined));
     internal::Failpoint("relay.after_pg_commit");
     // Only after Postgres committed: a crash in between replays the batch.
-    TS_RETURN_IF_ERROR(sqlite_->AckOutbox(batch.last_seq, NextAck(batch)));
+    const RelayAck ack = NextAck(batch);
+    TS_RETURN_IF_ERROR(sqlite_->AckOutbox(batch.last_seq, ack));
+    // Counted in the rate once acked: a failed ack replays the batch.
+    recent_.emplace_back(clock_->Monotonic(),
+                         static_cast<int64_t>(batch.entries.size()));
     applied_through_.store(batch.last_seq);
-    const Timestamp now = clock_->Now();
+    const Timestamp now = ack.at;
     std::lock_guard<std::mutex> lock(mu_);
     stats_.entries_applied += static_cast<int64_t>(batch.entries.size());
     stats_.rows_written += outcome.written;
@@ -78,9 +82,10 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
 
 RelayAck OutboxRelay::NextAck(const OutboxBatch& batch) {
   const auto now = clock_->Monotonic();
-  recent_.emplace_back(now, static_cast<int64_t>(batch.entries.size()));
-  while (now - recent_.front().first > kRateWindow) recent_.pop_front();
-  int64_t entries = 0;
+  while (!recent_.empty() && now - recent_.front().first > kRateWindow) {
+    recent_.pop_front();
+  }
+  auto entries = static_cast<int64_t>(batch.entries.size());
   for (const auto& [when, n] : recent_) entries += n;
   // A relay started a moment ago is judged on the time it has run.
   const auto span = std::clamp<std::chrono::steady_clock::duration>(
