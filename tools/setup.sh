@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 
 packages=(
   g++ cmake make pkg-config clang-format
+  # tools/check_thread_safety.sh: Clang's analysis of the lock annotations.
+  clang-14
   libsqlite3-dev sqlite3
   libpqxx-dev libpq-dev libssl-dev openssl zlib1g-dev
   libabsl-dev nlohmann-json3-dev

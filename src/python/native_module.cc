@@ -9,13 +9,15 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <tuple>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "native_convert.h"
+#include "tradestore/internal/mutex.h"
+#include "tradestore/internal/rw_lock.h"
 #include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -56,8 +58,32 @@ class Store {
     }
   }
 
-  TradeStore& Use(std::shared_lock<std::shared_mutex>& lock) {
-    lock = std::shared_lock<std::shared_mutex>(mu_);
+  // call(store) with the store held open: close() waits for it.
+  template <typename F>
+  auto With(F call) {
+    internal::ScopedSharedLock lock(mu_);
+    return call(Open());
+  }
+  // The same on a phased store.
+  template <typename F>
+  auto WithPhased(F call) {
+    internal::ScopedSharedLock lock(mu_);
+    Open();
+    if (phased_ == nullptr) {
+      Raise(absl::FailedPreconditionError("not a phased store"));
+    }
+    return call(*phased_);
+  }
+
+  void Close() {
+    if (getpid() != owner_) return;
+    internal::ScopedLock lock(mu_);
+    store_.reset();
+    phased_ = nullptr;
+  }
+
+ private:
+  TradeStore& Open() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (getpid() != owner_) {
       Raise(absl::FailedPreconditionError(absl::StrCat(
           "this store was opened in process ", owner_,
@@ -69,25 +95,14 @@ class Store {
     }
     return *store_;
   }
-  PhasedTradeStore& Phased(std::shared_lock<std::shared_mutex>& lock) {
-    Use(lock);
-    return *phased_;
-  }
 
-  void Close() {
-    if (getpid() != owner_) return;
-    std::unique_lock<std::shared_mutex> lock(mu_);
-    store_.reset();
-  }
-
- private:
-  std::shared_mutex mu_;
-  std::unique_ptr<TradeStore> store_;
-  PhasedTradeStore* phased_;  // store_ itself when phased, else null
+  // Writer-preferring: close() is not kept waiting by a stream of calls.
+  internal::RwLock mu_;
+  std::unique_ptr<TradeStore> store_ ABSL_GUARDED_BY(mu_);
+  // store_ itself when phased, else null.
+  PhasedTradeStore* phased_ ABSL_GUARDED_BY(mu_);
   const pid_t owner_;
 };
-
-using Lock = std::shared_lock<std::shared_mutex>;
 
 PgOptions Pg(const std::string& dsn, double deadline_s, int pool_size,
              const std::string& replica_dsn, int64_t max_replica_lag_bytes) {
@@ -161,8 +176,8 @@ PyObject* InsertFunction(PyObject* self, PyObject* trade) {
   try {
     const Trade t = Unwrap(TradeFromPython(trade));
     InsertResult r = WithoutGil([&] {
-      Lock lock;
-      return Unwrap(target->store->Use(lock).Insert(t));
+      return Unwrap(target->store->With(
+          [&](TradeStore& store) { return store.Insert(t); }));
     });
     return InsertResultToPython(std::move(r)).release().ptr();
   } catch (const StatusError& e) {
@@ -199,28 +214,27 @@ py::object InsertFunctionOf(py::object store) {
 void DefineStore(py::module_& m) {
   py::class_<Store>(m, "Store")
       .def("insert_function", &InsertFunctionOf)
-      .def(
-          "update_status",
-          [](Store& s, int64_t id, const std::string& status,
-             std::optional<int64_t> expected_version) {
-            const TradeStatus to = Unwrap(ParseStatus(status));
-            return TradeToPython(WithoutGil([&] {
-              Lock lock;
-              return Unwrap(s.Use(lock).UpdateStatus(id, to, expected_version));
-            }));
-          })
+      .def("update_status",
+           [](Store& s, int64_t id, const std::string& status,
+              std::optional<int64_t> expected_version) {
+             const TradeStatus to = Unwrap(ParseStatus(status));
+             return TradeToPython(WithoutGil([&] {
+               return Unwrap(s.With([&](TradeStore& t) {
+                 return t.UpdateStatus(id, to, expected_version);
+               }));
+             }));
+           })
       .def("get",
            [](Store& s, int64_t id) {
              return TradeToPython(WithoutGil([&] {
-               Lock lock;
-               return Unwrap(s.Use(lock).Get(id));
+               return Unwrap(s.With([&](TradeStore& t) { return t.Get(id); }));
              }));
            })
       .def("get_by_client_order_id",
            [](Store& s, const std::string& key) {
              return TradeToPython(WithoutGil([&] {
-               Lock lock;
-               return Unwrap(s.Use(lock).GetByClientOrderId(key));
+               return Unwrap(s.With(
+                   [&](TradeStore& t) { return t.GetByClientOrderId(key); }));
              }));
            })
       .def("query_by_symbol",
@@ -234,51 +248,50 @@ void DefineStore(py::module_& m) {
                  Timestamp::FromUnixMicros(MicrosFromPython("end", end)));
              q.limit = limit;
              return TradesToPython(WithoutGil([&] {
-               Lock lock;
-               return Unwrap(s.Use(lock).QueryBySymbol(q));
+               return Unwrap(
+                   s.With([&](TradeStore& t) { return t.QueryBySymbol(q); }));
              }));
            })
       .def(
           "count",
           [](Store& s) {
-            Lock lock;
-            return Unwrap(s.Use(lock).Count());
+            return Unwrap(s.With([&](TradeStore& t) { return t.Count(); }));
           },
           Release())
       .def("scan_by_id",
            [](Store& s, int64_t after_id, int limit) {
              return TradesToPython(WithoutGil([&] {
-               Lock lock;
-               return Unwrap(s.Use(lock).ScanById(after_id, limit));
+               return Unwrap(s.With(
+                   [&](TradeStore& t) { return t.ScanById(after_id, limit); }));
              }));
            })
       .def(
           "phase",
           [](Store& s) {
-            Lock lock;
-            return std::string(PhaseName(s.Phased(lock).phase()));
+            return std::string(PhaseName(
+                s.WithPhased([](PhasedTradeStore& p) { return p.phase(); })));
           },
           Release())
       .def(
           "check_phase",
           [](Store& s) {
-            Lock lock;
-            Check(s.Phased(lock).CheckPhase());
+            Check(s.WithPhased(
+                [](PhasedTradeStore& p) { return p.CheckPhase(); }));
           },
           Release())
       .def(
           "drain_outbox",
           [](Store& s, double timeout_s) {
-            Lock lock;
-            Check(s.Phased(lock).DrainOutbox(
-                Millis(static_cast<int64_t>(timeout_s * 1000))));
+            const Millis timeout(static_cast<int64_t>(timeout_s * 1000));
+            Check(s.WithPhased(
+                [&](PhasedTradeStore& p) { return p.DrainOutbox(timeout); }));
           },
           Release())
       .def(
           "outbox_status",
           [](Store& s) {
-            Lock lock;
-            const OutboxStatus o = Unwrap(s.Phased(lock).GetOutboxStatus());
+            const OutboxStatus o = Unwrap(s.WithPhased(
+                [](PhasedTradeStore& p) { return p.GetOutboxStatus(); }));
             return OutboxTuple{o.entries,
                                o.oldest ? std::optional(o.oldest->unix_micros())
                                         : std::nullopt,
@@ -288,8 +301,8 @@ void DefineStore(py::module_& m) {
       .def(
           "relay_stats",
           [](Store& s) {
-            Lock lock;
-            const RelayStats r = s.Phased(lock).relay_stats();
+            const RelayStats r = s.WithPhased(
+                [](PhasedTradeStore& p) { return p.relay_stats(); });
             return RelayTuple{r.entries_applied, r.rows_written,
                               r.rows_skipped,    r.rows_quarantined,
                               r.rounds,          r.failures,
@@ -299,15 +312,15 @@ void DefineStore(py::module_& m) {
       .def(
           "sync_fallbacks",
           [](Store& s) {
-            Lock lock;
-            return s.Phased(lock).sync_fallbacks();
+            return s.WithPhased(
+                [](PhasedTradeStore& p) { return p.sync_fallbacks(); });
           },
           Release())
       .def(
           "metrics",
           [](Store& s) {
-            Lock lock;
-            return s.Phased(lock).PrometheusMetrics();
+            return s.WithPhased(
+                [](PhasedTradeStore& p) { return p.PrometheusMetrics(); });
           },
           Release())
       .def("close", &Store::Close, Release());

@@ -28,23 +28,23 @@ Clock* Clock::Real() {
 }
 
 Timestamp SimulatedClock::Now() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return now_;
 }
 
 std::chrono::steady_clock::time_point SimulatedClock::Monotonic() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return std::chrono::steady_clock::time_point(elapsed_);
 }
 
 void SimulatedClock::Advance(std::chrono::microseconds d) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   elapsed_ += d;
   now_ = *Timestamp::FromUnixMicros(now_.unix_micros() + d.count());
 }
 
 std::chrono::microseconds SimulatedClock::elapsed() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return elapsed_;
 }
 

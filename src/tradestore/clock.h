@@ -7,8 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "tradestore/timestamp.h"
 
 namespace tradestore {
@@ -38,9 +39,10 @@ class SimulatedClock : public Clock {
   std::chrono::microseconds elapsed();
 
  private:
-  std::mutex mu_;
-  Timestamp now_;
-  std::chrono::microseconds elapsed_{0};
+  absl::Mutex mu_;
+  Timestamp now_ ABSL_GUARDED_BY(mu_);
+  std::chrono::microseconds elapsed_ ABSL_GUARDED_BY(mu_) =
+      std::chrono::microseconds(0);
 };
 
 }  // namespace tradestore

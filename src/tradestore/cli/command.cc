@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <optional>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -14,6 +14,7 @@
 #include "tradestore/cli/config_file.h"
 #include "tradestore/cli/job_metrics.h"
 #include "tradestore/cli/output.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/internal/progress.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/postgres/dsn.h"
@@ -96,8 +97,9 @@ absl::StatusOr<LogOptions> LogOptionsFrom(const ParsedArgs& args,
 std::function<void(const absl::Status&, int, std::chrono::milliseconds)>
 RetryLogger(const Invocation& call) {
   struct State {
-    std::mutex mu;
-    std::optional<std::chrono::steady_clock::time_point> last;
+    internal::Mutex mu;
+    std::optional<std::chrono::steady_clock::time_point> last
+        ABSL_GUARDED_BY(mu);
   };
   auto state = std::make_shared<State>();
   return [&call, state](const absl::Status& why, int attempt,
@@ -109,7 +111,7 @@ RetryLogger(const Invocation& call) {
     const auto now = std::chrono::steady_clock::now();
     bool warn = false;
     {
-      std::lock_guard<std::mutex> lock(state->mu);
+      internal::ScopedLock lock(state->mu);
       if (!state->last || now - *state->last >= std::chrono::seconds(5)) {
         state->last = now;
         warn = true;
@@ -271,6 +273,21 @@ std::string TakeStores(const CommandSpec& spec, Invocation& call) {
   return "";
 }
 
+// Why the command cannot run as called, or "" when it can; takes the
+// operands and the stores into `call`.
+std::string Refusal(const CommandSpec& spec, Invocation& call,
+                    const absl::Status& config, const absl::Status& log,
+                    const std::vector<std::string>& to_stdout) {
+  if (!config.ok()) return std::string(config.message());
+  if (!log.ok()) return std::string(log.message());
+  if (to_stdout.size() > 1) {
+    return absl::StrCat("--", absl::StrJoin(to_stdout, " - and --"),
+                        " - would both write to standard output");
+  }
+  if (std::string bad = TakeOperands(spec, call); !bad.empty()) return bad;
+  return TakeStores(spec, call);
+}
+
 }  // namespace
 
 int RunCommand(const Command& command, const std::vector<std::string>& args,
@@ -313,17 +330,9 @@ int RunCommand(const Command& command, const std::vector<std::string>& args,
     out << CommandHelp(spec);
     return kExitOk;
   }
-  if (!config_status.ok()) return call.UsageError(config_status.message());
-  if (!log_options.ok()) return call.UsageError(log_options.status().message());
-  if (to_stdout.size() > 1) {
-    return call.UsageError(
-        absl::StrCat("--", absl::StrJoin(to_stdout, " - and --"),
-                     " - would both write to standard output"));
-  }
-  if (std::string bad = TakeOperands(spec, call); !bad.empty()) {
-    return call.UsageError(bad);
-  }
-  if (std::string bad = TakeStores(spec, call); !bad.empty()) {
+  if (std::string bad =
+          Refusal(spec, call, config_status, log_options.status(), to_stdout);
+      !bad.empty()) {
     return call.UsageError(bad);
   }
   return command.run(call);

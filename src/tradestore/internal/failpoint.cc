@@ -7,12 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tradestore/internal/mutex.h"
 
 namespace tradestore::internal {
 namespace {
@@ -44,14 +45,14 @@ struct Armed {
   std::function<void()> action;
 };
 
-std::mutex& Mu() {
-  static std::mutex mu;
-  return mu;
-}
+struct Registry {
+  Mutex mu;
+  std::map<std::string, Armed, std::less<>> table ABSL_GUARDED_BY(mu);
+};
 
-std::map<std::string, Armed, std::less<>>& Table() {
-  static auto* table = new std::map<std::string, Armed, std::less<>>();
-  return *table;
+Registry& Registered() {
+  static auto* registry = new Registry();
+  return *registry;
 }
 
 bool ArmFromEnvironment() {
@@ -77,12 +78,13 @@ std::atomic<bool> armed{false};
 void Reach(absl::string_view name) {
   std::function<void()> action;
   {
-    std::lock_guard<std::mutex> lock(Mu());
-    auto it = Table().find(name);
-    if (it == Table().end() || --it->second.left > 0) return;
+    Registry& r = Registered();
+    ScopedLock lock(r.mu);
+    auto it = r.table.find(name);
+    if (it == r.table.end() || --it->second.left > 0) return;
     action = std::move(it->second.action);
-    Table().erase(it);
-    armed.store(!Table().empty(), std::memory_order_relaxed);
+    r.table.erase(it);
+    armed.store(!r.table.empty(), std::memory_order_relaxed);
   }
   if (action) {
     action();
@@ -107,8 +109,9 @@ absl::Status ArmFailpoint(absl::string_view name, int64_t nth,
     return absl::InvalidArgumentError(absl::StrCat(
         "failpoint ", name, ": the count must be 1 or more, not ", nth));
   }
-  std::lock_guard<std::mutex> lock(Mu());
-  Table()[std::string(name)] = Armed{nth, std::move(action)};
+  Registry& r = Registered();
+  ScopedLock lock(r.mu);
+  r.table[std::string(name)] = Armed{nth, std::move(action)};
   failpoint_detail::armed.store(true, std::memory_order_relaxed);
   return absl::OkStatus();
 }
@@ -128,8 +131,9 @@ absl::Status ArmFailpointsFromText(absl::string_view spec) {
 }
 
 void DisarmFailpoints() {
-  std::lock_guard<std::mutex> lock(Mu());
-  Table().clear();
+  Registry& r = Registered();
+  ScopedLock lock(r.mu);
+  r.table.clear();
   failpoint_detail::armed.store(false, std::memory_order_relaxed);
 }
 

@@ -13,16 +13,18 @@
 #include <cstdint>
 #include <mutex>
 
+#include "absl/base/thread_annotations.h"
+
 namespace tradestore::internal {
 
-class FairMutex {
+class ABSL_LOCKABLE FairMutex {
  public:
-  void lock() {
+  void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     std::unique_lock<std::mutex> l(mu_);
     const uint64_t ticket = next_++;
     turn_.wait(l, [&] { return serving_ == ticket; });
   }
-  void unlock() {
+  void unlock() ABSL_UNLOCK_FUNCTION() {
     {
       std::lock_guard<std::mutex> l(mu_);
       ++serving_;

@@ -12,11 +12,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/internal/side_by_side.h"
 
 namespace tradestore::internal {
@@ -30,9 +31,10 @@ class OrderedQueue {
   // once). False when the queue was closed or stopped: the producer should
   // end.
   bool Push(int64_t seq, T item) {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock,
-                  [&] { return closed_ || stopped_ || seq < next_ + window_; });
+    ScopedLock lock(mu_);
+    mu_.Await(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return closed_ || stopped_ || seq < next_ + window_;
+    });
     if (closed_ || stopped_) return false;
     items_.emplace(seq, std::move(item));
     changed_.notify_all();
@@ -43,7 +45,7 @@ class OrderedQueue {
   // nullopt. The first error given is kept (a failed producer closes at
   // once, so the others' pushes end and no consumer waits for its item).
   void Close(absl::Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     if (status_.ok()) status_ = std::move(status);
     closed_ = true;
     changed_.notify_all();
@@ -51,7 +53,7 @@ class OrderedQueue {
 
   // The consumers give up: blocked pushes return false.
   void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     stopped_ = true;
     changed_.notify_all();
   }
@@ -59,8 +61,10 @@ class OrderedQueue {
   // The item numbered next; nullopt once closed without it (then status()
   // tells how the stream ended).
   std::optional<T> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return closed_ || Ready(); });
+    ScopedLock lock(mu_);
+    mu_.Await(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return closed_ || Ready();
+    });
     if (!Ready()) return std::nullopt;
     auto first = items_.begin();
     T item = std::move(first->second);
@@ -71,23 +75,23 @@ class OrderedQueue {
   }
 
   absl::Status status() {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     return status_;
   }
 
  private:
-  bool Ready() const {
+  bool Ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !items_.empty() && items_.begin()->first == next_;
   }
 
   const int64_t window_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable changed_;
-  std::map<int64_t, T> items_;
-  int64_t next_ = 0;
-  bool closed_ = false;
-  bool stopped_ = false;
-  absl::Status status_;
+  std::map<int64_t, T> items_ ABSL_GUARDED_BY(mu_);
+  int64_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 // Runs produce(0) ... produce(producers - 1) side by side, one on the

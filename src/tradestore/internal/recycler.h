@@ -8,9 +8,11 @@
 #define TRADESTORE_INTERNAL_RECYCLER_H_
 
 #include <cstddef>
-#include <mutex>
 #include <utility>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "tradestore/internal/mutex.h"
 
 namespace tradestore::internal {
 
@@ -23,7 +25,7 @@ class Recycler {
   // A buffer given back earlier (with its contents: the caller clears it,
   // keeping its capacity), or a new one.
   T Take() {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     if (spare_.empty()) return T();
     T item = std::move(spare_.back());
     spare_.pop_back();
@@ -31,14 +33,14 @@ class Recycler {
   }
 
   void Give(T item) {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     if (spare_.size() < keep_) spare_.push_back(std::move(item));
   }
 
  private:
   const size_t keep_;
-  std::mutex mu_;
-  std::vector<T> spare_;  // guarded by mu_
+  Mutex mu_;
+  std::vector<T> spare_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tradestore::internal

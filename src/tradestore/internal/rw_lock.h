@@ -11,9 +11,11 @@
 
 #include <pthread.h>
 
+#include "absl/base/thread_annotations.h"
+
 namespace tradestore::internal {
 
-class RwLock {
+class ABSL_LOCKABLE RwLock {
  public:
   RwLock() {
     pthread_rwlockattr_t attr;
@@ -27,12 +29,18 @@ class RwLock {
   RwLock(const RwLock&) = delete;
   RwLock& operator=(const RwLock&) = delete;
 
-  void lock() { pthread_rwlock_wrlock(&lock_); }
-  bool try_lock() { return pthread_rwlock_trywrlock(&lock_) == 0; }
-  void unlock() { pthread_rwlock_unlock(&lock_); }
-  void lock_shared() { pthread_rwlock_rdlock(&lock_); }
-  bool try_lock_shared() { return pthread_rwlock_tryrdlock(&lock_) == 0; }
-  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
+  void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { pthread_rwlock_wrlock(&lock_); }
+  bool try_lock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    return pthread_rwlock_trywrlock(&lock_) == 0;
+  }
+  void unlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&lock_); }
+  void lock_shared() ABSL_SHARED_LOCK_FUNCTION() {
+    pthread_rwlock_rdlock(&lock_);
+  }
+  bool try_lock_shared() ABSL_SHARED_TRYLOCK_FUNCTION(true) {
+    return pthread_rwlock_tryrdlock(&lock_) == 0;
+  }
+  void unlock_shared() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&lock_); }
 
  private:
   pthread_rwlock_t lock_;

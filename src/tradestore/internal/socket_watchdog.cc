@@ -6,8 +6,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
-#include <mutex>
 #include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "tradestore/internal/mutex.h"
 
 namespace tradestore::internal {
 namespace {
@@ -27,8 +29,10 @@ class Watchdog {
       // fields: freeing there hangs when another thread held the
       // allocator's lock at the fork (ASan's does); the parent's guards
       // are dropped at the child's first Arm instead.
-      pthread_atfork([] { Get().mu_.lock(); }, [] { Get().mu_.unlock(); },
-                     [] {
+      pthread_atfork([]() ABSL_NO_THREAD_SAFETY_ANALYSIS { Get().mu_.lock(); },
+                     []()
+                         ABSL_NO_THREAD_SAFETY_ANALYSIS { Get().mu_.unlock(); },
+                     []() ABSL_NO_THREAD_SAFETY_ANALYSIS {
                        Watchdog& c = Get();
                        c.forked_ = true;
                        c.started_ = false;
@@ -41,7 +45,7 @@ class Watchdog {
   }
 
   uint64_t Arm(int fd, SteadyClock::time_point deadline) {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     if (forked_) {
       // The parent's sockets: this process's thread must never shut them.
       armed_.clear();
@@ -60,7 +64,7 @@ class Watchdog {
   }
 
   bool Disarm(uint64_t id) {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     const auto it = armed_.find(id);
     if (it == armed_.end()) return false;
     const bool fired = it->second.fired;
@@ -78,7 +82,7 @@ class Watchdog {
   };
 
   void Loop() {
-    std::unique_lock<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     for (;;) {
       auto next = SteadyClock::time_point::max();
       const auto now = SteadyClock::now();
@@ -95,23 +99,25 @@ class Watchdog {
       }
       wake_at_ = next;
       if (next == SteadyClock::time_point::max()) {
-        changed_.wait(lock);
+        mu_.Wait(changed_);
       } else {
-        changed_.wait_until(lock, next);
+        mu_.WaitUntil(changed_, next);
       }
     }
   }
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable changed_;
-  std::map<uint64_t, Entry> armed_;
-  uint64_t next_id_ = 0;
-  bool started_ = false;
-  bool forked_ = false;  // armed_ still holds the parent's guards
+  std::map<uint64_t, Entry> armed_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  // armed_ still holds the parent's guards
+  bool forked_ ABSL_GUARDED_BY(mu_) = false;
   // When the thread wakes next by itself; a deadline before it needs a
   // notify. min() until the thread first waits: its first scan, under
   // the lock, sees every guard armed before it.
-  SteadyClock::time_point wake_at_ = SteadyClock::time_point::min();
+  SteadyClock::time_point wake_at_ ABSL_GUARDED_BY(mu_) =
+      SteadyClock::time_point::min();
 };
 
 }  // namespace

@@ -7,9 +7,10 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "tradestore/internal/mutex.h"
 
 namespace tradestore::internal {
 
@@ -20,30 +21,32 @@ class Turnstile {
   // Blocks until `seq` is next. Cancelled once Abort was called: another
   // lane failed, so nothing after its item may commit.
   absl::Status Wait(int64_t seq) {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return aborted_ || next_ == seq; });
+    ScopedLock lock(mu_);
+    mu_.Await(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return aborted_ || next_ == seq;
+    });
     if (aborted_) return absl::CancelledError("another writer lane failed");
     return absl::OkStatus();
   }
 
   // `seq` is done; the next one may go.
   void Pass(int64_t seq) {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     if (next_ == seq) ++next_;
     changed_.notify_all();
   }
 
   void Abort() {
-    std::lock_guard<std::mutex> lock(mu_);
+    ScopedLock lock(mu_);
     aborted_ = true;
     changed_.notify_all();
   }
 
  private:
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable changed_;
-  int64_t next_;
-  bool aborted_ = false;
+  int64_t next_ ABSL_GUARDED_BY(mu_);
+  bool aborted_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace tradestore::internal

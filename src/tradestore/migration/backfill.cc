@@ -1,14 +1,15 @@
 #include "tradestore/migration/backfill.h"
 
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/internal/ordered_queue.h"
 #include "tradestore/internal/progress.h"
 #include "tradestore/internal/prom_text.h"
@@ -166,13 +167,13 @@ class CopyLanes {
   // kCancelled when stopped.
   absl::Status Run(int lanes) {
     internal::RunSideBySide(lanes, [&](int) { Lane(); });
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     return status_;
   }
 
   // Rows done this run (copied, skipped or quarantined).
   int64_t done() {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     return done_;
   }
 
@@ -190,7 +191,7 @@ class CopyLanes {
   // Still holding the turn: the report and the hook see batch order.
   absl::Status Account(const BackfillBatch& batch,
                        const BatchOutcome& outcome) {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     report_.rows_copied += outcome.copied;
     report_.rows_skipped += outcome.skipped;
     Tally(outcome.refused, report_);
@@ -210,7 +211,7 @@ class CopyLanes {
   }
 
   void Fail(absl::Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     // The first failure is the cause; the other lane is then cancelled.
     if (status_.ok()) status_ = std::move(status);
     queue_.Stop();
@@ -222,10 +223,10 @@ class CopyLanes {
   BatchQueue& queue_;
   Progress& progress_;
   internal::Turnstile turn_;
-  std::mutex mu_;  // guards report_, progress_, done_ and status_
-  BackfillReport& report_;
-  int64_t done_ = 0;
-  absl::Status status_;
+  internal::Mutex mu_;  // also keeps progress_'s updates in order
+  BackfillReport& report_ ABSL_GUARDED_BY(mu_);
+  int64_t done_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 // The writer's closing steps (indexes, key, ANALYZE, the fence) and the

@@ -28,8 +28,9 @@ OutboxRelay::OutboxRelay(SqliteTradeStore* sqlite, PgMirror* mirror,
 OutboxRelay::~OutboxRelay() { Stop(); }
 
 absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
-  std::lock_guard<std::mutex> round(round_mu_);
-  auto applied = [&]() -> absl::StatusOr<int64_t> {
+  internal::ScopedLock round(round_mu_);
+  auto applied = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                     round_mu_) -> absl::StatusOr<int64_t> {
     TS_ASSIGN_OR_RETURN(OutboxBatch batch,
                         sqlite_->ReadOutbox(options_.batch_rows));
     if (batch.entries.empty()) return 0;
@@ -56,7 +57,7 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
                          static_cast<int64_t>(batch.entries.size()));
     applied_through_.store(batch.last_seq);
     const Timestamp now = ack.at;
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     stats_.entries_applied += static_cast<int64_t>(batch.entries.size());
     stats_.rows_written += outcome.written;
     stats_.rows_skipped += outcome.skipped;
@@ -73,7 +74,7 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
     healthy_.store(true);
   } else {
     healthy_.store(false);
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     stats_.failures += 1;
     stats_.last_error = std::string(applied.status().message());
   }
@@ -130,7 +131,7 @@ absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
 void OutboxRelay::Start() {
   if (thread_.joinable()) return;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     stop_ = false;
   }
   thread_ = std::thread([this] { Loop(); });
@@ -139,7 +140,7 @@ void OutboxRelay::Start() {
 void OutboxRelay::Stop() {
   if (!thread_.joinable()) return;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     stop_ = true;
   }
   wake_.notify_all();
@@ -148,7 +149,7 @@ void OutboxRelay::Stop() {
 
 void OutboxRelay::Notify() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     notified_ = true;
   }
   wake_.notify_one();
@@ -173,13 +174,15 @@ void OutboxRelay::Loop() {
              : *applied > 0                  ? options_.min_round_interval
                                              : options_.idle_wait;
     }
-    std::unique_lock<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     if (stop_) return;
     if (wait.count() > 0) {
       // Only an idle wait is cut short by new entries: after a failed round
       // Postgres is down, after a small one the next entries may gather.
       const bool idle = applied.ok() && *applied == 0;
-      wake_.wait_for(lock, wait, [&] { return stop_ || (idle && notified_); });
+      mu_.AwaitFor(wake_, wait, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || (idle && notified_);
+      });
     }
     notified_ = false;
     if (stop_) return;
@@ -187,7 +190,7 @@ void OutboxRelay::Loop() {
 }
 
 RelayStats OutboxRelay::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::ScopedLock lock(mu_);
   return stats_;
 }
 

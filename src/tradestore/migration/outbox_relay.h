@@ -20,14 +20,15 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "tradestore/clock.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/migration/relay_options.h"
 
 namespace tradestore {
@@ -73,24 +74,26 @@ class OutboxRelay {
 
  private:
   void Loop();
-  // What AckOutbox records for `tradestore status`; under round_mu_.
-  RelayAck NextAck(const OutboxBatch& batch);
+  // What AckOutbox records for `tradestore status`.
+  RelayAck NextAck(const OutboxBatch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(round_mu_);
 
   SqliteTradeStore* const sqlite_;
   PgMirror* const mirror_;
   const RelayOptions options_;
   Clock* const clock_;
 
-  std::mutex round_mu_;  // one round at a time
+  internal::Mutex round_mu_;  // one round at a time
   const std::chrono::steady_clock::time_point started_;
-  // (when, entries) of the rounds of the last minute; under round_mu_.
-  std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> recent_;
+  // (when, entries) of the rounds of the last minute.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> recent_
+      ABSL_GUARDED_BY(round_mu_);
 
-  mutable std::mutex mu_;
+  mutable internal::Mutex mu_;
   std::condition_variable wake_;
-  bool stop_ = false;
-  bool notified_ = false;
-  RelayStats stats_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+  RelayStats stats_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> healthy_{true};
   std::atomic<int64_t> applied_through_{0};

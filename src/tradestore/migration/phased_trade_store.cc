@@ -4,11 +4,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
-#include <mutex>
-#include <shared_mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/internal/rw_lock.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/outbox_relay.h"
@@ -50,9 +50,9 @@ struct PhasedTradeStore::Impl {
 
   // Shared by every call, exclusive for a phase switch: the clean point.
   mutable internal::RwLock route_mu;
-  Phase phase = Phase::kSqliteOnly;
-  int64_t phase_version = 0;
-  Timestamp phase_changed_at;
+  Phase phase ABSL_GUARDED_BY(route_mu) = Phase::kSqliteOnly;
+  int64_t phase_version ABSL_GUARDED_BY(route_mu) = 0;
+  Timestamp phase_changed_at ABSL_GUARDED_BY(route_mu);
 
   std::unique_ptr<SqliteTradeStore> sqlite;
   std::unique_ptr<PgTradeStore> pg;   // connects on first use
@@ -61,23 +61,23 @@ struct PhasedTradeStore::Impl {
   std::unique_ptr<PgMirror> sync_mirror;
   std::unique_ptr<OutboxRelay> relay;
 
-  std::mutex phase_store_mu;
-  std::unique_ptr<PhaseStore> phase_store;
+  internal::Mutex phase_store_mu;
+  std::unique_ptr<PhaseStore> phase_store ABSL_GUARDED_BY(phase_store_mu);
 
   // Reads in read_postgres go to SQLite until the relay has applied every
   // entry up to this seq (a write of ours Postgres may not have yet).
   std::atomic<int64_t> read_sqlite_through{0};
   std::atomic<int64_t> sync_fallbacks{0};
 
-  std::mutex log_mu;
-  std::mutex poll_mu;
+  internal::Mutex log_mu;
+  internal::Mutex poll_mu;
   std::condition_variable poll_wake;
-  bool stopping = false;
+  bool stopping ABSL_GUARDED_BY(poll_mu) = false;
   std::thread poller;
 
   void Log(const std::string& line) {
     if (options.log == nullptr) return;
-    std::lock_guard<std::mutex> lock(log_mu);
+    internal::ScopedLock lock(log_mu);
     *options.log << "tradestore: " << line << std::endl;
   }
 
@@ -94,7 +94,7 @@ struct PhasedTradeStore::Impl {
   }
 
   absl::StatusOr<PhaseStore*> Phases() {
-    std::lock_guard<std::mutex> lock(phase_store_mu);
+    internal::ScopedLock lock(phase_store_mu);
     if (!phase_store) {
       TS_ASSIGN_OR_RETURN(phase_store,
                           PhaseStore::Open(WithDeadline(
@@ -103,9 +103,10 @@ struct PhasedTradeStore::Impl {
     return phase_store.get();
   }
 
-  // Makes `next` the phase. REQUIRES: route_mu held exclusively (or no other
-  // thread yet). On error nothing changed and the old phase holds.
-  absl::Status SwitchTo(const PhaseState& next, bool first) {
+  // Makes `next` the phase. On error nothing changed and the old phase
+  // holds.
+  absl::Status SwitchTo(const PhaseState& next, bool first)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(route_mu) {
     const Phase from = phase, to = next.phase;
     if (WritesSqlite(to)) {
       TS_RETURN_IF_ERROR(OpenSqlite());
@@ -154,7 +155,8 @@ struct PhasedTradeStore::Impl {
   }
 
   // After a SQLite commit with outbox entry `seq` in an enqueuing phase.
-  void AfterEnqueue(const Trade& trade, int64_t seq) {
+  void AfterEnqueue(const Trade& trade, int64_t seq)
+      ABSL_SHARED_LOCKS_REQUIRED(route_mu) {
     if (relay) relay->Notify();
     if (phase != Phase::kReadPostgres && !options.synchronous) return;
     if (relay && relay->healthy()) {
@@ -172,8 +174,8 @@ struct PhasedTradeStore::Impl {
     }
   }
 
-  // The store reads go to. REQUIRES: route_mu held.
-  TradeStore* Reader() {
+  // The store reads go to.
+  TradeStore* Reader() ABSL_SHARED_LOCKS_REQUIRED(route_mu) {
     switch (phase) {
       case Phase::kSqliteOnly:
       case Phase::kDualWrite:
@@ -195,7 +197,7 @@ struct PhasedTradeStore::Impl {
   // falls back to SQLite, which is complete in that phase.
   template <typename T, typename F>
   absl::StatusOr<T> Read(F read) {
-    std::shared_lock<internal::RwLock> lock(route_mu);
+    internal::ScopedSharedLock lock(route_mu);
     TradeStore* store = Reader();
     absl::StatusOr<T> result = read(*store);
     if (phase == Phase::kReadPostgres && store != sqlite.get() &&
@@ -208,8 +210,10 @@ struct PhasedTradeStore::Impl {
   void PollLoop() {
     for (;;) {
       {
-        std::unique_lock<std::mutex> lock(poll_mu);
-        poll_wake.wait_for(lock, options.phase_poll, [&] { return stopping; });
+        internal::ScopedLock lock(poll_mu);
+        poll_mu.AwaitFor(
+            poll_wake, options.phase_poll,
+            [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(poll_mu) { return stopping; });
         if (stopping) return;
       }
       absl::Status checked = owner->CheckPhase();
@@ -233,7 +237,7 @@ PhasedTradeStore::~PhasedTradeStore() {
   impl_->pg->pool().Shutdown();
   impl_->sync_pool->Shutdown();
   {
-    std::lock_guard<std::mutex> lock(impl_->poll_mu);
+    internal::ScopedLock lock(impl_->poll_mu);
     impl_->stopping = true;
   }
   impl_->poll_wake.notify_all();
@@ -269,7 +273,11 @@ absl::StatusOr<std::unique_ptr<PhasedTradeStore>> PhasedTradeStore::Open(
                            "); phase ", PhaseName(state.phase),
                            " from the SQLite mirror"));
   }
-  TS_RETURN_IF_ERROR(impl->SwitchTo(state, /*first=*/true));
+  {
+    // No other thread yet, but SwitchTo's contract is kept all the same.
+    internal::ScopedLock lock(impl->route_mu);
+    TS_RETURN_IF_ERROR(impl->SwitchTo(state, /*first=*/true));
+  }
   std::unique_ptr<PhasedTradeStore> store(
       new PhasedTradeStore(std::move(impl)));
   if (options.phase_poll.count() > 0) {
@@ -284,7 +292,7 @@ absl::Status PhasedTradeStore::CheckPhase() {
   TS_ASSIGN_OR_RETURN(PhaseStore * phases, m.Phases());
   TS_ASSIGN_OR_RETURN(PhaseState next, phases->Current());
   {
-    std::shared_lock<internal::RwLock> lock(m.route_mu);
+    internal::ScopedSharedLock lock(m.route_mu);
     if (next.phase == m.phase) return absl::OkStatus();
     if (WritesSqlite(m.phase) && !WritesSqlite(next.phase) && m.relay) {
       // Most of the drain happens before writes are held up: what is in
@@ -296,7 +304,7 @@ absl::Status PhasedTradeStore::CheckPhase() {
       }
     }
   }
-  std::unique_lock<internal::RwLock> lock(m.route_mu);
+  internal::ScopedLock lock(m.route_mu);
   // Another caller (the poll thread) may have switched meanwhile.
   if (next.phase == m.phase) return absl::OkStatus();
   const Phase from = m.phase;
@@ -308,7 +316,7 @@ absl::Status PhasedTradeStore::CheckPhase() {
 
 absl::StatusOr<InsertResult> PhasedTradeStore::Insert(const Trade& trade) {
   Impl& m = *impl_;
-  std::shared_lock<internal::RwLock> lock(m.route_mu);
+  internal::ScopedSharedLock lock(m.route_mu);
   if (m.phase == Phase::kSqliteOnly) return m.sqlite->Insert(trade);
   if (!Enqueues(m.phase)) return m.pg->Insert(trade);
   int64_t seq = 0;
@@ -320,7 +328,7 @@ absl::StatusOr<InsertResult> PhasedTradeStore::Insert(const Trade& trade) {
 absl::StatusOr<Trade> PhasedTradeStore::UpdateStatus(
     int64_t id, TradeStatus status, std::optional<int64_t> expected_version) {
   Impl& m = *impl_;
-  std::shared_lock<internal::RwLock> lock(m.route_mu);
+  internal::ScopedSharedLock lock(m.route_mu);
   if (m.phase == Phase::kSqliteOnly) {
     return m.sqlite->UpdateStatus(id, status, expected_version);
   }
@@ -361,12 +369,12 @@ absl::StatusOr<std::vector<Trade>> PhasedTradeStore::ScanById(int64_t after_id,
 }
 
 Phase PhasedTradeStore::phase() const {
-  std::shared_lock<internal::RwLock> lock(impl_->route_mu);
+  internal::ScopedSharedLock lock(impl_->route_mu);
   return impl_->phase;
 }
 
 absl::Status PhasedTradeStore::DrainOutbox(std::chrono::milliseconds timeout) {
-  std::shared_lock<internal::RwLock> lock(impl_->route_mu);
+  internal::ScopedSharedLock lock(impl_->route_mu);
   if (!impl_->sqlite) {
     return absl::FailedPreconditionError(
         absl::StrCat("no outbox in phase ", PhaseName(impl_->phase)));
@@ -375,7 +383,7 @@ absl::Status PhasedTradeStore::DrainOutbox(std::chrono::milliseconds timeout) {
 }
 
 absl::StatusOr<OutboxStatus> PhasedTradeStore::GetOutboxStatus() {
-  std::shared_lock<internal::RwLock> lock(impl_->route_mu);
+  internal::ScopedSharedLock lock(impl_->route_mu);
   if (!impl_->sqlite) {
     return absl::FailedPreconditionError(
         absl::StrCat("no outbox in phase ", PhaseName(impl_->phase)));
@@ -384,7 +392,7 @@ absl::StatusOr<OutboxStatus> PhasedTradeStore::GetOutboxStatus() {
 }
 
 RelayStats PhasedTradeStore::relay_stats() const {
-  std::shared_lock<internal::RwLock> lock(impl_->route_mu);
+  internal::ScopedSharedLock lock(impl_->route_mu);
   return impl_->relay ? impl_->relay->stats() : RelayStats();
 }
 

@@ -4,11 +4,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <ostream>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/internal/progress.h"
 #include "tradestore/internal/side_by_side.h"
 #include "tradestore/internal/status_macros.h"
@@ -65,11 +66,11 @@ namespace {
 
 // The builders' shared state.
 struct Builds {
-  std::mutex mu;
+  internal::Mutex mu;
   std::condition_variable all_ended;
-  size_t next = 0;   // the next index to build
-  size_t ended = 0;  // builds ended
-  int left = 0;      // builders still working
+  size_t next ABSL_GUARDED_BY(mu) = 0;   // the next index to build
+  size_t ended ABSL_GUARDED_BY(mu) = 0;  // builds ended
+  int left ABSL_GUARDED_BY(mu) = 0;      // builders still working
 };
 
 // Until every builder is done, shows the builds ended plus the parts of
@@ -77,10 +78,13 @@ struct Builds {
 void ShowBuilds(PgPool& pool, Builds& builds, int64_t rows, int64_t total,
                 Progress& progress) {
   int64_t shown = 0;
-  std::unique_lock<std::mutex> lock(builds.mu);
-  while (builds.left > 0) {
-    const auto ended = static_cast<double>(builds.ended);
-    lock.unlock();
+  for (;;) {
+    double ended = 0;
+    {
+      internal::ScopedLock lock(builds.mu);
+      if (builds.left == 0) return;
+      ended = static_cast<double>(builds.ended);
+    }
     // Only a figure: a failed read shows nothing new.
     auto running = ReadIndexBuilds(pool, "trades");
     double part = 0;
@@ -91,9 +95,11 @@ void ShowBuilds(PgPool& pool, Builds& builds, int64_t rows, int64_t total,
     shown =
         std::clamp(static_cast<int64_t>((ended + part) * rows), shown, total);
     progress.Update(shown);
-    lock.lock();
-    builds.all_ended.wait_for(lock, std::chrono::milliseconds(500),
-                              [&] { return builds.left == 0; });
+    internal::ScopedLock lock(builds.mu);
+    builds.mu.AwaitFor(builds.all_ended, std::chrono::milliseconds(500),
+                       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(builds.mu) {
+                         return builds.left == 0;
+                       });
   }
 }
 
@@ -160,7 +166,10 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes(
   // (CREATE INDEX takes a SHARE lock, which does not conflict with itself).
   // A third worker shows how far they are.
   Builds builds;
-  builds.left = 2;
+  {
+    internal::ScopedLock lock(builds.mu);
+    builds.left = 2;
+  }
   std::vector<std::string> built;
   absl::Status failed;
   internal::RunSideBySide(3, [&](int worker) {
@@ -168,7 +177,7 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes(
     for (;;) {
       std::string name;
       {
-        std::lock_guard<std::mutex> lock(builds.mu);
+        internal::ScopedLock lock(builds.mu);
         if (builds.next == names.size() || !failed.ok()) {
           if (--builds.left == 0) builds.all_ended.notify_all();
           return;
@@ -176,7 +185,7 @@ absl::StatusOr<std::vector<std::string>> BackfillWriter::RebuildIndexes(
         name = names[builds.next++];
       }
       auto done = RebuildIndex(name);
-      std::lock_guard<std::mutex> lock(builds.mu);
+      internal::ScopedLock lock(builds.mu);
       ++builds.ended;
       if (!done.ok()) {
         failed.Update(done.status());

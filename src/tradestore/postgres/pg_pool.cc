@@ -238,14 +238,14 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
   for (;;) {
     std::unique_ptr<Conn> conn;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      const auto free = [this] {
+      internal::ScopedLock lock(mu_);
+      const auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return shut_down_ || !idle_.empty() ||
                open_ < std::max(1, options_.pool_size);
       };
       if (!free()) {
         waits_.fetch_add(1);
-        released_.wait(lock, free);
+        mu_.Await(released_, free);
       }
       if (shut_down_) {
         return absl::UnavailableError(absl::StrCat(
@@ -301,7 +301,7 @@ PgPoolStats PgPool::stats() const {
 
 void PgPool::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     shut_down_ = true;
   }
   released_.notify_all();
@@ -310,7 +310,7 @@ void PgPool::Shutdown() {
 void PgPool::Release(std::unique_ptr<Conn> conn) {
   conn->last_used = clock_->Monotonic();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     idle_.push_back(std::move(conn));
   }
   released_.notify_one();
@@ -318,7 +318,7 @@ void PgPool::Release(std::unique_ptr<Conn> conn) {
 
 void PgPool::Discard() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     --open_;
   }
   released_.notify_one();

@@ -21,12 +21,13 @@
 #include <condition_variable>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/postgres/pg_options.h"
 
 namespace tradestore {
@@ -109,10 +110,10 @@ class PgPool {
   const std::string masked_dsn_;
   Clock* const clock_;
 
-  std::mutex mu_;
+  internal::Mutex mu_;
   std::condition_variable released_;
-  std::vector<std::unique_ptr<Conn>> idle_;
-  int open_ = 0;  // connections lent out or idle
+  std::vector<std::unique_ptr<Conn>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // connections lent out or idle
   std::atomic<bool> shut_down_{false};
   std::atomic<int64_t> connects_{0}, connect_failures_{0}, retries_{0},
       waits_{0};

@@ -45,7 +45,7 @@ ReplicaRouter::ReplicaRouter(const PgOptions& options, PgPool& primary,
 absl::StatusOr<int64_t> ReplicaRouter::Floor() {
   const bool wrote = wrote_.exchange(false);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     if (!wrote && Steady::now() - fetched_at_ < kPrimaryLsnAge) {
       return std::max(own_floor_, primary_lsn_ - max_lag_bytes_);
     }
@@ -67,7 +67,7 @@ absl::StatusOr<int64_t> ReplicaRouter::Floor() {
     if (wrote) wrote_ = true;  // still owed
     return fetched;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::ScopedLock lock(mu_);
   if (wrote) own_floor_ = std::max(own_floor_, lsn);
   primary_lsn_ = std::max(primary_lsn_, lsn);
   fetched_at_ = Steady::now();
@@ -76,7 +76,7 @@ absl::StatusOr<int64_t> ReplicaRouter::Floor() {
 
 absl::StatusOr<bool> ReplicaRouter::TryRead(const TxnBody& body) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    internal::ScopedLock lock(mu_);
     if (Steady::now() < down_until_) {
       ++stats_.unavailable;
       return false;
@@ -100,7 +100,7 @@ absl::StatusOr<bool> ReplicaRouter::TryRead(const TxnBody& body) {
         return body_status;
       },
       PgPool::Kind::kRead);
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::ScopedLock lock(mu_);
   if (!ran.ok() && body_status.ok()) {
     // The replica, not the read: rest it and ask the primary.
     down_until_ = Steady::now() + kReplicaRest;
@@ -120,7 +120,7 @@ absl::StatusOr<bool> ReplicaRouter::TryRead(const TxnBody& body) {
 }
 
 ReplicaReadStats ReplicaRouter::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::ScopedLock lock(mu_);
   return stats_;
 }
 

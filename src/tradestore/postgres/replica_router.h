@@ -17,9 +17,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/postgres/pg_options.h"
 #include "tradestore/postgres/pg_transact.h"
 
@@ -52,12 +53,14 @@ class ReplicaRouter {
   std::unique_ptr<PgPool> replicas_;
   std::atomic<bool> wrote_{true};  // unknown at first: fetch
 
-  mutable std::mutex mu_;
-  int64_t own_floor_ = 0;    // the primary's position after our writes
-  int64_t primary_lsn_ = 0;  // the primary's position when last fetched
-  std::chrono::steady_clock::time_point fetched_at_;
-  std::chrono::steady_clock::time_point down_until_;
-  ReplicaReadStats stats_;
+  mutable internal::Mutex mu_;
+  // The primary's position after our writes.
+  int64_t own_floor_ ABSL_GUARDED_BY(mu_) = 0;
+  // The primary's position when last fetched.
+  int64_t primary_lsn_ ABSL_GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point fetched_at_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point down_until_ ABSL_GUARDED_BY(mu_);
+  ReplicaReadStats stats_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tradestore::pg

@@ -14,7 +14,7 @@ IdRanges::IdRanges(SqliteTradeStore& store, int64_t after_id, int64_t up_to_id,
 
 absl::StatusOr<std::optional<IdRanges::Range>> IdRanges::Next(
     const std::function<void(const Range&)>& claimed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  internal::ScopedLock lock(mu_);
   if (done_ || after_ >= up_to_) return std::nullopt;
   int64_t last = 0;
   if (dense_ && until_count_ > 0) {

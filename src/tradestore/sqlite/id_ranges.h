@@ -18,10 +18,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 
 namespace tradestore {
@@ -52,12 +53,14 @@ class IdRanges {
   const int64_t up_to_;
   const int rows_;
   const bool reach_end_;
-  std::mutex mu_;
-  int64_t after_;
-  int64_t seq_ = 0;
-  bool done_ = false;
-  bool dense_ = false;   // what the last count found
-  int until_count_ = 0;  // cuts by id arithmetic before the next count
+  internal::Mutex mu_;
+  int64_t after_ ABSL_GUARDED_BY(mu_);
+  int64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  // What the last count found.
+  bool dense_ ABSL_GUARDED_BY(mu_) = false;
+  // Cuts by id arithmetic before the next count.
+  int until_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tradestore

@@ -3,10 +3,10 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "tradestore/internal/status_macros.h"
+#include "tradestore/sqlite/relay_progress.h"
 #include "tradestore/sqlite/sqlite_store_impl.h"
 
 namespace tradestore {
@@ -19,27 +19,6 @@ namespace {
 // A column name of the file's own schema as an SQL identifier.
 std::string QuotedName(absl::string_view name) {
   return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
-}
-
-// Status reads these keys back (ReadRelayProgress); the total adds up
-// across processes and restarts.
-absl::Status RecordRelayAck(sqlite::SqliteDb& db, const RelayAck& ack,
-                            int64_t acked) {
-  TS_ASSIGN_OR_RETURN(
-      Statement s,
-      db.Prepare(
-          "INSERT INTO tradestore_meta (key, value) VALUES "
-          "('relay_acked_at', ?1), ('relay_rate_per_s', ?2), "
-          "('relay_lag_ms', ?3), ('relay_acked_total', ?4) "
-          "ON CONFLICT (key) DO UPDATE SET value = CASE "
-          "WHEN key = 'relay_acked_total' "
-          "THEN CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) "
-          "ELSE excluded.value END"));
-  return s.Bind(1, ack.at.ToIso8601())
-      .Bind(2, absl::StrFormat("%.3f", ack.rate_per_s))
-      .Bind(3, ack.lag_ms)
-      .Bind(4, acked)
-      .Run();
 }
 
 }  // namespace
@@ -106,21 +85,22 @@ absl::StatusOr<OutboxBatch> SqliteTradeStore::ReadOutbox(int limit,
 absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq,
                                          const RelayAck& ack) {
   Impl& m = *impl_;
-  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
+  internal::ScopedLock lock(m.writer_mu);
   // An ack lost to a power cut only replays entries, which is harmless: it
   // commits without its own fsync (WAL, synchronous=NORMAL), and the next
   // trade's commit makes it durable. Trade writes never wait for an ack's
   // fsync that way.
   const bool full = m.options.sync_full;
   if (full) TS_RETURN_IF_ERROR(m.writer->Exec("PRAGMA synchronous = NORMAL"));
-  absl::Status acked = [&]() -> absl::Status {
+  absl::Status acked =
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(m.writer_mu) -> absl::Status {
     TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
     TS_ASSIGN_OR_RETURN(
         Statement s,
         m.writer->Prepare("DELETE FROM tradestore_outbox WHERE seq <= ?"));
     TS_RETURN_IF_ERROR(s.Bind(1, through_seq).Run());
-    TS_RETURN_IF_ERROR(
-        RecordRelayAck(*m.writer, ack, sqlite3_changes(m.writer->get())));
+    TS_RETURN_IF_ERROR(sqlite::RecordRelayAck(
+        *m.writer, ack, sqlite3_changes(m.writer->get())));
     return txn->Commit();
   }();
   if (full) {
@@ -194,7 +174,7 @@ absl::StatusOr<bool> SqliteTradeStore::Impl::PutIfNewerLocked(
 absl::StatusOr<int64_t> SqliteTradeStore::PutIfNewer(
     const std::vector<Trade>& trades) {
   Impl& m = *impl_;
-  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
+  internal::ScopedLock lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   int64_t written = 0;
@@ -219,7 +199,7 @@ absl::StatusOr<bool> SqliteTradeStore::PutExtraColumns(
     absl::StrAppend(&sql, i > 0 ? ", " : "", QuotedName(columns[i]), " = ?");
   }
   absl::StrAppend(&sql, " WHERE id = ?");
-  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
+  internal::ScopedLock lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   TS_ASSIGN_OR_RETURN(Statement s, m.writer->Prepare(sql));
@@ -234,7 +214,7 @@ absl::StatusOr<bool> SqliteTradeStore::PutExtraColumns(
 
 absl::StatusOr<bool> SqliteTradeStore::DeleteRow(int64_t id) {
   Impl& m = *impl_;
-  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
+  internal::ScopedLock lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   TS_ASSIGN_OR_RETURN(Statement s,
@@ -248,7 +228,7 @@ absl::StatusOr<bool> SqliteTradeStore::DeleteRow(int64_t id) {
 absl::Status SqliteTradeStore::SetMeta(
     const std::vector<std::pair<std::string, std::string>>& entries) {
   Impl& m = *impl_;
-  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
+  internal::ScopedLock lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   for (const auto& [key, value] : entries) {

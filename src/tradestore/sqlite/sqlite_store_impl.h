@@ -6,13 +6,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/fair_mutex.h"
+#include "tradestore/internal/mutex.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 #include "tradestore/sqlite/sqlite_schema.h"
@@ -55,14 +56,13 @@ struct SqliteTradeStore::Impl {
 
   // Fair: writers in a loop must not keep the relay out (its AckOutbox).
   internal::FairMutex writer_mu;
-  std::unique_ptr<SqliteDb> writer;
-  // Set when an ack could not put synchronous=FULL back (guarded by
-  // writer_mu): no trade is written without its fsync.
-  bool sync_lost = false;
+  std::unique_ptr<SqliteDb> writer ABSL_GUARDED_BY(writer_mu);
+  // Set when an ack could not put synchronous=FULL back: no trade is
+  // written without its fsync.
+  bool sync_lost ABSL_GUARDED_BY(writer_mu) = false;
 
-  // REQUIRES: writer_mu held. kInternal when sync_lost and it cannot be
-  // restored now.
-  absl::Status CheckDurable() {
+  // kInternal when sync_lost and it cannot be restored now.
+  absl::Status CheckDurable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu) {
     if (!sync_lost) return absl::OkStatus();
     absl::Status s = writer->Exec("PRAGMA synchronous = FULL");
     sync_lost = !s.ok();
@@ -72,22 +72,26 @@ struct SqliteTradeStore::Impl {
   }
 
   // Reader connections are lent out one caller at a time.
-  std::mutex readers_mu;
+  internal::Mutex readers_mu;
   std::condition_variable reader_free;
-  std::vector<std::unique_ptr<SqliteDb>> idle_readers;
+  std::vector<std::unique_ptr<SqliteDb>> idle_readers
+      ABSL_GUARDED_BY(readers_mu);
 
   class ReaderLease {
    public:
     explicit ReaderLease(Impl* impl) : impl_(impl) {
-      std::unique_lock<std::mutex> lock(impl->readers_mu);
-      impl->reader_free.wait(lock,
-                             [impl] { return !impl->idle_readers.empty(); });
+      internal::ScopedLock lock(impl->readers_mu);
+      impl->readers_mu.Await(
+          impl->reader_free,
+          [impl]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->readers_mu) {
+            return !impl->idle_readers.empty();
+          });
       db_ = std::move(impl->idle_readers.back());
       impl->idle_readers.pop_back();
     }
     ~ReaderLease() {
       {
-        std::lock_guard<std::mutex> lock(impl_->readers_mu);
+        internal::ScopedLock lock(impl_->readers_mu);
         impl_->idle_readers.push_back(std::move(db_));
       }
       impl_->reader_free.notify_one();
@@ -101,17 +105,18 @@ struct SqliteTradeStore::Impl {
   };
 
   // Inserts every column of `t` (id NULL when 0, so SQLite assigns it) and
-  // returns the row's id. REQUIRES: writer_mu held, inside a
-  // WriteTransaction.
-  absl::StatusOr<int64_t> InsertRow(const Trade& t);
+  // returns the row's id. Inside a WriteTransaction.
+  absl::StatusOr<int64_t> InsertRow(const Trade& t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu);
 
   // Adds an outbox entry for `t` in the open write transaction; returns its
-  // seq. REQUIRES: writer_mu held, inside a WriteTransaction.
-  absl::StatusOr<int64_t> Enqueue(const Trade& t);
+  // seq. Inside a WriteTransaction.
+  absl::StatusOr<int64_t> Enqueue(const Trade& t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu);
 
-  // PutIfNewer for one trade. REQUIRES: writer_mu held, inside a
-  // WriteTransaction.
-  absl::StatusOr<bool> PutIfNewerLocked(const Trade& trade);
+  // PutIfNewer for one trade. Inside a WriteTransaction.
+  absl::StatusOr<bool> PutIfNewerLocked(const Trade& trade)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu);
 
   // kColumns and the legacy extra columns, each prefixed by `table` ("t.").
   std::string StoredColumns(absl::string_view table);
@@ -126,7 +131,8 @@ struct SqliteTradeStore::Impl {
   }
 
   absl::StatusOr<std::optional<Trade>> FindForWrite(const std::string& where,
-                                                    auto bind) {
+                                                    auto bind)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu) {
     TS_ASSIGN_OR_RETURN(Statement s, writer->Prepare(absl::StrCat(
                                          "SELECT ", sqlite::kColumns,
                                          " FROM trades WHERE ", where)));

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -143,6 +142,9 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
   impl->clock = options.clock != nullptr ? options.clock : Clock::Real();
   const int flags = SQLITE_OPEN_READWRITE |
                     (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+  // No other thread sees impl yet; the locks keep its members' contract.
+  internal::ScopedLock writing(impl->writer_mu);
+  internal::ScopedLock reading(impl->readers_mu);
   TS_ASSIGN_OR_RETURN(impl->writer, SqliteDb::Open(options.path, flags,
                                                    options.busy_timeout_ms));
   // WAL lets readers (and a running backfill) read while this one writes.
@@ -203,7 +205,7 @@ absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
   if (outbox_seq != nullptr) *outbox_seq = 0;
   TS_RETURN_IF_ERROR(ValidateTrade(input));
   Impl& m = *impl_;
-  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
+  internal::ScopedLock lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   if (input.client_order_id) {
@@ -248,7 +250,7 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
     bool enqueue, int64_t* outbox_seq) {
   if (outbox_seq != nullptr) *outbox_seq = 0;
   Impl& m = *impl_;
-  std::lock_guard<internal::FairMutex> lock(m.writer_mu);
+  internal::ScopedLock lock(m.writer_mu);
   TS_RETURN_IF_ERROR(m.CheckDurable());
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(m.writer.get()));
   TS_ASSIGN_OR_RETURN(auto found, m.FindForWrite("id = ?", [&](Statement& s) {

@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/sqlite/phase_mirror.h"
+#include "tradestore/sqlite/relay_progress.h"
 #include "tradestore/sqlite/sqlite_handle.h"
 
 namespace tradestore {
@@ -20,42 +20,6 @@ absl::StatusOr<bool> HasTable(sqlite::SqliteDb& db, const char* table) {
   s.Bind(1, std::string(table));
   TS_ASSIGN_OR_RETURN(bool row, s.Step());
   return row && s.ColumnInt(0) > 0;
-}
-
-// The keys AckOutbox records.
-absl::StatusOr<std::optional<RelayProgress>> ReadRelayProgress(
-    sqlite::SqliteDb& db) {
-  TS_ASSIGN_OR_RETURN(
-      sqlite::Statement s,
-      db.Prepare("SELECT key, value FROM tradestore_meta WHERE key IN "
-                 "('relay_acked_at', 'relay_rate_per_s', 'relay_lag_ms', "
-                 "'relay_acked_total')"));
-  std::optional<RelayProgress> progress;
-  for (;;) {
-    TS_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    if (!progress) progress.emplace();
-    const std::string key = s.ColumnText(0);
-    const std::string value = s.ColumnText(1);
-    bool parsed = true;
-    if (key == "relay_acked_at") {
-      auto at = Timestamp::Parse(value);
-      parsed = at.ok();
-      if (parsed) progress->last.at = *at;
-    } else if (key == "relay_rate_per_s") {
-      parsed = absl::SimpleAtod(value, &progress->last.rate_per_s);
-    } else if (key == "relay_lag_ms") {
-      parsed = absl::SimpleAtoi(value, &progress->last.lag_ms);
-    } else {
-      parsed = absl::SimpleAtoi(value, &progress->acked_total);
-    }
-    if (!parsed) {
-      return absl::DataLossError(absl::StrCat(
-          "tradestore_meta holds ", key, " = '", value, "', not a ",
-          key == "relay_acked_at" ? "timestamp" : "number"));
-    }
-  }
-  return progress;
 }
 
 }  // namespace
@@ -76,7 +40,7 @@ absl::StatusOr<SqliteStoreFacts> ReadSqliteStoreFacts(const std::string& path) {
     TS_ASSIGN_OR_RETURN(bool row, id.Step());
     if (row) facts.store_id = id.ColumnText(0);
     TS_ASSIGN_OR_RETURN(facts.mirrored_phase, ReadSqlitePhase(path));
-    TS_ASSIGN_OR_RETURN(facts.relay, ReadRelayProgress(*db));
+    TS_ASSIGN_OR_RETURN(facts.relay, sqlite::ReadRelayProgress(*db));
   }
   TS_ASSIGN_OR_RETURN(const bool has_outbox,
                       HasTable(*db, "tradestore_outbox"));
