@@ -43,6 +43,27 @@ absl::StatusOr<std::string> NewLeader(const std::string& dir,
   }
 }
 
+// The accounting: acknowledged writes (the newest version of each trade in
+// the ack log) that Postgres does not hold.
+absl::StatusOr<int64_t> CountLost(const PgOptions& pg,
+                                  const std::string& ack_log) {
+  const std::map<int64_t, int64_t> acked = ReadAckLog(ack_log).newest;
+  TS_ASSIGN_OR_RETURN(auto store, PgTradeStore::Open(pg));
+  std::map<int64_t, int64_t> stored;
+  for (int64_t after = 0;;) {
+    TS_ASSIGN_OR_RETURN(auto chunk, store->ScanById(after, 5000));
+    if (chunk.empty()) break;
+    for (const Trade& t : chunk) stored[t.id] = t.version;
+    after = chunk.back().id;
+  }
+  int64_t lost = 0;
+  for (const auto& [id, version] : acked) {
+    auto it = stored.find(id);
+    if (it == stored.end() || it->second < version) ++lost;
+  }
+  return lost;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DemoHaStack>> DemoHaStack::Start(
@@ -100,24 +121,9 @@ absl::Status KillLeaderUnderLoad(const DemoHaStack& stack,
   TS_RETURN_IF_ERROR(new_leader.status());
   TS_RETURN_IF_ERROR(report.status());
 
-  // The accounting: the newest acknowledged version of each trade, against
-  // what the new leader holds.
-  const std::map<int64_t, int64_t> acked = ReadAckLog(acks).newest;
   PgOptions pg;
   pg.dsn = stack.dsn();
-  TS_ASSIGN_OR_RETURN(auto store, PgTradeStore::Open(pg));
-  std::map<int64_t, int64_t> stored;
-  for (int64_t after = 0;;) {
-    TS_ASSIGN_OR_RETURN(auto chunk, store->ScanById(after, 5000));
-    if (chunk.empty()) break;
-    for (const Trade& t : chunk) stored[t.id] = t.version;
-    after = chunk.back().id;
-  }
-  int64_t lost = 0;
-  for (const auto& [id, version] : acked) {
-    auto it = stored.find(id);
-    if (it == stored.end() || it->second < version) ++lost;
-  }
+  TS_ASSIGN_OR_RETURN(const int64_t lost, CountLost(pg, acks));
   VerifyOptions verify;
   verify.sqlite_path = path;
   verify.pg = pg;

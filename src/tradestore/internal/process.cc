@@ -71,6 +71,27 @@ class ExecArgs {
   std::vector<char*> args_, envp_;
 };
 
+// Starts the program with standard output and error on `out` and `err`;
+// 0 or an errno. posix_spawn, not fork: the child runs no pthread_atfork
+// handler and copies no page table, so a child of a threaded process cannot
+// hang on a lock another thread held (a fork handler that allocated once
+// did).
+int Spawn(ExecArgs& exec_args, int out, int err, const std::string& work_dir,
+          pid_t* pid) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  if (!work_dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, work_dir.c_str());
+  }
+  const int spawned = posix_spawnp(pid, exec_args.args()[0], &actions, nullptr,
+                                   exec_args.args(), exec_args.envp());
+  posix_spawn_file_actions_destroy(&actions);
+  return spawned;
+}
+
 }  // namespace
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
@@ -96,21 +117,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   const int out = mkostemp(out_path, O_CLOEXEC);
   const int err = mkostemp(err_path, O_CLOEXEC);
   if (out < 0 || err < 0) return absl::InternalError("mkstemp failed");
-  // posix_spawn, not fork: the child runs no pthread_atfork handler and
-  // copies no page table, so a child of a threaded process cannot hang on a
-  // lock another thread held (a fork handler that allocated once did).
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  if (!work_dir.empty()) {
-    posix_spawn_file_actions_addchdir_np(&actions, work_dir.c_str());
-  }
   pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, exec_args.args()[0], &actions, nullptr,
-                                   exec_args.args(), exec_args.envp());
-  posix_spawn_file_actions_destroy(&actions);
+  const int spawned = Spawn(exec_args, out, err, work_dir, &pid);
   if (spawned != 0) {
     close(out);
     close(err);
@@ -228,6 +236,38 @@ int OpenLog(const DaemonOptions& o, const Identity& id) {
   return fd;
 }
 
+// In the child of fork(): forks the daemon and reports its pid on
+// `report`, then exits, so the daemon is adopted by init and reaped there.
+// The daemon reports a negative errno when its start fails.
+[[noreturn]] void BecomeDaemon(int report, int log, const DaemonOptions& o,
+                               const Identity& id, ExecArgs& exec_args) {
+  const pid_t daemon = fork();
+  if (daemon != 0) {
+    const int32_t value = daemon;
+    (void)!write(report, &value, sizeof value);
+    _exit(0);
+  }
+  setsid();
+  const int null = open("/dev/null", O_RDONLY);
+  dup2(null, 0);
+  dup2(log, 1);
+  dup2(log, 2);
+  int error = 0;
+  if (!o.work_dir.empty() && chdir(o.work_dir.c_str()) != 0) error = errno;
+  if (error == 0 && id.change &&
+      (setgroups(id.groups.size(), id.groups.data()) != 0 ||
+       setgid(id.gid) != 0 || setuid(id.uid) != 0)) {
+    error = errno;
+  }
+  if (error == 0) {
+    execvpe(exec_args.args()[0], exec_args.args(), exec_args.envp());
+    error = errno;
+  }
+  const int32_t value = -error;
+  (void)!write(report, &value, sizeof value);
+  _exit(127);
+}
+
 }  // namespace
 
 absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
@@ -253,35 +293,8 @@ absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
     return absl::InternalError("fork failed");
   }
   if (pid == 0) {
-    // The first child reports the daemon's pid and exits, so the daemon is
-    // adopted by init and reaped there.
     close(fds[0]);
-    const pid_t daemon = fork();
-    if (daemon != 0) {
-      const int32_t value = daemon;
-      (void)!write(fds[1], &value, sizeof value);
-      _exit(0);
-    }
-    setsid();
-    const int null = open("/dev/null", O_RDONLY);
-    dup2(null, 0);
-    dup2(log, 1);
-    dup2(log, 2);
-    int error = 0;
-    if (!o.work_dir.empty() && chdir(o.work_dir.c_str()) != 0) error = errno;
-    if (error == 0 && id.change &&
-        (setgroups(id.groups.size(), id.groups.data()) != 0 ||
-         setgid(id.gid) != 0 || setuid(id.uid) != 0)) {
-      error = errno;
-    }
-    if (error == 0) {
-      execvpe(exec_args.args()[0], exec_args.args(), exec_args.envp());
-      error = errno;
-    }
-    // Only a start that failed gets here: tell the parent why.
-    const int32_t value = -error;
-    (void)!write(fds[1], &value, sizeof value);
-    _exit(127);
+    BecomeDaemon(fds[1], log, o, id, exec_args);
   }
   close(log);
   close(fds[1]);

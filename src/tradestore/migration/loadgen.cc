@@ -7,7 +7,6 @@
 #include <atomic>
 #include <deque>
 #include <fstream>
-#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -68,7 +67,7 @@ class AckLog {
   int fd_ = -1;
 };
 
-Trade RandomTrade(std::mt19937_64& rng, const std::string& key) {
+Trade RandomTrade(std::mt19937_64& rng, Timestamp now, const std::string& key) {
   const Instrument& in =
       kInstruments[rng() % (sizeof kInstruments / sizeof kInstruments[0])];
   Trade t;
@@ -79,7 +78,7 @@ Trade RandomTrade(std::mt19937_64& rng, const std::string& key) {
   const int64_t spread = in.price_units / 50;
   t.price = *Decimal::FromUnits(in.price_units - spread +
                                 static_cast<int64_t>(rng() % (2 * spread + 1)));
-  t.timestamp = Clock::Real()->Now();
+  t.timestamp = now;
   t.client_order_id = key;
   if (rng() % 4 == 0) {
     t.fee = *Decimal::FromUnits(static_cast<int64_t>(rng() % 100000) - 20000);
@@ -87,8 +86,8 @@ Trade RandomTrade(std::mt19937_64& rng, const std::string& key) {
   return t;
 }
 
-void Writer(PhasedTradeStore& store, const LoadgenOptions& o, int thread,
-            std::chrono::steady_clock::time_point start,
+void Writer(PhasedTradeStore& store, const LoadgenOptions& o, Clock* clock,
+            int thread, std::chrono::steady_clock::time_point start,
             std::chrono::steady_clock::time_point end, AckLog& acks,
             std::atomic<int64_t>& done, ThreadTally& tally) {
   std::mt19937_64 rng(std::random_device{}() ^ thread);
@@ -104,9 +103,12 @@ void Writer(PhasedTradeStore& store, const LoadgenOptions& o, int thread,
   for (int64_t n = 0;; ++n) {
     const auto when = start + n * interval;
     if (when >= end) break;
-    std::this_thread::sleep_until(when);
+    if (const auto now = clock->Monotonic(); when > now) {
+      clock->SleepFor(
+          std::chrono::duration_cast<std::chrono::microseconds>(when - now));
+    }
     const bool update = !open.empty() && coin(rng) < o.update_share;
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = clock->Monotonic();
     absl::StatusOr<Trade> written;
     if (update) {
       const int64_t id = open.front();
@@ -117,7 +119,8 @@ void Writer(PhasedTradeStore& store, const LoadgenOptions& o, int thread,
       written = store.UpdateStatus(id, to);
       if (written.ok() && !IsTerminal(written->status)) open.push_back(id);
     } else {
-      auto r = store.Insert(RandomTrade(rng, absl::StrCat(prefix, n)));
+      auto r =
+          store.Insert(RandomTrade(rng, clock->Now(), absl::StrCat(prefix, n)));
       written = r.ok() ? absl::StatusOr<Trade>(r->trade)
                        : absl::StatusOr<Trade>(r.status());
       if (r.ok()) {
@@ -126,7 +129,7 @@ void Writer(PhasedTradeStore& store, const LoadgenOptions& o, int thread,
       }
     }
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - t0)
+                        clock->Monotonic() - t0)
                         .count();
     if (written.ok()) {
       acks.Append(*written);
@@ -182,6 +185,70 @@ Percentiles PercentilesOf(std::vector<int64_t>& samples) {
   return p;
 }
 
+namespace {
+
+// Runs the writer threads to the end of the run, showing their progress;
+// their tallies added into `report`.
+void RunWriters(PhasedTradeStore& store, const LoadgenOptions& options,
+                Clock* clock, AckLog& acks, std::ostream& log,
+                LoadgenReport& report) {
+  const auto start = clock->Monotonic();
+  const auto end = start + options.duration;
+  std::vector<ThreadTally> tallies(options.threads);
+  std::atomic<int64_t> done{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < options.threads; ++i) {
+    threads.emplace_back([&, i] {
+      Writer(store, options, clock, i, start, end, acks, done, tallies[i]);
+    });
+  }
+  const int64_t expected = static_cast<int64_t>(
+      options.rate * std::chrono::duration<double>(options.duration).count());
+  Progress progress(log, "writes", options.progress_tty, expected, clock);
+  while (clock->Monotonic() < end) {
+    clock->SleepFor(std::chrono::milliseconds(200));
+    progress.Update(done.load());
+  }
+  for (auto& t : threads) t.join();
+  progress.Finish(done.load());
+  report.duration_s =
+      std::chrono::duration<double>(clock->Monotonic() - start).count();
+
+  std::vector<int64_t> latency;
+  for (ThreadTally& t : tallies) {
+    report.acknowledged += t.acknowledged;
+    report.failed += t.failed;
+    report.inserts += t.inserts;
+    report.updates += t.updates;
+    latency.insert(latency.end(), t.latency_us.begin(), t.latency_us.end());
+    for (std::string& e : t.errors) {
+      if (report.error_samples.size() < kMaxErrorSamples) {
+        report.error_samples.push_back(std::move(e));
+      }
+    }
+  }
+  report.writes_per_s = report.acknowledged / report.duration_s;
+  report.latency = PercentilesOf(latency);
+}
+
+// Waits for the outbox to drain and adds the relay's figures.
+void DrainAfterRun(PhasedTradeStore& store, const LoadgenOptions& options,
+                   LoadgenReport& report) {
+  auto outbox = store.GetOutboxStatus();
+  if (outbox.ok()) {
+    absl::Status drained = store.DrainOutbox(options.drain_timeout);
+    report.drained = drained.ok();
+    if (!drained.ok()) report.drain_error = std::string(drained.message());
+    outbox = store.GetOutboxStatus();
+    report.outbox_left = outbox.ok() ? outbox->entries : -1;
+  }
+  RelayStats relay = store.relay_stats();
+  report.relay_lag = PercentilesOf(relay.lag_us);
+  report.sync_fallbacks = store.sync_fallbacks();
+}
+
+}  // namespace
+
 absl::StatusOr<LoadgenReport> RunLoadgen(const LoadgenOptions& options,
                                          std::ostream& log) {
   if (!(options.rate > 0) || options.threads < 1 ||
@@ -199,58 +266,10 @@ absl::StatusOr<LoadgenReport> RunLoadgen(const LoadgenOptions& options,
   log << "loadgen: phase " << report.phase << ", " << options.rate
       << " writes/s for " << options.duration.count() / 1000.0 << " s on "
       << options.threads << " threads" << std::endl;
-
-  const auto start = std::chrono::steady_clock::now();
-  const auto end = start + options.duration;
-  std::vector<ThreadTally> tallies(options.threads);
-  std::atomic<int64_t> done{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < options.threads; ++i) {
-    threads.emplace_back([&, i] {
-      Writer(**store, options, i, start, end, acks, done, tallies[i]);
-    });
-  }
-  const int64_t expected = static_cast<int64_t>(
-      options.rate * std::chrono::duration<double>(options.duration).count());
-  Progress progress(log, "writes", options.progress_tty, expected,
-                    Clock::Real());
-  while (std::chrono::steady_clock::now() < end) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    progress.Update(done.load());
-  }
-  for (auto& t : threads) t.join();
-  progress.Finish(done.load());
-  report.duration_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-
-  std::vector<int64_t> latency;
-  for (ThreadTally& t : tallies) {
-    report.acknowledged += t.acknowledged;
-    report.failed += t.failed;
-    report.inserts += t.inserts;
-    report.updates += t.updates;
-    latency.insert(latency.end(), t.latency_us.begin(), t.latency_us.end());
-    for (std::string& e : t.errors) {
-      if (report.error_samples.size() < kMaxErrorSamples) {
-        report.error_samples.push_back(std::move(e));
-      }
-    }
-  }
-  report.writes_per_s = report.acknowledged / report.duration_s;
-  report.latency = PercentilesOf(latency);
-
-  auto outbox = (*store)->GetOutboxStatus();
-  if (outbox.ok()) {
-    absl::Status drained = (*store)->DrainOutbox(options.drain_timeout);
-    report.drained = drained.ok();
-    if (!drained.ok()) report.drain_error = std::string(drained.message());
-    outbox = (*store)->GetOutboxStatus();
-    report.outbox_left = outbox.ok() ? outbox->entries : -1;
-  }
-  RelayStats relay = (*store)->relay_stats();
-  report.relay_lag = PercentilesOf(relay.lag_us);
-  report.sync_fallbacks = (*store)->sync_fallbacks();
+  Clock* clock =
+      options.store.clock != nullptr ? options.store.clock : Clock::Real();
+  RunWriters(**store, options, clock, acks, log, report);
+  DrainAfterRun(**store, options, report);
   return report;
 }
 

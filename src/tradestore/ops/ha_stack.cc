@@ -324,24 +324,11 @@ std::string RestApiPassword(const std::string& dir) {
   return password;
 }
 
-}  // namespace
-
-absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
-                                      std::ostream& log) {
-  if (o.nodes < 2 || o.nodes > 9) {
-    return absl::InvalidArgumentError("an HA stack has 2 to 9 nodes");
-  }
-  TS_RETURN_IF_ERROR(RequirePrograms());
-  TS_ASSIGN_OR_RETURN(const std::string user, ServiceUser());
-  TS_ASSIGN_OR_RETURN(const HaLayout l, PickLayout(o));
-  // Written first: a stack that fails half way can still be stopped.
-  TS_RETURN_IF_ERROR(internal::WriteFileSafely(o.dir + "/ha.json",
-                                               LayoutJson(l), {.mode = 0600}));
-  const HaSecrets secrets{NewPassword(), NewPassword(), NewPassword(),
-                          NewPassword()};
-  TS_RETURN_IF_ERROR(internal::WriteFileSafely(
-      o.dir + "/restapi.pass", secrets.restapi + "\n", {.mode = 0600}));
-
+// etcd and the Patroni nodes, until one leads with a synchronous standby;
+// the leader's index.
+absl::StatusOr<size_t> StartCluster(const HaLayout& l, const HaSecrets& secrets,
+                                    const std::string& user,
+                                    std::ostream& log) {
   if (l.archive) TS_RETURN_IF_ERROR(PrepareHaArchive(l, user));
   TS_RETURN_IF_ERROR(StartEtcd(l, user));
   log << "stack: etcd on 127.0.0.1:" << l.etcd_port << "\n";
@@ -360,10 +347,32 @@ absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
   }
   log << "stack: " << l.nodes.size() << " Patroni nodes, leader "
       << l.nodes[*leader].name << ", synchronous\n";
+  return *leader;
+}
+
+}  // namespace
+
+absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
+                                      std::ostream& log) {
+  if (o.nodes < 2 || o.nodes > 9) {
+    return absl::InvalidArgumentError("an HA stack has 2 to 9 nodes");
+  }
+  TS_RETURN_IF_ERROR(RequirePrograms());
+  TS_ASSIGN_OR_RETURN(const std::string user, ServiceUser());
+  TS_ASSIGN_OR_RETURN(const HaLayout l, PickLayout(o));
+  // Written first: a stack that fails half way can still be stopped.
+  TS_RETURN_IF_ERROR(internal::WriteFileSafely(o.dir + "/ha.json",
+                                               LayoutJson(l), {.mode = 0600}));
+  const HaSecrets secrets{NewPassword(), NewPassword(), NewPassword(),
+                          NewPassword()};
+  TS_RETURN_IF_ERROR(internal::WriteFileSafely(
+      o.dir + "/restapi.pass", secrets.restapi + "\n", {.mode = 0600}));
+
+  TS_ASSIGN_OR_RETURN(const size_t leader, StartCluster(l, secrets, user, log));
 
   const StackPasswords pw{secrets.superuser, NewPassword(), NewPassword(),
                           NewPassword()};
-  auto pg = PgCluster::Attach(l.node_dir(*leader), l.nodes[*leader].pg_port);
+  auto pg = PgCluster::Attach(l.node_dir(leader), l.nodes[leader].pg_port);
   TS_RETURN_IF_ERROR(CreateRoles(*pg, pw));
   StackStatus s = Describe(l);
   // HAProxy's ports and each node's own, for operators and drills.
@@ -371,7 +380,7 @@ absl::StatusOr<StackStatus> HaStackUp(const StackOptions& o,
   for (const HaNode& n : l.nodes) pg_ports.push_back(n.pg_port);
   TS_RETURN_IF_ERROR(internal::WriteFileSafely(
       s.pgpass, PgPassFile(pw, pg_ports, 0), {.mode = 0600}));
-  TS_RETURN_IF_ERROR(StartHaproxyFor(l, l.nodes[*leader].name, user));
+  TS_RETURN_IF_ERROR(StartHaproxyFor(l, l.nodes[leader].name, user));
   log << "stack: HAProxy primary 127.0.0.1:" << l.primary_port
       << ", replicas 127.0.0.1:" << l.replica_port << "\n";
   PgOptions app;

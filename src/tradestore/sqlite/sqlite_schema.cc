@@ -190,6 +190,39 @@ const std::set<std::string>& KnownColumns() {
   return *known;
 }
 
+namespace {
+
+// A file that has trades but not this build's schema: the columns, tables
+// and indexes it lacks, and the user_version that older code set kept.
+absl::Status UpgradeTradesFile(SqliteDb* db, int64_t user_version,
+                               bool has_meta) {
+  TS_ASSIGN_OR_RETURN(auto columns, TableColumns(db));
+  TS_RETURN_IF_ERROR(UpgradeLegacy(db, columns));
+  TS_RETURN_IF_ERROR(db->Exec(
+      "CREATE TABLE IF NOT EXISTS tradestore_meta (key TEXT PRIMARY KEY, "
+      "value TEXT NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS idx_trades_symbol ON trades(symbol);"
+      "CREATE UNIQUE INDEX IF NOT EXISTS idx_trades_client_order_id ON "
+      "trades(client_order_id) WHERE client_order_id IS NOT NULL;"
+      // Partial: legacy rows (NULL) cost nothing, so adding it to a large
+      // legacy file is quick. Incremental verify reads changes through it.
+      "CREATE INDEX IF NOT EXISTS idx_trades_updated_at ON "
+      "trades(updated_at) WHERE updated_at IS NOT NULL;"
+      "CREATE TABLE IF NOT EXISTS tradestore_outbox (seq INTEGER PRIMARY "
+      "KEY AUTOINCREMENT, trade_id INTEGER NOT NULL, version INTEGER NOT "
+      "NULL, enqueued_at TEXT NOT NULL);"));
+  if (!has_meta && user_version != 0) {
+    TS_ASSIGN_OR_RETURN(
+        Statement keep,
+        db->Prepare("INSERT OR REPLACE INTO tradestore_meta VALUES "
+                    "('legacy_user_version', ?)"));
+    TS_RETURN_IF_ERROR(keep.Bind(1, std::to_string(user_version)).Run());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
                                          bool require_trades_table) {
   TS_ASSIGN_OR_RETURN(auto current, CurrentSchema(db));
@@ -224,28 +257,7 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
   if (!has_trades) {
     TS_RETURN_IF_ERROR(db->Exec(std::string(internal::SqliteSchemaSql())));
   } else if (our_version < kSqliteSchemaVersion) {
-    TS_ASSIGN_OR_RETURN(auto columns, TableColumns(db));
-    TS_RETURN_IF_ERROR(UpgradeLegacy(db, columns));
-    TS_RETURN_IF_ERROR(db->Exec(
-        "CREATE TABLE IF NOT EXISTS tradestore_meta (key TEXT PRIMARY KEY, "
-        "value TEXT NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS idx_trades_symbol ON trades(symbol);"
-        "CREATE UNIQUE INDEX IF NOT EXISTS idx_trades_client_order_id ON "
-        "trades(client_order_id) WHERE client_order_id IS NOT NULL;"
-        // Partial: legacy rows (NULL) cost nothing, so adding it to a large
-        // legacy file is quick. Incremental verify reads changes through it.
-        "CREATE INDEX IF NOT EXISTS idx_trades_updated_at ON "
-        "trades(updated_at) WHERE updated_at IS NOT NULL;"
-        "CREATE TABLE IF NOT EXISTS tradestore_outbox (seq INTEGER PRIMARY "
-        "KEY AUTOINCREMENT, trade_id INTEGER NOT NULL, version INTEGER NOT "
-        "NULL, enqueued_at TEXT NOT NULL);"));
-    if (!has_meta && user_version != 0) {
-      TS_ASSIGN_OR_RETURN(
-          Statement keep,
-          db->Prepare("INSERT OR REPLACE INTO tradestore_meta VALUES "
-                      "('legacy_user_version', ?)"));
-      TS_RETURN_IF_ERROR(keep.Bind(1, std::to_string(user_version)).Run());
-    }
+    TS_RETURN_IF_ERROR(UpgradeTradesFile(db, user_version, has_meta != 0));
   }
   if (our_version < kSqliteSchemaVersion) {
     TS_RETURN_IF_ERROR(
