@@ -16,6 +16,7 @@
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/clock.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/phase.h"
 #include "tradestore/postgres/pg_trade_store.h"
@@ -142,6 +143,39 @@ TEST_F(LoadgenRelayTest, LoadgenReportsLatenciesAndDrainsTheOutbox) {
   auto pg = PgTradeStore::Open(TestPgOptions(dsn_));
   ASSERT_TRUE(pg.ok());
   EXPECT_EQ(*(*pg)->Count(), j["inserts"].get<int64_t>());
+}
+
+// The pacing runs on the store's Clock: on a simulated one, 30 s of load at
+// 20 writes/s is exactly 600 writes, made as fast as the store takes them,
+// and every trade is stamped with the simulated time.
+TEST_F(LoadgenRelayTest, PacesOnTheStoresClock) {
+  const Timestamp start = *Timestamp::Parse("2031-01-01T00:00:00Z");
+  SimulatedClock clock(start);
+  LoadgenOptions load;
+  load.store.sqlite_path = path_;
+  load.store.pg = TestPgOptions(dsn_);
+  load.store.clock = &clock;
+  load.rate = 20;
+  load.threads = 1;
+  load.duration = std::chrono::seconds(30);
+  load.ack_log = dir_.File("acks.txt");
+  std::ostringstream log;
+  auto report = RunLoadgen(load, log);
+  TS_ASSERT_OK(report.status());
+  EXPECT_EQ(report->acknowledged, 600);
+  EXPECT_EQ(report->failed, 0);
+  EXPECT_EQ(report->inserts + report->updates, 600);
+  EXPECT_GE(report->duration_s, 30.0);
+  EXPECT_TRUE(report->drained) << report->drain_error;
+  auto pg = PgTradeStore::Open(TestPgOptions(dsn_));
+  TS_ASSERT_OK(pg.status());
+  auto trades = (*pg)->ScanById(0, 1000);
+  TS_ASSERT_OK(trades.status());
+  ASSERT_EQ(static_cast<int64_t>(trades->size()), report->inserts);
+  for (const Trade& t : *trades) {
+    EXPECT_GE(t.timestamp, start) << t.id;
+    EXPECT_GE(t.created_at, start) << t.id;
+  }
 }
 
 TEST_F(LoadgenRelayTest, UsageErrorsAndHelp) {
