@@ -24,6 +24,7 @@
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/internal/sha256.h"
 #include "tradestore/postgres/migrator.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
@@ -250,9 +251,21 @@ TEST_F(BackfillTest, MovesTheSequencePastTheLargestId) {
   EXPECT_EQ(fresh->trade.id, 1001);
 }
 
+// A dry run opens SQLite read-only: on a legacy file it says the file needs
+// `tradestore prepare`, and on a prepared one it reads every row; neither
+// changes a byte of the file.
 TEST_F(BackfillTest, DryRunReadsEverythingAndWritesNothing) {
   const std::string path = Legacy(1000, 50);
+  const std::string legacy = *internal::Sha256OfFile(path);
+  auto unprepared = Backfill(path, /*dry_run=*/true);
+  TS_EXPECT_CODE(unprepared, absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(unprepared.status().message()),
+              ::testing::HasSubstr("tradestore prepare"));
+  EXPECT_EQ(*internal::Sha256OfFile(path), legacy);
+  TS_ASSERT_OK(SqliteTradeStore::Open({.path = path}));  // prepares it
+  const std::string prepared = *internal::Sha256OfFile(path);
   auto report = Backfill(path, /*dry_run=*/true);
+  EXPECT_EQ(*internal::Sha256OfFile(path), prepared);
   TS_ASSERT_OK(report);
   EXPECT_TRUE(report->dry_run);
   EXPECT_EQ(report->rows_read, 1000);

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <vector>
 
 #include "testing/sqlite_file.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
+#include "tradestore/internal/sha256.h"
 #include "tradestore/sqlite/id_ranges.h"
 
 namespace tradestore {
@@ -65,6 +67,40 @@ Trade NewTrade(const char* qty) {
   t.price = *Decimal::Parse("98.76543210");
   t.timestamp = *Timestamp::Parse("2024-01-02T03:04:05.678901Z");
   return t;
+}
+
+// read_only opens change nothing: a legacy file is refused until prepared,
+// and a prepared one is read while every write is refused.
+TEST(SqliteTradeStoreTest, ReadOnlyOpensNeverWrite) {
+  TempDir dir;
+  const std::string path = dir.File("trade_store.db");
+  MakeLegacyFile(path);
+  const std::string legacy = *internal::Sha256OfFile(path);
+  const SqliteStoreOptions read_only{.path = path, .read_only = true};
+  auto refused = SqliteTradeStore::Open(read_only);
+  TS_EXPECT_CODE(refused, absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("tradestore prepare"),
+            std::string::npos)
+      << refused.status();
+  EXPECT_EQ(*internal::Sha256OfFile(path), legacy);
+  TS_EXPECT_CODE(SqliteTradeStore::Open(
+                     {.path = dir.File("absent.db"), .read_only = true}),
+                 absl::StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir.File("absent.db")));
+
+  TS_ASSERT_OK(SqliteTradeStore::Open({.path = path}));  // prepares it
+  const std::string prepared = *internal::Sha256OfFile(path);
+  auto store = SqliteTradeStore::Open(read_only);
+  TS_ASSERT_OK(store);
+  EXPECT_EQ(*(*store)->Count(), 3);
+  EXPECT_EQ((*store)->Get(1)->quantity.ToString(), "0.10000000");
+  Trade t = *(*store)->Get(1);
+  t.id = 0;
+  t.client_order_id = "new";
+  EXPECT_FALSE((*store)->Insert(t).ok());
+  EXPECT_FALSE((*store)->UpdateStatus(2, TradeStatus::kCancelled).ok());
+  store->reset();
+  EXPECT_EQ(*internal::Sha256OfFile(path), prepared);
 }
 
 TEST(SqliteTradeStoreTest, UpgradesLegacyFileInPlaceWithoutRewritingRows) {

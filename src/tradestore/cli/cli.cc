@@ -41,10 +41,10 @@ Command CompletionCommand() {
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
-      StatusCommand(),  BackfillCommand(),   VerifyCommand(), PhaseCommand(),
-      ArchiveCommand(), QuarantineCommand(), RelayCommand(),  LoadgenCommand(),
-      DemoCommand(),    SchemaCommand(),     StackCommand(),  BackupCommand(),
-      RestoreCommand(), CompletionCommand(), ManCommand(),
+      StatusCommand(),  PrepareCommand(), BackfillCommand(),   VerifyCommand(),
+      PhaseCommand(),   ArchiveCommand(), QuarantineCommand(), RelayCommand(),
+      LoadgenCommand(), DemoCommand(),    SchemaCommand(),     StackCommand(),
+      BackupCommand(),  RestoreCommand(), CompletionCommand(), ManCommand(),
   };
   return *commands;
 }

@@ -37,6 +37,7 @@ Command BackupCommand();
 Command DemoCommand();
 Command LoadgenCommand();
 Command PhaseCommand();
+Command PrepareCommand();
 Command QuarantineCommand();
 Command RelayCommand();
 Command RestoreCommand();

@@ -161,6 +161,7 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
                         SqliteTradeStore::Open({.path = options.sqlite_path,
                                                 .create_if_missing = false,
                                                 .require_trades_table = true,
+                                                .read_only = true,
                                                 .reader_connections = 1}));
     store_id = source->store_id();
   }

@@ -309,6 +309,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
                       SqliteTradeStore::Open({.path = options.sqlite_path,
                                               .create_if_missing = false,
                                               .require_trades_table = true,
+                                              .read_only = options.dry_run,
                                               .reader_connections = 2}));
   report.extra_columns = store->extra_columns();
   // Ids of 0 and below are quarantined apart (QuarantineNonPositiveIds).

@@ -157,6 +157,41 @@ absl::StatusOr<SchemaInfo> DescribeSchema(SqliteDb* db) {
   return info;
 }
 
+struct FileState {
+  bool has_trades = false;
+  bool has_meta = false;
+  int64_t user_version = 0;
+  // Without our meta table the user_version, if any, was set by older code
+  // and says nothing about our schema.
+  int64_t ours() const { return has_meta ? user_version : 0; }
+};
+
+absl::StatusOr<FileState> ReadFileState(SqliteDb* db) {
+  FileState f;
+  TS_ASSIGN_OR_RETURN(
+      const int64_t trades,
+      QueryInt(db,
+               "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+               "AND name = 'trades'"));
+  TS_ASSIGN_OR_RETURN(
+      const int64_t meta,
+      QueryInt(db,
+               "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+               "AND name = 'tradestore_meta'"));
+  TS_ASSIGN_OR_RETURN(f.user_version, QueryInt(db, "PRAGMA user_version"));
+  f.has_trades = trades > 0;
+  f.has_meta = meta > 0;
+  return f;
+}
+
+absl::Status RefuseNewer(const FileState& file) {
+  if (file.ours() <= kSqliteSchemaVersion) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the SQLite file has tradestore schema version ",
+                   file.ours(), "; this build knows up to ",
+                   kSqliteSchemaVersion, " (upgrade tradestore)"));
+}
+
 // The schema when it is current and has a store id, else nullopt. In a
 // read transaction: most opens find it current, and a busy service holds
 // the write lock most of the time.
@@ -228,27 +263,10 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
   TS_ASSIGN_OR_RETURN(auto current, CurrentSchema(db));
   if (current) return *std::move(current);
   TS_ASSIGN_OR_RETURN(auto txn, WriteTransaction::Begin(db));
-  TS_ASSIGN_OR_RETURN(
-      int64_t has_trades,
-      QueryInt(db,
-               "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-               "AND name = 'trades'"));
-  TS_ASSIGN_OR_RETURN(
-      int64_t has_meta,
-      QueryInt(db,
-               "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-               "AND name = 'tradestore_meta'"));
-  TS_ASSIGN_OR_RETURN(int64_t user_version,
-                      QueryInt(db, "PRAGMA user_version"));
-  // Without our meta table the user_version, if any, was set by older code
-  // and says nothing about our schema.
-  const int64_t our_version = has_meta ? user_version : 0;
-  if (our_version > kSqliteSchemaVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the SQLite file has tradestore schema version ",
-                     our_version, "; this build knows up to ",
-                     kSqliteSchemaVersion, " (upgrade tradestore)"));
-  }
+  TS_ASSIGN_OR_RETURN(const FileState file, ReadFileState(db));
+  const bool has_trades = file.has_trades;
+  const int64_t our_version = file.ours();
+  TS_RETURN_IF_ERROR(RefuseNewer(file));
   if (!has_trades && require_trades_table) {
     // Could not run, rather than a refusal to act on: exit 2 in the CLI.
     return absl::NotFoundError(
@@ -257,7 +275,7 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
   if (!has_trades) {
     TS_RETURN_IF_ERROR(db->Exec(std::string(internal::SqliteSchemaSql())));
   } else if (our_version < kSqliteSchemaVersion) {
-    TS_RETURN_IF_ERROR(UpgradeTradesFile(db, user_version, has_meta != 0));
+    TS_RETURN_IF_ERROR(UpgradeTradesFile(db, file.user_version, file.has_meta));
   }
   if (our_version < kSqliteSchemaVersion) {
     TS_RETURN_IF_ERROR(
@@ -272,6 +290,24 @@ absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
   TS_ASSIGN_OR_RETURN(SchemaInfo info, DescribeSchema(db));
   TS_RETURN_IF_ERROR(txn->Commit());
   return info;
+}
+
+absl::StatusOr<SchemaInfo> ReadCurrentSchema(SqliteDb* db) {
+  TS_ASSIGN_OR_RETURN(auto current, CurrentSchema(db));
+  if (current) return *std::move(current);
+  TS_ASSIGN_OR_RETURN(const FileState file, ReadFileState(db));
+  if (!file.has_trades) {
+    return absl::NotFoundError(
+        "the SQLite file has no trades table (is it the trade store?)");
+  }
+  TS_RETURN_IF_ERROR(RefuseNewer(file));
+  const int64_t ours = file.ours();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the SQLite file is not prepared for tradestore yet (schema version ",
+      ours, " of ", kSqliteSchemaVersion,
+      "); this command only reads, so it changed nothing: run `tradestore "
+      "prepare --sqlite FILE` once, with write access, to upgrade it in "
+      "place (the embedded store's open does the same)"));
 }
 
 }  // namespace tradestore::sqlite

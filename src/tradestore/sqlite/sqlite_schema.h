@@ -36,6 +36,11 @@ const std::set<std::string>& KnownColumns();
 absl::StatusOr<SchemaInfo> UpgradeSchema(SqliteDb* db,
                                          bool require_trades_table);
 
+// The schema of a file already at kSqliteSchemaVersion, read without
+// writing; kNotFound without a trades table, kFailedPrecondition for a file
+// that needs UpgradeSchema first (or is newer than this build).
+absl::StatusOr<SchemaInfo> ReadCurrentSchema(SqliteDb* db);
+
 }  // namespace tradestore::sqlite
 
 #endif  // TRADESTORE_SQLITE_SQLITE_SCHEMA_H_

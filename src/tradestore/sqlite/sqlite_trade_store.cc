@@ -133,32 +133,48 @@ SqliteTradeStore::~SqliteTradeStore() = default;
 
 absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
     const SqliteStoreOptions& options) {
-  if (!options.create_if_missing && !std::filesystem::exists(options.path)) {
+  if ((!options.create_if_missing || options.read_only) &&
+      !std::filesystem::exists(options.path)) {
     return absl::NotFoundError(
         absl::StrCat("SQLite store ", options.path, " does not exist"));
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->clock = options.clock != nullptr ? options.clock : Clock::Real();
-  const int flags = SQLITE_OPEN_READWRITE |
-                    (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+  const int flags =
+      options.read_only
+          ? SQLITE_OPEN_READONLY
+          : SQLITE_OPEN_READWRITE |
+                (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
   // No other thread sees impl yet; the locks keep its members' contract.
   internal::ScopedLock writing(impl->writer_mu);
   internal::ScopedLock reading(impl->readers_mu);
   TS_ASSIGN_OR_RETURN(impl->writer, SqliteDb::Open(options.path, flags,
                                                    options.busy_timeout_ms));
-  // WAL lets readers (and a running backfill) read while this one writes.
-  TS_RETURN_IF_ERROR(sqlite::EnableWal(impl->writer.get(), impl->clock,
-                                       options.busy_timeout_ms));
-  TS_RETURN_IF_ERROR(impl->writer->Exec(absl::StrCat(
-      "PRAGMA synchronous = ", options.sync_full ? "FULL" : "NORMAL")));
-  TS_ASSIGN_OR_RETURN(
-      impl->schema,
-      sqlite::UpgradeSchema(impl->writer.get(), options.require_trades_table));
+  if (options.read_only) {
+    auto schema = sqlite::ReadCurrentSchema(impl->writer.get());
+    if (!schema.ok()) {
+      return absl::Status(schema.status().code(),
+                          absl::StrCat("SQLite store ", options.path, ": ",
+                                       schema.status().message()));
+    }
+    impl->schema = *std::move(schema);
+  } else {
+    // WAL lets readers (and a running backfill) read while this one writes.
+    TS_RETURN_IF_ERROR(sqlite::EnableWal(impl->writer.get(), impl->clock,
+                                         options.busy_timeout_ms));
+    TS_RETURN_IF_ERROR(impl->writer->Exec(absl::StrCat(
+        "PRAGMA synchronous = ", options.sync_full ? "FULL" : "NORMAL")));
+    TS_ASSIGN_OR_RETURN(impl->schema,
+                        sqlite::UpgradeSchema(impl->writer.get(),
+                                              options.require_trades_table));
+  }
   for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
-    TS_ASSIGN_OR_RETURN(auto reader,
-                        SqliteDb::Open(options.path, SQLITE_OPEN_READWRITE,
-                                       options.busy_timeout_ms));
+    TS_ASSIGN_OR_RETURN(
+        auto reader, SqliteDb::Open(options.path,
+                                    options.read_only ? SQLITE_OPEN_READONLY
+                                                      : SQLITE_OPEN_READWRITE,
+                                    options.busy_timeout_ms));
     TS_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only = ON"));
     impl->idle_readers.push_back(std::move(reader));
   }

@@ -41,6 +41,12 @@ struct SqliteStoreOptions {
   // Refuse (kNotFound) a file without a trades table instead of
   // creating one: for tools that read an existing store.
   bool require_trades_table = false;
+  // Open the file read-only (SQLITE_OPEN_READONLY) and change nothing in
+  // it: no upgrade, no journal mode switch; every write is refused. For
+  // commands that only read. A file not yet at this build's schema is
+  // refused (kFailedPrecondition): `tradestore prepare`, or an open that may
+  // write, upgrades it first.
+  bool read_only = false;
   // true: synchronous=FULL, an acknowledged trade survives power loss.
   // false: synchronous=NORMAL, survives a process crash only.
   bool sync_full = true;

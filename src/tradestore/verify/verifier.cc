@@ -248,6 +248,8 @@ absl::Status Verifier::Open() {
           {.path = options_.sqlite_path,
            .create_if_missing = false,
            .require_trades_table = true,
+           // Only a repair in postgres_only writes SQLite.
+           .read_only = !options_.repair || options_.repair_dry_run,
            .reader_connections = whole_range ? kSqliteReaders : 1});
     });
     auto pool = PgPool::Create(options_.pg);

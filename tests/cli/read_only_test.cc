@@ -1,0 +1,91 @@
+// The commands that only read never change the SQLite file: on a legacy
+// file they say it needs `tradestore prepare` (the one step that upgrades
+// it), and on a prepared one, read-only in a read-only directory, they run
+// and leave it byte for byte as it was.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "testing/cli_run.h"
+#include "testing/pg_environment.h"
+#include "testing/temp_dir.h"
+#include "tradestore/internal/sha256.h"
+#include "tradestore/sqlite/legacy_generator.h"
+
+namespace tradestore {
+namespace {
+
+using testing::Cli;
+using testing::CliRun;
+using ::testing::HasSubstr;
+using testing::PgEnvironment;
+
+std::string Sha(const std::string& path) {
+  auto sha = internal::Sha256OfFile(path);
+  return sha.ok() ? *sha : std::string(sha.status().message());
+}
+
+TEST(ReadOnlyTest, ReadingCommandsLeaveTheStoreAsItWas) {
+  auto& env = PgEnvironment::Get();
+  const std::string dsn = env.pg().Dsn(env.FreshDatabaseName());
+  testing::TempDir dir;
+  const std::string store = dir.File("legacy.db");
+  ASSERT_TRUE(GenerateLegacyStore({.path = store, .rows = 40}).ok());
+  const std::string legacy = Sha(store);
+
+  // Not prepared: each reading command refuses and names the step, with
+  // its own code for it (verify: could not run; backfill: a store it
+  // cannot take as it is).
+  for (auto [args, code] :
+       {std::pair<std::vector<std::string>, int>{{"verify"}, 2},
+        {{"backfill", "--dry-run"}, 1}}) {
+    args.insert(args.end(), {"--sqlite", store, "--pg", dsn});
+    CliRun r = Cli(args);
+    EXPECT_EQ(r.code, code) << args[0] << ": " << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("tradestore prepare")) << args[0];
+    EXPECT_EQ(Sha(store), legacy) << args[0];
+  }
+  CliRun dry = Cli({"prepare", "--sqlite", store, "--dry-run"});
+  EXPECT_EQ(dry.code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("would be upgraded"));
+  EXPECT_EQ(Sha(store), legacy);
+
+  CliRun prepared = Cli({"prepare", "--sqlite", store});
+  EXPECT_EQ(prepared.code, 0) << prepared.err;
+  EXPECT_THAT(prepared.out, HasSubstr("upgraded in place"));
+  EXPECT_NE(Sha(store), legacy);
+  EXPECT_THAT(Cli({"prepare", "--sqlite", store}).out,
+              HasSubstr("already; nothing to do"));
+  ASSERT_EQ(Cli({"backfill", "--sqlite", store, "--pg", dsn}).code, 0);
+
+  // Prepared, read-only, in a read-only directory (root writes anyway:
+  // the hash is what proves nothing was written).
+  ASSERT_EQ(chmod(store.c_str(), 0444), 0);
+  ASSERT_EQ(chmod(dir.path().c_str(), 0555), 0);
+  const std::string before = Sha(store);
+  const std::vector<std::vector<std::string>> reads = {
+      {"verify"},
+      {"verify", "--incremental"},
+      {"verify", "--ids", "1-10"},
+      {"verify", "--repair", "--dry-run"},
+      {"backfill", "--dry-run"},
+      {"status"},
+      {"phase", "show"},
+      {"phase", "history"},
+      {"quarantine", "list"},
+  };
+  for (std::vector<std::string> args : reads) {
+    args.insert(args.end(), {"--sqlite", store, "--pg", dsn});
+    CliRun r = Cli(args);
+    EXPECT_NE(r.code, 2) << args[0] << " " << args[1] << ": " << r.err;
+    EXPECT_EQ(Sha(store), before) << args[0] << " " << args[1];
+  }
+  chmod(dir.path().c_str(), 0700);
+}
+
+}  // namespace
+}  // namespace tradestore
