@@ -28,23 +28,23 @@ Clock* Clock::Real() {
 }
 
 Timestamp SimulatedClock::Now() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return now_;
 }
 
 std::chrono::steady_clock::time_point SimulatedClock::Monotonic() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return std::chrono::steady_clock::time_point(elapsed_);
 }
 
 void SimulatedClock::Advance(std::chrono::microseconds d) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   elapsed_ += d;
   now_ = *Timestamp::FromUnixMicros(now_.unix_micros() + d.count());
 }
 
 std::chrono::microseconds SimulatedClock::elapsed() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return elapsed_;
 }
 
