@@ -395,9 +395,10 @@ absl::Status BackfillWriter::AnalyzeKey() {
 
 absl::StatusOr<int64_t> BackfillWriter::Finish(std::ostream& log,
                                                const FinishProgress& progress) {
-  auto started = std::chrono::steady_clock::now();
+  Clock* const clock = pool_->clock();
+  auto started = clock->Monotonic();
   auto stage_done = [&](const char* name) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock->Monotonic();
     stages_.push_back(
         {name, std::chrono::duration<double>(now - started).count()});
     started = now;
