@@ -65,9 +65,9 @@ Command PrepareCommand() {
                "order id, fee, version, created and updated times), "
                "tradestore's own tables and indexes, a store id, WAL mode. "
                "No row is rewritten. The embedded store's open does the same; "
-               "the commands that only read (verify, backfill --dry-run, "
-               "status, archive) open the file read-only and refuse one that "
-               "is not prepared. Safe to repeat.",
+               "verify, backfill --dry-run and archive open the file "
+               "read-only and refuse one that is not prepared (status reads "
+               "any). Safe to repeat.",
            .flags = {DryRunFlag("say whether the file needs it, change "
                                 "nothing")},
            .sqlite = true},
