@@ -267,5 +267,37 @@ TEST_F(PhaseTest, CliShowSetHistoryAndExitCodes) {
   EXPECT_NE(err6.str().find("--force needs --reason"), std::string::npos);
 }
 
+// With Postgres out of reach, `phase show` shows the phase the SQLite file
+// mirrors (what the embedded store follows then), and says so.
+TEST_F(PhaseTest, ShowReadsTheSqliteMirrorWhilePostgresIsDown) {
+  std::ostringstream set_out, set_err;
+  ASSERT_EQ(cli::RunCli({"phase", "set", "dual_write", "--sqlite", path_,
+                         "--pg", dsn_, "--reason", "soak starts"},
+                        set_out, set_err),
+            0)
+      << set_err.str();
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::RunCli({"phase", "show", "--sqlite", path_, "--pg",
+                         "host=127.0.0.1 port=9 dbname=none connect_timeout=1",
+                         "--deadline", "1s"},
+                        out, err),
+            0)
+      << err.str();
+  EXPECT_NE(out.str().find("phase: dual_write (version 2"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("the SQLite file's mirror"), std::string::npos);
+  EXPECT_NE(err.str().find("Postgres unreachable"), std::string::npos)
+      << err.str();
+  // No mirror to fall back on: it could not look.
+  std::ostringstream out2, err2;
+  EXPECT_EQ(
+      cli::RunCli({"phase", "show", "--sqlite", dir_.File("none.db"), "--pg",
+                   "host=127.0.0.1 port=9 dbname=none "
+                   "connect_timeout=1",
+                   "--deadline", "1s"},
+                  out2, err2),
+      2);
+}
+
 }  // namespace
 }  // namespace tradestore

@@ -27,8 +27,25 @@ void PrintState(std::ostream& out, const PhaseState& s) {
       << ")\n";
 }
 
+// Postgres unreachable: the phase the SQLite file mirrors, which the
+// embedded store follows while Postgres is down, said to be the mirror.
+int ShowMirror(Invocation& call, const absl::Status& unreachable) {
+  auto mirrored = ReadSqlitePhase(call.sqlite);
+  if (!mirrored.ok() || !*mirrored) return call.Fail(unreachable);
+  call.Log(LogLevel::kWarning,
+           absl::StrCat("Postgres unreachable (", unreachable.message(),
+                        "); showing the phase mirrored in the SQLite file"));
+  call.out << "phase: ";
+  PrintState(call.out, **mirrored);
+  call.out << "(the SQLite file's mirror: Postgres could not be reached)\n";
+  return kExitOk;
+}
+
 int Show(Invocation& call, PhaseStore& store) {
   auto current = store.Current();
+  if (absl::IsUnavailable(current.status())) {
+    return ShowMirror(call, current.status());
+  }
   if (!current.ok()) return call.Fail(current.status());
   call.out << "phase: ";
   PrintState(call.out, *current);
@@ -106,6 +123,10 @@ int Run(Invocation& call) {
     return call.UsageError("unexpected argument " + call.operands[0]);
   }
   auto store = PhaseStore::Open(call.pg);
+  if (call.action == "show" && !store.ok() &&
+      absl::IsUnavailable(store.status())) {
+    return ShowMirror(call, store.status());
+  }
   if (!store.ok()) return call.Fail(store.status());
   if (call.action == "show") return Show(call, **store);
   if (call.action == "history") return History(call, **store);
