@@ -18,6 +18,7 @@
 #include "tradestore/internal/process.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/version.h"
 
 namespace tradestore::cli {
 namespace {
@@ -357,6 +358,14 @@ TEST(CliTest, ReportsNeverReplaceTheStoreOrFollowALink) {
   // The JSON went to standard output, alone: the human report went to
   // standard error.
   EXPECT_NO_THROW(nlohmann::json::parse(linked.out)) << linked.out;
+  // Every JSON report names the build that wrote it.
+  EXPECT_EQ(nlohmann::json::parse(linked.out).value("tradestore_version", ""),
+            kVersion);
+  CliRun status =
+      Cli({"status", "--sqlite", store, "--pg", dsn, "--json", "-"});
+  EXPECT_EQ(nlohmann::json::parse(status.out).value("tradestore_version", ""),
+            kVersion)
+      << status.out;
   EXPECT_NE(linked.err.find("verify"), std::string::npos) << linked.err;
   EXPECT_FALSE(std::filesystem::exists(dir.File("-")));
   CliRun both = Cli(

@@ -23,6 +23,7 @@
 #include "tradestore/migration/phase.h"
 #include "tradestore/migration/phased_trade_store.h"
 #include "tradestore/sqlite/legacy_generator.h"
+#include "tradestore/version.h"
 
 namespace tradestore {
 namespace {
@@ -102,6 +103,7 @@ TEST_F(ArchiveTest, WrittenCheckedAndTheGateOpens) {
   EXPECT_EQ(j["quarantined_rows"], kRows / kBadEvery);
   EXPECT_EQ(j["file_sha256"], r.file_sha256);
   EXPECT_TRUE(j["verified"].get<bool>());
+  EXPECT_EQ(j["tradestore_version"], kVersion);
 
   // Statuses moving on in Postgres do not make the archive wrong.
   TS_ASSERT_OK(PgEnvironment::Get().pg().Psql(

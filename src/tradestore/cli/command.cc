@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -18,6 +19,7 @@
 #include "tradestore/internal/progress.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/postgres/dsn.h"
+#include "tradestore/version.h"
 
 namespace tradestore::cli {
 namespace {
@@ -121,6 +123,26 @@ RetryLogger(const Invocation& call) {
   };
 }
 
+// A JSON report as an object that names the build which wrote it first:
+// the field goes in as text, so the report keeps its layout.
+std::string WithVersion(const std::string& json) {
+  constexpr char kSpace[] = " \t\r\n";
+  const size_t open = json.find_first_not_of(kSpace);
+  if (open == std::string::npos || json[open] != '{' ||
+      absl::StrContains(json, "\"tradestore_version\"")) {
+    return json;
+  }
+  const size_t next = json.find_first_not_of(kSpace, open + 1);
+  const bool empty = next != std::string::npos && json[next] == '}';
+  const bool pretty = json.compare(open + 1, 1, "\n") == 0;
+  const std::string field =
+      absl::StrCat(pretty ? "\n  " : "", "\"tradestore_version\": \"", kVersion,
+                   "\"", empty ? "" : ",");
+  std::string out = json;
+  out.insert(open + 1, field);
+  return out;
+}
+
 // The flags that name a report file, where "-" is standard output.
 constexpr const char* kReportFlags[] = {"json", "prom"};
 
@@ -184,7 +206,8 @@ bool Invocation::WriteReport(const std::string& flag,
                              const std::string& content) const {
   const auto path = args.Get(flag);
   if (!path) return true;
-  if (absl::Status s = cli::WriteReport(*path, content, reports, sqlite);
+  const std::string text = flag == "json" ? WithVersion(content) : content;
+  if (absl::Status s = cli::WriteReport(*path, text, reports, sqlite);
       !s.ok()) {
     err << "tradestore " << spec.name << ": --" << flag << ": " << s.message()
         << "\n";

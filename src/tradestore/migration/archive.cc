@@ -21,6 +21,7 @@
 #include "tradestore/postgres/row_text.h"
 #include "tradestore/sqlite/sqlite_backup.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/version.h"
 
 namespace tradestore {
 namespace {
@@ -323,6 +324,7 @@ absl::StatusOr<ArchiveReport> CheckArchive(const ArchiveCheckOptions& options,
 
 std::string ArchiveJson(const ArchiveReport& r) {
   nlohmann::json j = {
+      {"tradestore_version", kVersion},
       {"file", r.file},
       {"file_sha256", r.file_sha256},
       {"rows", r.rows},
