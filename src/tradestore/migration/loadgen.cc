@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/progress.h"
+#include "tradestore/internal/shared_log.h"
 
 namespace tradestore {
 namespace {
@@ -259,16 +261,23 @@ absl::StatusOr<LoadgenReport> RunLoadgen(const LoadgenOptions& options,
   }
   AckLog acks;
   if (absl::Status s = acks.Open(options.ack_log); !s.ok()) return s;
-  auto store = PhasedTradeStore::Open(options.store);
+  // The store's thread logs phase switches while this one shows progress:
+  // into one log, each through a stream of its own.
+  internal::SharedLog shared(log);
+  const std::unique_ptr<std::ostream> run_log = shared.NewWriter();
+  const std::unique_ptr<std::ostream> store_log = shared.NewWriter();
+  PhasedStoreOptions store_options = options.store;
+  if (store_options.log == &log) store_options.log = store_log.get();
+  auto store = PhasedTradeStore::Open(store_options);
   if (!store.ok()) return store.status();
   LoadgenReport report;
   report.phase = PhaseName((*store)->phase());
-  log << "loadgen: phase " << report.phase << ", " << options.rate
-      << " writes/s for " << options.duration.count() / 1000.0 << " s on "
-      << options.threads << " threads" << std::endl;
+  *run_log << "loadgen: phase " << report.phase << ", " << options.rate
+           << " writes/s for " << options.duration.count() / 1000.0 << " s on "
+           << options.threads << " threads" << std::endl;
   Clock* clock =
       options.store.clock != nullptr ? options.store.clock : Clock::Real();
-  RunWriters(**store, options, clock, acks, log, report);
+  RunWriters(**store, options, clock, acks, *run_log, report);
   DrainAfterRun(**store, options, report);
   return report;
 }
