@@ -80,12 +80,23 @@ TEST_F(LoadgenRelayTest, KilledLoadgenLosesNoAcknowledgedWriteAfterTheRelay) {
   ASSERT_TRUE(WIFSIGNALED(status));
 
   std::ostringstream out, err;
-  EXPECT_EQ(cli::RunCli({"relay", "--sqlite", path_, "--pg", dsn_,
-                         "--until-drained", "--json", dir_.File("relay.json")},
-                        out, err),
-            0)
+  const std::string prom = dir_.File("relay.prom");
+  EXPECT_EQ(
+      cli::RunCli({"relay", "--sqlite", path_, "--pg", dsn_, "--until-drained",
+                   "--json", dir_.File("relay.json"), "--prom", prom},
+                  out, err),
+      0)
       << err.str();
   EXPECT_NE(out.str().find("0 waiting"), std::string::npos) << out.str();
+  {
+    std::ifstream in(prom);
+    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    EXPECT_NE(text.find("\ntradestore_relay_up 1\n"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("\ntradestore_relay_outbox_left 0\n"),
+              std::string::npos)
+        << text;
+  }
 
   const auto acked = ReadAckLog(acks).newest;
   ASSERT_GE(acked.size(), 1000u);

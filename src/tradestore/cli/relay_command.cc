@@ -6,6 +6,7 @@
 #include "tradestore/cli/command.h"
 #include "tradestore/cli/stop_signals.h"
 #include "tradestore/clock.h"
+#include "tradestore/internal/prom_text.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/outbox_relay.h"
 #include "tradestore/postgres/pg_mirror.h"
@@ -42,6 +43,19 @@ void RunUntilStopped(OutboxRelay& relay, SqliteTradeStore& sqlite,
   relay.Stop();
 }
 
+// The run's counts, for the --prom textfile beside the job metrics.
+std::string RelayFigures(const RelayStats& stats, int64_t left) {
+  return PromText()
+      .Gauge("tradestore_relay_entries_applied",
+             "Outbox entries the last run applied.", stats.entries_applied)
+      .Gauge("tradestore_relay_failed_rounds",
+             "Rounds of the last run that failed (Postgres unreachable).",
+             stats.failures)
+      .Gauge("tradestore_relay_outbox_left",
+             "Outbox entries left when the last run ended (-1: unknown).", left)
+      .Take();
+}
+
 int Run(Invocation& call) {
   PgOptions pg = call.pg;
   pg.connect_at_open = false;  // Postgres may be down: retry, not refuse
@@ -52,9 +66,13 @@ int Run(Invocation& call) {
   auto sqlite = SqliteTradeStore::Open({.path = call.sqlite,
                                         .create_if_missing = false,
                                         .reader_connections = 1});
-  if (!sqlite.ok()) return call.Fail(sqlite.status()), kExitUsage;
+  const auto could_not_run = [&](const absl::Status& why) {
+    (void)call.WriteJobMetrics("relay", false, call.ElapsedSeconds(), "");
+    return call.Fail(why), kExitUsage;
+  };
+  if (!sqlite.ok()) return could_not_run(sqlite.status());
   auto pool = PgPool::Create(pg);
-  if (!pool.ok()) return call.Fail(pool.status()), kExitUsage;
+  if (!pool.ok()) return could_not_run(pool.status());
   PgMirror mirror(pool->get());
   OutboxRelay relay(sqlite->get(), &mirror, relay_options);
   call.err << "tradestore relay: " << call.sqlite << " -> "
@@ -87,7 +105,12 @@ int Run(Invocation& call) {
                             {"outbox_left", left.ok() ? left->entries : -1},
                             {"drained", code == kExitOk},
                             {"lag_p99_ms", lag.p99_us / 1000.0}};
-  if (!call.WriteReport("json", j.dump(2) + "\n")) return kExitUsage;
+  if (!call.WriteReport("json", j.dump(2) + "\n") ||
+      !call.WriteJobMetrics(
+          "relay", code == kExitOk, call.ElapsedSeconds(),
+          RelayFigures(stats, left.ok() ? left->entries : -1))) {
+    return kExitUsage;
+  }
   return code;
 }
 
@@ -98,7 +121,8 @@ Command RelayCommand() {
       {.name = "relay",
        .summary = "apply the dual-write outbox to Postgres",
        .synopsis = "--sqlite PATH --pg DSN [--until-drained] "
-                   "[--drain-timeout D] [--batch-rows N] [--json FILE]",
+                   "[--drain-timeout D] [--batch-rows N] [--json FILE] "
+                   "[--prom FILE]",
        .description =
            "Applies the dual-write outbox of the SQLite store to Postgres: "
            "version-guarded upserts by id, so running it beside the "
@@ -111,7 +135,8 @@ Command RelayCommand() {
                  CountFlag("batch-rows", "entries per round (default 5000)", 1,
                            1'000'000),
                  JsonFlag("write the final counts as JSON to FILE (\"-\": "
-                          "standard output)")},
+                          "standard output)"),
+                 PromFlag()},
        .sqlite = true,
        .pg = true,
        .exit_codes = "0 drained (or stopped by a signal), 1 not drained "
