@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "testing/eventually.h"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -362,6 +363,16 @@ bool RunAndKill(const std::string& path, const std::string& dsn,
     if (last.ok() && std::atoll(last->c_str()) >= kill_after_id) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
+      // Its server processes may still be committing its last batch; a run
+      // started before they end finds the checkpoint moving and refuses
+      // ("is another backfill of this store running?"), as it should.
+      EXPECT_TRUE(testing::Eventually([&] {
+        auto others = PgEnvironment::Get().pg().Psql(
+            db,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+            "current_database() AND pid <> pg_backend_pid()");
+        return others.ok() && std::atoll(others->c_str()) == 0;
+      }));
       return true;
     }
   }
