@@ -116,6 +116,7 @@ TEST(PgReliabilityTest, ConfigurationErrorsFailAtOnce) {
   auto& env = PgEnvironment::Get();
   const std::string base =
       absl::StrCat("host=127.0.0.1 port=", env.pg().port(), " user=postgres");
+  testing::TempDir no_server;
   const struct {
     std::string dsn;
     absl::StatusCode code;
@@ -128,6 +129,10 @@ TEST(PgReliabilityTest, ConfigurationErrorsFailAtOnce) {
        absl::StatusCode::kFailedPrecondition},
       {absl::StrCat("host=127.0.0.1 port=", env.pg().port(),
                     " user=no_such_role dbname=postgres"),
+       absl::StatusCode::kFailedPrecondition},
+      // A directory with no server's socket in it.
+      {absl::StrCat("host=", no_server.path(), " port=", env.pg().port(),
+                    " dbname=postgres"),
        absl::StatusCode::kFailedPrecondition},
   };
   for (const auto& c : cases) {

@@ -87,8 +87,16 @@ struct ConnectFailure {
   const char* hint;
 };
 
-ConnectFailure ClassifyConnectFailure(absl::string_view message) {
+ConnectFailure ClassifyConnectFailure(absl::string_view message, bool opening) {
   using C = absl::StatusCode;
+  // No socket file: no server at that path (a wrong host or port), or one
+  // restarting. At open the first is likelier; later, the second.
+  if (opening && absl::StrContains(message, "on socket") &&
+      absl::StrContains(message, "No such file or directory")) {
+    return {C::kFailedPrecondition,
+            "no Postgres listens on that socket: check the DSN's host and "
+            "port (or PGHOST, PGPORT), or start the server"};
+  }
   static constexpr struct {
     const char* text;
     C code;
@@ -185,7 +193,9 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(
       new PgPool(options, ConnectionDsn(options), *std::move(password)));
   if (!options.connect_at_open) return pool;
   Backoff backoff(options.backoff, pool->clock_, pool->shut_down());
+  pool->opening_ = true;
   auto conn = pool->Acquire(backoff);
+  pool->opening_ = false;
   if (!conn.ok()) return conn.status();
   pool->Release(*std::move(conn));
   return pool;
@@ -202,7 +212,7 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Connect() {
     conn->notices = std::make_unique<NoticeWatch>(*conn->connection);
   } catch (const std::exception& e) {
     const std::string text = Scrub(e.what());
-    const ConnectFailure failure = ClassifyConnectFailure(text);
+    const ConnectFailure failure = ClassifyConnectFailure(text, opening_);
     return absl::Status(
         failure.code,
         absl::StrCat("cannot connect to postgres ", masked_dsn_, ": ", text,

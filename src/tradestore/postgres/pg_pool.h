@@ -115,6 +115,7 @@ class PgPool {
   std::vector<std::unique_ptr<Conn>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // connections lent out or idle
   std::atomic<bool> shut_down_{false};
+  std::atomic<bool> opening_{false};  // the first connection, in Create
   std::atomic<int64_t> connects_{0}, connect_failures_{0}, retries_{0},
       waits_{0};
 };
