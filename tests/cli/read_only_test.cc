@@ -6,13 +6,17 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "testing/cli_run.h"
 #include "testing/pg_environment.h"
 #include "testing/temp_dir.h"
+#include "tradestore/internal/process.h"
 #include "tradestore/internal/sha256.h"
 #include "tradestore/sqlite/legacy_generator.h"
 
@@ -67,6 +71,14 @@ TEST(ReadOnlyTest, ReadingCommandsLeaveTheStoreAsItWas) {
   ASSERT_EQ(chmod(store.c_str(), 0444), 0);
   ASSERT_EQ(chmod(dir.path().c_str(), 0555), 0);
   const std::string before = Sha(store);
+  const auto listing = [&] {
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+      names.insert(e.path().filename().string());
+    }
+    return names;
+  };
+  const std::set<std::string> files = listing();
   const std::vector<std::vector<std::string>> reads = {
       {"verify"},
       {"verify", "--incremental"},
@@ -83,6 +95,30 @@ TEST(ReadOnlyTest, ReadingCommandsLeaveTheStoreAsItWas) {
     CliRun r = Cli(args);
     EXPECT_NE(r.code, 2) << args[0] << " " << args[1] << ": " << r.err;
     EXPECT_EQ(Sha(store), before) << args[0] << " " << args[1];
+    // Not even an -shm or -wal left behind (owned by this user, they would
+    // lock the service out of its own store).
+    EXPECT_EQ(listing(), files) << args[0] << " " << args[1];
+  }
+
+  // The report job's user, who cannot write the directory (root writes
+  // anyway, so the tests run it as postgres): on the idle store (no -wal,
+  // no -shm) SQLite's read-only open alone would fail.
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"verify"},
+                                             {"verify", "--incremental"},
+                                             {"status"},
+                                             {"phase", "show"},
+                                             {"backfill", "--dry-run"}}) {
+    const std::string name = absl::StrJoin(args, " ");
+    args.insert(args.begin(), TRADESTORE_CLI);
+    args.insert(args.end(), {"--sqlite", store, "--pg", dsn});
+    auto r = internal::RunCommand(args, "postgres", {}, dir.path());
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->exit_code, name == "status" ? r->exit_code : 0)
+        << name << ": " << r->output;
+    EXPECT_NE(r->exit_code, 2) << name << ": " << r->output;
+    EXPECT_EQ(Sha(store), before) << name;
+    EXPECT_EQ(listing(), files) << name;
   }
   chmod(dir.path().c_str(), 0700);
 }

@@ -1,12 +1,12 @@
 // tradestore prepare: the one explicit step that upgrades a legacy SQLite
 // file for tradestore, in place. The commands that only read never do.
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/cli/command.h"
 #include "tradestore/internal/quote.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "tradestore/sqlite/store_facts.h"
 
 namespace tradestore::cli {
 namespace {
@@ -25,8 +25,10 @@ int Run(Invocation& call) {
   }
   // Anything but "not prepared yet" (no file, no trades table, a newer
   // schema, not a database) is the answer.
-  if (!absl::IsFailedPrecondition(ready.status()) ||
-      !absl::StrContains(ready.status().message(), "not prepared")) {
+  auto facts = ReadSqliteStoreFacts(call.sqlite);
+  if (!absl::IsFailedPrecondition(ready.status()) || !facts.ok() ||
+      (facts->schema_version >= kSqliteSchemaVersion &&
+       !facts->store_id.empty())) {
     return call.Fail(ready.status());
   }
   if (call.args.Has("dry-run")) {

@@ -334,6 +334,7 @@ absl::StatusOr<BackfillReport> RunBackfill(const BackfillOptions& options,
       const int64_t done,
       CopyAll(options, *store, writer.get(), batch_rows, progress, report));
   progress.Finish(done);
+  TS_RETURN_IF_ERROR(store->CheckUnchanged());  // a dry run's snapshot
   report.stages.emplace_back(
       "copy",
       std::chrono::duration<double>(clock->Monotonic() - start).count());

@@ -36,6 +36,13 @@ void StoreAttention(const StatusReport& r, const StatusOptions& o,
                                ", this build has ", r.schema_built,
                                ": tradestore schema migrate"));
   }
+  if (r.sqlite && r.sqlite->schema_version < kSqliteSchemaVersion) {
+    out.push_back(
+        absl::StrCat("the SQLite store is at tradestore schema "
+                     "version ",
+                     r.sqlite->schema_version, " of ", kSqliteSchemaVersion,
+                     ": tradestore prepare"));
+  }
   if (r.sqlite && f.phase && r.sqlite->mirrored_phase &&
       r.sqlite->mirrored_phase->version != f.phase->version) {
     out.push_back(absl::StrCat(
@@ -211,6 +218,7 @@ std::string StatusReport::ToJson() const {
                     {"verified", f.archive->verified},
                     {"created_at", f.archive->created_at.ToIso8601()}};
   }
+  if (sqlite) j["sqlite_schema_version"] = sqlite->schema_version;
   if (sqlite && sqlite->outbox) {
     const OutboxStatus& o = *sqlite->outbox;
     j["outbox_entries"] = o.entries;
@@ -308,6 +316,11 @@ std::vector<std::pair<std::string, std::string>> StatusReport::Facts() const {
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("schema", absl::StrCat("version ", f.schema_version, " of ",
                                           schema_built));
+  if (sqlite) {
+    out.emplace_back("sqlite schema",
+                     absl::StrCat("version ", sqlite->schema_version, " of ",
+                                  kSqliteSchemaVersion));
+  }
   out.emplace_back(
       "phase", f.phase ? absl::StrCat(PhaseName(f.phase->phase), " (version ",
                                       f.phase->version, ", since ",

@@ -29,8 +29,8 @@ absl::Status MirrorPhaseIntoSqlite(const std::string& path,
 
 absl::StatusOr<std::optional<PhaseState>> ReadSqlitePhase(
     const std::string& sqlite_path) {
-  TS_ASSIGN_OR_RETURN(
-      auto db, sqlite::SqliteDb::Open(sqlite_path, SQLITE_OPEN_READONLY, 5000));
+  TS_ASSIGN_OR_RETURN(auto db,
+                      sqlite::SqliteDb::OpenReadOnly(sqlite_path, 5000));
   TS_ASSIGN_OR_RETURN(
       sqlite::Statement get,
       db->Prepare("SELECT key, value FROM tradestore_meta WHERE key IN "
@@ -60,6 +60,7 @@ absl::StatusOr<std::optional<PhaseState>> ReadSqlitePhase(
       state->changed_at = *at;
     }
   }
+  TS_RETURN_IF_ERROR(db->CheckUnchanged());
   return state;
 }
 

@@ -13,8 +13,7 @@ absl::Status BackupDatabase(const std::string& source,
   if (std::filesystem::exists(dest)) {
     return absl::AlreadyExistsError(absl::StrCat(dest, " already exists"));
   }
-  TS_ASSIGN_OR_RETURN(auto from,
-                      SqliteDb::Open(source, SQLITE_OPEN_READONLY, 5000));
+  TS_ASSIGN_OR_RETURN(auto from, SqliteDb::OpenReadOnly(source, 5000));
   TS_ASSIGN_OR_RETURN(
       auto to,
       SqliteDb::Open(dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 5000));
@@ -32,6 +31,7 @@ absl::Status BackupDatabase(const std::string& source,
   const int finish = sqlite3_backup_finish(backup);
   if (rc != SQLITE_DONE) return SqliteStatus(rc, to->get(), "backup");
   if (finish != SQLITE_OK) return SqliteStatus(finish, to->get(), "backup");
+  TS_RETURN_IF_ERROR(from->CheckUnchanged());
   // A standalone file: no WAL beside it.
   return to->Exec("PRAGMA journal_mode = DELETE");
 }
@@ -43,8 +43,7 @@ absl::Status UseRollbackJournal(const std::string& path) {
 }
 
 absl::Status CheckIntegrity(const std::string& path) {
-  TS_ASSIGN_OR_RETURN(auto db,
-                      SqliteDb::Open(path, SQLITE_OPEN_READONLY, 5000));
+  TS_ASSIGN_OR_RETURN(auto db, SqliteDb::OpenReadOnly(path, 5000));
   TS_ASSIGN_OR_RETURN(Statement check, db->Prepare("PRAGMA integrity_check"));
   std::string findings;
   for (;;) {
@@ -54,6 +53,7 @@ absl::Status CheckIntegrity(const std::string& path) {
     if (line != "ok")
       absl::StrAppend(&findings, findings.empty() ? "" : "; ", line);
   }
+  TS_RETURN_IF_ERROR(db->CheckUnchanged());
   if (!findings.empty()) {
     return absl::DataLossError(
         absl::StrCat(path, " fails its integrity check: ", findings));

@@ -1,6 +1,14 @@
 #include "tradestore/sqlite/sqlite_handle.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "tradestore/internal/status_macros.h"
 
 namespace tradestore::sqlite {
 
@@ -41,6 +49,72 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
   return std::unique_ptr<SqliteDb>(new SqliteDb(db));
+}
+
+absl::StatusOr<SqliteDb::FileIdentity> SqliteDb::Identify(
+    const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("sqlite: cannot stat ", path));
+  }
+  const auto ns = [](const timespec& t) {
+    return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
+  };
+  return FileIdentity{.dev = static_cast<int64_t>(st.st_dev),
+                      .ino = static_cast<int64_t>(st.st_ino),
+                      .size = st.st_size,
+                      .mtime_ns = ns(st.st_mtim),
+                      .ctime_ns = ns(st.st_ctim)};
+}
+
+namespace {
+
+// A WAL-mode file (header bytes 18 and 19 are 2) with no -wal and no
+// -journal beside it: no writer has it open and none crashed mid-write.
+bool IdleWalStore(const std::string& path) {
+  std::error_code ec;
+  for (const char* suffix : {"-wal", "-journal"}) {
+    if (std::filesystem::exists(path + suffix, ec) || ec) return false;
+  }
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char header[20] = {};
+  const bool read = pread(fd, header, sizeof header, 0) == sizeof header;
+  close(fd);
+  return read && header[18] == 2 && header[19] == 2;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::OpenReadOnly(
+    const std::string& path, int busy_timeout_ms) {
+  // Taken before looking for a writer: any write after it shows in
+  // CheckUnchanged.
+  TS_ASSIGN_OR_RETURN(const FileIdentity before, Identify(path));
+  if (!IdleWalStore(path)) {
+    return Open(path, SQLITE_OPEN_READONLY, busy_timeout_ms);
+  }
+  const std::string uri = absl::StrCat(
+      "file:",
+      absl::StrReplaceAll(
+          std::filesystem::absolute(path).lexically_normal().string(),
+          {{"%", "%25"}, {"?", "%3f"}, {"#", "%23"}}),
+      "?immutable=1");
+  TS_ASSIGN_OR_RETURN(auto db, Open(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                                    busy_timeout_ms));
+  db->path_ = path;
+  db->immutable_as_ = before;
+  return db;
+}
+
+absl::Status SqliteDb::CheckUnchanged() const {
+  if (!immutable_as_) return absl::OkStatus();
+  auto now = Identify(path_);
+  if (now.ok() && *now == *immutable_as_) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat(
+      "sqlite: ", path_,
+      " was written while it was read without locks (an idle store is "
+      "read as immutable); what was read may mix two states: run again"));
 }
 
 SqliteDb::~SqliteDb() {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,6 +35,15 @@ class SqliteDb {
   static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path,
                                                         int flags,
                                                         int busy_timeout_ms);
+  // Opens `path` read-only, creating nothing beside it. A WAL store is read
+  // through its -shm file, which a reader would have to create on an idle
+  // store (no -wal) and leave behind, owned by the reader, or could not
+  // create in a directory it cannot write. So an idle WAL store is opened
+  // immutable (no locks, no -shm): its state at open is all there is, as
+  // long as no writer changes the file, which CheckUnchanged() confirms
+  // after the reading.
+  static absl::StatusOr<std::unique_ptr<SqliteDb>> OpenReadOnly(
+      const std::string& path, int busy_timeout_ms);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
@@ -45,9 +55,22 @@ class SqliteDb {
 
   sqlite3* get() const { return db_; }
 
+  // OK unless the file was opened immutable and has been written since
+  // (kAborted: what was read may mix two states; read again).
+  absl::Status CheckUnchanged() const;
+
  private:
+  // What a write to the file changes: its inode's times and size.
+  struct FileIdentity {
+    int64_t dev = 0, ino = 0, size = 0, mtime_ns = 0, ctime_ns = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  static absl::StatusOr<FileIdentity> Identify(const std::string& path);
+
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::string path_;
+  std::optional<FileIdentity> immutable_as_;  // set when opened immutable
   std::map<std::string, sqlite3_stmt*> cache_;
 };
 

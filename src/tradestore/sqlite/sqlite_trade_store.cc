@@ -141,16 +141,17 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->clock = options.clock != nullptr ? options.clock : Clock::Real();
-  const int flags =
-      options.read_only
-          ? SQLITE_OPEN_READONLY
-          : SQLITE_OPEN_READWRITE |
-                (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+  const int flags = SQLITE_OPEN_READWRITE |
+                    (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+  const auto open = [&](int flags) {
+    return options.read_only
+               ? SqliteDb::OpenReadOnly(options.path, options.busy_timeout_ms)
+               : SqliteDb::Open(options.path, flags, options.busy_timeout_ms);
+  };
   // No other thread sees impl yet; the locks keep its members' contract.
   internal::ScopedLock writing(impl->writer_mu);
   internal::ScopedLock reading(impl->readers_mu);
-  TS_ASSIGN_OR_RETURN(impl->writer, SqliteDb::Open(options.path, flags,
-                                                   options.busy_timeout_ms));
+  TS_ASSIGN_OR_RETURN(impl->writer, open(flags));
   if (options.read_only) {
     auto schema = sqlite::ReadCurrentSchema(impl->writer.get());
     if (!schema.ok()) {
@@ -170,11 +171,7 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
                                               options.require_trades_table));
   }
   for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
-    TS_ASSIGN_OR_RETURN(
-        auto reader, SqliteDb::Open(options.path,
-                                    options.read_only ? SQLITE_OPEN_READONLY
-                                                      : SQLITE_OPEN_READWRITE,
-                                    options.busy_timeout_ms));
+    TS_ASSIGN_OR_RETURN(auto reader, open(SQLITE_OPEN_READWRITE));
     TS_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only = ON"));
     impl->idle_readers.push_back(std::move(reader));
   }
@@ -492,6 +489,11 @@ absl::StatusOr<int64_t> SqliteTradeStore::NextId(int64_t after_id,
                                                  int64_t up_to_id) {
   Impl::ReaderLease db(impl_.get());
   return sqlite::EdgeId(db.get(), "min", after_id, up_to_id);
+}
+
+absl::Status SqliteTradeStore::CheckUnchanged() const {
+  internal::ScopedLock lock(impl_->writer_mu);
+  return impl_->writer->CheckUnchanged();
 }
 
 const std::string& SqliteTradeStore::store_id() const {

@@ -41,11 +41,11 @@ struct SqliteStoreOptions {
   // Refuse (kNotFound) a file without a trades table instead of
   // creating one: for tools that read an existing store.
   bool require_trades_table = false;
-  // Open the file read-only (SQLITE_OPEN_READONLY) and change nothing in
-  // it: no upgrade, no journal mode switch; every write is refused. For
-  // commands that only read. A file not yet at this build's schema is
-  // refused (kFailedPrecondition): `tradestore prepare`, or an open that may
-  // write, upgrades it first.
+  // Open the file read-only (SQLITE_OPEN_READONLY, or immutable: see
+  // CheckUnchanged) and change nothing in it: no upgrade, no journal mode
+  // switch; every write is refused. For commands that only read. A file not yet
+  // at this build's schema is refused (kFailedPrecondition): `tradestore
+  // prepare`, or an open that may write, upgrades it first.
   bool read_only = false;
   // true: synchronous=FULL, an acknowledged trade survives power loss.
   // false: synchronous=NORMAL, survives a process crash only.
@@ -174,6 +174,11 @@ class SqliteTradeStore : public TradeStore {
   // The first id after `after_id` and up to `up_to_id`, 0 when none (one
   // b-tree seek, whatever the distance).
   absl::StatusOr<int64_t> NextId(int64_t after_id, int64_t up_to_id);
+
+  // OK unless the store was opened read_only as immutable (it was an idle
+  // WAL store, with no writer) and a writer has changed the file since:
+  // kAborted, the reads may mix two states.
+  absl::Status CheckUnchanged() const;
 
   // The store's random id (tradestore_meta 'store_id').
   const std::string& store_id() const;

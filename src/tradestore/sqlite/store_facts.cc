@@ -29,8 +29,7 @@ absl::StatusOr<SqliteStoreFacts> ReadSqliteStoreFacts(const std::string& path) {
     return absl::NotFoundError(
         absl::StrCat("SQLite store ", path, " does not exist"));
   }
-  TS_ASSIGN_OR_RETURN(auto db,
-                      sqlite::SqliteDb::Open(path, SQLITE_OPEN_READONLY, 5000));
+  TS_ASSIGN_OR_RETURN(auto db, sqlite::SqliteDb::OpenReadOnly(path, 5000));
   SqliteStoreFacts facts;
   TS_ASSIGN_OR_RETURN(const bool has_meta, HasTable(*db, "tradestore_meta"));
   if (has_meta) {
@@ -39,6 +38,10 @@ absl::StatusOr<SqliteStoreFacts> ReadSqliteStoreFacts(const std::string& path) {
                                     "key = 'store_id'"));
     TS_ASSIGN_OR_RETURN(bool row, id.Step());
     if (row) facts.store_id = id.ColumnText(0);
+    TS_ASSIGN_OR_RETURN(sqlite::Statement version,
+                        db->Prepare("PRAGMA user_version"));
+    TS_ASSIGN_OR_RETURN(row, version.Step());
+    if (row) facts.schema_version = version.ColumnInt(0);
     TS_ASSIGN_OR_RETURN(facts.mirrored_phase, ReadSqlitePhase(path));
     TS_ASSIGN_OR_RETURN(facts.relay, sqlite::ReadRelayProgress(*db));
   }
@@ -61,6 +64,7 @@ absl::StatusOr<SqliteStoreFacts> ReadSqliteStoreFacts(const std::string& path) {
     }
     facts.outbox = outbox;
   }
+  TS_RETURN_IF_ERROR(db->CheckUnchanged());
   return facts;
 }
 

@@ -6,6 +6,7 @@
 #ifndef TRADESTORE_SQLITE_STORE_FACTS_H_
 #define TRADESTORE_SQLITE_STORE_FACTS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,9 @@ namespace tradestore {
 
 struct SqliteStoreFacts {
   std::string store_id;  // "" for a legacy file tradestore never opened
+  // tradestore's schema version (kSqliteSchemaVersion once prepared); 0
+  // for a legacy file.
+  int64_t schema_version = 0;
   std::optional<PhaseState> mirrored_phase;
   std::optional<OutboxStatus> outbox;  // nullopt without tradestore's tables
   std::optional<RelayProgress> relay;  // nullopt until a relay acks

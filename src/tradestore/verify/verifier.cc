@@ -319,6 +319,7 @@ absl::StatusOr<VerifyReport> Verifier::Run() {
       break;
   }
   TS_RETURN_IF_ERROR(RecheckInFlight());
+  TS_RETURN_IF_ERROR(sqlite_->CheckUnchanged());
   if (options_.repair && !report_.clean()) TS_RETURN_IF_ERROR(Repair());
   report_.duration_s =
       std::chrono::duration<double>(clock_->Monotonic() - start).count();
