@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "nlohmann/json.hpp"
+#include "testing/child_process.h"
+#include "testing/eventually.h"
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -187,6 +189,27 @@ TEST_F(LoadgenRelayTest, PacesOnTheStoresClock) {
     EXPECT_GE(t.timestamp, start) << t.id;
     EXPECT_GE(t.created_at, start) << t.id;
   }
+}
+
+// A relay run as a service keeps its textfile fresh while it runs, so an
+// alert sees it alive (or its last success growing old).
+TEST_F(LoadgenRelayTest, ARunningRelayRefreshesItsMetrics) {
+  const std::string prom = dir_.File("relay.prom");
+  const auto text = [&] {
+    std::ifstream in(prom);
+    return std::string{std::istreambuf_iterator<char>(in), {}};
+  };
+  testing::ChildProcess relay({TRADESTORE_CLI, "relay", "--sqlite", path_,
+                               "--pg", dsn_, "--prom", prom},
+                              dir_.File("relay.log"));
+  ASSERT_TRUE(testing::Eventually([&] {
+    return text().find("\ntradestore_relay_up 1\n") != std::string::npos ||
+           !relay.running();
+  }));
+  ASSERT_TRUE(relay.running()) << relay.Ended();
+  EXPECT_NE(text().find("\ntradestore_relay_outbox_left 0\n"),
+            std::string::npos)
+      << text();
 }
 
 TEST_F(LoadgenRelayTest, UsageErrorsAndHelp) {

@@ -24,36 +24,46 @@ std::string StatsLine(const RelayStats& s, const OutboxStatus& left) {
       left.entries, s.failures);
 }
 
-// Runs the relay until SIGINT or SIGTERM, logging its counts now and then.
+// The run's counts, for the --prom textfile beside the job metrics.
+std::string RelayFigures(const RelayStats& stats, int64_t left) {
+  return PromText()
+      .Gauge("tradestore_relay_entries_applied",
+             "Outbox entries the run applied (so far, while it runs).",
+             stats.entries_applied)
+      .Gauge("tradestore_relay_failed_rounds",
+             "Rounds of the run that failed (Postgres unreachable).",
+             stats.failures)
+      .Gauge("tradestore_relay_outbox_left",
+             "Outbox entries waiting (-1: unknown).", left)
+      .Take();
+}
+
+// Runs the relay until SIGINT or SIGTERM, logging its counts and
+// refreshing its --prom textfile every 10 s: up 1 while no round failed
+// since the last refresh, so an alert sees a relay that is stuck or gone.
 void RunUntilStopped(OutboxRelay& relay, SqliteTradeStore& sqlite,
-                     std::ostream& err) {
+                     Invocation& call) {
   Clock* clock = Clock::Real();
   const StopSignals signals;
   relay.Start();
   auto last_log = clock->Monotonic();
+  int64_t failures = 0;
   while (!signals.stopped()) {
     clock->SleepFor(std::chrono::milliseconds(200));
     if (clock->Monotonic() - last_log >= std::chrono::seconds(10)) {
       last_log = clock->Monotonic();
       auto left = sqlite.GetOutboxStatus();
-      err << "tradestore relay: "
-          << StatsLine(relay.stats(), left.value_or(OutboxStatus())) << "\n";
+      const RelayStats stats = relay.stats();
+      call.err << "tradestore relay: "
+               << StatsLine(stats, left.value_or(OutboxStatus())) << "\n";
+      (void)call.WriteJobMetrics(
+          "relay", stats.failures == failures && left.ok(),
+          call.ElapsedSeconds(),
+          RelayFigures(stats, left.ok() ? left->entries : -1));
+      failures = stats.failures;
     }
   }
   relay.Stop();
-}
-
-// The run's counts, for the --prom textfile beside the job metrics.
-std::string RelayFigures(const RelayStats& stats, int64_t left) {
-  return PromText()
-      .Gauge("tradestore_relay_entries_applied",
-             "Outbox entries the last run applied.", stats.entries_applied)
-      .Gauge("tradestore_relay_failed_rounds",
-             "Rounds of the last run that failed (Postgres unreachable).",
-             stats.failures)
-      .Gauge("tradestore_relay_outbox_left",
-             "Outbox entries left when the last run ended (-1: unknown).", left)
-      .Take();
 }
 
 int Run(Invocation& call) {
@@ -86,7 +96,7 @@ int Run(Invocation& call) {
       code = kExitFailed;
     }
   } else {
-    RunUntilStopped(relay, **sqlite, call.err);
+    RunUntilStopped(relay, **sqlite, call);
   }
   RelayStats stats = relay.stats();
   auto left = (*sqlite)->GetOutboxStatus();
@@ -127,7 +137,9 @@ Command RelayCommand() {
            "Applies the dual-write outbox of the SQLite store to Postgres: "
            "version-guarded upserts by id, so running it beside the "
            "service's own relay, or again after a crash, is harmless. While "
-           "Postgres is down it backs off and retries.",
+           "Postgres is down it backs off and retries. Run as a service, it "
+           "refreshes its --prom file every 10 s (up 0 after a failed "
+           "round).",
        .flags = {BoolFlag("until-drained",
                           "apply what the outbox holds, then exit (else run "
                           "until SIGTERM)"),
