@@ -3,6 +3,7 @@
 #include <datetime.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -114,24 +115,26 @@ void SetField(py::handle obj, const py::str& name, py::handle value) {
   }
 }
 
-// Trade.__init__ in C: it runs on every fill, on the service's latency
-// path (tools/bench/python_bench.py). The same rules as the Python one in
-// values.py, which it replaces.
-PyObject* TradeInit(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
-                    PyObject* kwnames) {
-  const Bound& b = *bound;
-  const py::str* names[] = {&b.symbol,          &b.side,       &b.quantity,
-                            &b.price,           &b.timestamp,  &b.status,
-                            &b.client_order_id, &b.fee,        &b.id,
-                            &b.version,         &b.created_at, &b.updated_at};
-  constexpr Py_ssize_t kFields = std::size(names);
-  constexpr Py_ssize_t kRequired = 5;
-  PyObject* v[kFields] = {};
-  if (nargs > kFields) {
+constexpr Py_ssize_t kTradeFields = 12;
+constexpr Py_ssize_t kTradeRequired = 5;  // symbol .. timestamp
+
+// Trade's field names, in its positional order.
+std::array<const py::str*, kTradeFields> TradeFieldNames(const Bound& b) {
+  return {&b.symbol,    &b.side,    &b.quantity,        &b.price,
+          &b.timestamp, &b.status,  &b.client_order_id, &b.fee,
+          &b.id,        &b.version, &b.created_at,      &b.updated_at};
+}
+
+// Puts each argument of a vectorcall in its field's slot of `v`, as Python
+// binds them; false with a TypeError set when they do not fit.
+bool BindTradeArguments(const std::array<const py::str*, kTradeFields>& names,
+                        PyObject* const* args, Py_ssize_t nargs,
+                        PyObject* kwnames, PyObject** v) {
+  if (nargs > kTradeFields) {
     PyErr_Format(PyExc_TypeError,
                  "Trade() takes at most %zd positional arguments (%zd given)",
-                 kFields, nargs);
-    return nullptr;
+                 kTradeFields, nargs);
+    return false;
   }
   std::copy(args, args + nargs, v);
   const Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
@@ -139,58 +142,81 @@ PyObject* TradeInit(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
     PyObject* name = PyTuple_GET_ITEM(kwnames, k);
     // Call sites pass interned names: compare pointers first.
     Py_ssize_t j = 0;
-    while (j < kFields && names[j]->ptr() != name) ++j;
-    if (j == kFields) {
+    while (j < kTradeFields && names[j]->ptr() != name) ++j;
+    if (j == kTradeFields) {
       j = 0;
-      while (j < kFields && PyUnicode_Compare(names[j]->ptr(), name) != 0) ++j;
+      while (j < kTradeFields &&
+             PyUnicode_Compare(names[j]->ptr(), name) != 0) {
+        ++j;
+      }
     }
-    if (j == kFields) {
+    if (j == kTradeFields) {
       PyErr_Format(PyExc_TypeError,
                    "Trade() got an unexpected keyword argument '%U'", name);
-      return nullptr;
+      return false;
     }
     if (v[j] != nullptr) {
       PyErr_Format(PyExc_TypeError,
                    "Trade() got multiple values for argument '%U'", name);
-      return nullptr;
+      return false;
     }
     v[j] = args[nargs + k];
   }
-  for (Py_ssize_t j = 0; j < kRequired; ++j) {
+  for (Py_ssize_t j = 0; j < kTradeRequired; ++j) {
     if (v[j] == nullptr) {
       PyErr_Format(PyExc_TypeError, "Trade() missing required argument '%U'",
                    names[j]->ptr());
-      return nullptr;
+      return false;
     }
   }
+  return true;
+}
+
+// Converts the bound arguments (side, status and decimals to their types,
+// defaults for the rest) and sets them on `self`.
+void SetTradeFields(const Bound& b,
+                    const std::array<const py::str*, kTradeFields>& names,
+                    PyObject* self, PyObject* const* v) {
+  const auto is = [](PyObject* o, const py::object& like) {
+    return Py_TYPE(o) == Py_TYPE(like.ptr());
+  };
+  const auto decimal = [&](const char* field, PyObject* o) {
+    if (Py_TYPE(o) == reinterpret_cast<PyTypeObject*>(b.decimal_type.ptr())) {
+      return py::reinterpret_borrow<py::object>(o);
+    }
+    return b.to_decimal(field, py::handle(o));
+  };
+  py::object fields[kTradeFields];
+  for (Py_ssize_t j = 0; j < kTradeFields; ++j) {
+    fields[j] = py::reinterpret_borrow<py::object>(v[j] ? v[j] : Py_None);
+  }
+  if (!is(v[1], b.sides[0])) fields[1] = b.to_side(fields[1]);
+  fields[2] = decimal("quantity", v[2]);
+  fields[3] = decimal("price", v[3]);
+  if (v[5] == nullptr) {
+    fields[5] = b.statuses[static_cast<int>(TradeStatus::kNew)];
+  } else if (!is(v[5], b.statuses[0])) {
+    fields[5] = b.to_status(fields[5]);
+  }
+  if (v[7] != nullptr && v[7] != Py_None) fields[7] = decimal("fee", v[7]);
+  if (v[8] == nullptr) fields[8] = b.zero;
+  if (v[9] == nullptr) fields[9] = b.one;
+  for (Py_ssize_t j = 0; j < kTradeFields; ++j) {
+    SetField(self, *names[j], fields[j]);
+  }
+}
+
+// Trade.__init__ in C: it runs on every fill, on the service's latency
+// path (tools/bench/python_bench.py). The same rules as the Python one in
+// values.py, which it replaces.
+PyObject* TradeInit(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                    PyObject* kwnames) {
+  const Bound& b = *bound;
+  const auto names = TradeFieldNames(b);
+  PyObject* v[kTradeFields] = {};
+  if (!BindTradeArguments(names, args, nargs, kwnames, v)) return nullptr;
   try {
-    const auto is = [](PyObject* o, const py::object& like) {
-      return Py_TYPE(o) == Py_TYPE(like.ptr());
-    };
-    const auto decimal = [&](const char* field, PyObject* o) {
-      if (Py_TYPE(o) == reinterpret_cast<PyTypeObject*>(b.decimal_type.ptr())) {
-        return py::reinterpret_borrow<py::object>(o);
-      }
-      return b.to_decimal(field, py::handle(o));
-    };
-    py::object fields[kFields];
-    for (Py_ssize_t j = 0; j < kFields; ++j) {
-      fields[j] = py::reinterpret_borrow<py::object>(v[j] ? v[j] : Py_None);
-    }
-    if (!is(v[1], b.sides[0])) fields[1] = b.to_side(fields[1]);
-    fields[2] = decimal("quantity", v[2]);
-    fields[3] = decimal("price", v[3]);
-    if (v[5] == nullptr) {
-      fields[5] = b.statuses[static_cast<int>(TradeStatus::kNew)];
-    } else if (!is(v[5], b.statuses[0])) {
-      fields[5] = b.to_status(fields[5]);
-    }
-    if (v[7] != nullptr && v[7] != Py_None) fields[7] = decimal("fee", v[7]);
-    if (v[8] == nullptr) fields[8] = b.zero;
-    if (v[9] == nullptr) fields[9] = b.one;
-    for (Py_ssize_t j = 0; j < kFields; ++j) {
-      SetField(self, *names[j], fields[j]);
-    }
+    SetTradeFields(b, names, self, v);
   } catch (py::error_already_set& e) {
     e.restore();
     return nullptr;

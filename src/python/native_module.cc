@@ -211,31 +211,32 @@ py::object InsertFunctionOf(py::object store) {
   return py::reinterpret_steal<py::object>(f);
 }
 
-void DefineStore(py::module_& m) {
-  py::class_<Store>(m, "Store")
-      .def("insert_function", &InsertFunctionOf)
+// Runs f on the Store's TradeStore without the GIL.
+template <typename F>
+auto OnStore(Store& s, F f) {
+  return WithoutGil([&] { return Unwrap(s.With(f)); });
+}
+
+// The TradeStore contract.
+void DefineTradeMethods(py::class_<Store>& store) {
+  store.def("insert_function", &InsertFunctionOf)
       .def("update_status",
            [](Store& s, int64_t id, const std::string& status,
               std::optional<int64_t> expected_version) {
              const TradeStatus to = Unwrap(ParseStatus(status));
-             return TradeToPython(WithoutGil([&] {
-               return Unwrap(s.With([&](TradeStore& t) {
-                 return t.UpdateStatus(id, to, expected_version);
-               }));
+             return TradeToPython(OnStore(s, [&](TradeStore& t) {
+               return t.UpdateStatus(id, to, expected_version);
              }));
            })
       .def("get",
            [](Store& s, int64_t id) {
-             return TradeToPython(WithoutGil([&] {
-               return Unwrap(s.With([&](TradeStore& t) { return t.Get(id); }));
-             }));
+             return TradeToPython(
+                 OnStore(s, [&](TradeStore& t) { return t.Get(id); }));
            })
       .def("get_by_client_order_id",
            [](Store& s, const std::string& key) {
-             return TradeToPython(WithoutGil([&] {
-               return Unwrap(s.With(
-                   [&](TradeStore& t) { return t.GetByClientOrderId(key); }));
-             }));
+             return TradeToPython(OnStore(
+                 s, [&](TradeStore& t) { return t.GetByClientOrderId(key); }));
            })
       .def("query_by_symbol",
            [](Store& s, const std::string& symbol, py::handle start,
@@ -247,10 +248,8 @@ void DefineStore(py::module_& m) {
              q.to = Unwrap(
                  Timestamp::FromUnixMicros(MicrosFromPython("end", end)));
              q.limit = limit;
-             return TradesToPython(WithoutGil([&] {
-               return Unwrap(
-                   s.With([&](TradeStore& t) { return t.QueryBySymbol(q); }));
-             }));
+             return TradesToPython(
+                 OnStore(s, [&](TradeStore& t) { return t.QueryBySymbol(q); }));
            })
       .def(
           "count",
@@ -258,13 +257,15 @@ void DefineStore(py::module_& m) {
             return Unwrap(s.With([&](TradeStore& t) { return t.Count(); }));
           },
           Release())
-      .def("scan_by_id",
-           [](Store& s, int64_t after_id, int limit) {
-             return TradesToPython(WithoutGil([&] {
-               return Unwrap(s.With(
-                   [&](TradeStore& t) { return t.ScanById(after_id, limit); }));
-             }));
-           })
+      .def("scan_by_id", [](Store& s, int64_t after_id, int limit) {
+        return TradesToPython(OnStore(
+            s, [&](TradeStore& t) { return t.ScanById(after_id, limit); }));
+      });
+}
+
+// The migration's view: phase, outbox, relay, metrics.
+void DefineMigrationMethods(py::class_<Store>& store) {
+  store
       .def(
           "phase",
           [](Store& s) {
@@ -324,6 +325,12 @@ void DefineStore(py::module_& m) {
           },
           Release())
       .def("close", &Store::Close, Release());
+}
+
+void DefineStore(py::module_& m) {
+  py::class_<Store> store(m, "Store");
+  DefineTradeMethods(store);
+  DefineMigrationMethods(store);
 }
 
 }  // namespace
