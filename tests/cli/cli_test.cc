@@ -213,7 +213,7 @@ TEST(CliTest, RetriesAreLoggedAndJsonLogLinesParse) {
   for (const auto& j : lines) {
     EXPECT_EQ(j["command"], "schema");
     warned |= j["level"] == "warning" &&
-              j["message"].get<std::string>().find("retrying (attempt 2, ") !=
+              j["message"].get<std::string>().find(" wait (attempt 2, ") !=
                   std::string::npos;
   }
   EXPECT_TRUE(warned) << r.err;

@@ -26,6 +26,7 @@ TEST(BackoffTest, GrowsExponentiallyWithJitterUpToTheCap) {
         milliseconds(100) * (1 << i), milliseconds(1000));
     EXPECT_GE(slept, cap / 2) << i;  // equal jitter: never below half
     EXPECT_LE(slept, cap) << i;
+    EXPECT_EQ(backoff.last_delay(), slept) << i;  // what a retry log says
     EXPECT_GE(cap, previous_cap);
     previous_cap = cap;
   }

@@ -152,7 +152,8 @@ TEST_F(NetworkFaultTest, AServerThatStopsAnsweringMidCallIsGivenUp) {
   o.health_check_after_idle = std::chrono::hours(1);
   std::mutex mu;
   std::vector<std::string> retried;
-  o.on_retry = [&](const absl::Status& why, int, std::chrono::milliseconds) {
+  o.on_retry = [&](const absl::Status& why, int, std::chrono::milliseconds,
+                   std::chrono::milliseconds) {
     std::lock_guard<std::mutex> lock(mu);
     retried.emplace_back(why.message());
   };

@@ -96,7 +96,8 @@ absl::StatusOr<LogOptions> LogOptionsFrom(const ParsedArgs& args,
 
 // Logs Postgres retries: the first at once as a warning, then at most one
 // warning every 5 s while they go on (the rest at debug level).
-std::function<void(const absl::Status&, int, std::chrono::milliseconds)>
+std::function<void(const absl::Status&, int, std::chrono::milliseconds,
+                   std::chrono::milliseconds)>
 RetryLogger(const Invocation& call) {
   struct State {
     internal::Mutex mu;
@@ -105,11 +106,13 @@ RetryLogger(const Invocation& call) {
   };
   auto state = std::make_shared<State>();
   return [&call, state](const absl::Status& why, int attempt,
+                        std::chrono::milliseconds waited,
                         std::chrono::milliseconds elapsed) {
-    const std::string line =
-        absl::StrCat("Postgres not reachable, retrying (attempt ", attempt + 1,
-                     ", ", absl::FormatDuration(absl::FromChrono(elapsed)),
-                     " so far): ", why.message());
+    const std::string line = absl::StrCat(
+        "Postgres not reachable, retrying after a ",
+        absl::FormatDuration(absl::FromChrono(waited)), " wait (attempt ",
+        attempt + 1, ", ", absl::FormatDuration(absl::FromChrono(elapsed)),
+        " so far): ", why.message());
     const auto now = std::chrono::steady_clock::now();
     bool warn = false;
     {

@@ -32,6 +32,7 @@ bool Backoff::Wait() {
   const auto delay = NextDelay();
   if (elapsed() + delay > options_.deadline) return false;
   ++attempts_;
+  last_delay_ = delay;
   // In slices, so that a cancellation is noticed within one.
   constexpr std::chrono::microseconds kSlice = std::chrono::milliseconds(50);
   for (auto left = delay; left.count() > 0; left -= kSlice) {

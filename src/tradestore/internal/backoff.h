@@ -31,6 +31,8 @@ class Backoff {
   std::chrono::microseconds NextDelay();
 
   int attempts() const { return attempts_; }
+  // What the last Wait() slept (zero before the first).
+  std::chrono::microseconds last_delay() const { return last_delay_; }
   std::chrono::microseconds elapsed() const;
 
  private:
@@ -39,6 +41,7 @@ class Backoff {
   const std::atomic<bool>* cancelled_;
   std::chrono::steady_clock::time_point start_;
   int attempts_ = 0;
+  std::chrono::microseconds last_delay_{0};
   std::mt19937_64 rng_;
 };
 

@@ -76,9 +76,11 @@ struct PgOptions {
   // can start while Postgres is down (dual-write keeps working on SQLite).
   bool connect_at_open = true;
   // Called after each backoff wait, before the next attempt, with the error
-  // that caused it, the attempts so far and the time spent: a command logs
-  // its retries. From any thread that uses the store; must not block.
+  // that caused it, the attempts so far, the wait and the time spent in
+  // all: a command logs its retries. From any thread that uses the store;
+  // must not block.
   std::function<void(const absl::Status& why, int attempt,
+                     std::chrono::milliseconds waited,
                      std::chrono::milliseconds elapsed)>
       on_retry;
   Clock* clock = nullptr;              // null = Clock::Real()

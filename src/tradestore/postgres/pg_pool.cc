@@ -298,9 +298,11 @@ absl::StatusOr<std::unique_ptr<PgPool::Conn>> PgPool::Acquire(
 void PgPool::Retried(const absl::Status& why, const Backoff& backoff) {
   retries_.fetch_add(1);
   if (options_.on_retry) {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
     options_.on_retry(why, backoff.attempts(),
-                      std::chrono::duration_cast<std::chrono::milliseconds>(
-                          backoff.elapsed()));
+                      duration_cast<milliseconds>(backoff.last_delay()),
+                      duration_cast<milliseconds>(backoff.elapsed()));
   }
 }
 
