@@ -13,7 +13,7 @@
 # violation as "file: include" and exits 1 when there is one that
 # tools/layers_allowlist.txt does not list; an allowlist entry that no
 # longer occurs is an error too, so the list only shrinks (--prune drops
-# them).
+# them). A file in src/ over 500 lines fails it too: split it along a seam.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=src/tradestore
@@ -73,6 +73,13 @@ fi
 new=$(comm -23 "$found" <(grep -v '^#' "$allow" 2>/dev/null | sort -u) || true)
 gone=$(comm -13 "$found" <(grep -v '^#' "$allow" 2>/dev/null | sort -u) || true)
 status=0
+long=$(find src -name '*.h' -o -name '*.cc' | sort | xargs wc -l |
+       awk '$2 != "total" && $1 > 500 {print "  " $2 ": " $1 " lines"}')
+if [[ -n $long ]]; then
+  echo "check_layers: files over 500 lines:"
+  echo "$long"
+  status=1
+fi
 if [[ -n $new ]]; then
   echo "check_layers: includes against the layers:"
   echo "$new" | sed 's/^/  /'
