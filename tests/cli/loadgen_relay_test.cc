@@ -93,9 +93,10 @@ TEST_F(LoadgenRelayTest, KilledLoadgenLosesNoAcknowledgedWriteAfterTheRelay) {
   {
     std::ifstream in(prom);
     const std::string text{std::istreambuf_iterator<char>(in), {}};
-    EXPECT_NE(text.find("\ntradestore_relay_up 1\n"), std::string::npos)
+    EXPECT_NE(text.find("\ntradestore_relay_up{mode=\"once\"} 1\n"),
+              std::string::npos)
         << text;
-    EXPECT_NE(text.find("\ntradestore_relay_outbox_left 0\n"),
+    EXPECT_NE(text.find("\ntradestore_relay_outbox_left{mode=\"once\"} 0\n"),
               std::string::npos)
         << text;
   }
@@ -203,11 +204,12 @@ TEST_F(LoadgenRelayTest, ARunningRelayRefreshesItsMetrics) {
                                "--pg", dsn_, "--prom", prom},
                               dir_.File("relay.log"));
   ASSERT_TRUE(testing::Eventually([&] {
-    return text().find("\ntradestore_relay_up 1\n") != std::string::npos ||
+    return text().find("\ntradestore_relay_up{mode=\"service\"} 1\n") !=
+               std::string::npos ||
            !relay.running();
   }));
   ASSERT_TRUE(relay.running()) << relay.Ended();
-  EXPECT_NE(text().find("\ntradestore_relay_outbox_left 0\n"),
+  EXPECT_NE(text().find("\ntradestore_relay_outbox_left{mode=\"service\"} 0\n"),
             std::string::npos)
       << text();
 }

@@ -52,7 +52,9 @@ std::string EveryMetric() {
          cli::JobMetrics("/nonexistent", "backup", true, now, 1, "") +
          cli::JobMetrics("/nonexistent", "restore_drill", true, now, 1, "") +
          cli::JobMetrics("/nonexistent", "verify", true, now, 1, "",
-                         "{mode=\"full\"}");
+                         "{mode=\"full\"}") +
+         cli::JobMetrics("/nonexistent", "relay", true, now, 1, "",
+                         "{mode=\"service\"}");
 }
 
 // Expects every metric tools/monitoring/`file` names to be in `written`;
@@ -81,6 +83,9 @@ TEST(AlertRulesTest, NameOnlyMetricsTheCodeWrites) {
                          "\"full\""),
             std::string::npos);
   EXPECT_NE(written.find("tradestore_replication_lag_bytes{standby=\"node2\""),
+            std::string::npos);
+  EXPECT_NE(written.find("tradestore_relay_last_success_timestamp_seconds{"
+                         "mode=\"service\""),
             std::string::npos);
 }
 

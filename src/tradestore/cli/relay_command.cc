@@ -24,17 +24,25 @@ std::string StatsLine(const RelayStats& s, const OutboxStatus& left) {
       left.entries, s.failures);
 }
 
+// mode="service" for a relay that runs until stopped, "once" for
+// --until-drained: alerts watch the service's freshness only.
+std::string RelayLabels(const Invocation& call) {
+  return PromLabels(
+      {{"mode", call.args.Has("until-drained") ? "once" : "service"}});
+}
+
 // The run's counts, for the --prom textfile beside the job metrics.
-std::string RelayFigures(const RelayStats& stats, int64_t left) {
+std::string RelayFigures(const RelayStats& stats, int64_t left,
+                         const std::string& labels) {
   return PromText()
       .Gauge("tradestore_relay_entries_applied",
              "Outbox entries the run applied (so far, while it runs).",
-             stats.entries_applied)
+             stats.entries_applied, labels)
       .Gauge("tradestore_relay_failed_rounds",
              "Rounds of the run that failed (Postgres unreachable).",
-             stats.failures)
+             stats.failures, labels)
       .Gauge("tradestore_relay_outbox_left",
-             "Outbox entries waiting (-1: unknown).", left)
+             "Outbox entries waiting (-1: unknown).", left, labels)
       .Take();
 }
 
@@ -56,10 +64,11 @@ void RunUntilStopped(OutboxRelay& relay, SqliteTradeStore& sqlite,
       const RelayStats stats = relay.stats();
       call.err << "tradestore relay: "
                << StatsLine(stats, left.value_or(OutboxStatus())) << "\n";
+      const std::string labels = RelayLabels(call);
       (void)call.WriteJobMetrics(
           "relay", stats.failures == failures && left.ok(),
           call.ElapsedSeconds(),
-          RelayFigures(stats, left.ok() ? left->entries : -1));
+          RelayFigures(stats, left.ok() ? left->entries : -1, labels), labels);
       failures = stats.failures;
     }
   }
@@ -77,7 +86,8 @@ int Run(Invocation& call) {
                                         .create_if_missing = false,
                                         .reader_connections = 1});
   const auto could_not_run = [&](const absl::Status& why) {
-    (void)call.WriteJobMetrics("relay", false, call.ElapsedSeconds(), "");
+    (void)call.WriteJobMetrics("relay", false, call.ElapsedSeconds(), "",
+                               RelayLabels(call));
     return call.Fail(why), kExitUsage;
   };
   if (!sqlite.ok()) return could_not_run(sqlite.status());
@@ -115,10 +125,12 @@ int Run(Invocation& call) {
                             {"outbox_left", left.ok() ? left->entries : -1},
                             {"drained", code == kExitOk},
                             {"lag_p99_ms", lag.p99_us / 1000.0}};
+  const std::string labels = RelayLabels(call);
   if (!call.WriteReport("json", j.dump(2) + "\n") ||
       !call.WriteJobMetrics(
           "relay", code == kExitOk, call.ElapsedSeconds(),
-          RelayFigures(stats, left.ok() ? left->entries : -1))) {
+          RelayFigures(stats, left.ok() ? left->entries : -1, labels),
+          labels)) {
     return kExitUsage;
   }
   return code;
