@@ -1,7 +1,8 @@
 // The commands that only read never change the SQLite file: on a legacy
 // file they say it needs `tradestore prepare` (the one step that upgrades
 // it), and on a prepared one, read-only in a read-only directory, they run
-// and leave it byte for byte as it was.
+// and leave it byte for byte as it was, creating nothing beside it: as
+// root, and as another user on the idle store and on a live one.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "tradestore/internal/process.h"
 #include "tradestore/internal/sha256.h"
 #include "tradestore/sqlite/legacy_generator.h"
+#include "tradestore/sqlite/sqlite_trade_store.h"
 
 namespace tradestore {
 namespace {
@@ -101,24 +103,53 @@ TEST(ReadOnlyTest, ReadingCommandsLeaveTheStoreAsItWas) {
   }
 
   // The report job's user, who cannot write the directory (root writes
-  // anyway, so the tests run it as postgres): on the idle store (no -wal,
-  // no -shm) SQLite's read-only open alone would fail.
-  for (std::vector<std::string> args :
+  // anyway, so the tests run it as postgres).
+  // The binary linked where that user can run it (CI's clone lies in a
+  // private temp directory).
+  testing::TempDir bin(0711);
+  const std::string cli = bin.File("tradestore");
+  std::error_code ec;
+  std::filesystem::create_hard_link(TRADESTORE_CLI, cli, ec);
+  if (ec) std::filesystem::copy_file(TRADESTORE_CLI, cli, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const auto as_report_user = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), cli);
+    args.insert(args.end(), {"--sqlite", store, "--pg", dsn});
+    return internal::RunCommand(args, "postgres", {}, dir.path());
+  };
+  // On the idle store (no -wal, no -shm) SQLite's read-only open alone
+  // would fail.
+  for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"verify"},
                                              {"verify", "--incremental"},
                                              {"status"},
                                              {"phase", "show"},
                                              {"backfill", "--dry-run"}}) {
     const std::string name = absl::StrJoin(args, " ");
-    args.insert(args.begin(), TRADESTORE_CLI);
-    args.insert(args.end(), {"--sqlite", store, "--pg", dsn});
-    auto r = internal::RunCommand(args, "postgres", {}, dir.path());
+    auto r = as_report_user(args);
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->exit_code, name == "status" ? r->exit_code : 0)
         << name << ": " << r->output;
     EXPECT_NE(r->exit_code, 2) << name << ": " << r->output;
     EXPECT_EQ(Sha(store), before) << name;
     EXPECT_EQ(listing(), files) << name;
+  }
+
+  // A live store: the service holds it open, so its -wal and -shm are
+  // there (the service's), and the report job reads through them.
+  ASSERT_EQ(chmod(store.c_str(), 0644), 0);
+  ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
+  auto service =
+      SqliteTradeStore::Open({.path = store, .create_if_missing = false});
+  ASSERT_TRUE(service.ok()) << service.status();
+  ASSERT_TRUE(std::filesystem::exists(store + "-shm"));
+  const std::set<std::string> live = listing();
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"verify"}, {"phase", "show"}}) {
+    auto r = as_report_user(args);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->exit_code, 0) << args[0] << ": " << r->output;
+    EXPECT_EQ(listing(), live) << args[0];
   }
   chmod(dir.path().c_str(), 0700);
 }
