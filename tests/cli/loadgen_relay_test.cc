@@ -31,6 +31,11 @@ namespace {
 using testing::PgEnvironment;
 using testing::TestPgOptions;
 
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
 class LoadgenRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -91,8 +96,7 @@ TEST_F(LoadgenRelayTest, KilledLoadgenLosesNoAcknowledgedWriteAfterTheRelay) {
       << err.str();
   EXPECT_NE(out.str().find("0 waiting"), std::string::npos) << out.str();
   {
-    std::ifstream in(prom);
-    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    const std::string text = ReadText(prom);
     EXPECT_NE(text.find("\ntradestore_relay_up{mode=\"once\"} 1\n"),
               std::string::npos)
         << text;
@@ -196,10 +200,7 @@ TEST_F(LoadgenRelayTest, PacesOnTheStoresClock) {
 // alert sees it alive (or its last success growing old).
 TEST_F(LoadgenRelayTest, ARunningRelayRefreshesItsMetrics) {
   const std::string prom = dir_.File("relay.prom");
-  const auto text = [&] {
-    std::ifstream in(prom);
-    return std::string{std::istreambuf_iterator<char>(in), {}};
-  };
+  const auto text = [&] { return ReadText(prom); };
   testing::ChildProcess relay({TRADESTORE_CLI, "relay", "--sqlite", path_,
                                "--pg", dsn_, "--prom", prom},
                               dir_.File("relay.log"));
