@@ -16,6 +16,7 @@
 #include "testing/pg_environment.h"
 #include "testing/temp_dir.h"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
 #include "tradestore/version.h"
@@ -251,11 +252,7 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
   ASSERT_EQ(Cli({"backfill", "--sqlite", store, "--pg", dsn}).code, 0);
   CliRun ok = Cli({"verify", "--sqlite", store, "--pg", dsn, "--prom", prom});
   ASSERT_EQ(ok.code, 0) << ok.err;
-  const auto read = [](const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  const std::string before = read(prom);
+  const std::string before = internal::ReadWholeFile(prom);
   EXPECT_NE(before.find("tradestore_verify_up{mode=\"full\"} 1\n"),
             std::string::npos)
       << before;
@@ -271,7 +268,7 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
       Cli({"verify", "--sqlite", store, "--deadline", "1s", "--prom", prom,
            "--pg", "host=127.0.0.1 port=" + std::to_string(*port)});
   EXPECT_EQ(failed.code, 2);
-  const std::string after = read(prom);
+  const std::string after = internal::ReadWholeFile(prom);
   EXPECT_NE(after.find("tradestore_verify_up{mode=\"full\"} 0\n"),
             std::string::npos)
       << after;
@@ -284,7 +281,7 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
       Cli({"backfill", "--sqlite", store, "--pg", dsn, "--prom", backfill_prom})
           .code,
       0);
-  const std::string written = read(backfill_prom);
+  const std::string written = internal::ReadWholeFile(backfill_prom);
   EXPECT_NE(written.find("tradestore_backfill_up 1\n"), std::string::npos)
       << written;
   EXPECT_NE(written.find("tradestore_backfill_high_water_id 20\n"),
@@ -295,7 +292,7 @@ TEST(CliTest, AFailedVerifyLeavesUpZeroInItsTextfile) {
                  "host=127.0.0.1 port=" + std::to_string(*port)})
                 .code,
             2);
-  const std::string up_zero = read(backfill_prom);
+  const std::string up_zero = internal::ReadWholeFile(backfill_prom);
   EXPECT_NE(up_zero.find("tradestore_backfill_up 0\n"), std::string::npos)
       << up_zero;
 }
@@ -353,8 +350,7 @@ TEST(CliTest, ReportsNeverReplaceTheStoreOrFollowALink) {
                        "--json", "-"});
   EXPECT_EQ(linked.code, 2);
   EXPECT_NE(linked.err.find("symbolic link"), std::string::npos) << linked.err;
-  std::ifstream in(victim);
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
+  EXPECT_EQ(internal::ReadWholeFile(victim), "precious");
   // The JSON went to standard output, alone: the human report went to
   // standard error.
   EXPECT_NO_THROW(nlohmann::json::parse(linked.out)) << linked.out;

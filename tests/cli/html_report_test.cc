@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "nlohmann/json.hpp"
 #include "testing/browser.h"
@@ -12,6 +11,7 @@
 #include "testing/sqlite_file.h"
 #include "testing/temp_dir.h"
 #include "tradestore/clock.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/timestamp.h"
 
@@ -21,11 +21,6 @@ namespace {
 using tradestore::testing::Cli;
 using tradestore::testing::CliRun;
 using tradestore::testing::PgEnvironment;
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // What both pages are measured for: the verdict, the marks of each chart,
 // the rows marked as differing, whether anything was fetched or overflows.
@@ -91,7 +86,7 @@ TEST(HtmlReportTest, PagesShowTheVerdictTheDifferencesAndTheRuns) {
   CliRun verify = Cli({"verify", "--sqlite", store, "--pg", dsn,
                        "--outbox-wait", "0s", "--html", page});
   ASSERT_EQ(verify.code, 1) << verify.err;
-  const std::string html = Read(page);
+  const std::string html = internal::ReadWholeFile(page);
   EXPECT_NE(html.find("Content-Security-Policy"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
 
@@ -145,9 +140,11 @@ TEST(HtmlReportTest, PagesShowTheVerdictTheDifferencesAndTheRuns) {
       << status.out;
   EXPECT_NE(status.out.find("no relay has acked an entry"), std::string::npos)
       << status.out;
-  EXPECT_NE(Read(status_prom).find("tradestore_status_outbox_entries 1\n"),
+  EXPECT_NE(internal::ReadWholeFile(status_prom)
+                .find("tradestore_status_outbox_entries 1\n"),
             std::string::npos);
-  const auto status_facts = nlohmann::json::parse(Read(status_json));
+  const auto status_facts =
+      nlohmann::json::parse(internal::ReadWholeFile(status_json));
   const auto attention = status_facts["attention"];
   EXPECT_TRUE(status_facts["backfill"]["completed"].get<bool>())
       << status_facts.dump();

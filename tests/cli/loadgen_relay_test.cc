@@ -19,6 +19,7 @@
 #include "testing/temp_dir.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/clock.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/phase.h"
 #include "tradestore/postgres/pg_trade_store.h"
@@ -30,11 +31,6 @@ namespace {
 
 using testing::PgEnvironment;
 using testing::TestPgOptions;
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 class LoadgenRelayTest : public ::testing::Test {
  protected:
@@ -53,9 +49,8 @@ class LoadgenRelayTest : public ::testing::Test {
   }
 
   int64_t Lines(const std::string& file) {
-    std::ifstream in(file);
-    return std::count(std::istreambuf_iterator<char>(in),
-                      std::istreambuf_iterator<char>(), '\n');
+    const std::string text = internal::ReadWholeFile(file);
+    return std::count(text.begin(), text.end(), '\n');
   }
 
   testing::TempDir dir_;
@@ -96,7 +91,7 @@ TEST_F(LoadgenRelayTest, KilledLoadgenLosesNoAcknowledgedWriteAfterTheRelay) {
       << err.str();
   EXPECT_NE(out.str().find("0 waiting"), std::string::npos) << out.str();
   {
-    const std::string text = ReadText(prom);
+    const std::string text = internal::ReadWholeFile(prom);
     EXPECT_NE(text.find("\ntradestore_relay_up{mode=\"once\"} 1\n"),
               std::string::npos)
         << text;
@@ -200,7 +195,7 @@ TEST_F(LoadgenRelayTest, PacesOnTheStoresClock) {
 // alert sees it alive (or its last success growing old).
 TEST_F(LoadgenRelayTest, ARunningRelayRefreshesItsMetrics) {
   const std::string prom = dir_.File("relay.prom");
-  const auto text = [&] { return ReadText(prom); };
+  const auto text = [&] { return internal::ReadWholeFile(prom); };
   testing::ChildProcess relay({TRADESTORE_CLI, "relay", "--sqlite", path_,
                                "--pg", dsn_, "--prom", prom},
                               dir_.File("relay.log"));

@@ -6,11 +6,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "fuzz/fuzz_targets.h"
+#include "tradestore/internal/read_file.h"
 
 namespace tradestore::fuzz {
 namespace {
@@ -27,10 +26,7 @@ std::vector<std::string> Corpus(const std::string& target) {
   }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    inputs.push_back(bytes.str());
+    inputs.push_back(internal::ReadWholeFile(file));
   }
   return inputs;
 }

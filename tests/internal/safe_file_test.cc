@@ -10,17 +10,13 @@
 
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
+#include "tradestore/internal/read_file.h"
 
 namespace tradestore::internal {
 namespace {
 
 namespace fs = std::filesystem;
 using testing::TempDir;
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Only the target: no temp file is left beside it.
 size_t FilesIn(const std::string& dir) {
@@ -34,7 +30,7 @@ TEST(SafeFileTest, WritesReplacesAndLeavesNothingElse) {
   const std::string path = dir.File("report.json");
   TS_ASSERT_OK(WriteFileSafely(path, "one"));
   TS_ASSERT_OK(WriteFileSafely(path, "two"));
-  EXPECT_EQ(Read(path), "two");
+  EXPECT_EQ(ReadWholeFile(path), "two");
   EXPECT_EQ(FilesIn(dir.path()), 1u);
 }
 
@@ -55,7 +51,7 @@ TEST(SafeFileTest, NeverFollowsOrReplacesASymlink) {
   ASSERT_EQ(symlink(victim.c_str(), link.c_str()), 0);
   auto status = WriteFileSafely(link, "metrics");
   TS_EXPECT_CODE(status, absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Read(victim), "precious");
+  EXPECT_EQ(ReadWholeFile(victim), "precious");
   EXPECT_TRUE(fs::is_symlink(link));
   EXPECT_EQ(FilesIn(dir.path()), 2u);
 }
@@ -79,7 +75,7 @@ TEST(SafeFileTest, NeverReplacesAProtectedFileByAnyName) {
     TS_EXPECT_CODE(WriteFileSafely(target, "{}", {.never_replace = {store}}),
                    absl::StatusCode::kFailedPrecondition);
   }
-  EXPECT_EQ(Read(store), "trades");
+  EXPECT_EQ(ReadWholeFile(store), "trades");
 }
 
 TEST(SafeFileTest, AnUncommittedFileLeavesNoTrace) {
@@ -107,7 +103,7 @@ TEST(SafeFileTest, ASymlinkPlantedBeforeCommitIsRefused) {
   TS_ASSERT_OK((*file)->Write("x 1\n"));
   ASSERT_EQ(symlink(victim.c_str(), path.c_str()), 0);
   TS_EXPECT_CODE((*file)->Commit(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Read(victim), "precious");
+  EXPECT_EQ(ReadWholeFile(victim), "precious");
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -22,6 +21,7 @@
 #include "testing/temp_dir.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/internal/failpoint.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/postgres/pg_trade_store.h"
 #include "tradestore/sqlite/legacy_generator.h"
@@ -70,13 +70,11 @@ class CrashPointTest : public ::testing::TestWithParam<std::string> {
     close(out);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    std::ifstream in(log);
-    std::stringstream text;
-    text << in.rdbuf();
+    const std::string text = internal::ReadWholeFile(log);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "not killed at " << failpoint << "; wait status " << status
         << ", output:\n"
-        << text.str();
+        << text;
   }
 
   int Cli(const std::vector<std::string>& args) {

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
@@ -29,6 +28,7 @@
 #include "testing/sqlite_file.h"
 #include "testing/temp_dir.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/migration/phase.h"
 #include "tradestore/postgres/pg_trade_store.h"
@@ -46,15 +46,8 @@ int64_t EnvNumber(const char* name, int64_t fallback) {
   return v != nullptr && *v != '\0' ? std::atoll(v) : fallback;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 int64_t Lines(const std::string& path) {
-  const std::string text = ReadFile(path);
+  const std::string text = internal::ReadWholeFile(path);
   return std::count(text.begin(), text.end(), '\n');
 }
 
@@ -123,7 +116,7 @@ class KillLoopTest : public ::testing::TestWithParam<Loop> {
   bool WaitText(const std::string& file, const std::string& text,
                 Child& child) {
     const auto until = Steady::now() + std::chrono::minutes(1);
-    while (ReadFile(file).find(text) == std::string::npos) {
+    while (internal::ReadWholeFile(file).find(text) == std::string::npos) {
       if (!child.running() || Steady::now() > until) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -159,7 +152,7 @@ class KillLoopTest : public ::testing::TestWithParam<Loop> {
           std::uniform_int_distribution<int64_t>(1, 300)(rng);
       ASSERT_TRUE(WaitLines(acks, before, loadgen))
           << loadgen.Ended() << ", its output:\n"
-          << ReadFile(log);
+          << internal::ReadWholeFile(log);
       if (GetParam().moving) {
         const Phase to = NextPhase();
         Move(to);
@@ -167,12 +160,12 @@ class KillLoopTest : public ::testing::TestWithParam<Loop> {
         ASSERT_TRUE(WaitText(
             log, absl::StrCat("-> ", PhaseName(to), " (version"), loadgen))
             << loadgen.Ended() << ", its output:\n"
-            << ReadFile(log);
+            << internal::ReadWholeFile(log);
         const int64_t after =
             Lines(acks) + std::uniform_int_distribution<int64_t>(0, 200)(rng);
         ASSERT_TRUE(WaitLines(acks, after, loadgen))
             << loadgen.Ended() << ", its output:\n"
-            << ReadFile(log);
+            << internal::ReadWholeFile(log);
       }
       // A random moment within the next few writes, not on an ack line.
       std::this_thread::sleep_for(std::chrono::microseconds(

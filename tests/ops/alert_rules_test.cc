@@ -3,12 +3,13 @@
 // metric would otherwise leave an alert that can never fire.
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include <filesystem>
 #include <regex>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "tradestore/cli/job_metrics.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/migration/status.h"
 #include "tradestore/migration/store_metrics.h"
 #include "tradestore/ops/restore.h"
@@ -18,9 +19,8 @@ namespace tradestore {
 namespace {
 
 std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  EXPECT_TRUE(std::filesystem::is_regular_file(path)) << path;
+  return internal::ReadWholeFile(path);
 }
 
 // Every metric name in Prometheus text, with the label names seen on it.

@@ -21,6 +21,7 @@
 #include "testing/status_matchers.h"
 #include "testing/trades.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/ops/restore.h"
 #include "tradestore/postgres/pg_trade_store.h"
 
@@ -251,8 +252,7 @@ TEST_F(BackupTest, ToS3AndAzureThroughTheirEmulators) {
                           dout, derr),
               0)
         << derr.str();
-    std::ifstream in(json);
-    const std::string report(std::istreambuf_iterator<char>(in), {});
+    const std::string report = internal::ReadWholeFile(json);
     EXPECT_THAT(report, HasSubstr("\"matches\": true"));
     EXPECT_THAT(report, HasSubstr("\"rows\": 12"));
   }

@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/ops/ops_files.h"
 #include "tradestore/ops/pgbouncer.h"
 #include "tradestore/ops/stack_config.h"
@@ -24,9 +25,9 @@ namespace tradestore::ops {
 namespace {
 
 std::string Read(const std::string& relative) {
-  std::ifstream in(std::string(TRADESTORE_SOURCE_DIR) + "/" + relative);
-  EXPECT_TRUE(in.good()) << relative;
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  const std::string path = std::string(TRADESTORE_SOURCE_DIR) + "/" + relative;
+  EXPECT_TRUE(std::filesystem::is_regular_file(path)) << relative;
+  return internal::ReadWholeFile(path);
 }
 
 // section.key -> value of an ini file ("pgbouncer.pool_mode").

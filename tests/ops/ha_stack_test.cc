@@ -2,7 +2,6 @@
 // that each of its ports reaches what it should.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "testing/trades.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/postgres/pg_trade_store.h"
 
 namespace tradestore {
@@ -90,11 +90,6 @@ TEST(HaStackTest, ThePortsReachTheLeaderAndTheReplicas) {
   EXPECT_NE(r->output.find("read-only"), std::string::npos) << r->output;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 TEST(HaStackTest, StatusShowsEachStandbysLagAndItsMetrics) {
   auto& env = HaEnvironment::Get();
   const ops::StackStatus s = env.WaitHealthy();
@@ -114,7 +109,7 @@ TEST(HaStackTest, StatusShowsEachStandbysLagAndItsMetrics) {
                           out, err),
               1)
         << out.str() << err.str();
-    j = nlohmann::json::parse(ReadFile(dir + "/s.json"));
+    j = nlohmann::json::parse(internal::ReadWholeFile(dir + "/s.json"));
   } while (j["replication"]["streaming"] != 2 &&
            std::chrono::steady_clock::now() < until);
   const nlohmann::json& r = j["replication"];
@@ -128,7 +123,7 @@ TEST(HaStackTest, StatusShowsEachStandbysLagAndItsMetrics) {
   for (const auto& a : j["attention"]) {
     EXPECT_EQ(a.get<std::string>().find("standby"), std::string::npos) << a;
   }
-  const std::string prom = ReadFile(dir + "/s.prom");
+  const std::string prom = internal::ReadWholeFile(dir + "/s.prom");
   EXPECT_NE(prom.find("tradestore_replication_sync_standbys 1\n"),
             std::string::npos)
       << prom;

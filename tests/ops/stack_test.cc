@@ -21,6 +21,7 @@
 #include "testing/trades.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/ops/pg_cluster.h"
 #include "tradestore/postgres/pg_trade_store.h"
 
@@ -29,8 +30,8 @@ namespace {
 
 // Whether process `pid` runs (a zombie no reaper collected does not).
 bool Alive(int pid) {
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string text(std::istreambuf_iterator<char>(stat), {});
+  const std::string text =
+      internal::ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
   const size_t paren = text.rfind(')');
   return paren != std::string::npos && paren + 2 < text.size() &&
          text[paren + 2] != 'Z';
@@ -92,8 +93,8 @@ TEST_F(StackTest, ScramThroughAuthQueryAndAWrongPasswordFailsAtOnce) {
   EXPECT_THAT(std::string(refused.status().message()),
               ::testing::Not(HasSubstr("not-the-one")));
   // The auth file holds PgBouncer's own two roles, no application user.
-  std::ifstream userlist(status_->dir + "/bouncer/userlist.txt");
-  const std::string text(std::istreambuf_iterator<char>(userlist), {});
+  const std::string text =
+      internal::ReadWholeFile(status_->dir + "/bouncer/userlist.txt");
   EXPECT_THAT(text, HasSubstr("pgbouncer_auth"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("tradestore_app")));
 }

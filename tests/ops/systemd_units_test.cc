@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "testing/temp_dir.h"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/read_file.h"
 
 namespace tradestore {
 namespace {
@@ -29,15 +30,10 @@ std::vector<fs::path> Units() {
   return units;
 }
 
-std::string Read(const fs::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 TEST(SystemdUnitsTest, EveryJobIsHardenedAndEveryTimerHasItsService) {
   int services = 0;
   for (const fs::path& unit : Units()) {
-    const std::string text = Read(unit);
+    const std::string text = internal::ReadWholeFile(unit);
     if (unit.extension() == ".timer") {
       fs::path service = unit;
       service.replace_extension(".service");
@@ -65,8 +61,9 @@ TEST(SystemdUnitsTest, SystemdAnalyzeFindsNothingToSay) {
   std::vector<std::string> argv = {"systemd-analyze", "verify", "--man=no"};
   for (const fs::path& unit : Units()) {
     // The binary is not installed here; any executable stands in.
-    const std::string text = absl::StrReplaceAll(
-        Read(unit), {{"/usr/local/bin/tradestore", "/bin/true"}});
+    const std::string text =
+        absl::StrReplaceAll(internal::ReadWholeFile(unit),
+                            {{"/usr/local/bin/tradestore", "/bin/true"}});
     const std::string copy = dir.File(unit.filename());
     std::ofstream(copy) << text;
     argv.push_back(copy);

@@ -1,11 +1,9 @@
 // schema/postgres.sql must describe exactly what migrations/ produce.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "testing/pg_environment.h"
 #include "testing/status_matchers.h"
+#include "tradestore/internal/read_file.h"
 
 namespace tradestore {
 namespace {
@@ -31,11 +29,10 @@ TEST(ReferenceSchemaTest, MatchesWhatTheMigrationsProduce) {
   auto& env = testing::PgEnvironment::Get();
   const std::string migrated = env.FreshMigratedDatabase();
   const std::string reference = env.FreshDatabaseName();
-  std::ifstream file(TRADESTORE_SOURCE_DIR "/schema/postgres.sql");
-  ASSERT_TRUE(file.good());
-  std::stringstream sql;
-  sql << file.rdbuf();
-  TS_ASSERT_OK(env.pg().Psql(reference, sql.str()));
+  const std::string sql =
+      internal::ReadWholeFile(TRADESTORE_SOURCE_DIR "/schema/postgres.sql");
+  ASSERT_FALSE(sql.empty());
+  TS_ASSERT_OK(env.pg().Psql(reference, sql));
   const std::string expected = Catalog(env.pg(), migrated);
   EXPECT_NE(expected.find("trades.quantity numeric 18,8"), std::string::npos)
       << expected;

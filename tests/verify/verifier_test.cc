@@ -14,6 +14,7 @@
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
 #include "tradestore/cli/cli.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/migration/backfill.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -563,12 +564,9 @@ TEST_F(VerifierTest, CliExitCodesJsonAndPrometheusFiles) {
   const nlohmann::json parsed = nlohmann::json::parse(in);
   EXPECT_EQ(parsed["summary"]["clean"], true);
   EXPECT_EQ(parsed["summary"]["quarantined"], kRows / kBadEvery);
-  std::ifstream prom_in(prom);
-  std::stringstream prom_text;
-  prom_text << prom_in.rdbuf();
-  EXPECT_NE(
-      prom_text.str().find("tradestore_verify_clean{mode=\"full\",source="),
-      std::string::npos);
+  const std::string prom_text = internal::ReadWholeFile(prom);
+  EXPECT_NE(prom_text.find("tradestore_verify_clean{mode=\"full\",source="),
+            std::string::npos);
 
   Sql("DELETE FROM trades WHERE id = 42");
   std::ostringstream out2, err2;

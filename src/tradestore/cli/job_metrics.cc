@@ -1,21 +1,20 @@
 #include "tradestore/cli/job_metrics.h"
 
 #include <cmath>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tradestore/internal/prom_text.h"
+#include "tradestore/internal/read_file.h"
 
 namespace tradestore::cli {
 namespace {
 
 // The value of `metric` in the Prometheus text at `path`, 0 when absent.
 double Previous(const std::string& path, const std::string& metric) {
-  std::ifstream in(path);
-  const std::string text(std::istreambuf_iterator<char>(in), {});
+  const std::string text = internal::ReadWholeFile(path);
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (!absl::ConsumePrefix(&line, metric + " ")) continue;
     double value = 0;

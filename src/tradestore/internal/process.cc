@@ -14,12 +14,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/internal/status_macros.h"
 
 namespace tradestore::internal {
@@ -29,11 +28,9 @@ bool RunningAsRoot() { return geteuid() == 0; }
 namespace {
 
 std::string ReadAndRemove(const char* path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
+  std::string text = ReadWholeFile(path);
   unlink(path);
-  return text.str();
+  return text;
 }
 
 // Our environment with `changes` applied: a value sets, nullopt removes.
@@ -320,8 +317,7 @@ absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
 bool ProcessAlive(int pid) {
   if (pid <= 0 || kill(pid, 0) != 0) return false;
   // kill(0) succeeds on a zombie: read its state.
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  const std::string text = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
   const size_t paren = text.rfind(')');
   return paren == std::string::npos || paren + 2 >= text.size() ||
          text[paren + 2] != 'Z';

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/internal/safe_file.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/ops/ha_archive.h"
@@ -39,8 +40,7 @@ constexpr char kPython[] = "/usr/bin/python3";
 constexpr char kPatroni[] = "/usr/bin/patroni";
 
 std::string Tail(const std::string& path, size_t bytes = 3000) {
-  std::ifstream in(path);
-  std::string text(std::istreambuf_iterator<char>(in), {});
+  const std::string text = internal::ReadWholeFile(path);
   return text.size() > bytes ? text.substr(text.size() - bytes) : text;
 }
 

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/internal/status_macros.h"
 
 namespace tradestore::ops {
@@ -26,11 +27,6 @@ using internal::RunChecked;
 using internal::RunCommand;
 
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // tradestore's postgresql.conf defaults: loopback only, the socket in the
 // cluster's directory.
@@ -182,7 +178,8 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Open(
   }
   // The last "port = N" line wins, as for Postgres; ALTER SYSTEM quotes it.
   const std::string path = cluster->data_dir() + "/postgresql.auto.conf";
-  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(internal::ReadWholeFile(path), '\n')) {
     line = absl::StripAsciiWhitespace(line);
     if (!absl::ConsumePrefix(&line, "port")) continue;
     line = absl::StripLeadingAsciiWhitespace(line);
@@ -210,7 +207,8 @@ absl::Status PgCluster::SetSetting(const std::string& name,
                                    const std::string& value) {
   const std::string path = data_dir() + "/postgresql.auto.conf";
   std::string kept;
-  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(internal::ReadWholeFile(path), '\n')) {
     const absl::string_view t = absl::StripAsciiWhitespace(line);
     if (t.empty() || absl::StartsWith(t, name + " ") ||
         absl::StartsWith(t, name + "=")) {
@@ -229,8 +227,9 @@ absl::Status PgCluster::StartOnce() {
                       user_);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
-    return absl::InternalError(absl::StrCat("pg_ctl start failed: ", r->output,
-                                            ReadFile(dir_ + "/postgres.log")));
+    return absl::InternalError(
+        absl::StrCat("pg_ctl start failed: ", r->output,
+                     internal::ReadWholeFile(dir_ + "/postgres.log")));
   }
   return absl::OkStatus();
 }
@@ -250,7 +249,8 @@ absl::Status PgCluster::Stop(bool immediate) {
 }
 
 int PgCluster::PostmasterPid() const {
-  const std::string text = ReadFile(data_dir() + "/postmaster.pid");
+  const std::string text =
+      internal::ReadWholeFile(data_dir() + "/postmaster.pid");
   int pid = 0;
   if (!absl::SimpleAtoi(text.substr(0, text.find('\n')), &pid)) return 0;
   return internal::ProcessAlive(pid) ? pid : 0;

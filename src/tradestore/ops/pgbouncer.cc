@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <fstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -13,15 +12,11 @@
 #include "absl/strings/str_split.h"
 #include "tradestore/clock.h"
 #include "tradestore/internal/process.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/ops/pg_cluster.h"
 
 namespace tradestore::ops {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // A [databases] entry's connection string with host and port replaced.
 std::string PointAt(absl::string_view conninfo, const PgBouncerPlaces& p) {
@@ -87,8 +82,9 @@ absl::Status PgBouncerProcess::Start(const std::string& ini, int port) {
         "pgbouncer is not installed; run tools/setup.sh");
   }
   if (r->exit_code != 0) {
-    return absl::InternalError(absl::StrCat("pgbouncer failed: ", r->output,
-                                            ReadFile(dir_ + "/pgbouncer.log")));
+    return absl::InternalError(
+        absl::StrCat("pgbouncer failed: ", r->output,
+                     internal::ReadWholeFile(dir_ + "/pgbouncer.log")));
   }
   // -d returns once daemonised; wait until it accepts connections.
   const std::string isready = FindPostgresBinDir() + "/pg_isready";
@@ -98,18 +94,20 @@ absl::Status PgBouncerProcess::Start(const std::string& ini, int port) {
     if (probe.ok() && probe->exit_code == 0) return absl::OkStatus();
     Clock::Real()->SleepFor(std::chrono::milliseconds(50));
   }
-  return absl::InternalError(absl::StrCat("pgbouncer did not come up: ",
-                                          ReadFile(dir_ + "/pgbouncer.log")));
+  return absl::InternalError(
+      absl::StrCat("pgbouncer did not come up: ",
+                   internal::ReadWholeFile(dir_ + "/pgbouncer.log")));
 }
 
 int PgBouncerProcess::Pid() const {
   int pid = 0;
-  const std::string text = ReadFile(dir_ + "/pgbouncer.pid");
+  const std::string text = internal::ReadWholeFile(dir_ + "/pgbouncer.pid");
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &pid) || pid <= 0) {
     return 0;
   }
   // A stale pid file's number may belong to another process by now.
-  const std::string comm = ReadFile(absl::StrCat("/proc/", pid, "/comm"));
+  const std::string comm =
+      internal::ReadWholeFile(absl::StrCat("/proc/", pid, "/comm"));
   return absl::StripAsciiWhitespace(comm) == "pgbouncer" ? pid : 0;
 }
 

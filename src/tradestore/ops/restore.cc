@@ -1,13 +1,13 @@
 #include "tradestore/ops/restore.h"
 
 #include <cmath>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "tradestore/internal/process.h"
 #include "tradestore/internal/prom_text.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/internal/sha256.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/ops/object_store.h"
@@ -45,10 +45,9 @@ absl::StatusOr<BackupManifest> Fetch(ObjectStore& store,
                                      const std::string& name, WorkDir& work) {
   const std::string manifest_file = work.File(name + ".json");
   TS_RETURN_IF_ERROR(store.Download(name + ".json", manifest_file));
-  std::ifstream in(manifest_file);
-  TS_ASSIGN_OR_RETURN(BackupManifest m,
-                      BackupManifest::FromJson(
-                          std::string(std::istreambuf_iterator<char>(in), {})));
+  TS_ASSIGN_OR_RETURN(
+      BackupManifest m,
+      BackupManifest::FromJson(internal::ReadWholeFile(manifest_file)));
   // pg_restore -j reads the dump out of order: it must be a local file.
   TS_RETURN_IF_ERROR(store.Download(m.dump, work.File(m.dump)));
   TS_ASSIGN_OR_RETURN(const std::string sha,
