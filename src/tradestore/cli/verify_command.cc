@@ -41,20 +41,20 @@ std::string ReadWindow(const ParsedArgs& args, VerifyOptions& options) {
   return "";
 }
 
-int Run(Invocation& call) {
-  VerifyOptions options;
+// The options the flags ask for; a usage error message when they do not.
+std::string ReadOptions(const Invocation& call, VerifyOptions& options) {
   options.sqlite_path = call.sqlite;
   options.pg = call.pg;
   options.progress_tty = call.terminal;
   options.repair = call.args.Has("repair");
   options.repair_dry_run = call.args.Has("dry-run");
   if (options.repair_dry_run && !options.repair) {
-    return call.UsageError("--dry-run goes with --repair");
+    return "--dry-run goes with --repair";
   }
   // A dry run writes nothing, not even the record of the run.
   options.record_run = !call.args.Has("no-record") && !options.repair_dry_run;
   if (std::string bad = ReadWindow(call.args, options); !bad.empty()) {
-    return call.UsageError(bad);
+    return bad;
   }
   if (auto wait = call.args.Duration("outbox-wait"))
     options.outbox_wait = *wait;
@@ -67,22 +67,35 @@ int Run(Invocation& call) {
   }
   // The page charts the runs recorded before this one and this one.
   if (call.args.Has("html")) options.history_runs = kHtmlHistoryRuns;
+  return "";
+}
+
+// Verifies; after a repair that changed rows, verifies the same window
+// again, reporting only: that report is the one that counts, with what
+// the repair did.
+absl::StatusOr<VerifyReport> VerifyAndRepair(const VerifyOptions& options,
+                                             Invocation& call) {
   auto report = RunVerify(options, call.err);
-  if (report.ok() && options.repair && report->repaired > 0) {
-    // What the repair left: the same window again, reporting only. Its
-    // report is the one that counts, with what the repair did.
-    report->PrintSummary(call.out);
-    call.out << "verify: repaired " << report->repaired
-             << " row(s); verifying again\n";
-    VerifyOptions again = options;
-    again.repair = false;
-    auto after = RunVerify(again, call.err);
-    if (after.ok()) {
-      after->repaired = report->repaired;
-      after->repair_log = report->repair_log;
-    }
-    report = std::move(after);
+  if (!report.ok() || !options.repair || report->repaired == 0) return report;
+  report->PrintSummary(call.out);
+  call.out << "verify: repaired " << report->repaired
+           << " row(s); verifying again\n";
+  VerifyOptions again = options;
+  again.repair = false;
+  auto after = RunVerify(again, call.err);
+  if (after.ok()) {
+    after->repaired = report->repaired;
+    after->repair_log = report->repair_log;
   }
+  return after;
+}
+
+int Run(Invocation& call) {
+  VerifyOptions options;
+  if (std::string bad = ReadOptions(call, options); !bad.empty()) {
+    return call.UsageError(bad);
+  }
+  auto report = VerifyAndRepair(options, call);
   int code = kExitUsage;  // could not run: never mistaken for "differences"
   if (!report.ok()) {
     call.Fail(report.status());

@@ -152,20 +152,38 @@ absl::Status ComparePostgres(PgPool& pool, const Digest& archived,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> StoreIdOf(const std::string& sqlite_path) {
+  TS_ASSIGN_OR_RETURN(auto source,
+                      SqliteTradeStore::Open({.path = sqlite_path,
+                                              .create_if_missing = false,
+                                              .require_trades_table = true,
+                                              .read_only = true,
+                                              .reader_connections = 1}));
+  return source->store_id();
+}
+
+// Gives the archive and its manifest their names in `to_dir`. Only a
+// verified archive takes the final name; another is kept for a look under
+// a name that says it is not one.
+absl::Status Place(const std::string& zipped, const std::string& to_dir,
+                   mode_t mode, ArchiveReport& report) {
+  const std::string base =
+      (fs::path(to_dir) / absl::StrCat("trade_store-", Stamp(),
+                                       report.verified() ? "" : ".unverified"))
+          .string();
+  report.file = base + ".db.gz";
+  report.manifest = base + ".manifest.json";
+  TS_RETURN_IF_ERROR(archive::PlaceWithoutReplacing(zipped, report.file));
+  return internal::WriteFileSafely(report.manifest, ArchiveJson(report),
+                                   {.mode = mode});
+}
+
 }  // namespace
 
 absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
                                          std::ostream& log) {
-  std::string store_id;
-  {
-    TS_ASSIGN_OR_RETURN(auto source,
-                        SqliteTradeStore::Open({.path = options.sqlite_path,
-                                                .create_if_missing = false,
-                                                .require_trades_table = true,
-                                                .read_only = true,
-                                                .reader_connections = 1}));
-    store_id = source->store_id();
-  }
+  TS_ASSIGN_OR_RETURN(const std::string store_id,
+                      StoreIdOf(options.sqlite_path));
   TS_ASSIGN_OR_RETURN(auto pool, PgPool::Create(options.pg));
   TS_RETURN_IF_ERROR(EnsureMigrated(*pool));
 
@@ -194,19 +212,7 @@ absl::StatusOr<ArchiveReport> RunArchive(const ArchiveOptions& options,
   ReadBack(zipped, check, report);
   TS_RETURN_IF_ERROR(ComparePostgres(*pool, digest, report));
 
-  // Only a verified archive takes the final name; another is kept for a
-  // look under a name that says it is not one.
-  const std::string base =
-      (fs::path(options.to_dir) /
-       absl::StrCat("trade_store-", Stamp(),
-                    report.verified() ? "" : ".unverified"))
-          .string();
-  report.file = base + ".db.gz";
-  report.manifest = base + ".manifest.json";
-  TS_RETURN_IF_ERROR(archive::PlaceWithoutReplacing(zipped, report.file));
-  TS_RETURN_IF_ERROR(internal::WriteFileSafely(
-      report.manifest, ArchiveJson(report), {.mode = mode}));
-
+  TS_RETURN_IF_ERROR(Place(zipped, options.to_dir, mode, report));
   TS_RETURN_IF_ERROR(RecordArchive(
       *pool, {.source_store_id = store_id,
               .path = fs::absolute(report.file).string(),

@@ -15,6 +15,37 @@ namespace {
 constexpr size_t kMaxLagSamples = size_t{1} << 21;
 constexpr std::chrono::seconds kRateWindow{60};
 
+// The batch's rows as Postgres takes them; a row that does not convert is
+// quarantined with its reason.
+void Convert(const OutboxBatch& batch, std::vector<BackfillRow>& rows,
+             std::vector<QuarantineRow>& quarantined) {
+  rows.reserve(batch.rows.size());
+  for (const StoredRow& row : batch.rows) {
+    auto trade = ConvertStoredRow(row, nullptr);
+    if (trade.ok()) {
+      rows.push_back({*std::move(trade), ExtraColumnsJson(row)});
+    } else {
+      quarantined.push_back(
+          {row.id, std::string(trade.status().message()), StoredRowJson(row)});
+    }
+  }
+}
+
+// Adds an acknowledged round to `stats`, with each entry's lag at `now`.
+void Count(const OutboxBatch& batch, const ApplyOutcome& outcome, Timestamp now,
+           RelayStats& stats) {
+  stats.entries_applied += static_cast<int64_t>(batch.entries.size());
+  stats.rows_written += outcome.written;
+  stats.rows_skipped += outcome.skipped;
+  stats.rows_quarantined += outcome.quarantined;
+  stats.rounds += 1;
+  for (const OutboxEntry& e : batch.entries) {
+    if (stats.lag_us.size() >= kMaxLagSamples) break;
+    stats.lag_us.push_back(
+        std::max<int64_t>(0, now.unix_micros() - e.enqueued_at.unix_micros()));
+  }
+}
+
 }  // namespace
 
 OutboxRelay::OutboxRelay(SqliteTradeStore* sqlite, PgMirror* mirror,
@@ -36,16 +67,7 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
     if (batch.entries.empty()) return 0;
     std::vector<BackfillRow> rows;
     std::vector<QuarantineRow> quarantined;
-    rows.reserve(batch.rows.size());
-    for (const StoredRow& row : batch.rows) {
-      auto trade = ConvertStoredRow(row, nullptr);
-      if (trade.ok()) {
-        rows.push_back({*std::move(trade), ExtraColumnsJson(row)});
-      } else {
-        quarantined.push_back({row.id, std::string(trade.status().message()),
-                               StoredRowJson(row)});
-      }
-    }
+    Convert(batch, rows, quarantined);
     TS_ASSIGN_OR_RETURN(ApplyOutcome outcome,
                         mirror_->Apply(rows, quarantined));
     internal::Failpoint("relay.after_pg_commit");
@@ -58,16 +80,7 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
     applied_through_.store(batch.last_seq);
     const Timestamp now = ack.at;
     internal::ScopedLock lock(mu_);
-    stats_.entries_applied += static_cast<int64_t>(batch.entries.size());
-    stats_.rows_written += outcome.written;
-    stats_.rows_skipped += outcome.skipped;
-    stats_.rows_quarantined += outcome.quarantined;
-    stats_.rounds += 1;
-    for (const OutboxEntry& e : batch.entries) {
-      if (stats_.lag_us.size() >= kMaxLagSamples) break;
-      stats_.lag_us.push_back(std::max<int64_t>(
-          0, now.unix_micros() - e.enqueued_at.unix_micros()));
-    }
+    Count(batch, outcome, now, stats_);
     return static_cast<int64_t>(batch.entries.size());
   }();
   if (applied.ok()) {

@@ -140,6 +140,25 @@ std::vector<std::string> Attention(const StatusReport& r,
   return out;
 }
 
+// The SQLite file's part of the status JSON.
+void AddSqliteJson(const SqliteStoreFacts& s, Timestamp now,
+                   nlohmann::json& j) {
+  j["sqlite_schema_version"] = s.schema_version;
+  if (s.outbox) {
+    const OutboxStatus& o = *s.outbox;
+    j["outbox_entries"] = o.entries;
+    j["outbox_oldest_age_s"] = o.oldest ? AgeSeconds(now, *o.oldest) : 0.0;
+  }
+  if (s.relay) {
+    const RelayProgress& p = *s.relay;
+    j["relay"] = {{"last_ack_at", p.last.at.ToIso8601()},
+                  {"last_ack_age_s", AgeSeconds(now, p.last.at)},
+                  {"rate_per_s", p.last.rate_per_s},
+                  {"lag_ms", p.last.lag_ms},
+                  {"acked_total", p.acked_total}};
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<StatusReport> RunStatus(const StatusOptions& options) {
@@ -171,8 +190,10 @@ absl::StatusOr<StatusReport> RunStatus(const StatusOptions& options) {
 
 std::string StatusReport::ToJson() const {
   const StatusFacts& f = postgres;
-  auto when = [](const std::optional<Timestamp>& t) {
-    return t ? nlohmann::json(t->ToIso8601()) : nlohmann::json();
+  // When a recorded run finished; null when there is none.
+  auto finished = [](const auto& run) {
+    return run ? nlohmann::json(run->finished_at.ToIso8601())
+               : nlohmann::json();
   };
   nlohmann::json j = {
       {"healthy", healthy()},
@@ -185,15 +206,9 @@ std::string StatusReport::ToJson() const {
       {"fence_by", f.fence_by ? nlohmann::json(*f.fence_by) : nlohmann::json()},
       {"unresolved_quarantine", f.unresolved_quarantine},
       {"backfill_completed", f.backfill ? f.backfill->completed : false},
-      {"last_full_verify",
-       when(f.last_full ? std::optional<Timestamp>(f.last_full->finished_at)
-                        : std::nullopt)},
-      {"last_backup",
-       when(f.last_backup ? std::optional<Timestamp>(f.last_backup->finished_at)
-                          : std::nullopt)},
-      {"last_drill",
-       when(f.last_drill ? std::optional<Timestamp>(f.last_drill->finished_at)
-                         : std::nullopt)},
+      {"last_full_verify", finished(f.last_full)},
+      {"last_backup", finished(f.last_backup)},
+      {"last_drill", finished(f.last_drill)},
       {"last_drill_rto_s", f.last_drill && f.last_drill->rto_seconds
                                ? nlohmann::json(*f.last_drill->rto_seconds)
                                : nlohmann::json()},
@@ -218,20 +233,7 @@ std::string StatusReport::ToJson() const {
                     {"verified", f.archive->verified},
                     {"created_at", f.archive->created_at.ToIso8601()}};
   }
-  if (sqlite) j["sqlite_schema_version"] = sqlite->schema_version;
-  if (sqlite && sqlite->outbox) {
-    const OutboxStatus& o = *sqlite->outbox;
-    j["outbox_entries"] = o.entries;
-    j["outbox_oldest_age_s"] = o.oldest ? AgeSeconds(f.now, *o.oldest) : 0.0;
-  }
-  if (sqlite && sqlite->relay) {
-    const RelayProgress& p = *sqlite->relay;
-    j["relay"] = {{"last_ack_at", p.last.at.ToIso8601()},
-                  {"last_ack_age_s", AgeSeconds(f.now, p.last.at)},
-                  {"rate_per_s", p.last.rate_per_s},
-                  {"lag_ms", p.last.lag_ms},
-                  {"acked_total", p.acked_total}};
-  }
+  if (sqlite) AddSqliteJson(*sqlite, f.now, j);
   j["replication"] = ReplicationJson(f.replication);
   return j.dump(2) + "\n";
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -276,6 +277,42 @@ bool LostConnection(pg_conn* conn, const char* state) {
           (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P0")));
 }
 
+// Sends the COPY; how it failed when the server did not start it.
+std::optional<CopyOutcome> StartCopy(pg_conn* conn, const std::string& sql) {
+  PGresult* result = PQexec(conn, sql.c_str());
+  std::optional<CopyOutcome> failed;
+  if (PQresultStatus(result) != PGRES_COPY_OUT) {
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    failed =
+        CopyOutcome{absl::InternalError(PQresultErrorMessage(result)),
+                    LostConnection(conn, state),
+                    /*statement_failed=*/true, state != nullptr ? state : ""};
+  }
+  PQclear(result);
+  return failed;
+}
+
+// Reads the statement's results after its data; `status` says how reading
+// the rows went, and a failure of the statement takes its place.
+CopyOutcome FinishCopy(pg_conn* conn, absl::Status status) {
+  CopyOutcome outcome;
+  for (PGresult* r = PQgetResult(conn); r != nullptr; r = PQgetResult(conn)) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && status.ok()) {
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      if (LostConnection(conn, state)) {
+        PQclear(r);
+        return {absl::UnavailableError(PQerrorMessage(conn)), true, false, ""};
+      }
+      status = absl::InternalError(PQresultErrorMessage(r));
+      outcome.statement_failed = true;
+      outcome.sqlstate = state != nullptr ? state : "";
+    }
+    PQclear(r);
+  }
+  outcome.status = std::move(status);
+  return outcome;
+}
+
 }  // namespace
 
 CopyOutcome CopyOutOn(
@@ -285,21 +322,11 @@ CopyOutcome CopyOutOn(
   // PQexec returns at the COPY's result, past those of the settings.
   const std::string sql =
       absl::StrCat(settings, "COPY (", select, ") TO STDOUT (FORMAT binary)");
-  PGresult* result = PQexec(conn, sql.c_str());
-  if (PQresultStatus(result) != PGRES_COPY_OUT) {
-    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-    CopyOutcome failed{absl::InternalError(PQresultErrorMessage(result)),
-                       LostConnection(conn, state), /*statement_failed=*/true,
-                       state != nullptr ? state : ""};
-    PQclear(result);
-    return failed;
-  }
-  PQclear(result);
+  if (auto refused = StartCopy(conn, sql)) return *std::move(refused);
 
   CopyParser parser;
   std::string buffer;  // a partial row received, not yet parsed
   absl::Status status;
-  CopyOutcome failed;  // how the statement failed, when it did
   for (;;) {
     char* data = nullptr;
     const int n = PQgetCopyData(conn, &data, /*async=*/0);
@@ -323,24 +350,12 @@ CopyOutcome CopyOutOn(
     // ready for its next statement.
     PQfreemem(data);
   }
-  for (PGresult* r = PQgetResult(conn); r != nullptr; r = PQgetResult(conn)) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && status.ok()) {
-      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-      if (LostConnection(conn, state)) {
-        PQclear(r);
-        return {absl::UnavailableError(PQerrorMessage(conn)), true, false, ""};
-      }
-      status = absl::InternalError(PQresultErrorMessage(r));
-      failed.statement_failed = true;
-      failed.sqlstate = state != nullptr ? state : "";
-    }
-    PQclear(r);
+  CopyOutcome outcome = FinishCopy(conn, std::move(status));
+  if (outcome.status.ok() && !parser.done()) {
+    outcome.status =
+        absl::DataLossError("binary COPY ended without its trailer");
   }
-  if (status.ok() && !parser.done()) {
-    status = absl::DataLossError("binary COPY ended without its trailer");
-  }
-  failed.status = status;
-  return failed;
+  return outcome;
 }
 
 absl::Status BinaryCopyReader::RunOnce(

@@ -70,6 +70,48 @@ void PrintMoneyTable(const std::vector<MoneyTotal>& totals, std::ostream& out) {
   }
 }
 
+// Each id missing in Postgres, with why SQLite could not read it if so.
+nlohmann::json MissingJson(const std::vector<int64_t>& ids,
+                           const std::vector<std::string>& reasons) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    nlohmann::json entry = {{"id", ids[i]}};
+    if (!reasons[i].empty()) entry["unreadable_in_sqlite"] = reasons[i];
+    out.push_back(entry);
+  }
+  return out;
+}
+
+nlohmann::json MismatchesJson(const std::vector<RowMismatch>& mismatches) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const RowMismatch& m : mismatches) {
+    nlohmann::json columns = nlohmann::json::array();
+    for (size_t i = 0; i < m.columns.size(); ++i) {
+      columns.push_back({{"column", m.columns[i]},
+                         {"sqlite", m.sqlite_values[i]},
+                         {"postgres", m.postgres_values[i]}});
+    }
+    out.push_back({{"id", m.id}, {"columns", columns}});
+  }
+  return out;
+}
+
+nlohmann::json TotalsJson(const std::vector<MoneyTotal>& totals) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const MoneyTotal& t : totals) {
+    out.push_back({{"symbol", t.symbol},
+                   {"side", t.side},
+                   {"matches", t.matches()},
+                   {"count_sqlite", t.count_sqlite},
+                   {"count_postgres", t.count_postgres},
+                   {"quantity_sqlite", t.quantity_sqlite},
+                   {"quantity_postgres", t.quantity_postgres},
+                   {"notional_sqlite", t.notional_sqlite},
+                   {"notional_postgres", t.notional_postgres}});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string VerifyReport::ToJson() const {
@@ -98,43 +140,15 @@ std::string VerifyReport::ToJson() const {
       {"duration_s", duration_s},
       {"outbox_entries", outbox_entries},
       {"outbox_oldest_age_s", outbox_oldest_age_s}};
-  nlohmann::json missing_pg = nlohmann::json::array();
-  for (size_t i = 0; i < missing_in_postgres_ids.size(); ++i) {
-    nlohmann::json entry = {{"id", missing_in_postgres_ids[i]}};
-    if (!missing_in_postgres_reasons[i].empty()) {
-      entry["unreadable_in_sqlite"] = missing_in_postgres_reasons[i];
-    }
-    missing_pg.push_back(entry);
-  }
-  nlohmann::json mismatched_json = nlohmann::json::array();
-  for (const RowMismatch& m : mismatches) {
-    nlohmann::json columns = nlohmann::json::array();
-    for (size_t i = 0; i < m.columns.size(); ++i) {
-      columns.push_back({{"column", m.columns[i]},
-                         {"sqlite", m.sqlite_values[i]},
-                         {"postgres", m.postgres_values[i]}});
-    }
-    mismatched_json.push_back({{"id", m.id}, {"columns", columns}});
-  }
-  nlohmann::json totals_json = nlohmann::json::array();
-  for (const MoneyTotal& t : totals) {
-    totals_json.push_back({{"symbol", t.symbol},
-                           {"side", t.side},
-                           {"matches", t.matches()},
-                           {"count_sqlite", t.count_sqlite},
-                           {"count_postgres", t.count_postgres},
-                           {"quantity_sqlite", t.quantity_sqlite},
-                           {"quantity_postgres", t.quantity_postgres},
-                           {"notional_sqlite", t.notional_sqlite},
-                           {"notional_postgres", t.notional_postgres}});
-  }
-  return nlohmann::json{{"summary", summary},
-                        {"missing_in_postgres", missing_pg},
-                        {"missing_in_sqlite", missing_in_sqlite_ids},
-                        {"mismatched", mismatched_json},
-                        {"quarantined_ids", quarantined_ids},
-                        {"money_totals", totals_json},
-                        {"repair_log", repair_log}}
+  return nlohmann::json{
+      {"summary", summary},
+      {"missing_in_postgres",
+       MissingJson(missing_in_postgres_ids, missing_in_postgres_reasons)},
+      {"missing_in_sqlite", missing_in_sqlite_ids},
+      {"mismatched", MismatchesJson(mismatches)},
+      {"quarantined_ids", quarantined_ids},
+      {"money_totals", TotalsJson(totals)},
+      {"repair_log", repair_log}}
       .dump(2);
 }
 
