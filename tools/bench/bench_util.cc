@@ -155,14 +155,21 @@ double Median(std::vector<double> figures) {
 
 void ParseFlagPairs(int argc, char** argv, const std::string& usage,
                     const std::function<bool(const std::string& flag,
-                                             const std::string& value)>& take) {
-  for (int i = 1; i < argc; i += 2) {
+                                             const std::string& value)>& take,
+                    const std::vector<std::string>& switches) {
+  for (int i = 1; i < argc;) {
     const std::string flag = argv[i];
     const bool help = flag == "--help" || flag == "-h";
-    if (help || i + 1 >= argc || !take(flag, argv[i + 1])) {
+    const bool is_switch =
+        std::find(switches.begin(), switches.end(), flag) != switches.end();
+    const bool ok =
+        !help &&
+        (is_switch ? take(flag, "") : i + 1 < argc && take(flag, argv[i + 1]));
+    if (!ok) {
       (help ? std::cout : std::cerr) << usage;
       std::exit(help ? 0 : 2);
     }
+    i += is_switch ? 1 : 2;
   }
 }
 

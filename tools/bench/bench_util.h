@@ -66,13 +66,14 @@ std::string RowLine(const std::string& what, const Measured& median,
                     int decimals = 2);
 
 // Reads the arguments as "--flag value" pairs, each passed to `take`, which
-// returns false for an unknown flag or a bad value. --help or -h prints
-// `usage` and exits 0; a flag without its value, or one `take` refuses,
-// prints it to stderr and exits 2: a bench never runs on arguments it did
-// not read.
+// returns false for an unknown flag or a bad value; a flag in `switches`
+// takes no value and is passed with "". --help or -h prints `usage` and
+// exits 0; a flag without its value, or one `take` refuses, prints it to
+// stderr and exits 2: a bench never runs on arguments it did not read.
 void ParseFlagPairs(int argc, char** argv, const std::string& usage,
                     const std::function<bool(const std::string& flag,
-                                             const std::string& value)>& take);
+                                             const std::string& value)>& take,
+                    const std::vector<std::string>& switches = {});
 
 // A target's verdict for the report: "met" or "NOT met".
 const char* Verdict(bool met);

@@ -18,6 +18,7 @@
 //       [--relay-off] [--relay-rows N] [--seconds S] [--json FILE]
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -121,147 +122,174 @@ struct Round {
 
 constexpr double kOutboxP99Ratio = 1.2;
 
-}  // namespace
-
-int main(int argc, char** argv) {
+struct Args {
   int64_t writes = 20000, relay_rows = 200000;
   int seconds = 10, n_rounds = 5;
   bool relay_on = true;
   std::string json_path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--writes" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &writes)) return 2;
-    } else if (arg == "--relay-off") {
-      relay_on = false;
-    } else if (arg == "--rounds" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &n_rounds) || n_rounds < 1) return 2;
-    } else if (arg == "--relay-rows" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &relay_rows)) return 2;
-    } else if (arg == "--seconds" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &seconds)) return 2;
-    } else if (arg == "--json" && i + 1 < argc) {
-      json_path = argv[++i];
-    } else {
-      std::cerr << "usage: dualwrite_bench [--writes N] [--rounds R] "
-                   "[--relay-off] [--relay-rows N] [--seconds S] "
-                   "[--json FILE]\n";
-      return arg == "--help" ? 0 : 2;
-    }
-  }
-  auto pg = LocalPostgres::Start({.fsync = true});
-  if (!pg.ok()) Die("postgres", pg.status());
-  const std::string dir = (*pg)->dir() + "/bench";
-  std::filesystem::create_directories(dir);
-  const std::string machine = bench::MachineLine();
-  std::cout << "dualwrite_bench: " << writes << " inserts per store and "
-            << "round, one writer; PostgreSQL 15 with fsync on; SQLite "
-            << "synchronous=FULL; " << machine
-            << (relay_on ? "" : "; the outbox's relay thread off") << "\n";
+};
 
-  // 1. Insert latency.
-  std::vector<Round> rounds(n_rounds);
-  for (int r = 0; r < n_rounds; ++r) {
-    Round& round = rounds[r];
-    const std::string n = absl::StrCat(r + 1);
-    const auto alone = [&] {
-      auto store = SqliteTradeStore::Open({.path = dir + "/alone" + n + ".db"});
-      if (!store.ok()) Die("sqlite", store.status());
-      round.sqlite_alone = TimeInserts(**store, writes, "sqlite alone");
-    };
-    const auto dual = [&] {
-      const std::string path = dir + "/outbox" + n + ".db";
-      const std::string dsn =
-          Database(**pg, "outbox" + n, path, Phase::kDualWrite);
-      auto store = Phased(path, dsn, false, relay_on);
-      round.outbox = TimeInserts(*store, writes, "outbox dual-write");
-      if (auto s = store->DrainOutbox(std::chrono::minutes(5)); !s.ok()) {
-        Die("drain", s);
-      }
-    };
-    if (r % 2 == 0) {
-      alone();
-      dual();
-    } else {
-      dual();
-      alone();
+Args Parse(int argc, char** argv) {
+  Args a;
+  bench::ParseFlagPairs(
+      argc, argv,
+      "usage: dualwrite_bench [--writes N] [--rounds R] [--relay-off] "
+      "[--relay-rows N] [--seconds S] [--json FILE]\n",
+      [&](const std::string& flag, const std::string& value) {
+        if (flag == "--writes") {
+          return absl::SimpleAtoi(value, &a.writes) && a.writes > 0;
+        } else if (flag == "--relay-off") {
+          a.relay_on = false;
+          return true;
+        } else if (flag == "--rounds") {
+          return absl::SimpleAtoi(value, &a.n_rounds) && a.n_rounds >= 1;
+        } else if (flag == "--relay-rows") {
+          return absl::SimpleAtoi(value, &a.relay_rows) && a.relay_rows > 0;
+        } else if (flag == "--seconds") {
+          return absl::SimpleAtoi(value, &a.seconds) && a.seconds > 0;
+        } else if (flag == "--json") {
+          a.json_path = value;
+          return true;
+        }
+        return false;
+      },
+      {"--relay-off"});
+  return a;
+}
+
+// Round `r` (from 0): SQLite alone and the outbox on fresh files and a
+// fresh database, their order alternating from round to round.
+Round RunRound(const Args& a, LocalPostgres& pg, const std::string& dir,
+               int r) {
+  Round round;
+  const std::string n = absl::StrCat(r + 1);
+  const auto alone = [&] {
+    auto store = SqliteTradeStore::Open({.path = dir + "/alone" + n + ".db"});
+    if (!store.ok()) Die("sqlite", store.status());
+    round.sqlite_alone = TimeInserts(**store, a.writes, "sqlite alone");
+  };
+  const auto dual = [&] {
+    const std::string path = dir + "/outbox" + n + ".db";
+    const std::string dsn = Database(pg, "outbox" + n, path, Phase::kDualWrite);
+    auto store = Phased(path, dsn, false, a.relay_on);
+    round.outbox = TimeInserts(*store, a.writes, "outbox dual-write");
+    if (auto s = store->DrainOutbox(std::chrono::minutes(5)); !s.ok()) {
+      Die("drain", s);
     }
-    round.p99_ratio = Ratio(round.outbox.p99_us, round.sqlite_alone.p99_us);
-    round.p999_ratio = Ratio(round.outbox.p999_us, round.sqlite_alone.p999_us);
-    std::cout << absl::StrFormat(
-        "round %d: SQLite alone p50/p99/p99.9 %s | outbox %s | p99 %.2fx, "
-        "p99.9 %.2fx\n",
-        r + 1, Ms(round.sqlite_alone), Ms(round.outbox), round.p99_ratio,
-        round.p999_ratio);
+  };
+  if (r % 2 == 0) {
+    alone();
+    dual();
+  } else {
+    dual();
+    alone();
   }
+  round.p99_ratio = Ratio(round.outbox.p99_us, round.sqlite_alone.p99_us);
+  round.p999_ratio = Ratio(round.outbox.p999_us, round.sqlite_alone.p999_us);
+  std::cout << absl::StrFormat(
+      "round %d: SQLite alone p50/p99/p99.9 %s | outbox %s | p99 %.2fx, "
+      "p99.9 %.2fx\n",
+      r + 1, Ms(round.sqlite_alone), Ms(round.outbox), round.p99_ratio,
+      round.p999_ratio);
+  return round;
+}
+
+Percentiles TimePostgresAlone(const Args& a, LocalPostgres& pg) {
+  auto dsn = pg.CreateDatabase("alone");
+  if (!dsn.ok()) Die("create database", dsn.status());
+  PgOptions options;
+  options.dsn = *dsn;
+  if (auto m = MigrateSchema(options); !m.ok()) Die("migrate", m.status());
+  auto store = PgTradeStore::Open(options);
+  if (!store.ok()) Die("postgres store", store.status());
+  return TimeInserts(**store, a.writes, "postgres alone");
+}
+
+// Trades per second: the outbox filled with the relay off, then drained.
+double RelayThroughput(const Args& a, LocalPostgres& pg,
+                       const std::string& dir) {
+  const std::string path = dir + "/relay.db";
+  const std::string dsn = Database(pg, "relay", path, Phase::kDualWrite);
+  PhasedStoreOptions options;
+  options.sqlite_path = path;
+  options.pg.dsn = dsn;
+  options.run_relay = false;
+  options.sqlite_sync_full = false;  // filling only; not what is timed
+  auto store = PhasedTradeStore::Open(options);
+  if (!store.ok()) Die("phased store", store.status());
+  for (int64_t i = 0; i < a.relay_rows; ++i) {
+    if (auto r = (*store)->Insert(bench::BenchTrade(i)); !r.ok())
+      Die("fill", r.status());
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto s = (*store)->DrainOutbox(std::chrono::minutes(10)); !s.ok()) {
+    Die("relay drain", s);
+  }
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  return static_cast<double>(a.relay_rows) / took;
+}
+
+// The outbox lag at 2,000 writes/s for --seconds.
+LoadgenReport Lag(const Args& a, LocalPostgres& pg, const std::string& dir) {
+  const std::string path = dir + "/lag.db";
+  const std::string dsn = Database(pg, "lag", path, Phase::kDualWrite);
+  LoadgenOptions load;
+  load.store.sqlite_path = path;
+  load.store.pg.dsn = dsn;
+  load.rate = 2000;
+  load.duration = std::chrono::seconds(a.seconds);
+  std::ostringstream quiet;
+  auto report = RunLoadgen(load, quiet);
+  if (!report.ok()) Die("loadgen", report.status());
+  return *report;
+}
+
+struct Results {
+  std::vector<Round> rounds;
   Percentiles sync, pg_alone;
-  {
-    const std::string path = dir + "/sync.db";
-    const std::string dsn = Database(**pg, "sync", path, Phase::kDualWrite);
-    auto store = Phased(path, dsn, true, true);
-    sync = TimeInserts(*store, writes, "synchronous dual-write");
-  }
-  {
-    auto dsn = (*pg)->CreateDatabase("alone");
-    if (!dsn.ok()) Die("create database", dsn.status());
-    PgOptions options;
-    options.dsn = *dsn;
-    if (auto m = MigrateSchema(options); !m.ok()) Die("migrate", m.status());
-    auto store = PgTradeStore::Open(options);
-    if (!store.ok()) Die("postgres store", store.status());
-    pg_alone = TimeInserts(**store, writes, "postgres alone");
-  }
-
-  // 2. Relay throughput: fill the outbox with the relay off, then drain.
   double relay_per_s = 0;
-  {
-    const std::string path = dir + "/relay.db";
-    const std::string dsn = Database(**pg, "relay", path, Phase::kDualWrite);
-    PhasedStoreOptions options;
-    options.sqlite_path = path;
-    options.pg.dsn = dsn;
-    options.run_relay = false;
-    options.sqlite_sync_full = false;  // filling only; not what is timed
-    auto store = PhasedTradeStore::Open(options);
-    if (!store.ok()) Die("phased store", store.status());
-    for (int64_t i = 0; i < relay_rows; ++i) {
-      if (auto r = (*store)->Insert(bench::BenchTrade(i)); !r.ok())
-        Die("fill", r.status());
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    if (auto s = (*store)->DrainOutbox(std::chrono::minutes(10)); !s.ok()) {
-      Die("relay drain", s);
-    }
-    const double took =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-            .count();
-    relay_per_s = relay_rows / took;
-  }
-
-  // 3. Outbox lag at 2,000 writes/s.
   LoadgenReport lag;
-  {
-    const std::string path = dir + "/lag.db";
-    const std::string dsn = Database(**pg, "lag", path, Phase::kDualWrite);
-    LoadgenOptions load;
-    load.store.sqlite_path = path;
-    load.store.pg.dsn = dsn;
-    load.rate = 2000;
-    load.duration = std::chrono::seconds(seconds);
-    std::ostringstream quiet;
-    auto report = RunLoadgen(load, quiet);
-    if (!report.ok()) Die("loadgen", report.status());
-    lag = *report;
-  }
+};
 
+void WriteJson(const Args& a, const std::string& machine, const Results& res,
+               double ratio, const nlohmann::json& targets) {
+  nlohmann::json per_round = nlohmann::json::array();
+  for (const Round& r : res.rounds) {
+    per_round.push_back({{"sqlite_alone", Json(r.sqlite_alone)},
+                         {"outbox_dual_write", Json(r.outbox)},
+                         {"p99_ratio", r.p99_ratio},
+                         {"p999_ratio", r.p999_ratio}});
+  }
+  nlohmann::json j = {
+      {"writes", a.writes},
+      {"machine", machine},
+      {"relay_running", a.relay_on},
+      {"rounds", per_round},
+      {"sync_dual_write", Json(res.sync)},
+      {"postgres_alone", Json(res.pg_alone)},
+      {"outbox_p99_over_sqlite_p99", ratio},
+      {"relay_trades_per_s", res.relay_per_s},
+      {"lag_writes_per_s", res.lag.writes_per_s},
+      {"outbox_lag", Json(res.lag.relay_lag)},
+      {"lag_run_failed_writes", res.lag.failed},
+      {"targets_met", targets},
+  };
+  std::ofstream(a.json_path) << j.dump(2) << "\n";
+}
+
+// Prints the figures (and writes --json); the exit code.
+int Report(const Args& a, const std::string& machine, const Results& res) {
   std::vector<double> p99s, p999s;
-  for (const Round& r : rounds) {
+  for (const Round& r : res.rounds) {
     p99s.push_back(r.p99_ratio);
     p999s.push_back(r.p999_ratio);
   }
   const double ratio = bench::Median(p99s);
   const bool ratio_met = ratio <= kOutboxP99Ratio;
-  const bool relay_met = relay_per_s >= 20000;
+  const bool relay_met = res.relay_per_s >= 20000;
+  const LoadgenReport& lag = res.lag;
   const bool lag_met = lag.relay_lag.p99_us <= 100000 && lag.failed == 0;
   std::cout << absl::StrFormat(
       "outbox p99 / SQLite p99: median %.2fx (%.2f-%.2f) over %d rounds "
@@ -272,37 +300,47 @@ int main(int argc, char** argv) {
       "outbox lag at %.0f writes/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms "
       "(target p99 <= 100 ms): %s; %d failed writes\n",
       ratio, *std::min_element(p99s.begin(), p99s.end()),
-      *std::max_element(p99s.begin(), p99s.end()), n_rounds, kOutboxP99Ratio,
+      *std::max_element(p99s.begin(), p99s.end()), a.n_rounds, kOutboxP99Ratio,
       bench::Verdict(ratio_met), bench::Median(p999s),
       *std::min_element(p999s.begin(), p999s.end()),
-      *std::max_element(p999s.begin(), p999s.end()), Ms(sync), Ms(pg_alone),
-      relay_per_s, bench::Verdict(relay_met), lag.writes_per_s,
-      lag.relay_lag.p50_us / 1000.0, lag.relay_lag.p99_us / 1000.0,
-      lag.relay_lag.max_us / 1000.0, bench::Verdict(lag_met), lag.failed);
-  if (!json_path.empty()) {
-    nlohmann::json per_round = nlohmann::json::array();
-    for (const Round& r : rounds) {
-      per_round.push_back({{"sqlite_alone", Json(r.sqlite_alone)},
-                           {"outbox_dual_write", Json(r.outbox)},
-                           {"p99_ratio", r.p99_ratio},
-                           {"p999_ratio", r.p999_ratio}});
-    }
-    nlohmann::json j = {
-        {"writes", writes},
-        {"machine", machine},
-        {"relay_running", relay_on},
-        {"rounds", per_round},
-        {"sync_dual_write", Json(sync)},
-        {"postgres_alone", Json(pg_alone)},
-        {"outbox_p99_over_sqlite_p99", ratio},
-        {"relay_trades_per_s", relay_per_s},
-        {"lag_writes_per_s", lag.writes_per_s},
-        {"outbox_lag", Json(lag.relay_lag)},
-        {"lag_run_failed_writes", lag.failed},
-        {"targets_met",
-         {{"outbox_p99", ratio_met}, {"relay", relay_met}, {"lag", lag_met}}},
-    };
-    std::ofstream(json_path) << j.dump(2) << "\n";
+      *std::max_element(p999s.begin(), p999s.end()), Ms(res.sync),
+      Ms(res.pg_alone), res.relay_per_s, bench::Verdict(relay_met),
+      lag.writes_per_s, lag.relay_lag.p50_us / 1000.0,
+      lag.relay_lag.p99_us / 1000.0, lag.relay_lag.max_us / 1000.0,
+      bench::Verdict(lag_met), lag.failed);
+  if (!a.json_path.empty()) {
+    WriteJson(
+        a, machine, res, ratio,
+        {{"outbox_p99", ratio_met}, {"relay", relay_met}, {"lag", lag_met}});
   }
   return ratio_met && relay_met && lag_met ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = Parse(argc, argv);
+  auto pg = LocalPostgres::Start({.fsync = true});
+  if (!pg.ok()) Die("postgres", pg.status());
+  const std::string dir = (*pg)->dir() + "/bench";
+  std::filesystem::create_directories(dir);
+  const std::string machine = bench::MachineLine();
+  std::cout << "dualwrite_bench: " << args.writes << " inserts per store and "
+            << "round, one writer; PostgreSQL 15 with fsync on; SQLite "
+            << "synchronous=FULL; " << machine
+            << (args.relay_on ? "" : "; the outbox's relay thread off") << "\n";
+  Results res;
+  for (int r = 0; r < args.n_rounds; ++r) {
+    res.rounds.push_back(RunRound(args, **pg, dir, r));
+  }
+  {
+    const std::string path = dir + "/sync.db";
+    const std::string dsn = Database(**pg, "sync", path, Phase::kDualWrite);
+    auto store = Phased(path, dsn, true, true);
+    res.sync = TimeInserts(*store, args.writes, "synchronous dual-write");
+  }
+  res.pg_alone = TimePostgresAlone(args, **pg);
+  res.relay_per_s = RelayThroughput(args, **pg, dir);
+  res.lag = Lag(args, **pg, dir);
+  return Report(args, machine, res);
 }

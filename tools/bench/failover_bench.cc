@@ -46,43 +46,42 @@ struct Args {
   double max_pause = 30;  // the plan's RTO; 0: no limit
 };
 
-[[noreturn]] void Usage() {
-  std::cerr << "usage: failover_bench [--trials N] [--nodes N] [--writers N]\n"
-               "         [--faults crash,loss,switchover]\n"
-               "         [--paths pgbouncer,multihost] [--json FILE]\n"
-               "         [--max-pause SECONDS (30; 0: no limit)]\n";
-  std::exit(2);
-}
-
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; i += 2) {
-    if (i + 1 >= argc) Usage();
-    const std::string flag = argv[i], value = argv[i + 1];
-    bool ok = true;
-    if (flag == "--trials") {
-      ok = absl::SimpleAtoi(value, &a.trials) && a.trials > 0;
-    } else if (flag == "--nodes") {
-      ok = absl::SimpleAtoi(value, &a.nodes) && a.nodes >= 2 && a.nodes <= 9;
-    } else if (flag == "--writers") {
-      ok = absl::SimpleAtoi(value, &a.writers) && a.writers > 0;
-    } else if (flag == "--faults") {
-      a.faults = absl::StrSplit(value, ',');
-      for (const auto& f : a.faults) {
-        ok &= f == "crash" || f == "loss" || f == "switchover";
-      }
-    } else if (flag == "--paths") {
-      a.paths = absl::StrSplit(value, ',');
-      for (const auto& p : a.paths) ok &= p == "pgbouncer" || p == "multihost";
-    } else if (flag == "--json") {
-      a.json = value;
-    } else if (flag == "--max-pause") {
-      ok = absl::SimpleAtod(value, &a.max_pause) && a.max_pause >= 0;
-    } else {
-      ok = false;
-    }
-    if (!ok) Usage();
-  }
+  ParseFlagPairs(
+      argc, argv,
+      "usage: failover_bench [--trials N] [--nodes N] [--writers N]\n"
+      "         [--faults crash,loss,switchover]\n"
+      "         [--paths pgbouncer,multihost] [--json FILE]\n"
+      "         [--max-pause SECONDS (30; 0: no limit)]\n",
+      [&](const std::string& flag, const std::string& value) {
+        bool ok = true;
+        if (flag == "--trials") {
+          ok = absl::SimpleAtoi(value, &a.trials) && a.trials > 0;
+        } else if (flag == "--nodes") {
+          ok =
+              absl::SimpleAtoi(value, &a.nodes) && a.nodes >= 2 && a.nodes <= 9;
+        } else if (flag == "--writers") {
+          ok = absl::SimpleAtoi(value, &a.writers) && a.writers > 0;
+        } else if (flag == "--faults") {
+          a.faults = absl::StrSplit(value, ',');
+          for (const auto& f : a.faults) {
+            ok &= f == "crash" || f == "loss" || f == "switchover";
+          }
+        } else if (flag == "--paths") {
+          a.paths = absl::StrSplit(value, ',');
+          for (const auto& p : a.paths) {
+            ok &= p == "pgbouncer" || p == "multihost";
+          }
+        } else if (flag == "--json") {
+          a.json = value;
+        } else if (flag == "--max-pause") {
+          ok = absl::SimpleAtod(value, &a.max_pause) && a.max_pause >= 0;
+        } else {
+          ok = false;
+        }
+        return ok;
+      });
   return a;
 }
 
@@ -165,63 +164,50 @@ Trial RunTrial(const Args& args, const std::string& dir, TradeStore& store,
   return t;
 }
 
-}  // namespace
-}  // namespace tradestore::bench
-
-int main(int argc, char** argv) {
-  using namespace tradestore;
-  using namespace tradestore::bench;
-  const Args args = Parse(argc, argv);
-  const std::string dir = BenchDir("failover-bench");
-  const std::string stack_dir = dir + "/ha";
-  double load1 = 0;
-  std::ifstream("/proc/loadavg") >> load1;
-  std::cout << "machine: " << std::thread::hardware_concurrency()
-            << " cores, load average " << load1 << " at start\n";
-  std::ostringstream log;
-  const auto up_at = Steady::now();
-  auto up =
-      ops::StackUp({.dir = stack_dir, .ha = true, .nodes = args.nodes}, log);
-  if (!up.ok()) Die("failover_bench", "stack up\n" + log.str(), up.status());
+void PrintTrial(const Trial& t, int n) {
   std::cout << absl::StrFormat(
-                   "stack up: %d nodes in %.1f s\n", args.nodes,
-                   std::chrono::duration<double>(Steady::now() - up_at).count())
+                   "%-10s %-9s #%-2d pause %6.2f s  %s -> %s  acked %d "
+                   "failed %d "
+                   "unknown %d (committed %d)  lost %d doubled %d%s\n",
+                   t.fault, t.path, n, t.pause, t.from, t.to, t.acc.ok,
+                   t.acc.failed, t.acc.unknown, t.acc.unknown_committed,
+                   t.acc.lost.size(), t.acc.doubled.size(),
+                   t.hung ? "  HUNG" : "")
             << std::flush;
+  for (const auto& s : t.acc.lost) std::cout << "  LOST " << s << "\n";
+  for (const auto& s : t.acc.doubled) std::cout << "  DOUBLED " << s << "\n";
+  for (const auto& s : t.acc.failed_but_stored) {
+    std::cout << "  FAILED BUT STORED " << s << "\n";
+  }
+}
 
+// Every trial of every fault on every path; `failed` set when one lost or
+// doubled a trade, hung, or paused longer than --max-pause.
+std::vector<Trial> RunTrials(const Args& args, const std::string& stack_dir,
+                             const ops::StackStatus& up, bool& failed) {
   std::vector<Trial> trials;
-  bool failed = false;
   for (const std::string& path : args.paths) {
     PgOptions pg;
     pg.dsn =
-        path == "pgbouncer" ? up->pgbouncer_dsn : MultiHostDsn(*up, stack_dir);
+        path == "pgbouncer" ? up.pgbouncer_dsn : MultiHostDsn(up, stack_dir);
     pg.backoff.deadline = std::chrono::seconds(60);
     auto store = PgTradeStore::Open(pg);
     if (!store.ok()) Die("failover_bench", "open " + path, store.status());
     for (const std::string& fault : args.faults) {
       for (int n = 1; n <= args.trials; ++n) {
         Trial t = RunTrial(args, stack_dir, **store, fault, path, n);
-        std::cout << absl::StrFormat(
-                         "%-10s %-9s #%-2d pause %6.2f s  %s -> %s  acked %d "
-                         "failed %d "
-                         "unknown %d (committed %d)  lost %d doubled %d%s\n",
-                         fault, path, n, t.pause, t.from, t.to, t.acc.ok,
-                         t.acc.failed, t.acc.unknown, t.acc.unknown_committed,
-                         t.acc.lost.size(), t.acc.doubled.size(),
-                         t.hung ? "  HUNG" : "")
-                  << std::flush;
-        for (const auto& s : t.acc.lost) std::cout << "  LOST " << s << "\n";
-        for (const auto& s : t.acc.doubled)
-          std::cout << "  DOUBLED " << s << "\n";
-        for (const auto& s : t.acc.failed_but_stored) {
-          std::cout << "  FAILED BUT STORED " << s << "\n";
-        }
+        PrintTrial(t, n);
         failed |= t.hung || !t.acc.clean() ||
                   (args.max_pause > 0 && t.pause > args.max_pause);
         trials.push_back(std::move(t));
       }
     }
   }
+  return trials;
+}
 
+// The README's table, one row per fault and path; the same rows as JSON.
+nlohmann::json PrintTable(const Args& args, const std::vector<Trial>& trials) {
   std::cout
       << "\n| fault | path | trials | pause min/median/max | acknowledged "
          "| lost | doubled | unknown (committed) |\n|---|---|---|---|---|"
@@ -256,6 +242,35 @@ int main(int argc, char** argv) {
                       {"unknown_committed", committed}});
     }
   }
+  return rows;
+}
+
+}  // namespace
+}  // namespace tradestore::bench
+
+int main(int argc, char** argv) {
+  using namespace tradestore;
+  using namespace tradestore::bench;
+  const Args args = Parse(argc, argv);
+  const std::string dir = BenchDir("failover-bench");
+  const std::string stack_dir = dir + "/ha";
+  double load1 = 0;
+  std::ifstream("/proc/loadavg") >> load1;
+  std::cout << "machine: " << std::thread::hardware_concurrency()
+            << " cores, load average " << load1 << " at start\n";
+  std::ostringstream log;
+  const auto up_at = Steady::now();
+  auto up =
+      ops::StackUp({.dir = stack_dir, .ha = true, .nodes = args.nodes}, log);
+  if (!up.ok()) Die("failover_bench", "stack up\n" + log.str(), up.status());
+  std::cout << absl::StrFormat(
+                   "stack up: %d nodes in %.1f s\n", args.nodes,
+                   std::chrono::duration<double>(Steady::now() - up_at).count())
+            << std::flush;
+
+  bool failed = false;
+  const std::vector<Trial> trials = RunTrials(args, stack_dir, *up, failed);
+  const nlohmann::json rows = PrintTable(args, trials);
   std::cout << (failed ? "targets NOT met" : "targets met")
             << ": nothing lost or doubled";
   if (args.max_pause > 0) {

@@ -159,6 +159,36 @@ PathRun RunClients(const Args& args, const std::string& dsn,
   return run;
 }
 
+struct Path {
+  std::string name, dsn;
+  std::vector<PathRun> runs;
+};
+
+// Prints the path's line (median and spread of its rounds); its figures.
+nlohmann::json Summarize(const Args& args, const Path& p) {
+  std::vector<double> rates, p50, p99;
+  int most = 0, fails = 0;
+  for (const PathRun& r : p.runs) {
+    rates.push_back(args.clients / r.seconds);
+    p50.push_back(r.latency.p50_us / 1000.0);
+    p99.push_back(r.latency.p99_us / 1000.0);
+    most = std::max(most, r.most_backends);
+    fails += r.failed;
+    if (r.failed > 0) std::cerr << p.name << ": " << r.first_error << "\n";
+  }
+  const auto [low, high] = std::minmax_element(rates.begin(), rates.end());
+  std::cout << absl::StrFormat(
+      "  %-10s %6.0f clients/s (%.0f-%.0f)  p50 %6.2f ms  p99 %7.2f ms  "
+      "backends at most %d  failed %d\n",
+      p.name, Median(rates), *low, *high, Median(p50), Median(p99), most,
+      fails);
+  return {{"clients_per_s", Median(rates)},
+          {"p50_ms", Median(p50)},
+          {"p99_ms", Median(p99)},
+          {"most_backends", most},
+          {"failed", fails}};
+}
+
 }  // namespace
 }  // namespace tradestore::bench
 
@@ -172,10 +202,6 @@ int main(int argc, char** argv) {
   auto up = ops::StackUp({.dir = dir + "/stack"}, log);
   if (!up.ok()) Die("pooling_bench", "stack up\n" + log.str(), up.status());
 
-  struct Path {
-    std::string name, dsn;
-    std::vector<PathRun> runs;
-  };
   std::vector<Path> paths = {{"direct", up->primary_dsn, {}},
                              {"pgbouncer", up->pgbouncer_dsn, {}}};
   for (int round = 1; round <= args.rounds; ++round) {
@@ -197,29 +223,11 @@ int main(int argc, char** argv) {
                       {"concurrency", args.concurrency},
                       {"rounds", args.rounds}};
   for (const Path& p : paths) {
-    std::vector<double> rates, p50, p99;
-    int most = 0, fails = 0;
-    for (const PathRun& r : p.runs) {
-      rates.push_back(args.clients / r.seconds);
-      p50.push_back(r.latency.p50_us / 1000.0);
-      p99.push_back(r.latency.p99_us / 1000.0);
-      most = std::max(most, r.most_backends);
-      fails += r.failed;
-      if (r.failed > 0) std::cerr << p.name << ": " << r.first_error << "\n";
+    json[p.name] = Summarize(args, p);
+    failed = failed || json[p.name]["failed"].get<int>() > 0;
+    if (p.name == "pgbouncer") {
+      over_pool = json[p.name]["most_backends"].get<int>() > kPoolSize;
     }
-    const auto [low, high] = std::minmax_element(rates.begin(), rates.end());
-    std::cout << absl::StrFormat(
-        "  %-10s %6.0f clients/s (%.0f-%.0f)  p50 %6.2f ms  p99 %7.2f ms  "
-        "backends at most %d  failed %d\n",
-        p.name, Median(rates), *low, *high, Median(p50), Median(p99), most,
-        fails);
-    json[p.name] = {{"clients_per_s", Median(rates)},
-                    {"p50_ms", Median(p50)},
-                    {"p99_ms", Median(p99)},
-                    {"most_backends", most},
-                    {"failed", fails}};
-    failed = failed || fails > 0;
-    if (p.name == "pgbouncer") over_pool = most > kPoolSize;
   }
   std::cout << absl::StrFormat(
       "  through PgBouncer at most %d backends (target <= %d): %s\n",

@@ -33,7 +33,8 @@
 
 namespace {
 
-using tradestore::bench::Measured;
+using namespace tradestore;
+using namespace tradestore::bench;
 
 // The issue's targets: full verify against the hand-made way, incremental
 // against full, peak memory.
@@ -76,13 +77,6 @@ constexpr const char* kCanonicalPostgres =
     "to_char(\\\"timestamp\\\" AT TIME ZONE 'UTC', "
     "'YYYY-MM-DD HH24:MI:SS.US'), status FROM trades ORDER BY id";
 
-int Usage(int code) {
-  (code == 0 ? std::cout : std::cerr)
-      << "usage: verify_bench [--rows N] [--store real|mixed|new] "
-         "[--repeat ROUNDS] [--json FILE] [--log FILE] [--no-baseline]\n";
-  return code;
-}
-
 // A store as the new code writes it: trades through SqliteTradeStore
 // (synchronous=NORMAL: the figures are verify's, not the writes').
 void WriteNewStore(const std::string& path, int64_t rows) {
@@ -95,81 +89,95 @@ void WriteNewStore(const std::string& path, int64_t rows) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  using namespace tradestore;
-  using namespace tradestore::bench;
+struct Args {
   int64_t rows = 1000000;
   std::string json_path;
   std::string log = "verify_bench.log";
   bool baseline = true;
   int repeat = 5;
   std::string store_kind = "real";
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--store" && i + 1 < argc) {
-      store_kind = argv[++i];
-      if (store_kind != "real" && store_kind != "mixed" && store_kind != "new")
-        return Usage(2);
-    } else if (arg == "--rows" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &rows) || rows < 1) return Usage(2);
-    } else if (arg == "--json" && i + 1 < argc) {
-      json_path = argv[++i];
-    } else if (arg == "--log" && i + 1 < argc) {
-      log = argv[++i];
-    } else if (arg == "--no-baseline") {
-      baseline = false;
-    } else if (arg == "--repeat" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &repeat) || repeat < 1) return Usage(2);
-    } else {
-      return Usage(arg == "--help" ? 0 : 2);
-    }
-  }
-  const std::string machine = MachineLine();
-  const std::string cli = TradestoreCli();
-  auto pg = LocalPostgres::Start({});
-  if (!pg.ok()) Die("postgres", pg.status());
-  const std::string dir = (*pg)->dir() + "/bench";
-  std::filesystem::create_directories(dir);
-  std::filesystem::remove(log);
-  const std::string sqlite_path = dir + "/trade_store.db";
-  std::cerr << "writing a " << store_kind << " store of " << rows
+};
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  ParseFlagPairs(
+      argc, argv,
+      "usage: verify_bench [--rows N] [--store real|mixed|new] "
+      "[--repeat ROUNDS] [--json FILE] [--log FILE] [--no-baseline]\n",
+      [&](const std::string& flag, const std::string& value) {
+        if (flag == "--store") {
+          a.store_kind = value;
+          return value == "real" || value == "mixed" || value == "new";
+        } else if (flag == "--rows") {
+          return absl::SimpleAtoi(value, &a.rows) && a.rows >= 1;
+        } else if (flag == "--json") {
+          a.json_path = value;
+          return true;
+        } else if (flag == "--log") {
+          a.log = value;
+          return true;
+        } else if (flag == "--no-baseline") {
+          a.baseline = false;
+          return true;
+        } else if (flag == "--repeat") {
+          return absl::SimpleAtoi(value, &a.repeat) && a.repeat >= 1;
+        }
+        return false;
+      },
+      {"--no-baseline"});
+  return a;
+}
+
+// Writes the store, backfills it into a fresh database and settles the
+// table; the database's DSN.
+std::string Prepare(const Args& a, LocalPostgres& pg,
+                    const std::string& sqlite_path) {
+  std::cerr << "writing a " << a.store_kind << " store of " << a.rows
             << " rows and backfilling...\n";
-  if (store_kind == "new") {
-    WriteNewStore(sqlite_path, rows);
+  if (a.store_kind == "new") {
+    WriteNewStore(sqlite_path, a.rows);
   } else if (auto made =
                  GenerateLegacyStore({.path = sqlite_path,
-                                      .rows = rows,
-                                      .real_decimals = store_kind == "real"});
+                                      .rows = a.rows,
+                                      .real_decimals = a.store_kind == "real"});
              !made.ok()) {
     Die("generate", made.status());
   }
-  auto dsn = (*pg)->CreateDatabase("bench_verify");
+  auto dsn = pg.CreateDatabase("bench_verify");
   if (!dsn.ok()) Die("createdb", dsn.status());
-  if (RunMeasured({cli, "backfill", "--sqlite", sqlite_path, "--pg", *dsn}, log)
+  if (RunMeasured(
+          {TradestoreCli(), "backfill", "--sqlite", sqlite_path, "--pg", *dsn},
+          a.log)
           .exit_code != 0) {
-    std::cerr << "backfill failed; see " << log << "\n";
-    return 2;
+    std::cerr << "backfill failed; see " << a.log << "\n";
+    std::exit(2);
   }
-
   // Settle the freshly loaded table (hint bits, visibility map, statistics)
   // the way autovacuum would, so verify and the baseline read the same
   // state: the first reader after a bulk load otherwise pays for it alone.
-  if (auto v = (*pg)->Psql("bench_verify", "VACUUM ANALYZE trades"); !v.ok()) {
+  if (auto v = pg.Psql("bench_verify", "VACUUM ANALYZE trades"); !v.ok()) {
     Die("vacuum", v.status());
   }
+  return *dsn;
+}
 
-  // Full verify and the hand-made way take turns, round after round, so a
-  // slow spell of the machine hits both; each figure is the median.
+struct Rounds {
   std::vector<Measured> fulls, hands, incrementals;
-  for (int round = 1; round <= repeat; ++round) {
-    std::cerr << "round " << round << " of " << repeat
+};
+
+// Full verify and the hand-made way take turns, round after round, so a
+// slow spell of the machine hits both.
+void RunFullRounds(const Args& a, const std::string& dir,
+                   const std::string& sqlite_path, const std::string& dsn,
+                   Rounds& r) {
+  const std::string cli = TradestoreCli();
+  for (int round = 1; round <= a.repeat; ++round) {
+    std::cerr << "round " << round << " of " << a.repeat
               << ": tradestore verify (full)...\n";
-    fulls.push_back(RunMeasured({cli, "verify", "--sqlite", sqlite_path, "--pg",
-                                 *dsn, "--json", dir + "/full.json"},
-                                log));
-    if (!baseline) continue;
+    r.fulls.push_back(RunMeasured({cli, "verify", "--sqlite", sqlite_path,
+                                   "--pg", dsn, "--json", dir + "/full.json"},
+                                  a.log));
+    if (!a.baseline) continue;
     std::cerr << "round " << round << ": hand-made export and compare...\n";
     const std::string script =
         absl::StrCat("set -e; cd '", dir,
@@ -178,16 +186,17 @@ int main(int argc, char** argv) {
                      kCanonicalSqlite,
                      "\" > sqlite.csv & s=$!; "
                      "psql -X -q -d '",
-                     *dsn, "' -c \"\\copy (", kCanonicalPostgres,
+                     dsn, "' -c \"\\copy (", kCanonicalPostgres,
                      ") TO 'postgres.csv' CSV\" & p=$!; "
                      "wait $s; wait $p; cmp -s sqlite.csv postgres.csv");
-    hands.push_back(RunMeasured({"bash", "-c", script}, log));
+    r.hands.push_back(RunMeasured({"bash", "-c", script}, a.log));
   }
-  const Measured full = Median(fulls);
-  const Measured hand = Median(hands);
-  long peak_kb = 0;
-  for (const Measured& m : fulls) peak_kb = std::max(peak_kb, m.peak_rss_kb);
+}
 
+// 1,000 new trades in SQLite, then verify --incremental, 2 * repeat - 1
+// times: --no-record, so every round checks the same 1,000 changes.
+void RunIncrementalRounds(const Args& a, const std::string& sqlite_path,
+                          const std::string& dsn, Rounds& r) {
   std::cerr << "1,000 changes, then tradestore verify --incremental...\n";
   {
     auto store = SqliteTradeStore::Open({.path = sqlite_path});
@@ -199,80 +208,129 @@ int main(int argc, char** argv) {
       t.quantity = *Decimal::Parse("1.5");
       t.price = *Decimal::Parse("100.25");
       t.timestamp = *Timestamp::Parse("2026-01-01T00:00:00Z");
-      if (auto r = (*store)->Insert(t); !r.ok()) Die("insert", r.status());
+      if (auto s = (*store)->Insert(t); !s.ok()) Die("insert", s.status());
     }
   }
-  // --no-record: every round checks the same 1,000 changes.
-  for (int round = 1; round <= 2 * repeat - 1; ++round) {
-    incrementals.push_back(
-        RunMeasured({cli, "verify", "--sqlite", sqlite_path, "--pg", *dsn,
-                     "--incremental", "--min-age", "0", "--no-record"},
-                    log));
+  for (int round = 1; round <= 2 * a.repeat - 1; ++round) {
+    r.incrementals.push_back(
+        RunMeasured({TradestoreCli(), "verify", "--sqlite", sqlite_path, "--pg",
+                     dsn, "--incremental", "--min-age", "0", "--no-record"},
+                    a.log));
   }
-  const Measured incremental = Median(incrementals);
+}
 
-  const double hand_ratio = baseline ? full.seconds / hand.seconds : 0;
-  const double incremental_share = incremental.seconds / full.seconds;
-  const bool hand_met = baseline && hand_ratio <= kHandMadeRatio;
-  const bool incremental_met = incremental_share <= kIncrementalShare;
-  const bool peak_met = peak_kb / 1024 < kPeakMb;
-  std::cout << "verify benchmark, " << rows << " rows, " << store_kind
-            << " store (PostgreSQL 15), medians of " << repeat << " rounds; "
+// The medians, the ratios and which targets they meet.
+struct Figures {
+  Measured full, hand, incremental;
+  long peak_mb = 0;
+  double hand_ratio = 0, incremental_share = 0;
+  bool hand_met = false, incremental_met = false, peak_met = false;
+  bool hands_equal = false;  // every hand-made comparison found them equal
+};
+
+Figures Judge(const Args& a, const Rounds& r) {
+  Figures f;
+  f.full = Median(r.fulls);
+  f.hand = Median(r.hands);
+  f.incremental = Median(r.incrementals);
+  long peak_kb = 0;
+  for (const Measured& m : r.fulls) peak_kb = std::max(peak_kb, m.peak_rss_kb);
+  f.peak_mb = peak_kb / 1024;
+  f.hand_ratio = a.baseline ? f.full.seconds / f.hand.seconds : 0;
+  f.incremental_share = f.incremental.seconds / f.full.seconds;
+  f.hand_met = a.baseline && f.hand_ratio <= kHandMadeRatio;
+  f.incremental_met = f.incremental_share <= kIncrementalShare;
+  f.peak_met = f.peak_mb < kPeakMb;
+  f.hands_equal =
+      std::all_of(r.hands.begin(), r.hands.end(),
+                  [](const Measured& m) { return m.exit_code == 0; });
+  return f;
+}
+
+void Print(const Args& a, const std::string& machine, const Rounds& r,
+           const Figures& f) {
+  std::cout << "verify benchmark, " << a.rows << " rows, " << a.store_kind
+            << " store (PostgreSQL 15), medians of " << a.repeat << " rounds; "
             << machine << "\n";
-  std::cout << RowLine("tradestore verify (full)", full, fulls, peak_kb / 1024);
-  if (baseline)
-    std::cout << RowLine("hand-made export + compare", hand, hands, -1);
-  std::cout << RowLine("tradestore verify --incremental", incremental,
-                       incrementals, incremental.peak_rss_kb / 1024, 3);
-  if (baseline) {
+  std::cout << RowLine("tradestore verify (full)", f.full, r.fulls, f.peak_mb);
+  if (a.baseline)
+    std::cout << RowLine("hand-made export + compare", f.hand, r.hands, -1);
+  std::cout << RowLine("tradestore verify --incremental", f.incremental,
+                       r.incrementals, f.incremental.peak_rss_kb / 1024, 3);
+  if (a.baseline) {
     std::cout << absl::StrFormat(
-        "  full / hand-made %.2fx (target <= %.1fx): %s\n", hand_ratio,
-        kHandMadeRatio, Verdict(hand_met));
+        "  full / hand-made %.2fx (target <= %.1fx): %s\n", f.hand_ratio,
+        kHandMadeRatio, Verdict(f.hand_met));
   }
   std::cout << absl::StrFormat(
       "  incremental / full 1/%.0f (target <= 1/%.0f): %s\n"
       "  peak memory %ld MB (target < %ld MB): %s\n",
-      1 / incremental_share, 1 / kIncrementalShare, Verdict(incremental_met),
-      peak_kb / 1024, kPeakMb, Verdict(peak_met));
-  const bool hands_equal =
-      std::all_of(hands.begin(), hands.end(),
-                  [](const Measured& m) { return m.exit_code == 0; });
-  if (!hands_equal) {
-    std::cerr << "the hand-made exports failed or differ (cmp); see " << log
+      1 / f.incremental_share, 1 / kIncrementalShare,
+      Verdict(f.incremental_met), f.peak_mb, kPeakMb, Verdict(f.peak_met));
+}
+
+void WriteJson(const Args& a, const std::string& machine, const Rounds& r,
+               const Figures& f) {
+  std::ofstream(a.json_path)
+      << nlohmann::json{{"rows", a.rows},
+                        {"store", a.store_kind},
+                        {"machine", machine},
+                        {"full_s", f.full.seconds},
+                        {"full_rounds_s", Seconds(r.fulls, 3)},
+                        {"hand_made_rounds_s", Seconds(r.hands, 3)},
+                        {"rounds", a.repeat},
+                        {"full_peak_rss_mb", f.peak_mb},
+                        {"full_exit", f.full.exit_code},
+                        {"hand_made_s", f.hand.seconds},
+                        {"hand_made_equal", f.hands_equal},
+                        {"incremental_s", f.incremental.seconds},
+                        {"incremental_exit", f.incremental.exit_code},
+                        {"ratio_hand_made", f.hand_ratio},
+                        {"ratio_incremental", f.incremental_share},
+                        {"targets_met",
+                         {{"hand_made", f.hand_met},
+                          {"incremental", f.incremental_met},
+                          {"peak_memory", f.peak_met}}}}
+             .dump(2)
+      << "\n";
+}
+
+// Prints the figures (and writes --json); the exit code.
+int Report(const Args& a, const std::string& machine, const Rounds& r) {
+  const Figures f = Judge(a, r);
+  Print(a, machine, r, f);
+  if (!f.hands_equal) {
+    std::cerr << "the hand-made exports failed or differ (cmp); see " << a.log
               << "\n";
   }
   // verify exits 0 clean; the incremental run sees the 1,000 new rows as
   // missing in Postgres (nothing relays them here), so it exits 1.
-  const bool exits_right = full.exit_code == 0 && incremental.exit_code == 1;
+  const bool exits_right =
+      f.full.exit_code == 0 && f.incremental.exit_code == 1;
   if (!exits_right) {
-    std::cerr << "unexpected exit codes (full " << full.exit_code
-              << ", incremental " << incremental.exit_code << "); see " << log
-              << "\n";
+    std::cerr << "unexpected exit codes (full " << f.full.exit_code
+              << ", incremental " << f.incremental.exit_code << "); see "
+              << a.log << "\n";
   }
-  if (!json_path.empty()) {
-    std::ofstream(json_path)
-        << nlohmann::json{{"rows", rows},
-                          {"store", store_kind},
-                          {"machine", machine},
-                          {"full_s", full.seconds},
-                          {"full_rounds_s", Seconds(fulls, 3)},
-                          {"hand_made_rounds_s", Seconds(hands, 3)},
-                          {"rounds", repeat},
-                          {"full_peak_rss_mb", peak_kb / 1024},
-                          {"full_exit", full.exit_code},
-                          {"hand_made_s", hand.seconds},
-                          {"hand_made_equal", hands_equal},
-                          {"incremental_s", incremental.seconds},
-                          {"incremental_exit", incremental.exit_code},
-                          {"ratio_hand_made", hand_ratio},
-                          {"ratio_incremental", incremental_share},
-                          {"targets_met",
-                           {{"hand_made", hand_met},
-                            {"incremental", incremental_met},
-                            {"peak_memory", peak_met}}}}
-               .dump(2)
-        << "\n";
-  }
-  if (!exits_right || !hands_equal) return 2;
-  return (hand_met || !baseline) && incremental_met && peak_met ? 0 : 1;
+  if (!a.json_path.empty()) WriteJson(a, machine, r, f);
+  if (!exits_right || !f.hands_equal) return 2;
+  return (f.hand_met || !a.baseline) && f.incremental_met && f.peak_met ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = Parse(argc, argv);
+  const std::string machine = MachineLine();
+  auto pg = LocalPostgres::Start({});
+  if (!pg.ok()) Die("postgres", pg.status());
+  const std::string dir = (*pg)->dir() + "/bench";
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove(args.log);
+  const std::string sqlite_path = dir + "/trade_store.db";
+  const std::string dsn = Prepare(args, **pg, sqlite_path);
+  Rounds rounds;
+  RunFullRounds(args, dir, sqlite_path, dsn, rounds);
+  RunIncrementalRounds(args, sqlite_path, dsn, rounds);
+  return Report(args, machine, rounds);
 }
