@@ -2,6 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -9,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "testing/eventually.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 
@@ -63,6 +67,46 @@ TEST(RunCommandTest, RunsWhileOtherThreadsAllocate) {
   stop = true;
   for (std::thread& t : busy) t.join();
   EXPECT_EQ(ran, 200);
+}
+
+// A process with a child and a grandchild, as a postmaster has backends and
+// its archiver a command: the three end together, and none lives on.
+TEST(KillProcessTreeTest, KillsTheProcessAndEveryDescendant) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t root = fork();
+  ASSERT_GE(root, 0);
+  if (root == 0) {
+    close(fds[0]);
+    const pid_t child = fork();
+    if (child == 0) {
+      const pid_t grandchild = fork();
+      if (grandchild == 0) {
+        for (;;) pause();
+      }
+      if (write(fds[1], &grandchild, sizeof grandchild) < 0) _exit(1);
+      for (;;) pause();
+    }
+    if (write(fds[1], &child, sizeof child) < 0) _exit(1);
+    for (;;) pause();
+  }
+  close(fds[1]);
+  pid_t descendants[2] = {0, 0};
+  for (pid_t& d : descendants) {
+    ASSERT_EQ(read(fds[0], &d, sizeof d), static_cast<ssize_t>(sizeof d));
+  }
+  close(fds[0]);
+  EXPECT_TRUE(ProcessAlive(descendants[0]) && ProcessAlive(descendants[1]));
+
+  KillProcessTree(root);
+  int status = 0;
+  ASSERT_EQ(waitpid(root, &status, 0), root);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  // Orphaned, they are reaped by another parent, or stay zombies: gone.
+  EXPECT_TRUE(testing::Eventually([&] {
+    return !ProcessAlive(descendants[0]) && !ProcessAlive(descendants[1]);
+  }));
+  for (pid_t d : descendants) kill(d, SIGKILL);  // should the test fail
 }
 
 }  // namespace

@@ -12,10 +12,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <random>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tradestore/internal/read_file.h"
@@ -314,13 +319,62 @@ absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
   return static_cast<int>(daemon);
 }
 
+namespace {
+
+// The state letter and parent of a process, from /proc/PID/stat; state
+// '?' when it cannot be read (gone).
+struct ProcStat {
+  char state = '?';
+  int ppid = 0;
+};
+
+ProcStat ReadProcStat(int pid) {
+  const std::string text = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
+  // "pid (comm) S ppid ...": comm may hold spaces and parentheses.
+  const size_t paren = text.rfind(')');
+  ProcStat s;
+  if (paren == std::string::npos || paren + 4 >= text.size()) return s;
+  s.state = text[paren + 2];
+  s.ppid = std::atoi(text.c_str() + paren + 4);
+  return s;
+}
+
+std::vector<int> ChildrenOf(int pid) {
+  std::vector<int> children;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    int n = 0;
+    if (absl::SimpleAtoi(entry.path().filename().string(), &n) &&
+        ReadProcStat(n).ppid == pid) {
+      children.push_back(n);
+    }
+  }
+  return children;
+}
+
+}  // namespace
+
 bool ProcessAlive(int pid) {
   if (pid <= 0 || kill(pid, 0) != 0) return false;
   // kill(0) succeeds on a zombie: read its state.
-  const std::string text = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
-  const size_t paren = text.rfind(')');
-  return paren == std::string::npos || paren + 2 >= text.size() ||
-         text[paren + 2] != 'Z';
+  const ProcStat s = ReadProcStat(pid);
+  return s.state != 'Z';
+}
+
+void KillProcessTree(int pid) {
+  if (pid <= 0 || kill(pid, SIGSTOP) != 0) return;
+  // Stopped ('T'), it has finished any fork under way; a second bounds the
+  // wait for one blocked in the kernel.
+  for (int i = 0; i < 1000; ++i) {
+    const char state = ReadProcStat(pid).state;
+    if (state == 'T' || state == 't' || state == 'Z' || state == '?') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::vector<int> tree = {pid};
+  for (size_t i = 0; i < tree.size(); ++i) {
+    for (int child : ChildrenOf(tree[i])) tree.push_back(child);
+  }
+  for (int p : tree) kill(p, SIGKILL);
 }
 
 absl::StatusOr<int> FreeLoopbackPort() {

@@ -63,6 +63,11 @@ absl::StatusOr<int> StartDaemon(const std::vector<std::string>& argv,
 // Whether `pid` is a live process: not gone and not a zombie.
 bool ProcessAlive(int pid);
 
+// SIGKILLs `pid` and every process descended from it, as the loss of their
+// machine would: `pid` is stopped first, so it forks no more while its
+// descendants are listed (from /proc).
+void KillProcessTree(int pid);
+
 bool RunningAsRoot();
 
 // A TCP port on 127.0.0.1 that was free a moment ago, below Linux's

@@ -446,7 +446,13 @@ absl::Status InjectNodeFault(const std::string& dir, const std::string& name,
   if (pid == 0) {
     return absl::FailedPreconditionError(name + "'s Postgres is not running");
   }
-  kill(pid, SIGKILL);
+  if (fault == NodeFault::kNodeLoss) {
+    // A lost machine takes its backends with it; a killed postmaster's
+    // backends may each answer a query before they notice it gone.
+    internal::KillProcessTree(pid);
+  } else {
+    kill(pid, SIGKILL);
+  }
   return absl::OkStatus();
 }
 

@@ -33,7 +33,7 @@ absl::Status HaStackDown(const std::string& dir, std::ostream& log);
 
 enum class NodeFault {
   kPostmasterCrash,  // SIGKILL the node's postmaster; Patroni lives on
-  kNodeLoss,         // SIGKILL the node's Patroni and postmaster
+  kNodeLoss,         // SIGKILL the node's Patroni and all of its Postgres
 };
 // Injects `fault` into node `name` of the stack in `dir`.
 absl::Status InjectNodeFault(const std::string& dir, const std::string& name,
