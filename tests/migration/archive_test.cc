@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
+#include "testing/phases.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
@@ -42,11 +43,8 @@ class ArchiveTest : public ::testing::Test {
     ASSERT_TRUE(GenerateLegacyStore(
                     {.path = path_, .rows = kRows, .bad_every = kBadEvery})
                     .ok());
-    BackfillOptions backfill;
-    backfill.sqlite_path = path_;
-    backfill.pg = TestPgOptions(dsn_);
-    std::ostringstream log;
-    ASSERT_TRUE(RunBackfill(backfill, log).ok()) << log.str();
+    std::string log;
+    ASSERT_TRUE(testing::Backfill(path_, dsn_, &log).ok()) << log;
     auto phases = PhaseStore::Open(TestPgOptions(dsn_));
     ASSERT_TRUE(phases.ok());
     phases_ = *std::move(phases);

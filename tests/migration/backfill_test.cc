@@ -83,11 +83,7 @@ class BackfillTest : public ::testing::Test {
     return report;
   }
 
-  std::string Sql(const std::string& sql) {
-    auto out = PgEnvironment::Get().pg().Psql(db_, sql);
-    EXPECT_TRUE(out.ok()) << out.status();
-    return out.ok() ? *out : "";
-  }
+  std::string Sql(const std::string& sql) { return testing::Sql(db_, sql); }
 
   // Every convertible SQLite row is in Postgres, equal in every field; every
   // other one is quarantined. Returns the number of rows compared.

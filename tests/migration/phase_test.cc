@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "testing/pg_environment.h"
+#include "testing/phases.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
@@ -46,14 +47,11 @@ class PhaseTest : public ::testing::Test {
   // Backfill and a clean full verify: what the gates want besides soak and
   // the outbox.
   void BackfillAndVerify() {
-    BackfillOptions backfill;
-    backfill.sqlite_path = path_;
-    backfill.pg = TestPgOptions(dsn_);
-    std::ostringstream log;
-    ASSERT_TRUE(RunBackfill(backfill, log).ok());
+    ASSERT_TRUE(testing::Backfill(path_, dsn_).ok());
     VerifyOptions verify;
     verify.sqlite_path = path_;
     verify.pg = TestPgOptions(dsn_);
+    std::ostringstream log;
     auto report = RunVerify(verify, log);
     ASSERT_TRUE(report.ok() && report->clean());
   }
@@ -73,11 +71,7 @@ class PhaseTest : public ::testing::Test {
     EXPECT_GT(seq, 0);
   }
 
-  std::string Sql(const std::string& sql) {
-    auto out = PgEnvironment::Get().pg().Psql(db_, sql);
-    EXPECT_TRUE(out.ok()) << out.status();
-    return out.ok() ? *out : "";
-  }
+  std::string Sql(const std::string& sql) { return testing::Sql(db_, sql); }
 
   TempDir dir_;
   std::string db_, dsn_, path_;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "testing/pg_environment.h"
+#include "testing/phases.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
@@ -258,11 +259,7 @@ class PhasedTradeStoreTest : public ::testing::Test {
     ExpectHolds(*Sqlite(), acked);
     // The backfill (which runs in dual_write) brings the sqlite_only writes;
     // after it both stores hold exactly the acknowledged trades.
-    BackfillOptions backfill;
-    backfill.sqlite_path = path_;
-    backfill.pg = TestPgOptions(dsn_);
-    std::ostringstream log;
-    auto report = RunBackfill(backfill, log);
+    auto report = testing::Backfill(path_, dsn_);
     ASSERT_TRUE(report.ok()) << report.status();
     ExpectHolds(*pg_, acked);
     ExpectVerifyClean();

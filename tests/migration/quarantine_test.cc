@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "testing/pg_environment.h"
+#include "testing/phases.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "tradestore/cli/cli.h"
@@ -31,11 +32,7 @@ class QuarantineTest : public ::testing::Test {
     ASSERT_TRUE(
         GenerateLegacyStore({.path = path_, .rows = 1000, .bad_every = 100})
             .ok());
-    BackfillOptions backfill;
-    backfill.sqlite_path = path_;
-    backfill.pg = TestPgOptions(dsn_);
-    std::ostringstream log;
-    auto report = RunBackfill(backfill, log);
+    auto report = testing::Backfill(path_, dsn_);
     ASSERT_TRUE(report.ok());
     ASSERT_EQ(report->rows_quarantined, 10);
     options_.sqlite_path = path_;

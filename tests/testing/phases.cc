@@ -1,9 +1,24 @@
 #include "testing/phases.h"
 
+#include <sstream>
+
+#include "testing/pg_environment.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/phase.h"
 
 namespace tradestore::testing {
+
+absl::StatusOr<BackfillReport> Backfill(const std::string& sqlite_path,
+                                        const std::string& dsn,
+                                        std::string* log) {
+  BackfillOptions options;
+  options.sqlite_path = sqlite_path;
+  options.pg = TestPgOptions(dsn);
+  std::ostringstream out;
+  auto report = RunBackfill(options, out);
+  if (log != nullptr) *log = out.str();
+  return report;
+}
 
 absl::Status ForcePhaseUpTo(const PgOptions& pg, const std::string& sqlite_path,
                             Phase target, const std::string& reason) {

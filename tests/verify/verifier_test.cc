@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "testing/pg_environment.h"
+#include "testing/phases.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
@@ -38,11 +39,7 @@ class VerifierTest : public ::testing::Test {
     auto made = GenerateLegacyStore(
         {.path = path_, .rows = kRows, .bad_every = kBadEvery});
     ASSERT_TRUE(made.ok()) << made.status();
-    BackfillOptions backfill;
-    backfill.sqlite_path = path_;
-    backfill.pg = TestPgOptions(dsn_);
-    std::ostringstream log;
-    auto report = RunBackfill(backfill, log);
+    auto report = testing::Backfill(path_, dsn_);
     ASSERT_TRUE(report.ok()) << report.status();
     ASSERT_EQ(report->rows_quarantined, kRows / kBadEvery);
   }
@@ -63,11 +60,7 @@ class VerifierTest : public ::testing::Test {
     return report.ok() ? *report : VerifyReport();
   }
 
-  std::string Sql(const std::string& sql) {
-    auto out = PgEnvironment::Get().pg().Psql(db_, sql);
-    EXPECT_TRUE(out.ok()) << out.status();
-    return out.ok() ? *out : "";
-  }
+  std::string Sql(const std::string& sql) { return testing::Sql(db_, sql); }
 
   TempDir dir_;
   std::string db_, dsn_, path_;
@@ -189,11 +182,7 @@ TEST_F(VerifierTest, ComparesTheLegacyColumnsKeptInExtra) {
       "UPDATE trades SET venue = CASE id % 3 WHEN 0 THEN 'XLON' "
       "WHEN 1 THEN 'caf\xc3\xa9\t\"q\"' END, lot = id / 7.0, "
       "\"desk code\" = CASE WHEN id % 5 = 0 THEN x'00ff' END");
-  BackfillOptions backfill;
-  backfill.sqlite_path = path_;
-  backfill.pg = TestPgOptions(dsn_);
-  std::ostringstream log;
-  ASSERT_TRUE(RunBackfill(backfill, log).ok());
+  ASSERT_TRUE(testing::Backfill(path_, dsn_).ok());
   // A row as the new code writes it: NULL legacy columns, NULL extra.
   sqlite_exec("UPDATE trades SET venue = NULL, lot = NULL WHERE id = 3");
   Sql("UPDATE trades SET extra = NULL WHERE id = 3");
@@ -509,11 +498,8 @@ TEST_F(VerifierTest, IncrementalReadsRunsOfNewIdsAndScatteredChangesAlike) {
     TS_ASSERT_OK(t);
     ids.push_back(t->trade.id);
   }
-  BackfillOptions backfill;  // copies them; then Postgres loses or changes some
-  backfill.sqlite_path = path_;
-  backfill.pg = TestPgOptions(dsn_);
-  std::ostringstream log;
-  TS_ASSERT_OK(RunBackfill(backfill, log));
+  // The backfill copies them; then Postgres loses or changes some.
+  TS_ASSERT_OK(testing::Backfill(path_, dsn_));
   const std::vector<int64_t> lost = {ids[1], ids[41], ids[42], ids[98]};
   Sql(absl::StrCat("DELETE FROM trades WHERE id IN (", lost[0], ",", lost[1],
                    ",", lost[2], ",", lost[3], ")"));

@@ -11,32 +11,35 @@
 
 namespace tradestore::internal {
 
+// The letter escape of a control character that COPY text and JSON share
+// (\b \f \n \r \t); nullptr for any other byte.
+inline const char* ControlEscape(char c) {
+  switch (c) {
+    case '\b':
+      return "\\b";
+    case '\f':
+      return "\\f";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    default:
+      return nullptr;
+  }
+}
+
 inline void AppendCopyEscaped(std::string* out, absl::string_view value) {
   for (char c : value) {
-    switch (c) {
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\v':
-        out->append("\\v");
-        break;
-      default:
-        out->push_back(c);
+    if (const char* escape = ControlEscape(c)) {
+      out->append(escape);
+    } else if (c == '\\') {
+      out->append("\\\\");
+    } else if (c == '\v') {
+      out->append("\\v");
+    } else {
+      out->push_back(c);
     }
   }
 }

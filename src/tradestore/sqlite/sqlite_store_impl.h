@@ -48,6 +48,7 @@ namespace tradestore {
 
 struct SqliteTradeStore::Impl {
   using SqliteDb = sqlite::SqliteDb;
+  using WriteTransaction = sqlite::WriteTransaction;
   using Statement = sqlite::Statement;
 
   SqliteStoreOptions options;
@@ -112,6 +113,12 @@ struct SqliteTradeStore::Impl {
   // Adds an outbox entry for `t` in the open write transaction; returns its
   // seq. Inside a WriteTransaction.
   absl::StatusOr<int64_t> Enqueue(const Trade& t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu);
+
+  // Adds the outbox entry for `t` when `enqueue` (its seq to `outbox_seq`
+  // when given), then commits `txn`, with a failpoint on either side.
+  absl::Status CommitWrite(WriteTransaction& txn, const Trade& t, bool enqueue,
+                           int64_t* outbox_seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu);
 
   // PutIfNewer for one trade. Inside a WriteTransaction.

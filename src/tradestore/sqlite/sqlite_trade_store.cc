@@ -211,13 +211,7 @@ absl::StatusOr<InsertResult> SqliteTradeStore::InsertEnqueued(
   t.version = 1;
   t.created_at = t.updated_at = m.clock->Now();
   TS_ASSIGN_OR_RETURN(t.id, m.InsertRow(t));
-  if (enqueue) {
-    TS_ASSIGN_OR_RETURN(int64_t seq, m.Enqueue(t));
-    if (outbox_seq != nullptr) *outbox_seq = seq;
-  }
-  internal::Failpoint("sqlite.write.before_commit");
-  TS_RETURN_IF_ERROR(txn->Commit());
-  internal::Failpoint("sqlite.write.after_commit");
+  TS_RETURN_IF_ERROR(m.CommitWrite(*txn, t, enqueue, outbox_seq));
   return InsertResult{t, true};
 }
 
@@ -256,13 +250,7 @@ absl::StatusOr<Trade> SqliteTradeStore::UpdateStatusEnqueued(
                          .Bind(3, t.updated_at.ToIso8601())
                          .Bind(4, id)
                          .Run());
-  if (enqueue) {
-    TS_ASSIGN_OR_RETURN(int64_t seq, m.Enqueue(t));
-    if (outbox_seq != nullptr) *outbox_seq = seq;
-  }
-  internal::Failpoint("sqlite.write.before_commit");
-  TS_RETURN_IF_ERROR(txn->Commit());
-  internal::Failpoint("sqlite.write.after_commit");
+  TS_RETURN_IF_ERROR(m.CommitWrite(*txn, t, enqueue, outbox_seq));
   return t;
 }
 
@@ -363,6 +351,19 @@ absl::StatusOr<int> SqliteTradeStore::SchemaVersion() {
   TS_ASSIGN_OR_RETURN(Statement s, db->Prepare("PRAGMA user_version"));
   TS_ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? static_cast<int>(s.ColumnInt(0)) : 0;
+}
+
+absl::Status SqliteTradeStore::Impl::CommitWrite(WriteTransaction& txn,
+                                                 const Trade& t, bool enqueue,
+                                                 int64_t* outbox_seq) {
+  if (enqueue) {
+    TS_ASSIGN_OR_RETURN(int64_t seq, Enqueue(t));
+    if (outbox_seq != nullptr) *outbox_seq = seq;
+  }
+  internal::Failpoint("sqlite.write.before_commit");
+  TS_RETURN_IF_ERROR(txn.Commit());
+  internal::Failpoint("sqlite.write.after_commit");
+  return absl::OkStatus();
 }
 
 }  // namespace tradestore

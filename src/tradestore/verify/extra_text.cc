@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/copy_escape.h"
 
 namespace tradestore::verify {
 namespace {
@@ -63,36 +64,17 @@ void AppendNumericText(std::string* out, absl::string_view text) {
 void AppendEscaped(std::string* out, const std::string& s) {
   out->push_back('"');
   for (const char c : s) {
-    switch (c) {
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < ' ') {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<int>(c));
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
+    if (const char* escape = internal::ControlEscape(c)) {
+      out->append(escape);
+    } else if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (static_cast<unsigned char>(c) < ' ') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<int>(c));
+      out->append(buf);
+    } else {
+      out->push_back(c);
     }
   }
   out->push_back('"');
