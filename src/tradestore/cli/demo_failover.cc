@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tradestore/internal/poll.h"
 #include "tradestore/internal/status_macros.h"
 #include "tradestore/migration/loadgen.h"
 #include "tradestore/ops/ha_stack.h"
@@ -29,18 +30,16 @@ std::string Leader(const ops::StackStatus& s) {
 // Waits for a leader other than `old` with a synchronous standby.
 absl::StatusOr<std::string> NewLeader(const std::string& dir,
                                       const std::string& old) {
-  const auto until = Steady::now() + std::chrono::minutes(2);
-  for (;;) {
-    auto s = ops::GetStackStatus(dir);
-    if (s.ok() && s->running() && !Leader(*s).empty() && Leader(*s) != old) {
-      return Leader(*s);
-    }
-    if (Steady::now() > until) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("no new leader 2 minutes after ", old, " was killed"));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  std::string leader;
+  TS_RETURN_IF_ERROR(internal::PollUntilOk(
+      std::chrono::milliseconds(200), std::chrono::minutes(2), [&] {
+        auto s = ops::GetStackStatus(dir);
+        if (s.ok() && s->running()) leader = Leader(*s);
+        if (!leader.empty() && leader != old) return absl::OkStatus();
+        return absl::DeadlineExceededError(
+            absl::StrCat("no new leader 2 minutes after ", old, " was killed"));
+      }));
+  return leader;
 }
 
 // The accounting: acknowledged writes (the newest version of each trade in

@@ -17,12 +17,12 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tradestore/internal/poll.h"
 #include "tradestore/internal/read_file.h"
 #include "tradestore/internal/status_macros.h"
 
@@ -365,11 +365,12 @@ void KillProcessTree(int pid) {
   if (pid <= 0 || kill(pid, SIGSTOP) != 0) return;
   // Stopped ('T'), it has finished any fork under way; a second bounds the
   // wait for one blocked in the kernel.
-  for (int i = 0; i < 1000; ++i) {
+  PollUntilOk(std::chrono::milliseconds(1), std::chrono::seconds(1), [pid] {
     const char state = ReadProcStat(pid).state;
-    if (state == 'T' || state == 't' || state == 'Z' || state == '?') break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+    return state == 'T' || state == 't' || state == 'Z' || state == '?'
+               ? absl::OkStatus()
+               : absl::UnavailableError("not stopped yet");
+  }).IgnoreError();
   std::vector<int> tree = {pid};
   for (size_t i = 0; i < tree.size(); ++i) {
     for (int child : ChildrenOf(tree[i])) tree.push_back(child);

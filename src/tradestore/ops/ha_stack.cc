@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/poll.h"
 #include "tradestore/internal/process.h"
 #include "tradestore/internal/read_file.h"
 #include "tradestore/internal/safe_file.h"
@@ -94,16 +94,11 @@ absl::StatusOr<HaLayout> PickLayout(const StackOptions& o) {
 // Polls `ready` every 200 ms until it holds or `limit` passes.
 absl::Status WaitFor(seconds limit, const std::string& what,
                      const std::function<absl::Status()>& ready) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  absl::Status last;
-  while (!(last = ready()).ok()) {
-    if (std::chrono::steady_clock::now() > until) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          what, " within ", limit.count(), " s: ", last.message()));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return absl::OkStatus();
+  const absl::Status last =
+      internal::PollUntilOk(std::chrono::milliseconds(200), limit, ready);
+  if (last.ok()) return last;
+  return absl::DeadlineExceededError(
+      absl::StrCat(what, " within ", limit.count(), " s: ", last.message()));
 }
 
 std::vector<int> ApiPorts(const HaLayout& l) {

@@ -1,10 +1,11 @@
 #include "tradestore/ops/patroni.h"
 
 #include <chrono>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "tradestore/internal/poll.h"
+#include "tradestore/internal/status_macros.h"
 #include "tradestore/ops/http_client.h"
 
 namespace tradestore::ops {
@@ -90,23 +91,20 @@ absl::Status PatroniSwitchover(int leader_api_port, const std::string& leader,
 }
 
 absl::Status PatroniReinitialize(int api_port, const std::string& password) {
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    auto r = Http({.method = "POST",
-                   .port = api_port,
-                   .path = "/reinitialize",
-                   .body = nlohmann::json{{"force", true}}.dump(),
-                   .user = "patroni",
-                   .password = password});
-    if (r.ok() && r->status == 200) return absl::OkStatus();
-    if (std::chrono::steady_clock::now() > until) {
-      return r.ok() ? absl::FailedPreconditionError(absl::StrCat(
-                          "reinitialize refused (", r->status, "): ", r->body))
-                    : r.status();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  return internal::PollUntilOk(
+      std::chrono::milliseconds(500), std::chrono::seconds(30), [&] {
+        auto r = Http({.method = "POST",
+                       .port = api_port,
+                       .path = "/reinitialize",
+                       .body = nlohmann::json{{"force", true}}.dump(),
+                       .user = "patroni",
+                       .password = password});
+        if (r.ok() && r->status == 200) return absl::OkStatus();
+        return r.ok()
+                   ? absl::FailedPreconditionError(absl::StrCat(
+                         "reinitialize refused (", r->status, "): ", r->body))
+                   : r.status();
+      });
 }
 
 absl::Status PatroniSetPause(const std::vector<int>& api_ports, bool pause,
@@ -132,20 +130,18 @@ absl::Status PatroniSetPause(const std::vector<int>& api_ports, bool pause,
   }
   if (!patched.ok()) return patched;
   // Each node takes it from the DCS on its next loop.
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (int port : api_ports) {
-    for (;;) {
-      auto r = Http({.port = port, .path = "/patroni"});
-      const auto j = r.ok() ? nlohmann::json::parse(r->body, nullptr, false)
-                            : nlohmann::json();
-      if (j.is_object() && j.value("pause", false) == pause) break;
-      if (std::chrono::steady_clock::now() > until) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            "Patroni on port ", port, " did not take pause=", pause));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    TS_RETURN_IF_ERROR(internal::PollUntilOk(
+        std::chrono::milliseconds(100), std::chrono::seconds(30), [&] {
+          auto r = Http({.port = port, .path = "/patroni"});
+          const auto j = r.ok() ? nlohmann::json::parse(r->body, nullptr, false)
+                                : nlohmann::json();
+          if (j.is_object() && j.value("pause", false) == pause) {
+            return absl::OkStatus();
+          }
+          return absl::DeadlineExceededError(absl::StrCat(
+              "Patroni on port ", port, " did not take pause=", pause));
+        }));
   }
   return absl::OkStatus();
 }

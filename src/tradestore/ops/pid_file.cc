@@ -3,11 +3,11 @@
 #include <signal.h>
 
 #include <fstream>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/poll.h"
 #include "tradestore/internal/process.h"
 #include "tradestore/internal/safe_file.h"
 
@@ -15,12 +15,14 @@ namespace tradestore::ops {
 namespace {
 
 bool WaitGone(int pid, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (internal::ProcessAlive(pid)) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
+  return internal::PollUntilOk(
+             std::chrono::milliseconds(20), limit,
+             [pid] {
+               return internal::ProcessAlive(pid)
+                          ? absl::UnavailableError("still running")
+                          : absl::OkStatus();
+             })
+      .ok();
 }
 
 }  // namespace
