@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "testing/ha_environment.h"
+#include "testing/stack_guard.h"
 #include "tradestore/cli/cli.h"
 #include "tradestore/ops/stack.h"
 
@@ -15,6 +16,8 @@ namespace {
 
 TEST(DemoHaTest, MigratesThroughAFailoverAndLeavesNothingRunning) {
   const std::string dir = testing::HaEnvironment::Get().NewDir() + "/demo";
+  // Should this binary die mid-demo, the demo's stack goes down with it.
+  testing::GuardStack(dir + "/stack");
   std::ostringstream out, err;
   ASSERT_EQ(
       cli::RunCli({"demo", "--ha", "--rows", "3000", "--dir", dir}, out, err),

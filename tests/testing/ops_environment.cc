@@ -31,6 +31,7 @@ void OpsEnvironment::TearDown() {
   if (stack_ == nullptr) return;
   std::ostringstream log;
   EXPECT_TRUE(ops::StackDown(stack_->dir, /*remove=*/true, log).ok());
+  dir_.reset();  // the tests' backups and restored copies too
 }
 
 std::string OpsEnvironment::InDatabase(const std::string& dsn,
