@@ -103,8 +103,8 @@ absl::StatusOr<std::vector<Migration>> MakeMigrations(
 
 const std::vector<Migration>& BuiltinMigrations() {
   static const auto* migrations = [] {
-    // Checksums computed by the build: hashing here would start OpenSSL,
-    // about 1.5 ms of every run (an incremental verify takes 15-20 ms).
+    // Checksums computed by the build: hashing here would start OpenSSL
+    // on every run, a cost a short incremental verify notices.
     std::vector<Migration> files;
     for (const auto& f : internal::EmbeddedMigrations()) {
       files.push_back(
