@@ -28,15 +28,6 @@
 namespace tradestore::ops {
 namespace {
 
-// Whether process `pid` runs (a zombie no reaper collected does not).
-bool Alive(int pid) {
-  const std::string text =
-      internal::ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
-  const size_t paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() &&
-         text[paren + 2] != 'Z';
-}
-
 using ::testing::HasSubstr;
 
 // The binary's stack (testing/ops_environment.h).
@@ -135,17 +126,17 @@ TEST(StackLifecycleTest, DownLeavesNothingRunningAndUpRefusesABusyDir) {
   const nlohmann::json j = nlohmann::json::parse(out.str());
   const int pg_pid = j["postgres"]["pid"].get<int>();
   const int bouncer_pid = j["pgbouncer"]["pid"].get<int>();
-  EXPECT_TRUE(Alive(pg_pid));
+  EXPECT_TRUE(internal::ProcessAlive(pg_pid));
   // A second stack in the same place is refused; the first keeps running.
   TS_EXPECT_CODE(StackUp({.dir = where}, log),
                  absl::StatusCode::kAlreadyExists);
-  EXPECT_TRUE(Alive(bouncer_pid));
+  EXPECT_TRUE(internal::ProcessAlive(bouncer_pid));
   std::ostringstream down_out, down_err;
   EXPECT_EQ(cli::RunCli({"stack", "down", "--dir", where}, down_out, down_err),
             0)
       << down_err.str();
-  EXPECT_FALSE(Alive(pg_pid));
-  EXPECT_FALSE(Alive(bouncer_pid));
+  EXPECT_FALSE(internal::ProcessAlive(pg_pid));
+  EXPECT_FALSE(internal::ProcessAlive(bouncer_pid));
   std::ostringstream status_out, status_err;
   EXPECT_EQ(
       cli::RunCli({"stack", "status", "--dir", where}, status_out, status_err),
