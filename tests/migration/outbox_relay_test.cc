@@ -1,7 +1,8 @@
 // The outbox relay on its own, against the harness's Postgres: rounds of
 // at most batch_rows entries, entries deleted only once applied, a replay
-// that changes nothing, a newer Postgres row never overwritten, Drain up to
-// a seq, the thread woken by Notify, and the progress each ack records.
+// that changes nothing, a newer Postgres row never overwritten, acks once
+// per interval while busy, Drain up to a seq, the thread woken by Notify,
+// and the progress each ack records.
 #include "tradestore/migration/outbox_relay.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
+#include "tradestore/clock.h"
 #include "tradestore/postgres/pg_mirror.h"
 #include "tradestore/postgres/pg_pool.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -136,6 +138,51 @@ TEST_F(OutboxRelayTest, AReplayChangesNothingAndANewerRowIsKept) {
   EXPECT_EQ(Pg("SELECT status || ' ' || version FROM trades WHERE id = " +
                std::to_string(b)),
             "CANCELLED 5");
+}
+
+TEST_F(OutboxRelayTest, ABusyRelayAcksOncePerIntervalAndARestartReplays) {
+  SimulatedClock clock(*Timestamp::Parse("2026-12-05T10:00:00Z"));
+  const RelayOptions options{.ack_interval = std::chrono::seconds(1),
+                             .clock = &clock};
+  const auto entries = [&] { return store_->GetOutboxStatus()->entries; };
+  Write("a");
+  Write("b");
+  {
+    OutboxRelay relay(store_.get(), mirror_.get(), options);
+    EXPECT_EQ(*relay.DrainOnce(/*ack_now=*/false), 2);
+    EXPECT_EQ(entries(), 0) << "a relay's first ack is due at once";
+    Write("c");
+    EXPECT_EQ(*relay.DrainOnce(false), 1);
+    EXPECT_EQ(Pg("SELECT count(*) FROM trades"), "3");
+    EXPECT_EQ(entries(), 1) << "applied, the ack waits for the interval";
+    Write("d");
+    clock.Advance(std::chrono::seconds(1));
+    EXPECT_EQ(*relay.DrainOnce(false), 1) << "c is not applied again";
+    EXPECT_EQ(entries(), 0);
+    Write("e");
+    EXPECT_EQ(*relay.DrainOnce(false), 1);
+    EXPECT_EQ(entries(), 1);
+    EXPECT_EQ(relay.stats().rows_written, 5);
+    // Gone without Stop, as in a crash: e stays in the outbox.
+  }
+  OutboxRelay again(store_.get(), mirror_.get(), options);
+  EXPECT_EQ(*again.DrainOnce(false), 1);
+  EXPECT_EQ(again.stats().rows_skipped, 1) << "e replayed, changing nothing";
+  EXPECT_EQ(entries(), 0);
+  EXPECT_EQ(Pg("SELECT count(*) FROM trades"), "5");
+}
+
+TEST_F(OutboxRelayTest, AnEmptyOutboxAcksWhatWasApplied) {
+  SimulatedClock clock(*Timestamp::Parse("2026-12-05T10:00:00Z"));
+  OutboxRelay relay(store_.get(), mirror_.get(),
+                    {.ack_interval = std::chrono::hours(1), .clock = &clock});
+  Write("a");
+  EXPECT_EQ(*relay.DrainOnce(false), 1);
+  Write("b");
+  EXPECT_EQ(*relay.DrainOnce(false), 1);
+  EXPECT_EQ(store_->GetOutboxStatus()->entries, 1);
+  EXPECT_EQ(*relay.DrainOnce(false), 0);
+  EXPECT_EQ(store_->GetOutboxStatus()->entries, 0);
 }
 
 TEST_F(OutboxRelayTest, DrainStopsOnceTheSeqAskedForIsApplied) {

@@ -58,29 +58,30 @@ OutboxRelay::OutboxRelay(SqliteTradeStore* sqlite, PgMirror* mirror,
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
-absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
+absl::StatusOr<int64_t> OutboxRelay::DrainOnce(bool ack_now) {
   internal::ScopedLock round(round_mu_);
   auto applied = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
                      round_mu_) -> absl::StatusOr<int64_t> {
-    TS_ASSIGN_OR_RETURN(OutboxBatch batch,
-                        sqlite_->ReadOutbox(options_.batch_rows));
-    if (batch.entries.empty()) return 0;
-    std::vector<BackfillRow> rows;
-    std::vector<QuarantineRow> quarantined;
-    Convert(batch, rows, quarantined);
-    TS_ASSIGN_OR_RETURN(ApplyOutcome outcome,
-                        mirror_->Apply(rows, quarantined));
-    internal::Failpoint("relay.after_pg_commit");
-    // Only after Postgres committed: a crash in between replays the batch.
-    const RelayAck ack = NextAck(batch);
-    TS_RETURN_IF_ERROR(sqlite_->AckOutbox(batch.last_seq, ack));
-    // Counted in the rate once acked: a failed ack replays the batch.
-    recent_.emplace_back(clock_->Monotonic(),
-                         static_cast<int64_t>(batch.entries.size()));
-    applied_through_.store(batch.last_seq);
-    const Timestamp now = ack.at;
-    internal::ScopedLock lock(mu_);
-    Count(batch, outcome, now, stats_);
+    // Entries applied but not acked yet are still in the outbox: read past
+    // them. A new relay starts from the oldest entry and replays them.
+    TS_ASSIGN_OR_RETURN(
+        OutboxBatch batch,
+        sqlite_->ReadOutbox(options_.batch_rows, applied_through_.load()));
+    if (!batch.entries.empty()) {
+      std::vector<BackfillRow> rows;
+      std::vector<QuarantineRow> quarantined;
+      Convert(batch, rows, quarantined);
+      TS_ASSIGN_OR_RETURN(ApplyOutcome outcome,
+                          mirror_->Apply(rows, quarantined));
+      internal::Failpoint("relay.after_pg_commit");
+      NoteApplied(batch, outcome);
+    }
+    // Only after Postgres committed: a crash in between replays the
+    // entries. An ack takes the trade writers' connection, so a busy relay
+    // acks once per ack_interval rather than every round.
+    const bool due = ack_now || batch.entries.empty() || !last_ack_ ||
+                     clock_->Monotonic() - *last_ack_ >= options_.ack_interval;
+    if (unacked_through_ > 0 && due) TS_RETURN_IF_ERROR(Ack());
     return static_cast<int64_t>(batch.entries.size());
   }();
   if (applied.ok()) {
@@ -94,24 +95,40 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce() {
   return applied;
 }
 
-RelayAck OutboxRelay::NextAck(const OutboxBatch& batch) {
+void OutboxRelay::NoteApplied(const OutboxBatch& batch,
+                              const ApplyOutcome& outcome) {
+  const Timestamp now = clock_->Now();
+  recent_.emplace_back(clock_->Monotonic(),
+                       static_cast<int64_t>(batch.entries.size()));
+  for (const OutboxEntry& e : batch.entries) {
+    unacked_lag_ms_ = std::max<int64_t>(
+        unacked_lag_ms_,
+        (now.unix_micros() - e.enqueued_at.unix_micros()) / 1000);
+  }
+  unacked_through_ = batch.last_seq;
+  applied_through_.store(batch.last_seq);
+  internal::ScopedLock lock(mu_);
+  Count(batch, outcome, now, stats_);
+}
+
+absl::Status OutboxRelay::Ack() {
   const auto now = clock_->Monotonic();
   while (!recent_.empty() && now - recent_.front().first > kRateWindow) {
     recent_.pop_front();
   }
-  auto entries = static_cast<int64_t>(batch.entries.size());
+  int64_t entries = 0;
   for (const auto& [when, n] : recent_) entries += n;
   // A relay started a moment ago is judged on the time it has run.
   const auto span = std::clamp<std::chrono::steady_clock::duration>(
       now - started_, std::chrono::seconds(1), kRateWindow);
   RelayAck ack{.at = clock_->Now()};
   ack.rate_per_s = entries / std::chrono::duration<double>(span).count();
-  for (const OutboxEntry& e : batch.entries) {
-    ack.lag_ms = std::max<int64_t>(
-        ack.lag_ms,
-        (ack.at.unix_micros() - e.enqueued_at.unix_micros()) / 1000);
-  }
-  return ack;
+  ack.lag_ms = unacked_lag_ms_;
+  TS_RETURN_IF_ERROR(sqlite_->AckOutbox(unacked_through_, ack));
+  unacked_through_ = 0;
+  unacked_lag_ms_ = 0;
+  last_ack_ = now;
+  return absl::OkStatus();
 }
 
 absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
@@ -158,21 +175,29 @@ void OutboxRelay::Stop() {
   }
   wake_.notify_all();
   thread_.join();
+  // What the thread applied since its last ack, so that the next start
+  // does not replay it; should Postgres be down, nothing is pending.
+  internal::ScopedLock round(round_mu_);
+  if (unacked_through_ > 0) (void)Ack();
 }
 
 void OutboxRelay::Notify() {
+  bool waiting = false;
   {
     internal::ScopedLock lock(mu_);
     notified_ = true;
+    waiting = idle_waiting_;
   }
-  wake_.notify_one();
+  // Only an idle wait ends early: waking the thread from any other wait, on
+  // every write, took CPU from the writers for nothing.
+  if (waiting) wake_.notify_one();
 }
 
 void OutboxRelay::Loop() {
   std::mt19937_64 rng(std::random_device{}());
   auto delay = options_.retry_initial;
   for (;;) {
-    auto applied = DrainOnce();
+    auto applied = DrainOnce(/*ack_now=*/false);
     std::chrono::milliseconds wait{0};
     if (!applied.ok()) {
       // Equal jitter: a fleet of services does not retry in step.
@@ -193,9 +218,11 @@ void OutboxRelay::Loop() {
       // Only an idle wait is cut short by new entries: after a failed round
       // Postgres is down, after a small one the next entries may gather.
       const bool idle = applied.ok() && *applied == 0;
+      idle_waiting_ = idle;
       mu_.AwaitFor(wake_, wait, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stop_ || (idle && notified_);
       });
+      idle_waiting_ = false;
     }
     notified_ = false;
     if (stop_) return;

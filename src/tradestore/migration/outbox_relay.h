@@ -1,9 +1,10 @@
 // OutboxRelay: applies the dual-write outbox of a SQLite store to Postgres.
 //
 // Each round reads a batch of outbox entries with the current rows of their
-// trades, applies the rows with PgMirror's version-guarded upserts, and only
-// then deletes the entries. A crash between the two replays the batch, which
-// changes nothing. Rows SQLite holds but cannot convert exactly go to
+// trades and applies the rows with PgMirror's version-guarded upserts; only
+// then are the entries deleted (acked), once per ack_interval while busy,
+// at once when the outbox is empty. A crash in between replays the entries,
+// which changes nothing. Rows SQLite holds but cannot convert exactly go to
 // trades_quarantine. While Postgres is unreachable the relay backs off
 // (exponential, jittered, capped) and keeps trying; writers never wait for
 // it, the outbox just grows.
@@ -20,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -33,6 +35,7 @@
 
 namespace tradestore {
 
+struct ApplyOutcome;
 struct OutboxBatch;
 class PgMirror;
 struct RelayAck;
@@ -45,10 +48,12 @@ class OutboxRelay {
               const RelayOptions& options);
   ~OutboxRelay();  // Stop()
 
-  // One round: applies up to batch_rows entries. Returns how many were
+  // One round: applies up to batch_rows entries and acks every entry
+  // applied so far; with `ack_now` false, as the thread runs it, the ack
+  // waits for ack_interval unless the outbox is empty. Returns how many were
   // applied (0: the outbox is empty), or the error (kUnavailable when
   // Postgres is down); nothing is lost on error.
-  absl::StatusOr<int64_t> DrainOnce();
+  absl::StatusOr<int64_t> DrainOnce(bool ack_now = true);
 
   // Rounds until the outbox is empty, or until every entry up to
   // `through_seq` is applied (under load the outbox is never empty).
@@ -57,7 +62,8 @@ class OutboxRelay {
   absl::Status Drain(std::chrono::milliseconds timeout,
                      int64_t through_seq = INT64_MAX);
 
-  // The background thread. Start is a no-op when running.
+  // The background thread. Start is a no-op when running. Stop acks what
+  // the thread applied.
   void Start();
   void Stop();
   bool running() const { return thread_.joinable(); }
@@ -74,9 +80,11 @@ class OutboxRelay {
 
  private:
   void Loop();
-  // What AckOutbox records for `tradestore status`.
-  RelayAck NextAck(const OutboxBatch& batch)
+  void NoteApplied(const OutboxBatch& batch, const ApplyOutcome& outcome)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(round_mu_);
+  // Deletes the entries applied since the last ack and records the ack for
+  // `tradestore status`.
+  absl::Status Ack() ABSL_EXCLUSIVE_LOCKS_REQUIRED(round_mu_);
 
   SqliteTradeStore* const sqlite_;
   PgMirror* const mirror_;
@@ -88,11 +96,17 @@ class OutboxRelay {
   // (when, entries) of the rounds of the last minute.
   std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> recent_
       ABSL_GUARDED_BY(round_mu_);
+  // Applied but not acked yet: through this seq (0: none), the longest lag.
+  int64_t unacked_through_ ABSL_GUARDED_BY(round_mu_) = 0;
+  int64_t unacked_lag_ms_ ABSL_GUARDED_BY(round_mu_) = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_ack_
+      ABSL_GUARDED_BY(round_mu_);
 
   mutable internal::Mutex mu_;
   std::condition_variable wake_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool notified_ ABSL_GUARDED_BY(mu_) = false;
+  bool idle_waiting_ ABSL_GUARDED_BY(mu_) = false;
   RelayStats stats_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> healthy_{true};

@@ -43,10 +43,10 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
       [&](pqxx::work& txn) -> absl::Status {
         outcome = ApplyOutcome();
         if (!rows.empty()) {
-          pg::CreateStage(txn, "relay_stage");
-          pg::CopyRows(txn, "relay_stage", copy_data);
+          const std::string stage = pg::UseSessionStage(txn);
+          pg::CopyRows(txn, stage, copy_data);
           outcome.written = static_cast<int64_t>(
-              txn.exec(pg::UpsertFromStageSql("relay_stage")).size());
+              txn.exec(pg::UpsertFromStageSql(stage)).size());
           outcome.skipped = static_cast<int64_t>(rows.size()) - outcome.written;
         }
         for (const QuarantineRow& q : quarantined) pg::PutQuarantine(txn, q);

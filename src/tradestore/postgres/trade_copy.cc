@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "tradestore/internal/embedded_sql.h"
 #include "tradestore/postgres/pg_binary_copy.h"
 #include "tradestore/postgres/pg_connection.h"
 
@@ -263,6 +264,15 @@ void CreateStage(pqxx::dbtransaction& txn, const std::string& stage) {
   // The name is ours, never a caller's.
   txn.exec(absl::StrCat("CREATE TEMP TABLE ", txn.quote_name(stage),
                         " (LIKE trades INCLUDING DEFAULTS) ON COMMIT DROP"));
+}
+
+std::string UseSessionStage(pqxx::dbtransaction& txn) {
+  static const std::string* name = new std::string(
+      absl::StrCat("tradestore_stage_", internal::EmbeddedMigrations().size()));
+  txn.exec(absl::StrCat("CREATE TEMP TABLE IF NOT EXISTS ", *name,
+                        " (LIKE trades INCLUDING DEFAULTS) "
+                        "ON COMMIT DELETE ROWS"));
+  return *name;
 }
 
 std::string UpsertFromStageSql(const std::string& stage) {

@@ -63,6 +63,14 @@ int64_t ExecRaw(pqxx::dbtransaction& txn, const std::string& sql);
 // survives the transaction, so it works behind PgBouncer.
 void CreateStage(pqxx::dbtransaction& txn, const std::string& stage);
 
+// The session's own temp table like trades, emptied at each commit, created
+// the first time a server session needs it: for small, frequent batches,
+// where creating and dropping a table each time cost more than the batch.
+// Behind PgBouncer a server session keeps it, empty, for the next client
+// that asks. The name carries the schema version, so a session never
+// reuses a stage from before a migration. Returns the name.
+std::string UseSessionStage(pqxx::dbtransaction& txn);
+
 // INSERT INTO trades SELECT FROM `stage` ON CONFLICT (id) DO UPDATE ...
 // WHERE the stored version is older; RETURNING id of each row written.
 // A NULL extra keeps the stored one.

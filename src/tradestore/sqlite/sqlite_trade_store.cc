@@ -134,7 +134,9 @@ absl::StatusOr<std::unique_ptr<SqliteTradeStore>> SqliteTradeStore::Open(
     TS_RETURN_IF_ERROR(sqlite::EnableWal(impl->writer.get(), impl->clock,
                                          options.busy_timeout_ms));
     TS_RETURN_IF_ERROR(impl->writer->Exec(absl::StrCat(
-        "PRAGMA synchronous = ", options.sync_full ? "FULL" : "NORMAL")));
+        "PRAGMA synchronous = ", options.sync_full ? "FULL" : "NORMAL",
+        "; PRAGMA wal_autocheckpoint = ",
+        std::max(0, options.wal_autocheckpoint_pages))));
     TS_ASSIGN_OR_RETURN(impl->schema,
                         sqlite::UpgradeSchema(impl->writer.get(),
                                               options.require_trades_table));

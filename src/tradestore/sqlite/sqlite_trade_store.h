@@ -50,6 +50,13 @@ struct SqliteStoreOptions {
   // true: synchronous=FULL, an acknowledged trade survives power loss.
   // false: synchronous=NORMAL, survives a process crash only.
   bool sync_full = true;
+  // SQLite's auto-checkpoint runs on the writer connection, inside the
+  // commit that crosses this many WAL pages: the one write in so many that
+  // pays for copying pages into the file and its fsync. SQLite's default is
+  // 1000; a dual-write commit writes more pages (the outbox entry), so its
+  // checkpoints came often enough to set the writer's p99. 0 turns
+  // auto-checkpoints off (another process must checkpoint).
+  int wal_autocheckpoint_pages = 4000;
   int reader_connections = 4;
   int busy_timeout_ms = 5000;
   Clock* clock = nullptr;  // null = Clock::Real()
