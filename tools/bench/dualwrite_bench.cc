@@ -214,20 +214,29 @@ Round RunRound(const Args& a, LocalPostgres& pg, const std::string& dir,
   return Alternate(r, "", {"SQLite alone", "outbox"}, alone, dual);
 }
 
-// Loadgen at 800 writes/s, one writer, for --paced-seconds.
-Percentiles Paced(const Args& a, LocalPostgres& pg, const std::string& name,
-                  const std::string& dir, Phase phase) {
+// Loadgen on a fresh store `name` and database in `phase`.
+LoadgenReport Load(LocalPostgres& pg, const std::string& dir,
+                   const std::string& name, Phase phase, double rate,
+                   int threads, int seconds) {
   LoadgenOptions load;
   load.store.sqlite_path = dir + "/" + name + ".db";
   load.store.pg.dsn = Database(pg, name, load.store.sqlite_path, phase);
-  load.rate = kPacedRate;
-  load.threads = 1;
-  load.duration = std::chrono::seconds(a.paced_seconds);
+  load.rate = rate;
+  load.threads = threads;
+  load.duration = std::chrono::seconds(seconds);
   std::ostringstream quiet;
   auto report = RunLoadgen(load, quiet);
   if (!report.ok()) Die("loadgen", report.status());
-  if (report->failed > 0) Die(name, absl::InternalError("failed writes"));
-  return report->latency;
+  return *report;
+}
+
+// Loadgen at 800 writes/s, one writer, for --paced-seconds.
+Percentiles Paced(const Args& a, LocalPostgres& pg, const std::string& name,
+                  const std::string& dir, Phase phase) {
+  const LoadgenReport report =
+      Load(pg, dir, name, phase, kPacedRate, 1, a.paced_seconds);
+  if (report.failed > 0) Die(name, absl::InternalError("failed writes"));
+  return report.latency;
 }
 
 // sqlite_only against dual_write, both through loadgen, on fresh files and
@@ -280,17 +289,8 @@ double RelayThroughput(const Args& a, LocalPostgres& pg,
 
 // The outbox lag at 2,000 writes/s for --seconds.
 LoadgenReport Lag(const Args& a, LocalPostgres& pg, const std::string& dir) {
-  const std::string path = dir + "/lag.db";
-  const std::string dsn = Database(pg, "lag", path, Phase::kDualWrite);
-  LoadgenOptions load;
-  load.store.sqlite_path = path;
-  load.store.pg.dsn = dsn;
-  load.rate = 2000;
-  load.duration = std::chrono::seconds(a.seconds);
-  std::ostringstream quiet;
-  auto report = RunLoadgen(load, quiet);
-  if (!report.ok()) Die("loadgen", report.status());
-  return *report;
+  return Load(pg, dir, "lag", Phase::kDualWrite, 2000, LoadgenOptions().threads,
+              a.seconds);
 }
 
 struct Results {
@@ -300,30 +300,29 @@ struct Results {
   LoadgenReport lag;
 };
 
+// The rounds, each half under its key.
+nlohmann::json RoundsJson(const std::vector<Round>& rounds,
+                          const char* alone_key, const char* dual_key) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Round& r : rounds) {
+    out.push_back({{alone_key, Json(r.sqlite_alone)},
+                   {dual_key, Json(r.outbox)},
+                   {"p99_ratio", r.p99_ratio},
+                   {"p999_ratio", r.p999_ratio}});
+  }
+  return out;
+}
+
 void WriteJson(const Args& a, const std::string& machine, const Results& res,
                double ratio, const nlohmann::json& targets) {
-  nlohmann::json per_round = nlohmann::json::array();
-  for (const Round& r : res.rounds) {
-    per_round.push_back({{"sqlite_alone", Json(r.sqlite_alone)},
-                         {"outbox_dual_write", Json(r.outbox)},
-                         {"p99_ratio", r.p99_ratio},
-                         {"p999_ratio", r.p999_ratio}});
-  }
-  nlohmann::json paced = nlohmann::json::array();
-  for (const Round& r : res.paced) {
-    paced.push_back({{"sqlite_only", Json(r.sqlite_alone)},
-                     {"dual_write", Json(r.outbox)},
-                     {"p99_ratio", r.p99_ratio},
-                     {"p999_ratio", r.p999_ratio}});
-  }
   nlohmann::json j = {
       {"writes", a.writes},
-      {"loadgen_rounds", paced},
+      {"loadgen_rounds", RoundsJson(res.paced, "sqlite_only", "dual_write")},
       {"loadgen_writes_per_s", kPacedRate},
       {"loadgen_seconds", a.paced_seconds},
       {"machine", machine},
       {"relay_running", a.relay_on},
-      {"rounds", per_round},
+      {"rounds", RoundsJson(res.rounds, "sqlite_alone", "outbox_dual_write")},
       {"sync_dual_write", Json(res.sync)},
       {"postgres_alone", Json(res.pg_alone)},
       {"outbox_p99_over_sqlite_p99", ratio},
