@@ -1,8 +1,9 @@
 // The outbox relay on its own, against the harness's Postgres: rounds of
 // at most batch_rows entries, entries deleted only once applied, a replay
 // that changes nothing, a newer Postgres row never overwritten, acks once
-// per interval while busy, Drain up to a seq, the thread woken by Notify,
-// and the progress each ack records.
+// per interval while busy, rows a Postgres crash lost found before the ack,
+// Drain up to a seq, the thread woken by Notify, and the progress each ack
+// records.
 #include "tradestore/migration/outbox_relay.h"
 
 #include <gtest/gtest.h>
@@ -183,6 +184,57 @@ TEST_F(OutboxRelayTest, AnEmptyOutboxAcksWhatWasApplied) {
   EXPECT_EQ(store_->GetOutboxStatus()->entries, 1);
   EXPECT_EQ(*relay.DrainOnce(false), 0);
   EXPECT_EQ(store_->GetOutboxStatus()->entries, 0);
+}
+
+// Rounds commit asynchronously; a row Postgres then lost (here deleted, as
+// a crash before the WAL flush would) is found before the ack, and every
+// entry since the last ack is applied again, durably.
+TEST_F(OutboxRelayTest, RowsPostgresLostAreFoundBeforeTheAckAndApplied) {
+  SimulatedClock clock(*Timestamp::Parse("2026-12-05T10:00:00Z"));
+  OutboxRelay relay(store_.get(), mirror_.get(),
+                    {.ack_interval = std::chrono::hours(1), .clock = &clock});
+  const auto entries = [&] { return store_->GetOutboxStatus()->entries; };
+  Write("a");
+  EXPECT_EQ(*relay.DrainOnce(false), 1);
+  EXPECT_EQ(relay.applied_through_seq(), 1) << "the first ack, confirmed";
+  const int64_t b = Write("b");
+  Write("c");
+  EXPECT_EQ(*relay.DrainOnce(false), 2);
+  EXPECT_EQ(entries(), 2);
+  EXPECT_EQ(relay.applied_through_seq(), 1) << "applied, not confirmed yet";
+  Pg("DELETE FROM trades WHERE id = " + std::to_string(b));
+
+  EXPECT_EQ(*relay.DrainOnce(), 2) << "both to be applied again";
+  EXPECT_EQ(relay.stats().replays, 1);
+  EXPECT_EQ(entries(), 2) << "nothing acked";
+  EXPECT_EQ(relay.applied_through_seq(), 1);
+  EXPECT_EQ(*relay.DrainOnce(), 2);
+  EXPECT_EQ(relay.applied_through_seq(), 3);
+  EXPECT_EQ(*relay.DrainOnce(), 0);
+  EXPECT_EQ(entries(), 0);
+  EXPECT_EQ(Pg("SELECT count(*) FROM trades"), "3");
+  EXPECT_EQ(relay.stats().rows_written, 4) << "a, b, c, and b again";
+}
+
+TEST_F(OutboxRelayTest, ConfirmCountsRowsMissingOrOlderAndFlushesTheWal) {
+  const int64_t a = Write("a");
+  Trade t = testing::KeyedTrade("a");
+  t.id = a;
+  auto applied = mirror_->Apply({{t, ""}}, {}, PgMirror::Commit::kAsync);
+  TS_ASSERT_OK(applied);
+  EXPECT_EQ(applied->written, 1);
+  // Past the asynchronous commit's record: the confirmation flushes it.
+  const std::string inserted = Pg("SELECT pg_current_wal_insert_lsn()");
+  auto missing = mirror_->Confirm({{a, t.version}}, "test");
+  TS_ASSERT_OK(missing);
+  EXPECT_EQ(*missing, 0);
+  EXPECT_EQ(
+      Pg("SELECT pg_current_wal_flush_lsn() >= '" + inserted + "'::pg_lsn"),
+      "t");
+  EXPECT_EQ(*mirror_->Confirm({{a, t.version + 1}}, "test"), 1)
+      << "an older version counts as missing";
+  EXPECT_EQ(*mirror_->Confirm({{a, t.version}, {a + 1000, 1}}, "test"), 1);
+  EXPECT_EQ(*mirror_->Confirm({}, "test"), 0);
 }
 
 TEST_F(OutboxRelayTest, DrainStopsOnceTheSeqAskedForIsApplied) {

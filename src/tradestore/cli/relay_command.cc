@@ -121,6 +121,7 @@ int Run(Invocation& call) {
                             {"rows_skipped", stats.rows_skipped},
                             {"rows_quarantined", stats.rows_quarantined},
                             {"failed_rounds", stats.failures},
+                            {"replays", stats.replays},
                             {"last_error", stats.last_error},
                             {"outbox_left", left.ok() ? left->entries : -1},
                             {"drained", code == kExitOk},

@@ -71,9 +71,22 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce(bool ack_now) {
       std::vector<BackfillRow> rows;
       std::vector<QuarantineRow> quarantined;
       Convert(batch, rows, quarantined);
+      // Durable instead when the ack follows at once (confirming would
+      // cost more than the flush), for a quarantine (no version to
+      // confirm) and for a replay (not to be lost twice).
+      const bool async = options_.async_commit && !ack_now &&
+                         quarantined.empty() &&
+                         applied_through_.load() >= replay_through_;
       TS_ASSIGN_OR_RETURN(ApplyOutcome outcome,
-                          mirror_->Apply(rows, quarantined));
+                          mirror_->Apply(rows, quarantined,
+                                         async ? PgMirror::Commit::kAsync
+                                               : PgMirror::Commit::kDurable));
       internal::Failpoint("relay.after_pg_commit");
+      if (async) {
+        for (const BackfillRow& r : rows) {
+          unconfirmed_.push_back({r.trade.id, r.trade.version});
+        }
+      }
       NoteApplied(batch, outcome);
     }
     // Only after Postgres committed: a crash in between replays the
@@ -81,7 +94,10 @@ absl::StatusOr<int64_t> OutboxRelay::DrainOnce(bool ack_now) {
     // acks once per ack_interval rather than every round.
     const bool due = ack_now || batch.entries.empty() || !last_ack_ ||
                      clock_->Monotonic() - *last_ack_ >= options_.ack_interval;
-    if (unacked_through_ > 0 && due) TS_RETURN_IF_ERROR(Ack());
+    if (unacked_through_ > 0 && due) {
+      TS_ASSIGN_OR_RETURN(int64_t again, Ack());
+      if (again > 0) return again;
+    }
     return static_cast<int64_t>(batch.entries.size());
   }();
   if (applied.ok()) {
@@ -106,12 +122,35 @@ void OutboxRelay::NoteApplied(const OutboxBatch& batch,
         (now.unix_micros() - e.enqueued_at.unix_micros()) / 1000);
   }
   unacked_through_ = batch.last_seq;
+  unacked_entries_ += static_cast<int64_t>(batch.entries.size());
   applied_through_.store(batch.last_seq);
+  if (unconfirmed_.empty()) durable_through_.store(batch.last_seq);
   internal::ScopedLock lock(mu_);
   Count(batch, outcome, now, stats_);
 }
 
-absl::Status OutboxRelay::Ack() {
+absl::StatusOr<int64_t> OutboxRelay::Ack() {
+  if (!unconfirmed_.empty()) {
+    TS_ASSIGN_OR_RETURN(
+        int64_t missing,
+        mirror_->Confirm(unconfirmed_,
+                         absl::StrCat("relay ack through ", unacked_through_)));
+    if (missing > 0) {
+      // A crash or failover took commits Postgres had returned: apply
+      // everything since the last ack again.
+      const int64_t again = unacked_entries_;
+      replay_through_ = applied_through_.load();
+      applied_through_.store(acked_through_);
+      unacked_through_ = 0;
+      unacked_entries_ = 0;
+      unconfirmed_.clear();
+      internal::ScopedLock lock(mu_);
+      stats_.replays += 1;
+      return again;
+    }
+    unconfirmed_.clear();
+    durable_through_.store(unacked_through_);
+  }
   const auto now = clock_->Monotonic();
   while (!recent_.empty() && now - recent_.front().first > kRateWindow) {
     recent_.pop_front();
@@ -125,10 +164,12 @@ absl::Status OutboxRelay::Ack() {
   ack.rate_per_s = entries / std::chrono::duration<double>(span).count();
   ack.lag_ms = unacked_lag_ms_;
   TS_RETURN_IF_ERROR(sqlite_->AckOutbox(unacked_through_, ack));
+  acked_through_ = unacked_through_;
   unacked_through_ = 0;
+  unacked_entries_ = 0;
   unacked_lag_ms_ = 0;
   last_ack_ = now;
-  return absl::OkStatus();
+  return 0;
 }
 
 absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
@@ -138,7 +179,7 @@ absl::Status OutboxRelay::Drain(std::chrono::milliseconds timeout,
   for (;;) {
     auto applied = DrainOnce();
     if (applied.ok() &&
-        (*applied == 0 || applied_through_.load() >= through_seq)) {
+        (*applied == 0 || durable_through_.load() >= through_seq)) {
       return absl::OkStatus();
     }
     if (clock_->Monotonic() >= deadline) {

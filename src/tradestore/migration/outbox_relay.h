@@ -1,13 +1,15 @@
 // OutboxRelay: applies the dual-write outbox of a SQLite store to Postgres.
 //
 // Each round reads a batch of outbox entries with the current rows of their
-// trades and applies the rows with PgMirror's version-guarded upserts; only
-// then are the entries deleted (acked), once per ack_interval while busy,
-// at once when the outbox is empty. A crash in between replays the entries,
-// which changes nothing. Rows SQLite holds but cannot convert exactly go to
-// trades_quarantine. While Postgres is unreachable the relay backs off
-// (exponential, jittered, capped) and keeps trying; writers never wait for
-// it, the outbox just grows.
+// trades and applies the rows with PgMirror's version-guarded upserts,
+// committed asynchronously; only once Postgres confirms, durably, that it
+// holds every such row are the entries deleted (acked), once per
+// ack_interval while busy, at once when the outbox is empty. A crash in
+// between replays the entries, which changes nothing; rows a Postgres crash
+// lost are found by the confirmation and applied again. Rows SQLite holds
+// but cannot convert exactly go to trades_quarantine. While Postgres is
+// unreachable the relay backs off (exponential, jittered, capped) and keeps
+// trying; writers never wait for it, the outbox just grows.
 //
 // Runs as a background thread inside the embedding process (Start/Stop) and
 // in `tradestore relay`; DrainOnce/Drain serve tools and tests.
@@ -39,6 +41,7 @@ struct ApplyOutcome;
 struct OutboxBatch;
 class PgMirror;
 struct RelayAck;
+struct RowVersion;
 class SqliteTradeStore;
 
 class OutboxRelay {
@@ -51,8 +54,9 @@ class OutboxRelay {
   // One round: applies up to batch_rows entries and acks every entry
   // applied so far; with `ack_now` false, as the thread runs it, the ack
   // waits for ack_interval unless the outbox is empty. Returns how many were
-  // applied (0: the outbox is empty), or the error (kUnavailable when
-  // Postgres is down); nothing is lost on error.
+  // applied, or, when Postgres turned out to have lost some, how many are
+  // to be applied again (0: the outbox is empty and all is acked); or the
+  // error (kUnavailable when Postgres is down); nothing is lost on error.
   absl::StatusOr<int64_t> DrainOnce(bool ack_now = true);
 
   // Rounds until the outbox is empty, or until every entry up to
@@ -73,8 +77,8 @@ class OutboxRelay {
   // False after a failed round until the next good one: synchronous writers
   // do not wait for a Postgres known to be down.
   bool healthy() const { return healthy_.load(); }
-  // Every entry with seq <= this has been applied by this relay.
-  int64_t applied_through_seq() const { return applied_through_.load(); }
+  // Every entry with seq <= this has been applied by this relay, durably.
+  int64_t applied_through_seq() const { return durable_through_.load(); }
 
   RelayStats stats() const;
 
@@ -82,9 +86,11 @@ class OutboxRelay {
   void Loop();
   void NoteApplied(const OutboxBatch& batch, const ApplyOutcome& outcome)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(round_mu_);
-  // Deletes the entries applied since the last ack and records the ack for
-  // `tradestore status`.
-  absl::Status Ack() ABSL_EXCLUSIVE_LOCKS_REQUIRED(round_mu_);
+  // Confirms the rows applied asynchronously since the last ack, then
+  // deletes the entries applied since and records the ack for `tradestore
+  // status`. Returns how many entries are to be applied again (the cursor
+  // is back at the last ack) when Postgres lost some of those rows.
+  absl::StatusOr<int64_t> Ack() ABSL_EXCLUSIVE_LOCKS_REQUIRED(round_mu_);
 
   SqliteTradeStore* const sqlite_;
   PgMirror* const mirror_;
@@ -96,9 +102,15 @@ class OutboxRelay {
   // (when, entries) of the rounds of the last minute.
   std::deque<std::pair<std::chrono::steady_clock::time_point, int64_t>> recent_
       ABSL_GUARDED_BY(round_mu_);
-  // Applied but not acked yet: through this seq (0: none), the longest lag.
+  // Applied but not acked yet: through this seq (0: none), how many
+  // entries, the longest lag; the rows committed asynchronously.
   int64_t unacked_through_ ABSL_GUARDED_BY(round_mu_) = 0;
+  int64_t unacked_entries_ ABSL_GUARDED_BY(round_mu_) = 0;
   int64_t unacked_lag_ms_ ABSL_GUARDED_BY(round_mu_) = 0;
+  std::vector<RowVersion> unconfirmed_ ABSL_GUARDED_BY(round_mu_);
+  int64_t acked_through_ ABSL_GUARDED_BY(round_mu_) = 0;
+  // After a loss, rounds commit durably until the cursor is back here.
+  int64_t replay_through_ ABSL_GUARDED_BY(round_mu_) = 0;
   std::optional<std::chrono::steady_clock::time_point> last_ack_
       ABSL_GUARDED_BY(round_mu_);
 
@@ -110,7 +122,8 @@ class OutboxRelay {
   RelayStats stats_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> healthy_{true};
-  std::atomic<int64_t> applied_through_{0};
+  std::atomic<int64_t> applied_through_{0};  // the read cursor
+  std::atomic<int64_t> durable_through_{0};
   std::thread thread_;
 };
 

@@ -29,6 +29,13 @@ struct RelayOptions {
   // connection, which a write arriving meanwhile waits for. A restart
   // replays at most this much, which changes nothing. Zero: every round.
   std::chrono::milliseconds ack_interval{1000};
+  // Rounds commit without waiting for Postgres's WAL flush, which
+  // competes with the writers' SQLite fsyncs on a shared disk. The entries
+  // are acked only after Postgres confirms it holds every row they carry,
+  // in a durable transaction that also makes those commits durable; a
+  // crash or failover that lost some is found there and they are applied
+  // again, synchronously.
+  bool async_commit = true;
   // After a failed round: first delay, doubling up to the cap, reset by
   // the next success. No deadline: the relay never gives up.
   std::chrono::milliseconds retry_initial{50};
@@ -43,6 +50,9 @@ struct RelayStats {
   int64_t rows_quarantined = 0;
   int64_t rounds = 0;  // rounds that applied something
   int64_t failures = 0;
+  // Times Postgres was found to have lost asynchronous commits (a crash
+  // or failover before their flush) and the entries were applied again.
+  int64_t replays = 0;
   std::string last_error;
   // Enqueue-to-applied delay of each applied entry, microseconds (the
   // first 2^21 entries).

@@ -54,6 +54,10 @@ std::string StoreMetricsText(const StoreFigures& f) {
   t.Counter("tradestore_store_relay_failures_total",
             "relay rounds that failed (Postgres down, a refused row)",
             relay.failures);
+  t.Counter("tradestore_store_relay_replays_total",
+            "times Postgres had lost asynchronously committed rows (a crash "
+            "or failover) and the relay applied them again",
+            relay.replays);
   t.Counter("tradestore_store_sync_fallbacks_total",
             "synchronous writes acknowledged on SQLite alone",
             f.sync_fallbacks);

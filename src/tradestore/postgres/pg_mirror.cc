@@ -33,7 +33,7 @@ const std::string& ApplyOneSql() {
 
 absl::StatusOr<ApplyOutcome> PgMirror::Apply(
     const std::vector<BackfillRow>& rows,
-    const std::vector<QuarantineRow>& quarantined) {
+    const std::vector<QuarantineRow>& quarantined, Commit commit) {
   ApplyOutcome outcome;
   if (rows.empty() && quarantined.empty()) return outcome;
   const std::string copy_data = CopyData(rows);
@@ -42,6 +42,9 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
       *pool_,
       [&](pqxx::work& txn) -> absl::Status {
         outcome = ApplyOutcome();
+        if (commit == Commit::kAsync) {
+          txn.exec("SET LOCAL synchronous_commit = off");
+        }
         if (!rows.empty()) {
           const std::string stage = pg::UseSessionStage(txn);
           pg::CopyRows(txn, stage, copy_data);
@@ -56,6 +59,37 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
       },
       PgPool::Kind::kIdempotent));
   return outcome;
+}
+
+absl::StatusOr<int64_t> PgMirror::Confirm(const std::vector<RowVersion>& rows,
+                                          const std::string& what) {
+  std::string ids = "{", versions = "{";
+  for (const RowVersion& r : rows) {
+    absl::StrAppend(&ids, ids.size() > 1 ? "," : "", r.id);
+    absl::StrAppend(&versions, versions.size() > 1 ? "," : "", r.version);
+  }
+  ids += "}";
+  versions += "}";
+  int64_t missing = 0;
+  TS_RETURN_IF_ERROR(pg::Transact(
+      *pool_,
+      [&](pqxx::work& txn) {
+        missing =
+            txn.exec_params(
+                   "SELECT count(*) FROM unnest($1::bigint[], $2::bigint[]) "
+                   "AS r(id, version) WHERE NOT EXISTS (SELECT 1 FROM trades "
+                   "t WHERE t.id = r.id AND t.version >= r.version)",
+                   ids, versions)[0][0]
+                .as<int64_t>();
+        // A commit that wrote no WAL is not flushed, xid or not: the
+        // message makes this one flush (and wait for a synchronous
+        // standby) through every commit it saw.
+        txn.exec_params(
+            "SELECT pg_logical_emit_message(true, 'tradestore', $1)", what);
+        return absl::OkStatus();
+      },
+      PgPool::Kind::kIdempotent));
+  return missing;
 }
 
 absl::StatusOr<bool> PgMirror::ApplyOne(const Trade& trade) {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,8 +31,20 @@ struct ApplyOutcome {
   int64_t quarantined = 0;  // rows SQLite holds that cannot be converted
 };
 
+// A row Postgres was given: its id and version.
+struct RowVersion {
+  int64_t id = 0;
+  int64_t version = 0;
+};
+
 class PgMirror {
  public:
+  // kAsync commits without waiting for the WAL flush (synchronous_commit
+  // off): the writers sharing Postgres's disk wait less, but a crash or a
+  // failover may lose the commit even though it returned. Confirm() says
+  // whether it did.
+  enum class Commit { kDurable, kAsync };
+
   // `pool` must outlive the mirror.
   explicit PgMirror(PgPool* pool) : pool_(pool) {}
 
@@ -40,7 +53,16 @@ class PgMirror {
   // kUnavailable when Postgres cannot be reached within the pool's deadline.
   absl::StatusOr<ApplyOutcome> Apply(
       const std::vector<BackfillRow>& rows,
-      const std::vector<QuarantineRow>& quarantined);
+      const std::vector<QuarantineRow>& quarantined,
+      Commit commit = Commit::kDurable);
+
+  // How many of `rows` Postgres does not hold at their version or newer,
+  // read in a transaction whose durable commit (it writes a WAL message
+  // naming `what`) also makes every earlier commit durable, on a
+  // synchronous standby too. So 0 means every one of `rows`, however it
+  // was committed, survives a crash from now on.
+  absl::StatusOr<int64_t> Confirm(const std::vector<RowVersion>& rows,
+                                  const std::string& what);
 
   // One trade, the synchronous write: true when written, false when
   // Postgres already had this version or a newer one.
