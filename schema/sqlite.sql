@@ -32,10 +32,13 @@ CREATE TABLE IF NOT EXISTS tradestore_meta (
 -- The dual-write outbox: each write of the dual-write phases adds an entry in
 -- the trade's own transaction; the relay applies the trade's current row to
 -- Postgres (version-guarded, so replays are harmless) and then deletes the
--- entries it applied. AUTOINCREMENT: a seq is never reused, so "applied
--- through seq N" stays true.
+-- entries it applied. A seq is never reused, so "applied through seq N"
+-- stays true: the insert gives max(seq, the last acked seq) + 1, the ack
+-- records its seq in tradestore_meta ('relay_acked_seq'). Not AUTOINCREMENT,
+-- whose sqlite_sequence write costs each commit a page; files made with it
+-- keep it.
 CREATE TABLE IF NOT EXISTS tradestore_outbox (
-  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq         INTEGER PRIMARY KEY,
   trade_id    INTEGER NOT NULL,
   version     INTEGER NOT NULL,
   enqueued_at TEXT    NOT NULL

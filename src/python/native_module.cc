@@ -35,9 +35,9 @@ using Millis = std::chrono::milliseconds;
 using OutboxTuple =
     std::tuple<int64_t, std::optional<int64_t>, int64_t, int64_t>;
 // entries applied, rows written, skipped, quarantined, rounds, failures,
-// last error.
+// replays, last error.
 using RelayTuple = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t,
-                              int64_t, std::string>;
+                              int64_t, int64_t, std::string>;
 
 // One open store. Calls may come from many threads at once; close() waits
 // for the calls in flight. In a child of fork() the store is refused (its
@@ -307,7 +307,7 @@ void DefineMigrationMethods(py::class_<Store>& store) {
             return RelayTuple{r.entries_applied, r.rows_written,
                               r.rows_skipped,    r.rows_quarantined,
                               r.rounds,          r.failures,
-                              r.last_error};
+                              r.replays,         r.last_error};
           },
           Release())
       .def(

@@ -10,6 +10,7 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "testing/eventually.h"
 #include "testing/pg_environment.h"
 #include "testing/sqlite_file.h"
@@ -125,11 +126,10 @@ TEST_F(OutboxRelayTest, AReplayChangesNothingAndANewerRowIsKept) {
      std::to_string(b));
   {
     testing::SqliteFile file(dir_.File("store.db"));
-    file.Exec(
-        "INSERT INTO tradestore_outbox (trade_id, version, enqueued_at) "
-        "VALUES (" +
-        std::to_string(a) + ", 1, '2026-12-04T10:00:00Z'), (" +
-        std::to_string(b) + ", 1, '2026-12-04T10:00:00Z')");
+    file.Exec(absl::StrCat(
+        "INSERT INTO tradestore_outbox VALUES (", testing::kNextSeqAfterDrain,
+        ", ", a, ", 1, '2026-12-04T10:00:00Z'), (", testing::kNextSeqAfterDrain,
+        " + 1, ", b, ", 1, '2026-12-04T10:00:00Z')"));
   }
   EXPECT_EQ(*relay.DrainOnce(), 2);
   const RelayStats stats = relay.stats();

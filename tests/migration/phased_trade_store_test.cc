@@ -13,8 +13,10 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "testing/pg_environment.h"
 #include "testing/phases.h"
+#include "testing/sqlite_file.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
@@ -367,11 +369,11 @@ TEST_F(PhasedTradeStoreTest, RelayReplaysAndReorderingAreHarmless) {
   EXPECT_EQ(store->relay_stats().entries_applied, 2);
   EXPECT_EQ(store->relay_stats().rows_written, 1);  // once, newest version
   const std::string id = std::to_string(a->trade.id);
-  const std::string replay =
-      "INSERT INTO tradestore_outbox (trade_id, version, enqueued_at) VALUES "
-      "(" +
-      id + ", 1, '2025-01-01T00:00:00.000000Z'), (" + id +
-      ", 2, '2025-01-01T00:00:00.000000Z')";
+  const std::string replay = absl::StrCat(
+      "INSERT INTO tradestore_outbox VALUES (", testing::kNextSeqAfterDrain,
+      ", ", id, ", 1, '2025-01-01T00:00:00.000000Z'), (",
+      testing::kNextSeqAfterDrain, " + 1, ", id,
+      ", 2, '2025-01-01T00:00:00.000000Z')");
 
   // The entries again, as after a crash between Postgres's commit and the
   // SQLite ack: nothing changes.

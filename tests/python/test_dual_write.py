@@ -45,7 +45,13 @@ def test_writes_through_a_postgres_crash_are_all_in_both_stores(
             write(n)
         store.drain_outbox(60)
         assert store.outbox_status().entries == 0
-        assert store.relay_stats().entries_applied > 0
+        stats = store.relay_stats()
+        assert stats.entries_applied > 0
+        metrics = store.metrics()
+        assert (f"tradestore_store_relay_failures_total {stats.failures}\n"
+                in metrics)
+        assert (f"tradestore_store_relay_replays_total {stats.replays}\n"
+                in metrics)
         assert store.count() == 200
     with tradestore.PgTradeStore.open(pg_dsn) as pg:
         assert pg.count() == 200

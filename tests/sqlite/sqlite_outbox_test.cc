@@ -4,6 +4,7 @@
 // the relay's progress recorded with each ack.
 #include <gtest/gtest.h>
 
+#include "testing/sqlite_file.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
@@ -20,6 +21,11 @@ class SqliteOutboxTest : public ::testing::Test {
         {.path = dir_.File("store.db"), .clock = &clock_});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
+  }
+
+  void Reopen() {
+    store_.reset();
+    SetUp();
   }
 
   // Inserts a keyed trade with an outbox entry; returns its id and seq.
@@ -100,6 +106,52 @@ TEST_F(SqliteOutboxTest, AcknowledgedEntriesGoAndTheSeqNeverRepeats) {
   // After an empty outbox the next entry still gets a new seq: the relay
   // and verify tell entries apart by it.
   EXPECT_EQ(InsertEnqueued("c").second, 3);
+}
+
+TEST_F(SqliteOutboxTest, AnEmptiedOutboxGivesNoSeqTwiceAcrossAReopen) {
+  InsertEnqueued("a");
+  InsertEnqueued("b");
+  TS_ASSERT_OK(store_->AckOutbox(2, {.at = clock_.Now()}));
+  // A late ack of less must not lower the floor.
+  TS_ASSERT_OK(store_->AckOutbox(1, {.at = clock_.Now()}));
+  Reopen();
+  auto status = store_->GetOutboxStatus();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->entries, 0);
+  EXPECT_EQ(status->last_seq, 2);
+  EXPECT_EQ(InsertEnqueued("c").second, 3);
+  EXPECT_EQ(InsertEnqueued("d").second, 4);
+  // Entries still waiting count as well as the acked seq.
+  TS_ASSERT_OK(store_->AckOutbox(3, {.at = clock_.Now()}));
+  EXPECT_EQ(InsertEnqueued("e").second, 5);
+  // The seq costs no sqlite_sequence write.
+  store_.reset();
+  testing::SqliteFile file(dir_.File("store.db"));
+  EXPECT_EQ(file.Query("SELECT count(*) FROM sqlite_master WHERE name = "
+                       "'sqlite_sequence'"),
+            "0");
+}
+
+TEST_F(SqliteOutboxTest, AnOlderFilesAutoincrementOutboxKeepsCounting) {
+  store_.reset();
+  {
+    testing::SqliteFile file(dir_.File("store.db"));
+    file.Exec(
+        "DROP TABLE tradestore_outbox; CREATE TABLE tradestore_outbox (seq "
+        "INTEGER PRIMARY KEY AUTOINCREMENT, trade_id INTEGER NOT NULL, "
+        "version INTEGER NOT NULL, enqueued_at TEXT NOT NULL); INSERT INTO "
+        "tradestore_outbox VALUES (7, 1, 1, '2026-12-04T10:00:00Z'); DELETE "
+        "FROM tradestore_outbox");
+  }
+  SetUp();
+  auto status = store_->GetOutboxStatus();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->entries, 0);
+  EXPECT_EQ(status->last_seq, 7);
+  EXPECT_EQ(InsertEnqueued("a").second, 8);
+  TS_ASSERT_OK(store_->AckOutbox(8, {.at = clock_.Now()}));
+  Reopen();
+  EXPECT_EQ(InsertEnqueued("b").second, 9);
 }
 
 TEST_F(SqliteOutboxTest, EachAckRecordsTheRelaysProgressForStatus) {

@@ -53,6 +53,12 @@ class SqliteFile {
   sqlite3* db_ = nullptr;
 };
 
+// As SQL, the seq the store gives its next outbox entry once the relay has
+// drained it: entries put back by hand take this and the ones after it.
+inline constexpr const char* kNextSeqAfterDrain =
+    "(SELECT CAST(value AS INTEGER) + 1 FROM tradestore_meta WHERE key = "
+    "'relay_acked_seq')";
+
 // The trades table of the oldest execution-service code: the plan's seven
 // columns, decimals with NUMERIC affinity (so SQLite keeps them as REAL).
 inline constexpr const char* kLegacyTradesTable =

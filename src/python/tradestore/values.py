@@ -216,4 +216,7 @@ class RelayStats:
     rows_quarantined: int
     rounds: int
     failures: int
+    # Times Postgres had lost asynchronous commits (a crash or failover
+    # before their flush) and the relay applied the entries again.
+    replays: int
     last_error: str

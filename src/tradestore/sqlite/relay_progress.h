@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -14,9 +15,16 @@
 
 namespace tradestore::sqlite {
 
-// Records `ack` of `acked` entries; the total adds up across processes and
-// restarts. Inside the ack's write transaction.
-absl::Status RecordRelayAck(SqliteDb& db, const RelayAck& ack, int64_t acked);
+// Records `ack` of `acked` entries, the last through `through_seq`; the
+// total adds up across processes and restarts, the seq only grows. Inside
+// the ack's write transaction.
+absl::Status RecordRelayAck(SqliteDb& db, const RelayAck& ack, int64_t acked,
+                            int64_t through_seq);
+
+// An SQL expression: the highest outbox seq given out so far, in a file
+// whose outbox has no AUTOINCREMENT. Its entries are deleted once acked, so
+// the acked seq the ack records is the floor when the outbox is empty.
+const std::string& LastOutboxSeqSql();
 
 // Nullopt when no relay has acked; kDataLoss naming the key when a value
 // does not parse.

@@ -24,10 +24,18 @@ std::string QuotedName(absl::string_view name) {
 }  // namespace
 
 absl::StatusOr<int64_t> SqliteTradeStore::Impl::Enqueue(const Trade& t) {
+  // The seq is given here rather than by AUTOINCREMENT, whose sqlite_sequence
+  // write costs every trade's commit a page. Older files keep theirs.
+  static const std::string* given = new std::string(absl::StrCat(
+      "INSERT INTO tradestore_outbox (seq, trade_id, version, enqueued_at) "
+      "VALUES (",
+      sqlite::LastOutboxSeqSql(), " + 1, ?, ?, ?)"));
+  static const std::string* autoincrement = new std::string(
+      "INSERT INTO tradestore_outbox (trade_id, version, "
+      "enqueued_at) VALUES (?, ?, ?)");
   TS_ASSIGN_OR_RETURN(
       Statement s,
-      writer->Prepare("INSERT INTO tradestore_outbox (trade_id, version, "
-                      "enqueued_at) VALUES (?, ?, ?)"));
+      writer->Prepare(schema.outbox_autoincrement ? *autoincrement : *given));
   TS_RETURN_IF_ERROR(s.Bind(1, t.id)
                          .Bind(2, t.version)
                          .Bind(3, clock->Now().ToIso8601())
@@ -100,7 +108,7 @@ absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq,
         m.writer->Prepare("DELETE FROM tradestore_outbox WHERE seq <= ?"));
     TS_RETURN_IF_ERROR(s.Bind(1, through_seq).Run());
     TS_RETURN_IF_ERROR(sqlite::RecordRelayAck(
-        *m.writer, ack, sqlite3_changes(m.writer->get())));
+        *m.writer, ack, sqlite3_changes(m.writer->get()), through_seq));
     return txn->Commit();
   }();
   if (full) {
@@ -114,14 +122,19 @@ absl::Status SqliteTradeStore::AckOutbox(int64_t through_seq,
 }
 
 absl::StatusOr<OutboxStatus> SqliteTradeStore::GetOutboxStatus() {
+  static const std::string* sql = new std::string(absl::StrCat(
+      "SELECT (SELECT count(*) FROM tradestore_outbox), (SELECT enqueued_at "
+      "FROM tradestore_outbox ORDER BY seq LIMIT 1), ",
+      sqlite::LastOutboxSeqSql(),
+      ", (SELECT coalesce(min(seq), 0) FROM tradestore_outbox)"));
+  static const std::string* autoincrement = new std::string(absl::StrReplaceAll(
+      *sql, {{sqlite::LastOutboxSeqSql(),
+              "(SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name "
+              "= 'tradestore_outbox')"}}));
   Impl::ReaderLease db(impl_.get());
   TS_ASSIGN_OR_RETURN(
       Statement s,
-      db->Prepare("SELECT (SELECT count(*) FROM tradestore_outbox), "
-                  "(SELECT enqueued_at FROM tradestore_outbox ORDER BY seq "
-                  "LIMIT 1), (SELECT coalesce(max(seq), 0) FROM "
-                  "sqlite_sequence WHERE name = 'tradestore_outbox'), "
-                  "(SELECT coalesce(min(seq), 0) FROM tradestore_outbox)"));
+      db->Prepare(impl_->schema.outbox_autoincrement ? *autoincrement : *sql));
   TS_ASSIGN_OR_RETURN(bool row, s.Step());
   OutboxStatus status;
   if (!row) return status;

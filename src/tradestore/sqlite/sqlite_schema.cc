@@ -154,6 +154,13 @@ absl::StatusOr<SchemaInfo> DescribeSchema(SqliteDb* db) {
   info.quantity_as_blob = !KeepsDecimalText(columns["quantity"].type);
   info.price_as_blob = !KeepsDecimalText(columns["price"].type);
   info.fee_as_blob = !KeepsDecimalText(columns["fee"].type);
+  TS_ASSIGN_OR_RETURN(
+      Statement outbox,
+      db->Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                  "AND name = 'tradestore_outbox' AND sql LIKE "
+                  "'%AUTOINCREMENT%'"));
+  TS_ASSIGN_OR_RETURN(bool row, outbox.Step());
+  info.outbox_autoincrement = row && outbox.ColumnInt(0) > 0;
   return info;
 }
 
@@ -244,8 +251,8 @@ absl::Status UpgradeTradesFile(SqliteDb* db, int64_t user_version,
       "CREATE INDEX IF NOT EXISTS idx_trades_updated_at ON "
       "trades(updated_at) WHERE updated_at IS NOT NULL;"
       "CREATE TABLE IF NOT EXISTS tradestore_outbox (seq INTEGER PRIMARY "
-      "KEY AUTOINCREMENT, trade_id INTEGER NOT NULL, version INTEGER NOT "
-      "NULL, enqueued_at TEXT NOT NULL);"));
+      "KEY, trade_id INTEGER NOT NULL, version INTEGER NOT NULL, enqueued_at "
+      "TEXT NOT NULL);"));
   if (!has_meta && user_version != 0) {
     TS_ASSIGN_OR_RETURN(
         Statement keep,

@@ -19,6 +19,8 @@ struct SchemaInfo {
   bool quantity_as_blob = false;
   bool price_as_blob = false;
   bool fee_as_blob = false;
+  // The outbox of a file made before its seq was given by the insert.
+  bool outbox_autoincrement = false;
   // Columns of the trades table tradestore does not know (legacy extras).
   std::vector<std::string> extra_columns;
   // A random id given to the store on first open (tradestore_meta
