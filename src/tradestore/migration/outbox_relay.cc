@@ -131,10 +131,7 @@ void OutboxRelay::NoteApplied(const OutboxBatch& batch,
 
 absl::StatusOr<int64_t> OutboxRelay::Ack() {
   if (!unconfirmed_.empty()) {
-    TS_ASSIGN_OR_RETURN(
-        int64_t missing,
-        mirror_->Confirm(unconfirmed_,
-                         absl::StrCat("relay ack through ", unacked_through_)));
+    TS_ASSIGN_OR_RETURN(int64_t missing, mirror_->Confirm(unconfirmed_));
     if (missing > 0) {
       // A crash or failover took commits Postgres had returned: apply
       // everything since the last ack again.

@@ -61,8 +61,7 @@ absl::StatusOr<ApplyOutcome> PgMirror::Apply(
   return outcome;
 }
 
-absl::StatusOr<int64_t> PgMirror::Confirm(const std::vector<RowVersion>& rows,
-                                          const std::string& what) {
+absl::StatusOr<int64_t> PgMirror::Confirm(const std::vector<RowVersion>& rows) {
   std::string ids = "{", versions = "{";
   for (const RowVersion& r : rows) {
     absl::StrAppend(&ids, ids.size() > 1 ? "," : "", r.id);
@@ -73,7 +72,7 @@ absl::StatusOr<int64_t> PgMirror::Confirm(const std::vector<RowVersion>& rows,
   int64_t missing = 0;
   TS_RETURN_IF_ERROR(pg::Transact(
       *pool_,
-      [&](pqxx::work& txn) {
+      [&](pqxx::work& txn) -> absl::Status {
         missing =
             txn.exec_params(
                    "SELECT count(*) FROM unnest($1::bigint[], $2::bigint[]) "
@@ -81,11 +80,20 @@ absl::StatusOr<int64_t> PgMirror::Confirm(const std::vector<RowVersion>& rows,
                    "t WHERE t.id = r.id AND t.version >= r.version)",
                    ids, versions)[0][0]
                 .as<int64_t>();
-        // A commit that wrote no WAL is not flushed, xid or not: the
-        // message makes this one flush (and wait for a synchronous
-        // standby) through every commit it saw.
-        txn.exec_params(
-            "SELECT pg_logical_emit_message(true, 'tradestore', $1)", what);
+        if (missing > 0 || rows.empty()) return absl::OkStatus();
+        // A commit that wrote no WAL is not flushed, xid or not. A row
+        // lock is WAL-logged, needs no right the relay lacks, and leaves
+        // the row and its readers and writers alone (FOR KEY SHARE blocks
+        // only deletes and key changes), so this commit flushes, and waits
+        // for a synchronous standby, through every commit it saw.
+        if (txn.exec_params("SELECT 1 FROM trades WHERE id = $1 FOR KEY SHARE",
+                            rows.front().id)
+                .empty()) {
+          return absl::AbortedError(
+              absl::StrCat("trade ", rows.front().id,
+                           " went while its commit was being "
+                           "confirmed"));
+        }
         return absl::OkStatus();
       },
       PgPool::Kind::kIdempotent));

@@ -56,13 +56,13 @@ class PgMirror {
       const std::vector<QuarantineRow>& quarantined,
       Commit commit = Commit::kDurable);
 
-  // How many of `rows` Postgres does not hold at their version or newer,
-  // read in a transaction whose durable commit (it writes a WAL message
-  // naming `what`) also makes every earlier commit durable, on a
-  // synchronous standby too. So 0 means every one of `rows`, however it
-  // was committed, survives a crash from now on.
-  absl::StatusOr<int64_t> Confirm(const std::vector<RowVersion>& rows,
-                                  const std::string& what);
+  // How many of `rows` Postgres does not hold at their version or newer.
+  // When none is missing, the transaction that read it commits durably
+  // with a WAL record of its own (a key-share lock on one of the rows), so
+  // it also makes every earlier commit durable, on a synchronous standby
+  // too: 0 means every one of `rows`, however it was committed, survives a
+  // crash from now on.
+  absl::StatusOr<int64_t> Confirm(const std::vector<RowVersion>& rows);
 
   // One trade, the synchronous write: true when written, false when
   // Postgres already had this version or a newer one.
