@@ -53,6 +53,21 @@ class OutboxRelayTest : public ::testing::Test {
 
   std::string Pg(const std::string& sql) { return SqlValue(db_, sql); }
 
+  // Applies `t` through `mirror` asynchronously, then confirms it: none
+  // missing, and the WAL flushed past the asynchronous commit's record.
+  void ExpectConfirmFlushes(PgMirror& mirror, const Trade& t) {
+    auto applied = mirror.Apply({{t, ""}}, {}, PgMirror::Commit::kAsync);
+    TS_ASSERT_OK(applied);
+    EXPECT_EQ(applied->written, 1);
+    const std::string inserted = Pg("SELECT pg_current_wal_insert_lsn()");
+    auto missing = mirror.Confirm({{t.id, t.version}});
+    TS_ASSERT_OK(missing);
+    EXPECT_EQ(*missing, 0);
+    EXPECT_EQ(
+        Pg("SELECT pg_current_wal_flush_lsn() >= '" + inserted + "'::pg_lsn"),
+        "t");
+  }
+
   testing::TempDir dir_;
   std::string db_;
   std::unique_ptr<PgPool> pool_;
@@ -217,48 +232,26 @@ TEST_F(OutboxRelayTest, RowsPostgresLostAreFoundBeforeTheAckAndApplied) {
 }
 
 TEST_F(OutboxRelayTest, ConfirmCountsRowsMissingOrOlderAndFlushesTheWal) {
-  const int64_t a = Write("a");
   Trade t = testing::KeyedTrade("a");
-  t.id = a;
-  auto applied = mirror_->Apply({{t, ""}}, {}, PgMirror::Commit::kAsync);
-  TS_ASSERT_OK(applied);
-  EXPECT_EQ(applied->written, 1);
-  // Past the asynchronous commit's record: the confirmation flushes it.
-  const std::string inserted = Pg("SELECT pg_current_wal_insert_lsn()");
-  auto missing = mirror_->Confirm({{a, t.version}});
-  TS_ASSERT_OK(missing);
-  EXPECT_EQ(*missing, 0);
-  EXPECT_EQ(
-      Pg("SELECT pg_current_wal_flush_lsn() >= '" + inserted + "'::pg_lsn"),
-      "t");
-  EXPECT_EQ(*mirror_->Confirm({{a, t.version + 1}}), 1)
+  t.id = Write("a");
+  ExpectConfirmFlushes(*mirror_, t);
+  EXPECT_EQ(*mirror_->Confirm({{t.id, t.version + 1}}), 1)
       << "an older version counts as missing";
-  EXPECT_EQ(*mirror_->Confirm({{a, t.version}, {a + 1000, 1}}), 1);
+  EXPECT_EQ(*mirror_->Confirm({{t.id, t.version}, {t.id + 1000, 1}}), 1);
   EXPECT_EQ(*mirror_->Confirm({}), 0);
 }
 
 // The relay's role needs only its rights on trades: no function grant.
 TEST_F(OutboxRelayTest, ConfirmNeedsOnlyTheRelaysRightsOnTrades) {
-  Pg("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-     "'relay_app') THEN CREATE ROLE relay_app LOGIN PASSWORD 'Relay-Pw-5' IN "
-     "ROLE tradestore_password_auth; END IF; END$$; GRANT SELECT, INSERT, "
-     "UPDATE ON trades TO relay_app; GRANT USAGE ON SEQUENCE trades_id_seq TO "
-     "relay_app; SELECT 1");
-  auto pool = PgPool::Create(TestPgOptions(
-      absl::StrCat("host=127.0.0.1 port=", PgEnvironment::Get().pg().port(),
-                   " dbname=", db_, " user=relay_app password=Relay-Pw-5")));
+  auto pool = PgPool::Create(TestPgOptions(testing::PasswordRole(
+      db_, "relay_app", "Relay-Pw-5",
+      "GRANT SELECT, INSERT, UPDATE ON trades TO relay_app; GRANT USAGE ON "
+      "SEQUENCE trades_id_seq TO relay_app;")));
   ASSERT_TRUE(pool.ok()) << pool.status();
   PgMirror mirror(pool->get());
   Trade t = testing::KeyedTrade("a");
   t.id = Write("a");
-  TS_ASSERT_OK(mirror.Apply({{t, ""}}, {}, PgMirror::Commit::kAsync));
-  const std::string inserted = Pg("SELECT pg_current_wal_insert_lsn()");
-  auto missing = mirror.Confirm({{t.id, t.version}});
-  TS_ASSERT_OK(missing);
-  EXPECT_EQ(*missing, 0);
-  EXPECT_EQ(
-      Pg("SELECT pg_current_wal_flush_lsn() >= '" + inserted + "'::pg_lsn"),
-      "t");
+  ExpectConfirmFlushes(mirror, t);
   // The lock left the row as it was.
   EXPECT_EQ(Pg("SELECT status || ' ' || version FROM trades WHERE id = " +
                std::to_string(t.id)),

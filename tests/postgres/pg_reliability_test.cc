@@ -81,14 +81,11 @@ TEST(PgReliabilityTest,
 TEST(PgReliabilityTest, PasswordAuthWorksAndAWrongPasswordIsNeverShown) {
   auto& env = PgEnvironment::Get();
   const std::string db = env.FreshMigratedDatabase();
-  TS_ASSERT_OK(env.pg().Psql(
-      db,
-      "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-      "'pw_app') THEN CREATE ROLE pw_app LOGIN PASSWORD 'Right-Pass-1' "
-      "IN ROLE tradestore_password_auth; "
-      "END IF; END$$; GRANT SELECT, INSERT, UPDATE ON trades, "
-      "schema_migrations TO pw_app; GRANT USAGE ON SEQUENCE trades_id_seq "
-      "TO pw_app;"));
+  // Its DSN is built below, without the password, to try wrong ones.
+  testing::PasswordRole(db, "pw_app", "Right-Pass-1",
+                        "GRANT SELECT, INSERT, UPDATE ON trades, "
+                        "schema_migrations TO pw_app; GRANT USAGE ON SEQUENCE "
+                        "trades_id_seq TO pw_app;");
   const std::string base =
       absl::StrCat("host=127.0.0.1 port=", env.pg().port(), " dbname=", db,
                    " user=pw_app sslmode=prefer");

@@ -49,6 +49,18 @@ std::string SqlValue(const std::string& db, const std::string& sql) {
   return v;
 }
 
+std::string PasswordRole(const std::string& db, const std::string& role,
+                         const std::string& password,
+                         const std::string& grants) {
+  Sql(db, absl::StrCat(
+              "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE "
+              "rolname = '",
+              role, "') THEN CREATE ROLE ", role, " LOGIN PASSWORD '", password,
+              "' IN ROLE tradestore_password_auth; END IF; END$$; ", grants));
+  return absl::StrCat("host=127.0.0.1 port=", PgEnvironment::Get().pg().port(),
+                      " dbname=", db, " user=", role, " password=", password);
+}
+
 PgOptions TestPgOptions(const std::string& dsn) {
   PgOptions options;
   options.dsn = dsn;

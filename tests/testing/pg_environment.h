@@ -41,6 +41,12 @@ std::string Sql(const std::string& db, const std::string& sql);
 // The same without the trailing newline: one value, as "42".
 std::string SqlValue(const std::string& db, const std::string& sql);
 
+// A login role that signs in by password (cluster-wide, so made once) with
+// `grants` in database `db`; returns `db`'s DSN over TCP as that role.
+std::string PasswordRole(const std::string& db, const std::string& role,
+                         const std::string& password,
+                         const std::string& grants);
+
 // PgOptions for tests: a short retry deadline so a failure shows quickly.
 PgOptions TestPgOptions(const std::string& dsn);
 

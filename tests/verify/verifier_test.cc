@@ -389,16 +389,12 @@ TEST_F(VerifierTest, RepairFollowsThePhaseAndNeverWritesTheSourceOfTruth) {
 
 // The report job runs as a role that can read and record, nothing more.
 TEST_F(VerifierTest, RunsAsALeastPrivilegeRole) {
-  Sql("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-      "'verify_job') THEN CREATE ROLE verify_job LOGIN PASSWORD 'Verify-Pw-9' "
-      "IN ROLE tradestore_password_auth; END IF; END$$; "
+  VerifyOptions options = Options();
+  options.pg = TestPgOptions(testing::PasswordRole(
+      db_, "verify_job", "Verify-Pw-9",
       "GRANT SELECT ON trades, trades_quarantine, migration_phase, "
       "schema_migrations, verification_runs TO verify_job; "
-      "GRANT INSERT ON verification_runs TO verify_job;");
-  VerifyOptions options = Options();
-  options.pg = TestPgOptions(
-      absl::StrCat("host=127.0.0.1 port=", PgEnvironment::Get().pg().port(),
-                   " dbname=", db_, " user=verify_job password=Verify-Pw-9"));
+      "GRANT INSERT ON verification_runs TO verify_job;"));
   const VerifyReport report = Verify(options);
   EXPECT_TRUE(report.clean());
   EXPECT_GT(report.run_id, 0);
