@@ -207,5 +207,40 @@ TEST(RoundToScaleTest, AgreesWithPrintf) {
   }
 }
 
+// The "possibly lossy" note must fall exactly where the shortest text that
+// reads back as the REAL has more than 15 significant digits, though the
+// conversion skips to_chars where the 8-place value's digits settle it.
+TEST(LegacyRowTest, FlagsExactlyTheRealsPast15Digits) {
+  std::mt19937_64 rng(11);
+  std::vector<double> values = {
+      0.1 + 0.2,           1e-8, 123456.78901234, 1234567.12345678,
+      9999999999.99999999, 0.0,  100.0,           1e9};
+  for (int i = 0; i < 300000; ++i) {
+    // 8-place values of every length, and arbitrary doubles below 1e10.
+    const int64_t units = static_cast<int64_t>(
+        rng() % 1'000'000'000'000'000'000 / (uint64_t{1} << (rng() % 60)));
+    values.push_back(static_cast<double>(units) / 1e8);
+    values.push_back(std::ldexp(static_cast<double>(rng() >> 11),
+                                -static_cast<int>(rng() % 90)));
+  }
+  int flagged = 0;
+  int unflagged = 0;
+  for (double v : values) {
+    for (double signed_v : {v, -v}) {
+      ConversionNotes notes;
+      if (!DecimalFromStored("q", SqlValue::Real(signed_v), &notes).ok()) {
+        continue;  // more than 8 places: refused, nothing to note
+      }
+      const bool lossy = RoundTripDigits(signed_v) > 15;
+      ASSERT_EQ(notes.possibly_lossy.size(), lossy ? 1u : 0u)
+          << "v=" << signed_v;
+      ++(lossy ? flagged : unflagged);
+    }
+  }
+  // Both kinds seen, so the check above compared something.
+  EXPECT_GT(flagged, 1000);
+  EXPECT_GT(unflagged, 100000);
+}
+
 }  // namespace
 }  // namespace tradestore

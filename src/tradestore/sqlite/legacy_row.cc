@@ -27,17 +27,33 @@ absl::Status InColumn(absl::string_view column, const absl::Status& s) {
   return absl::InvalidArgumentError(absl::StrCat(column, ": ", s.message()));
 }
 
-// Significant digits needed for `v` to round-trip through text: the
-// shortest representation that reads back as the same double (to_chars).
-int RoundTripDigits(double v) {
-  char buf[64];
-  const auto r =
-      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+// Whether the 8-place value `units` / 10^8 reads back as `v` exactly.
+bool ReadsBackAs(double v, int64_t units) {
+  constexpr int64_t kExact = int64_t{1} << 53;  // converts to double exactly
+  // Both operands exact, so the quotient is correctly rounded: the double
+  // nearest to units / 10^8, as reading its text would give.
+  return units > -kExact && units < kExact &&
+         static_cast<double>(units) / 1e8 == v;
+}
+
+// Significant digits of `units`, trailing zeros left out.
+int SignificantDigits(int64_t units) {
+  uint64_t u = units < 0 ? 0 - static_cast<uint64_t>(units)
+                         : static_cast<uint64_t>(units);
+  if (u == 0) return 1;
+  while (u % 10 == 0) u /= 10;
   int digits = 0;
-  for (const char* p = buf; p != r.ptr && *p != 'e'; ++p) {
-    if (*p >= '0' && *p <= '9') ++digits;
-  }
+  for (; u != 0; u /= 10) ++digits;
   return digits;
+}
+
+// Whether `v` needs more than 15 significant digits to round-trip. When
+// its 8-place value reads back as `v`, that value's digits bound those of
+// the shortest text that does, so the costly to_chars is only needed past
+// 15 of them.
+bool NeedsMoreThan15Digits(double v, int64_t units) {
+  if (ReadsBackAs(v, units) && SignificantDigits(units) <= 15) return false;
+  return RoundTripDigits(v) > 15;
 }
 
 // Whether the REAL `v` (whose nearest 8-place value is `units` / 10^8)
@@ -47,13 +63,7 @@ int RoundTripDigits(double v) {
 // need no more than 8 places: 1.123456789 does not, and rounding it would
 // change a value someone wrote.
 bool HoldsAtMost8Decimals(double v, int64_t units) {
-  constexpr int64_t kExact = int64_t{1} << 53;  // converts to double exactly
-  // Both operands exact, so the quotient is correctly rounded: the double
-  // nearest to units / 10^8.
-  if (units > -kExact && units < kExact &&
-      static_cast<double>(units) / 1e8 == v) {
-    return true;
-  }
+  if (ReadsBackAs(v, units)) return true;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.14e", v);  // d.dddddddddddddde[+-]x
   const char* e = std::strchr(buf, 'e');
@@ -95,6 +105,17 @@ int64_t RoundToScale(double v, int scale) {
   }
   const auto units = static_cast<int64_t>(q);
   return std::signbit(v) ? -units : units;
+}
+
+int RoundTripDigits(double v) {
+  char buf[64];
+  const auto r =
+      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  int digits = 0;
+  for (const char* p = buf; p != r.ptr && *p != 'e'; ++p) {
+    if (*p >= '0' && *p <= '9') ++digits;
+  }
+  return digits;
 }
 
 namespace {
@@ -167,7 +188,7 @@ absl::StatusOr<Decimal> DecimalFromStored(absl::string_view column,
       if (!d.ok()) return InColumn(column, d.status());
       if (notes != nullptr) {
         ++notes->converted_from_float;
-        if (RoundTripDigits(v.real) > 15) {
+        if (NeedsMoreThan15Digits(v.real, units)) {
           notes->possibly_lossy.emplace_back(column);
         }
       }

@@ -86,6 +86,10 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
 // without printf's cost. |v| * 10^scale must be below 2^62.
 int64_t RoundToScale(double v, int scale);
 
+// Significant digits of the shortest text that reads back as `v`
+// (std::to_chars); a REAL past 15 is noted as possibly lossy at source.
+int RoundTripDigits(double v);
+
 // The column rules on their own, each naming `column` in its errors.
 absl::StatusOr<Decimal> DecimalFromStored(absl::string_view column,
                                           const SqlValue& value,
