@@ -1,5 +1,6 @@
 #include "tradestore/sqlite/legacy_row.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -84,10 +85,13 @@ int64_t RoundToScale(double v, int scale) {
   // |v| = mant * 2^exp exactly; mant < 2^53 and 10^8 < 2^27, so
   // mant * 10^scale is exact in 128 bits and the rounding below is of the
   // binary value itself, half to even, as glibc's printf("%.*f") does.
-  int exp = 0;
-  const double frac = std::frexp(std::fabs(v), &exp);
-  const auto mant = static_cast<uint64_t>(std::ldexp(frac, 53));
-  exp -= 53;
+  // Read from the IEEE 754 fields: frexp and ldexp are calls into libm.
+  const auto bits = std::bit_cast<uint64_t>(v);
+  const auto biased = static_cast<int>((bits >> 52) & 0x7ff);
+  const uint64_t fraction = bits & ((uint64_t{1} << 52) - 1);
+  // Subnormals (and zero) have no implicit leading 1.
+  const uint64_t mant = biased == 0 ? fraction : fraction | (uint64_t{1} << 52);
+  const int exp = (biased == 0 ? 1 : biased) - 1075;
   const unsigned __int128 n =
       static_cast<unsigned __int128>(mant) * kPow10[scale];
   unsigned __int128 q;
@@ -104,7 +108,7 @@ int64_t RoundToScale(double v, int scale) {
     if (rest > half || (rest == half && (q & 1) != 0)) ++q;
   }
   const auto units = static_cast<int64_t>(q);
-  return std::signbit(v) ? -units : units;
+  return (bits >> 63) != 0 ? -units : units;
 }
 
 int RoundTripDigits(double v) {
