@@ -37,34 +37,31 @@ bool ReadsBackAs(double v, int64_t units) {
          static_cast<double>(units) / 1e8 == v;
 }
 
-// Significant digits of `units`, trailing zeros left out.
-int SignificantDigits(int64_t units) {
+// Whether `units` has at most 15 significant digits, trailing zeros left
+// out.
+bool AtMost15Digits(int64_t units) {
+  constexpr uint64_t k15Digits = 1'000'000'000'000'000;
   uint64_t u = units < 0 ? 0 - static_cast<uint64_t>(units)
                          : static_cast<uint64_t>(units);
-  if (u == 0) return 1;
-  while (u % 10 == 0) u /= 10;
-  int digits = 0;
-  for (; u != 0; u /= 10) ++digits;
-  return digits;
+  while (u >= k15Digits && u % 10 == 0) u /= 10;
+  return u < k15Digits;
 }
 
 // Whether `v` needs more than 15 significant digits to round-trip. When
-// its 8-place value reads back as `v`, that value's digits bound those of
-// the shortest text that does, so the costly to_chars is only needed past
-// 15 of them.
-bool NeedsMoreThan15Digits(double v, int64_t units) {
-  if (ReadsBackAs(v, units) && SignificantDigits(units) <= 15) return false;
+// its 8-place value reads back as `v` (`exact`), that value's digits bound
+// those of the shortest text that does, so the costly to_chars is only
+// needed past 15 of them.
+bool NeedsMoreThan15Digits(double v, int64_t units, bool exact) {
+  if (exact && AtMost15Digits(units)) return false;
   return RoundTripDigits(v) > 15;
 }
 
-// Whether the REAL `v` (whose nearest 8-place value is `units` / 10^8)
-// stands for a decimal of at most 8 places. It does when that 8-place value
-// reads back as `v` exactly; otherwise its 15 significant digits (all a
-// double holds for sure, so float noise such as 0.1 + 0.2 drops out) must
-// need no more than 8 places: 1.123456789 does not, and rounding it would
-// change a value someone wrote.
-bool HoldsAtMost8Decimals(double v, int64_t units) {
-  if (ReadsBackAs(v, units)) return true;
+// Whether the REAL `v`, whose nearest 8-place value does not read back as
+// `v` exactly, still stands for a decimal of at most 8 places: its 15
+// significant digits (all a double holds for sure, so float noise such as
+// 0.1 + 0.2 drops out) must need no more than 8 places. 1.123456789 does
+// not, and rounding it would change a value someone wrote.
+bool HoldsAtMost8DecimalsIn15Digits(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.14e", v);  // d.dddddddddddddde[+-]x
   const char* e = std::strchr(buf, 'e');
@@ -183,7 +180,8 @@ absl::StatusOr<Decimal> DecimalFromStored(absl::string_view column,
                    absl::StrCat(DescribeValue(v), " is outside DECIMAL(18,8)"));
       }
       const int64_t units = RoundToScale(v.real, 8);
-      if (!HoldsAtMost8Decimals(v.real, units)) {
+      const bool exact = ReadsBackAs(v.real, units);
+      if (!exact && !HoldsAtMost8DecimalsIn15Digits(v.real)) {
         return Bad(column, absl::StrCat(DescribeValue(v),
                                         " has more than 8 decimal places "
                                         "(would round)"));
@@ -192,7 +190,7 @@ absl::StatusOr<Decimal> DecimalFromStored(absl::string_view column,
       if (!d.ok()) return InColumn(column, d.status());
       if (notes != nullptr) {
         ++notes->converted_from_float;
-        if (NeedsMoreThan15Digits(v.real, units)) {
+        if (NeedsMoreThan15Digits(v.real, units, exact)) {
           notes->possibly_lossy.emplace_back(column);
         }
       }
