@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <vector>
+
 #include "testing/status_matchers.h"
 
 namespace tradestore {
@@ -68,6 +72,58 @@ TEST(TimestampTest, RoundTripsAcrossTheRange) {
   }
   auto before = Timestamp::Parse("0001-01-01T00:00:00+00:01");
   TS_EXPECT_CODE(before, absl::StatusCode::kOutOfRange);
+}
+
+// ToIso8601's own form is read by a shortcut; the same instant written
+// another way goes through the general parser. Both must give the same
+// instant, or both refuse, for every text of that shape.
+TEST(TimestampTest, ItsOwnFormParsesAsTheGeneralParserReadsIt) {
+  // ' ' for 'T' and "+00:00" for 'Z': the general parser's path.
+  const auto general = [](std::string text) {
+    text[10] = ' ';
+    text.pop_back();
+    return Timestamp::Parse(text + "+00:00");
+  };
+  std::mt19937_64 rng(5);
+  const int64_t lo = Timestamp::Parse("0001-01-01 00:00:00")->unix_micros();
+  const int64_t hi =
+      Timestamp::Parse("9999-12-31 23:59:59.999999")->unix_micros();
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200000; ++i) {
+    const int64_t micros =
+        lo + static_cast<int64_t>(rng() % static_cast<uint64_t>(hi - lo + 1));
+    texts.push_back(Timestamp::FromUnixMicros(micros)->ToIso8601());
+  }
+  // The same shape with a field out of range or a character that is no
+  // digit: each position of a valid text given every byte in turn.
+  const std::string valid = "2024-02-29T23:59:59.999999Z";
+  for (size_t at = 0; at < valid.size() - 1; ++at) {
+    if (at == 4 || at == 7 || at == 10 || at == 13 || at == 16 || at == 19) {
+      continue;  // separators: another byte changes the shape
+    }
+    for (int c = 1; c < 256; ++c) {
+      std::string t = valid;
+      t[at] = static_cast<char>(c);
+      texts.push_back(t);
+    }
+  }
+  for (const char* t :
+       {"2023-02-29T00:00:00.000000Z", "2023-04-31T00:00:00.000000Z",
+        "0000-01-01T00:00:00.000000Z"}) {
+    texts.emplace_back(t);
+  }
+  int refused = 0;
+  for (const std::string& text : texts) {
+    const auto own = Timestamp::Parse(text);
+    const auto other = general(text);
+    ASSERT_EQ(own.ok(), other.ok()) << text;
+    if (own.ok()) {
+      ASSERT_EQ(own->unix_micros(), other->unix_micros()) << text;
+    } else {
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 4000);  // the refusals were tried, not only valid texts
 }
 
 }  // namespace
