@@ -66,33 +66,20 @@ bool Expect(absl::string_view text, size_t* i, char c) {
   return false;
 }
 
-}  // namespace
-
-absl::StatusOr<Timestamp> Timestamp::FromUnixMicros(int64_t micros) {
-  if (micros < kMinMicros || micros > kMaxMicros) {
-    return absl::OutOfRangeError(absl::StrCat(
-        micros, " microseconds since the epoch is outside years 0001-9999"));
-  }
-  return Timestamp(micros);
-}
-
-absl::StatusOr<Timestamp> Timestamp::FromCivil(int year, int month, int day,
-                                               int hour, int minute, int second,
-                                               int micros) {
+// FromCivil's rules, without building a Status for the fast path's refusals.
+bool CivilToMicros(int year, int month, int day, int hour, int minute,
+                   int second, int micros, int64_t* out) {
   if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 ||
       day > DaysInMonth(year, month) || hour < 0 || hour > 23 || minute < 0 ||
       minute > 59 || second < 0 || second > 59 || micros < 0 ||
-      micros >= kMicrosPerSecond) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%04d-%02d-%02d %02d:%02d:%02d.%06d is not a valid date and time", year,
-        month, day, hour, minute, second, micros));
+      micros >= Timestamp::kMicrosPerSecond) {
+    return false;
   }
   const int64_t seconds = DaysFromCivil(year, month, day) * 86400 +
                           hour * 3600 + minute * 60 + second;
-  return Timestamp(seconds * kMicrosPerSecond + micros);
+  *out = seconds * Timestamp::kMicrosPerSecond + micros;
+  return true;
 }
-
-namespace {
 
 // The form ToIso8601 writes, "YYYY-MM-DDTHH:MM:SS.ffffffZ", which every
 // trade this code wrote carries three times: read by position, without the
@@ -120,17 +107,30 @@ bool ParseCanonical(absl::string_view text, int64_t* micros) {
       !field(20, 6, &us)) {
     return false;
   }
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 ||
-      mi > 59 || s > 59) {
-    return false;
-  }
-  *micros = (DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) *
-                Timestamp::kMicrosPerSecond +
-            us;
-  return true;
+  return CivilToMicros(y, mo, d, h, mi, s, us, micros);
 }
 
 }  // namespace
+
+absl::StatusOr<Timestamp> Timestamp::FromUnixMicros(int64_t micros) {
+  if (micros < kMinMicros || micros > kMaxMicros) {
+    return absl::OutOfRangeError(absl::StrCat(
+        micros, " microseconds since the epoch is outside years 0001-9999"));
+  }
+  return Timestamp(micros);
+}
+
+absl::StatusOr<Timestamp> Timestamp::FromCivil(int year, int month, int day,
+                                               int hour, int minute, int second,
+                                               int micros) {
+  int64_t out = 0;
+  if (!CivilToMicros(year, month, day, hour, minute, second, micros, &out)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%04d-%02d-%02d %02d:%02d:%02d.%06d is not a valid date and time", year,
+        month, day, hour, minute, second, micros));
+  }
+  return Timestamp(out);
+}
 
 absl::StatusOr<Timestamp> Timestamp::Parse(absl::string_view text) {
   if (int64_t micros = 0; ParseCanonical(text, &micros)) {
