@@ -4,6 +4,7 @@
 #ifndef TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_
 #define TRADESTORE_TOOLS_BENCH_BENCH_UTIL_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 #include "tradestore/trade.h"
 
 namespace tradestore::bench {
+
+// Issue 25's large store: from this many rows, the backfill and verify
+// benches also judge its time targets.
+constexpr int64_t kLargeRows = 10'000'000;
 
 struct Measured {
   int exit_code = -1;

@@ -41,8 +41,7 @@ using namespace tradestore::bench;
 constexpr double kHandMadeRatio = 0.4;
 constexpr double kIncrementalShare = 1.0 / 50;
 constexpr long kPeakMb = 100;
-// From 10M rows, a full run also takes under 10 s.
-constexpr int64_t kLargeRows = 10'000'000;
+// From kLargeRows, a full run also takes under 10 s.
 constexpr double kLargeSeconds = 10;
 
 void Die(const std::string& what, const absl::Status& s) {
