@@ -122,23 +122,6 @@ class BackfillTest : public ::testing::Test {
     return compared;
   }
 
-  // A login role (cluster-wide, so made once) with `grants` in this
-  // database; `options` follow CREATE ROLE ... LOGIN.
-  void CreateRole(const std::string& role, const std::string& options,
-                  const std::string& grants) {
-    Sql(
-        absl::StrCat("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE "
-                     "rolname = '",
-                     role, "') THEN CREATE ROLE ", role, " LOGIN ", options,
-                     "; END IF; END$$; ", grants));
-  }
-  // This test's database over TCP, as `user` ("user=... password=...").
-  std::string RoleDsn(const std::string& user) {
-    return absl::StrCat(
-        "host=127.0.0.1 port=", PgEnvironment::Get().pg().port(),
-        " dbname=", db_, " ", user);
-  }
-
   std::string Indexes() {
     return Sql(
         "SELECT indexname FROM pg_indexes WHERE tablename = 'trades' "
@@ -449,13 +432,12 @@ TEST_F(BackfillTest, LoadsAnEmptyTableBeforeBuildingItsIndexes) {
 TEST_F(BackfillTest, FencesEveryOtherWriterWhileTheKeyIsDeferred) {
   const std::string path = Legacy(3000, 0);
   TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
-  CreateRole("fenced_app",
-             "PASSWORD 'Fenced-Pw-4' IN ROLE tradestore_password_auth",
-             "GRANT SELECT, INSERT, UPDATE ON trades TO fenced_app; "
-             "GRANT USAGE ON SEQUENCE trades_id_seq TO fenced_app; "
-             "GRANT SELECT ON schema_migrations TO fenced_app;");
-  auto store = PgTradeStore::Open(
-      TestPgOptions(RoleDsn("user=fenced_app password=Fenced-Pw-4")));
+  const std::string fenced_dsn = testing::PasswordRole(
+      db_, "fenced_app", "Fenced-Pw-4",
+      "GRANT SELECT, INSERT, UPDATE ON trades TO fenced_app; "
+      "GRANT USAGE ON SEQUENCE trades_id_seq TO fenced_app; "
+      "GRANT SELECT ON schema_migrations TO fenced_app;");
+  auto store = PgTradeStore::Open(TestPgOptions(fenced_dsn));
   ASSERT_TRUE(store.ok()) << store.status();
   auto pool = PgPool::Create(TestPgOptions(dsn_));
   ASSERT_TRUE(pool.ok()) << pool.status();
@@ -643,13 +625,14 @@ TEST_F(BackfillTest, RebuildToleratesAnIndexThatAlreadyExists) {
 TEST_F(BackfillTest, RunsAsALeastPrivilegeRole) {
   const std::string path = Legacy(3000, 0);
   TS_ASSERT_OK(MigrateSchema(TestPgOptions(dsn_)));
-  CreateRole("backfill_app", "",
-             "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO "
-             "backfill_app; GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN "
-             "SCHEMA public TO backfill_app;");
+  const std::string role_dsn = testing::PasswordRole(
+      db_, "backfill_app", "Backfill-Pw-5",
+      "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO "
+      "backfill_app; GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN "
+      "SCHEMA public TO backfill_app;");
   BackfillOptions options;
   options.sqlite_path = path;
-  options.pg = TestPgOptions(RoleDsn("user=backfill_app"));
+  options.pg = TestPgOptions(role_dsn);
   options.batch_rows = 700;
   std::ostringstream log;
   auto report = RunBackfill(options, log);
