@@ -86,28 +86,29 @@ bool CivilToMicros(int year, int month, int day, int hour, int minute,
 // general parser's steps. Any other text, or a field out of range, is left
 // to the general parser, so both always agree.
 bool ParseCanonical(absl::string_view text, int64_t* micros) {
-  if (text.size() != 27 || text[4] != '-' || text[7] != '-' ||
-      text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
-      text[19] != '.' || text[26] != 'Z') {
+  const char* p = text.data();
+  if (text.size() != 27 || p[4] != '-' || p[7] != '-' || p[10] != 'T' ||
+      p[13] != ':' || p[16] != ':' || p[19] != '.' || p[26] != 'Z') {
     return false;
   }
-  const auto field = [&](int at, int n, int* out) {
-    int v = 0;
-    for (int k = at; k < at + n; ++k) {
-      const unsigned digit = static_cast<unsigned char>(text[k]) - '0';
-      if (digit > 9) return false;
-      v = v * 10 + static_cast<int>(digit);
-    }
-    *out = v;
-    return true;
+  // Unsigned, so a byte that is no digit wraps instead of overflowing; any
+  // such byte sets `bad`.
+  bool bad = false;
+  const auto digit = [&](int k) {
+    const unsigned v = static_cast<unsigned char>(p[k]) - unsigned{'0'};
+    bad |= v > 9;
+    return v;
   };
-  int y, mo, d, h, mi, s, us;
-  if (!field(0, 4, &y) || !field(5, 2, &mo) || !field(8, 2, &d) ||
-      !field(11, 2, &h) || !field(14, 2, &mi) || !field(17, 2, &s) ||
-      !field(20, 6, &us)) {
-    return false;
-  }
-  return CivilToMicros(y, mo, d, h, mi, s, us, micros);
+  const auto two = [&](int k) { return digit(k) * 10 + digit(k + 1); };
+  const unsigned y = two(0) * 100 + two(2);
+  const unsigned us = two(20) * 10000 + two(22) * 100 + two(24);
+  const unsigned mo = two(5), d = two(8), h = two(11), mi = two(14),
+                 s = two(17);
+  if (bad) return false;
+  return CivilToMicros(static_cast<int>(y), static_cast<int>(mo),
+                       static_cast<int>(d), static_cast<int>(h),
+                       static_cast<int>(mi), static_cast<int>(s),
+                       static_cast<int>(us), micros);
 }
 
 }  // namespace
