@@ -4,7 +4,9 @@
 //   2. the hand-made way: export both stores to CSV in one canonical form,
 //      in parallel (sqlite3 and psql \copy), then compare the two files
 //      with cmp, which must find them equal;
-//   3. tradestore verify --incremental after 1,000 changed rows.
+//   3. tradestore verify --incremental after 1,000 changed rows;
+//   4. the floor (verify_floor.h): the least time any full verify can take
+//      on this machine, and that as a ratio of the hand-made way.
 // The store (--store): `real`, a legacy file whose quantities and prices
 // are all REAL (what NUMERIC affinity made of them; the default), `mixed`,
 // legacy decimals in every storage class, or `new`, written by
@@ -21,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -30,6 +33,7 @@
 #include "tradestore/ops/local_postgres.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
+#include "verify_floor.h"
 
 namespace {
 
@@ -165,6 +169,7 @@ std::string Prepare(const Args& a, LocalPostgres& pg,
 
 struct Rounds {
   std::vector<Measured> fulls, hands, incrementals;
+  absl::StatusOr<VerifyFloor> floor = absl::UnknownError("not measured");
 };
 
 // Full verify and the hand-made way take turns, round after round, so a
@@ -230,6 +235,7 @@ struct Figures {
   bool large = false;  // the 10M target applies
   bool time_met = true;
   bool hands_equal = false;  // every hand-made comparison found them equal
+  std::optional<VerifyFloor> floor;  // when it could be measured
 };
 
 Figures Judge(const Args& a, const Rounds& r) {
@@ -250,6 +256,7 @@ Figures Judge(const Args& a, const Rounds& r) {
   f.hands_equal =
       std::all_of(r.hands.begin(), r.hands.end(),
                   [](const Measured& m) { return m.exit_code == 0; });
+  if (r.floor.ok()) f.floor = *r.floor;
   return f;
 }
 
@@ -278,6 +285,20 @@ void Print(const Args& a, const std::string& machine, const Rounds& r,
         "  full %.2f s (target < %.0f s from %d rows): %s\n", f.full.seconds,
         kLargeSeconds, kLargeRows, Verdict(f.time_met));
   }
+  if (!r.floor.ok()) {
+    std::cout << "  floor not measured: " << r.floor.status().message() << "\n";
+  } else {
+    const VerifyFloor& fl = *f.floor;
+    std::cout << absl::StrFormat(
+        "  floor here: %.3f s (Postgres sends the rows in %.3f CPU-s, SQLite "
+        "reads them in %.3f, over %u cores)",
+        fl.seconds(), fl.postgres_cpu_s, fl.sqlite_cpu_s, fl.cores);
+    if (a.baseline) {
+      std::cout << absl::StrFormat(", %.2fx of the hand-made way",
+                                   fl.seconds() / f.hand.seconds);
+    }
+    std::cout << "\n";
+  }
 }
 
 void WriteJson(const Args& a, const std::string& machine, const Rounds& r,
@@ -302,6 +323,15 @@ void WriteJson(const Args& a, const std::string& machine, const Rounds& r,
                      {"incremental", f.incremental_met},
                      {"peak_memory", f.peak_met}}}};
   if (f.large) j["targets_met"]["time"] = f.time_met;
+  if (f.floor) {
+    j["floor"] = {{"seconds", f.floor->seconds()},
+                  {"postgres_cpu_s", f.floor->postgres_cpu_s},
+                  {"sqlite_cpu_s", f.floor->sqlite_cpu_s},
+                  {"cores", f.floor->cores}};
+    if (a.baseline) {
+      j["floor"]["ratio_hand_made"] = f.floor->seconds() / f.hand.seconds;
+    }
+  }
   std::ofstream(a.json_path) << j.dump(2) << "\n";
 }
 
@@ -345,5 +375,7 @@ int main(int argc, char** argv) {
   Rounds rounds;
   RunFullRounds(args, dir, sqlite_path, dsn, rounds);
   RunIncrementalRounds(args, sqlite_path, dsn, rounds);
+  std::cerr << "measuring the floor...\n";
+  rounds.floor = MeasureVerifyFloor(sqlite_path, dsn, dir, args.repeat);
   return Report(args, machine, rounds);
 }
