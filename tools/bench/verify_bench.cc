@@ -5,8 +5,9 @@
 //      in parallel (sqlite3 and psql \copy), then compare the two files
 //      with cmp, which must find them equal;
 //   3. tradestore verify --incremental after 1,000 changed rows;
-//   4. the floor (verify_floor.h): the least time any full verify can take
-//      on this machine, and that as a ratio of the hand-made way.
+//   4. the floor (verify_floor.h): the least time a full verify comparing
+//      every row on the client can take here, and its ratio to the
+//      hand-made way.
 // The store (--store): `real`, a legacy file whose quantities and prices
 // are all REAL (what NUMERIC affinity made of them; the default), `mixed`,
 // legacy decimals in every storage class, or `new`, written by

@@ -1,9 +1,9 @@
-// The least time any full verify can take on this machine, whatever its
-// code: Postgres's backends must send every row's compared columns (the
-// binary COPY verify asks for, on its two lanes) and SQLite must step
-// every row with every column read. Their CPU spread perfectly over the
-// cores is the floor; against the hand-made way it says whether a ratio
-// target can be met here at all.
+// The least time a full verify that compares every row on the client can
+// take on this machine, whatever its code: Postgres's backends must send
+// every row's compared columns (the binary COPY verify asks for, on its two
+// lanes) and SQLite must step every row with every column read. Their CPU
+// spread perfectly over the cores is the floor; against the hand-made way it
+// says whether a ratio target can be met here at all.
 #ifndef TRADESTORE_TOOLS_BENCH_VERIFY_FLOOR_H_
 #define TRADESTORE_TOOLS_BENCH_VERIFY_FLOOR_H_
 
