@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <fstream>
 #include <regex>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "bench_util.h"
+#include "tradestore/internal/read_file.h"
 #include "tradestore/postgres/row_text.h"
 
 namespace tradestore::bench {
@@ -94,9 +94,8 @@ absl::StatusOr<double> PostgresSendCpu(const std::string& dsn,
   static const std::regex kUsage(R"(([0-9.]+) s user, ([0-9.]+) s system)");
   double cpu = 0;
   for (size_t k = 0; k < lanes.size(); ++k) {
-    std::stringstream err;
-    err << std::ifstream(absl::StrCat(dir, "/floor", k, ".err")).rdbuf();
-    const std::string text = err.str();
+    const std::string text =
+        internal::ReadWholeFile(absl::StrCat(dir, "/floor", k, ".err"));
     double lane = -1;
     for (std::sregex_iterator it(text.begin(), text.end(), kUsage), end;
          it != end; ++it) {
