@@ -345,7 +345,7 @@ int main(int argc, char** argv) {
                  "its target is left unjudged\n";
     args.pgloader_on = false;
   }
-  auto pg = LocalPostgres::Start({});
+  auto pg = LocalPostgres::Start(ServerOptions());
   if (!pg.ok()) Die("postgres", pg.status());
   const std::string dir = (*pg)->dir() + "/bench";
   std::filesystem::create_directories(dir);

@@ -97,6 +97,15 @@ std::string MachineLine() {
                          load[2]);
 }
 
+LocalPostgresOptions ServerOptions() {
+  const long long pages = sysconf(_SC_PHYS_PAGES);
+  const long long page_size = sysconf(_SC_PAGE_SIZE);
+  const long long quarter_mb =
+      pages > 0 && page_size > 0 ? pages * page_size / 4 / (1 << 20) : 128;
+  return {.settings = {absl::StrCat(
+              "shared_buffers = ", std::max(128LL, quarter_mb), "MB")}};
+}
+
 const char* Verdict(bool met) { return met ? "met" : "NOT met"; }
 
 void CleanUpWhenDone(const std::string& dir) {

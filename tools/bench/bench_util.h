@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "tradestore/ops/local_postgres.h"
 #include "tradestore/trade.h"
 
 namespace tradestore::bench {
@@ -40,6 +41,13 @@ void CleanUpWhenDone(const std::string& dir);
 // A new directory /tmp/tradestore-<name>-XXXXXX that the postgres user can
 // traverse, cleaned up by CleanUpWhenDone.
 std::string BenchDir(const std::string& name);
+
+// The benchmarks' Postgres sized as a deployment's would be, not as
+// initdb leaves it: shared_buffers a quarter of the machine's memory, as
+// Postgres's manual advises. At initdb's 128MB a 1M-row table and its key
+// do not fit, and every scan, the baseline's and tradestore's alike, reads
+// them back from the kernel.
+LocalPostgresOptions ServerOptions();
 
 // Runs argv with stdout and stderr appended to `log_path`.
 Measured RunMeasured(const std::vector<std::string>& argv,

@@ -400,7 +400,9 @@ int Report(const Args& a, const std::string& machine, const Results& res) {
 
 int main(int argc, char** argv) {
   const Args args = Parse(argc, argv);
-  auto pg = LocalPostgres::Start({.fsync = true});
+  LocalPostgresOptions server = tradestore::bench::ServerOptions();
+  server.fsync = true;
+  auto pg = LocalPostgres::Start(server);
   if (!pg.ok()) Die("postgres", pg.status());
   const std::string dir = (*pg)->dir() + "/bench";
   std::filesystem::create_directories(dir);

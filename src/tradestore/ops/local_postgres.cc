@@ -52,6 +52,7 @@ absl::Status LocalPostgres::Init(const LocalPostgresOptions& options) {
                     {.dir = dir_ + "/pg",
                      .bin_dir = bin,
                      .fsync = options.fsync,
+                     .settings = options.settings,
                      .hba = "local all all trust\n"
                             "host all +tradestore_password_auth 127.0.0.1/32 "
                             "scram-sha-256\n"

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -32,6 +33,8 @@ struct LocalPostgresOptions {
   bool ssl = false;
   // Where initdb and pg_ctl live; empty = the newest under /usr/lib/postgresql.
   std::string bin_dir;
+  // Lines added to postgresql.conf after tradestore's defaults.
+  std::vector<std::string> settings;
 };
 
 class LocalPostgres {
