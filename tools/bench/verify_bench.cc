@@ -30,6 +30,7 @@
 #include "absl/strings/str_format.h"
 #include "bench_util.h"
 #include "nlohmann/json.hpp"
+#include "start_floor.h"
 #include "tradestore/ops/local_postgres.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -170,6 +171,7 @@ std::string Prepare(const Args& a, LocalPostgres& pg,
 struct Rounds {
   std::vector<Measured> fulls, hands, incrementals;
   absl::StatusOr<VerifyFloor> floor = absl::UnknownError("not measured");
+  absl::StatusOr<double> start_floor = absl::UnknownError("not measured");
 };
 
 // Full verify and the hand-made way take turns, round after round, so a
@@ -301,6 +303,15 @@ void Print(const Args& a, const std::string& machine, const Rounds& r,
     }
     std::cout << "\n";
   }
+  if (!r.start_floor.ok()) {
+    std::cout << "  incremental floor not measured: "
+              << r.start_floor.status().message() << "\n";
+  } else {
+    std::cout << absl::StrFormat(
+        "  incremental floor here: %.3f s (a process with libpq starts, "
+        "connects and asks one question), 1/%.0f of the full verify\n",
+        *r.start_floor, f.full.seconds / *r.start_floor);
+  }
 }
 
 void WriteJson(const Args& a, const std::string& machine, const Rounds& r,
@@ -332,6 +343,7 @@ void WriteJson(const Args& a, const std::string& machine, const Rounds& r,
                   {"cores", r.floor->cores}};
     if (a.baseline) j["floor"]["ratio_hand_made"] = f.floor_ratio;
   }
+  if (r.start_floor.ok()) j["incremental_floor_s"] = *r.start_floor;
   std::ofstream(a.json_path) << j.dump(2) << "\n";
 }
 
@@ -365,7 +377,7 @@ int Report(const Args& a, const std::string& machine, const Rounds& r) {
 int main(int argc, char** argv) {
   const Args args = Parse(argc, argv);
   const std::string machine = MachineLine();
-  auto pg = LocalPostgres::Start({});
+  auto pg = LocalPostgres::Start(ServerOptions());
   if (!pg.ok()) Die("postgres", pg.status());
   const std::string dir = (*pg)->dir() + "/bench";
   std::filesystem::create_directories(dir);
@@ -377,5 +389,6 @@ int main(int argc, char** argv) {
   RunIncrementalRounds(args, sqlite_path, dsn, rounds);
   std::cerr << "measuring the floor...\n";
   rounds.floor = MeasureVerifyFloor(sqlite_path, dsn, dir, args.repeat);
+  rounds.start_floor = MeasureStartFloor(dsn, 2 * args.repeat - 1, args.log);
   return Report(args, machine, rounds);
 }
