@@ -22,13 +22,13 @@
 
 namespace tradestore::bench {
 
-std::string TradestoreCli() {
-  return (std::filesystem::canonical("/proc/self/exe")
-              .parent_path()
-              .parent_path() /
-          "tradestore")
+std::string BuiltProgram(const std::string& relative) {
+  return (std::filesystem::canonical("/proc/self/exe").parent_path() / relative)
+      .lexically_normal()
       .string();
 }
+
+std::string TradestoreCli() { return BuiltProgram("../tradestore"); }
 
 void Die(const std::string& program, const std::string& what,
          const absl::Status& status) {

@@ -25,6 +25,10 @@ struct Measured {
   long peak_rss_kb = 0;
 };
 
+// A program built with the benchmarks, by its path relative to their
+// directory (build/tools/bench).
+std::string BuiltProgram(const std::string& relative);
+
 // The tradestore CLI built beside this benchmark (build/tools/tradestore).
 std::string TradestoreCli();
 

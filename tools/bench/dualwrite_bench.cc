@@ -400,7 +400,7 @@ int Report(const Args& a, const std::string& machine, const Results& res) {
 
 int main(int argc, char** argv) {
   const Args args = Parse(argc, argv);
-  LocalPostgresOptions server = tradestore::bench::ServerOptions();
+  LocalPostgresOptions server = bench::ServerOptions();
   server.fsync = true;
   auto pg = LocalPostgres::Start(server);
   if (!pg.ok()) Die("postgres", pg.status());

@@ -5,9 +5,10 @@
 //      in parallel (sqlite3 and psql \copy), then compare the two files
 //      with cmp, which must find them equal;
 //   3. tradestore verify --incremental after 1,000 changed rows;
-//   4. the floor (verify_floor.h): the least time a full verify comparing
+//   4. the floors (verify_floor.h): the least time a full verify comparing
 //      every row on the client can take here, and its ratio to the
-//      hand-made way.
+//      hand-made way; the least an incremental one can, and its share of
+//      the full verify.
 // The store (--store): `real`, a legacy file whose quantities and prices
 // are all REAL (what NUMERIC affinity made of them; the default), `mixed`,
 // legacy decimals in every storage class, or `new`, written by
@@ -30,7 +31,6 @@
 #include "absl/strings/str_format.h"
 #include "bench_util.h"
 #include "nlohmann/json.hpp"
-#include "start_floor.h"
 #include "tradestore/ops/local_postgres.h"
 #include "tradestore/sqlite/legacy_generator.h"
 #include "tradestore/sqlite/sqlite_trade_store.h"
@@ -171,7 +171,7 @@ std::string Prepare(const Args& a, LocalPostgres& pg,
 struct Rounds {
   std::vector<Measured> fulls, hands, incrementals;
   absl::StatusOr<VerifyFloor> floor = absl::UnknownError("not measured");
-  absl::StatusOr<double> start_floor = absl::UnknownError("not measured");
+  absl::StatusOr<double> incremental_floor = absl::UnknownError("not measured");
 };
 
 // Full verify and the hand-made way take turns, round after round, so a
@@ -238,6 +238,7 @@ struct Figures {
   bool time_met = true;
   bool hands_equal = false;  // every hand-made comparison found them equal
   double floor_ratio = 0;    // the floor against the hand-made way
+  double incremental_floor_share = 0;  // its floor against the full verify
 };
 
 Figures Judge(const Args& a, const Rounds& r) {
@@ -260,6 +261,9 @@ Figures Judge(const Args& a, const Rounds& r) {
                   [](const Measured& m) { return m.exit_code == 0; });
   if (a.baseline && r.floor.ok()) {
     f.floor_ratio = r.floor->seconds() / f.hand.seconds;
+  }
+  if (r.incremental_floor.ok()) {
+    f.incremental_floor_share = *r.incremental_floor / f.full.seconds;
   }
   return f;
 }
@@ -303,14 +307,14 @@ void Print(const Args& a, const std::string& machine, const Rounds& r,
     }
     std::cout << "\n";
   }
-  if (!r.start_floor.ok()) {
+  if (!r.incremental_floor.ok()) {
     std::cout << "  incremental floor not measured: "
-              << r.start_floor.status().message() << "\n";
+              << r.incremental_floor.status().message() << "\n";
   } else {
     std::cout << absl::StrFormat(
         "  incremental floor here: %.3f s (a process with libpq starts, "
         "connects and asks one question), 1/%.0f of the full verify\n",
-        *r.start_floor, f.full.seconds / *r.start_floor);
+        *r.incremental_floor, 1 / f.incremental_floor_share);
   }
 }
 
@@ -343,7 +347,10 @@ void WriteJson(const Args& a, const std::string& machine, const Rounds& r,
                   {"cores", r.floor->cores}};
     if (a.baseline) j["floor"]["ratio_hand_made"] = f.floor_ratio;
   }
-  if (r.start_floor.ok()) j["incremental_floor_s"] = *r.start_floor;
+  if (r.incremental_floor.ok()) {
+    j["incremental_floor_s"] = *r.incremental_floor;
+    j["incremental_floor_share"] = f.incremental_floor_share;
+  }
   std::ofstream(a.json_path) << j.dump(2) << "\n";
 }
 
@@ -389,6 +396,7 @@ int main(int argc, char** argv) {
   RunIncrementalRounds(args, sqlite_path, dsn, rounds);
   std::cerr << "measuring the floor...\n";
   rounds.floor = MeasureVerifyFloor(sqlite_path, dsn, dir, args.repeat);
-  rounds.start_floor = MeasureStartFloor(dsn, 2 * args.repeat - 1, args.log);
+  rounds.incremental_floor =
+      MeasureIncrementalFloor(dsn, 2 * args.repeat - 1, args.log);
   return Report(args, machine, rounds);
 }

@@ -130,4 +130,20 @@ absl::StatusOr<VerifyFloor> MeasureVerifyFloor(const std::string& sqlite_path,
   return floor;
 }
 
+absl::StatusOr<double> MeasureIncrementalFloor(const std::string& dsn,
+                                               int rounds,
+                                               const std::string& log_path) {
+  const std::string program = BuiltProgram("connect_once");
+  std::vector<double> seconds;
+  for (int round = 0; round < rounds; ++round) {
+    const Measured m = RunMeasured({program, dsn}, log_path);
+    if (m.exit_code != 0) {
+      return absl::InternalError(
+          absl::StrCat(program, " exited ", m.exit_code, "; see ", log_path));
+    }
+    seconds.push_back(m.seconds);
+  }
+  return Median(std::move(seconds));
+}
+
 }  // namespace tradestore::bench

@@ -1,9 +1,16 @@
-// The least time a full verify that compares every row on the client can
-// take on this machine, whatever its code: Postgres's backends must send
-// every row's compared columns (the binary COPY verify asks for, on its two
-// lanes) and SQLite must step every row with every column read. Their CPU
-// spread perfectly over the cores is the floor; against the hand-made way it
-// says whether a ratio target can be met here at all.
+// The least time a verify can take on this machine, whatever its code;
+// against the targets' baselines they say whether a ratio target can be met
+// here at all.
+//
+// Full: Postgres's backends must send every row's compared columns (the
+// binary COPY verify asks for, on its two lanes) and SQLite must step every
+// row with every column read. Their CPU spread perfectly over the cores is
+// the floor.
+//
+// Incremental: a process linked with libpq (and so the libraries libpq
+// loads) starts, connects to Postgres and asks one question. Where starting
+// a process and forking a Postgres backend are slow, this alone can exceed
+// a share of the full verify.
 #ifndef TRADESTORE_TOOLS_BENCH_VERIFY_FLOOR_H_
 #define TRADESTORE_TOOLS_BENCH_VERIFY_FLOOR_H_
 
@@ -25,6 +32,12 @@ absl::StatusOr<VerifyFloor> MeasureVerifyFloor(const std::string& sqlite_path,
                                                const std::string& dsn,
                                                const std::string& dir,
                                                int rounds);
+
+// The median wall time of `rounds` runs of connect_once (built beside this
+// benchmark) against `dsn`; their output goes to `log_path`.
+absl::StatusOr<double> MeasureIncrementalFloor(const std::string& dsn,
+                                               int rounds,
+                                               const std::string& log_path);
 
 }  // namespace tradestore::bench
 
