@@ -121,17 +121,18 @@ TEST_F(ComparerTest, WritesInFlightAreSetAsideThenReported) {
 
 TEST_F(ComparerTest, BytesEqualMatchAndOthersAreDecodedAndCompared) {
   Comparer c = Make();
-  Chunk read;
-  Add(read, Stored(1));
-  Add(read, Stored(2));
   EncodedChunk sqlite;
-  sqlite.Fill(read);
+  sqlite.AddTrade(1, Stored(1), "");
+  sqlite.AddTrade(2, Stored(2), "");
   // Postgres sends row 1 as stored, row 2 with another status.
   std::vector<Trade> pg_trades = {Stored(1), Stored(2)};
   pg_trades[1].status = TradeStatus::kCancelled;
   pg::RawRows postgres;
-  pg::AppendTradeRows(&postgres.bytes, pg_trades, {"", ""}, &postgres.ends);
-  postgres.ids = {1, 2};
+  for (const Trade& t : pg_trades) {
+    pg::AppendTradeRow(&postgres.bytes, t, "");
+    postgres.ends.push_back(postgres.bytes.size());
+    postgres.ids.push_back(t.id);
+  }
   MoneyTally sqlite_unmatched, pg_unmatched;
   c.MergeBytes(sqlite, postgres, &sqlite_unmatched, &pg_unmatched);
   EXPECT_EQ(report_.rows_matching, 1);

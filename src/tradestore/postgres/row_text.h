@@ -27,7 +27,7 @@ extern const char kPgSelectColumns[];
 
 // The verifier's: kPgSelectColumns, then extra (the legacy columns), with
 // version NULL where it is 1, created_at NULL where it equals timestamp and
-// updated_at NULL where it equals created_at (pg::AppendTradeRows writes
+// updated_at NULL where it equals created_at (pg::AppendTradeRow writes
 // rows the same way; pg::DecodeRawTrade restores the values).
 extern const char kPgVerifyColumns[];
 

@@ -201,17 +201,11 @@ std::string CopyData(const std::vector<BackfillRow>& rows) {
 
 namespace pg {
 
-void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
-                     const std::vector<std::string>& extras,
-                     std::vector<size_t>* ends) {
-  const size_t base = out->size();
+void AppendTradeRow(std::string* out, const Trade& trade,
+                    absl::string_view extra) {
   AppendRows(
-      out, trades.size(),
-      [&](size_t i) { return RowBound(trades[i], extras[i]); },
-      [&](RowWriter& w, size_t i) {
-        WriteRow(w, trades[i], extras[i], Form::kVerify);
-        ends->push_back(static_cast<size_t>(w.end() - out->data()) - base);
-      });
+      out, 1, [&](size_t) { return RowBound(trade, extra); },
+      [&](RowWriter& w, size_t) { WriteRow(w, trade, extra, Form::kVerify); });
 }
 
 void CopyRows(pqxx::dbtransaction& txn, const std::string& table,

@@ -37,17 +37,15 @@ std::string CopyData(const std::vector<BackfillRow>& rows);
 
 namespace pg {
 
-// Appends each trade's row as a binary COPY out of pg::kPgVerifyColumns
-// sends it (the trades columns, the derived ones NULL, then extra), extra i
-// being extras[i] as jsonb prints it ("" for NULL), and the offset where it
-// ends (counted from where `out` ended before) to `ends`: the row as
+// Appends the trade's row as a binary COPY out of pg::kPgVerifyColumns
+// sends it (the trades columns, the derived ones NULL, then extra), `extra`
+// being its extra columns as jsonb prints them ("" for NULL): the row as
 // Postgres sends a stored trade (numerics normalised, as the server stores
 // them), so a trade read elsewhere compares with a row as bytes. Equal
 // bytes mean equal rows; a row that differs may still be equal and must be
 // decoded to tell.
-void AppendTradeRows(std::string* out, const std::vector<Trade>& trades,
-                     const std::vector<std::string>& extras,
-                     std::vector<size_t>* ends);
+void AppendTradeRow(std::string* out, const Trade& trade,
+                    absl::string_view extra);
 
 // Streams CopyData's bytes into `table` (trades or a staging table) with a
 // binary COPY on the transaction's connection. Throws like libpqxx does.

@@ -349,7 +349,7 @@ namespace {
 absl::Status ConvertSymbolAndSide(const StoredRow& row, Trade& t) {
   TS_ASSIGN_OR_RETURN(const absl::string_view symbol,
                       RequireText("symbol", row.symbol));
-  t.symbol = std::string(symbol);
+  t.symbol.assign(symbol.data(), symbol.size());
   TS_ASSIGN_OR_RETURN(const absl::string_view side,
                       RequireText("side", row.side));
   auto parsed = ParseSide(absl::AsciiStrToUpper(side));
@@ -374,6 +374,8 @@ absl::Status ConvertStatusAndKey(const StoredRow& row, Trade& t) {
     TS_ASSIGN_OR_RETURN(const absl::string_view key,
                         RequireText("client_order_id", row.client_order_id));
     t.client_order_id = std::string(key);
+  } else {
+    t.client_order_id.reset();
   }
   return absl::OkStatus();
 }
@@ -428,12 +430,18 @@ absl::Status RefuseNulInExtra(const StoredRow& row) {
 
 absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
                                        ConversionNotes* notes) {
+  Trade t;
+  TS_RETURN_IF_ERROR(ConvertStoredRowInto(row, notes, t));
+  return t;
+}
+
+absl::Status ConvertStoredRowInto(const StoredRow& row, ConversionNotes* notes,
+                                  Trade& t) {
   // Ids come from SQLite's rowid, which may be zero or negative; a trade's
   // id is positive (0 means not yet assigned).
   if (row.id <= 0) {
     return Bad("id", absl::StrCat(row.id, " is not a positive id"));
   }
-  Trade t;
   t.id = row.id;
   // In the order of the columns, so a row with several faults is always
   // quarantined for the same one.
@@ -446,12 +454,13 @@ absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
   TS_RETURN_IF_ERROR(ConvertStatusAndKey(row, t));
   if (row.fee.type != SqlValue::Type::kNull) {
     TS_ASSIGN_OR_RETURN(t.fee, DecimalFromStored("fee", row.fee, notes));
+  } else {
+    t.fee.reset();
   }
   TS_ASSIGN_OR_RETURN(t.version, VersionFromStored(row.version));
   TS_RETURN_IF_ERROR(ConvertCreatedUpdated(row, notes, t));
   TS_RETURN_IF_ERROR(ValidateTrade(t));
-  TS_RETURN_IF_ERROR(RefuseNulInExtra(row));
-  return t;
+  return RefuseNulInExtra(row);
 }
 
 }  // namespace tradestore

@@ -80,6 +80,10 @@ struct ConversionNotes {
 // problem and the value ("price: -1.5 must be > 0"). `notes` may be null.
 absl::StatusOr<Trade> ConvertStoredRow(const StoredRow& row,
                                        ConversionNotes* notes);
+// The same into `trade`, which a scan reuses from row to row so its strings
+// keep their room; every field is set. On error `trade` holds a partial row.
+absl::Status ConvertStoredRowInto(const StoredRow& row, ConversionNotes* notes,
+                                  Trade& trade);
 
 // `v` times 10^scale (scale 0..8), its exact binary value rounded to the
 // nearest integer, ties to even: the digits printf("%.*f", scale, v) gives,

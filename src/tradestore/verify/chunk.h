@@ -45,13 +45,12 @@ struct Chunk : pg::TradeSink {
   std::vector<std::string> reasons;
   // A SQLite row, read by the backfill's rules.
   void Add(const StoredRow& row) {
-    absl::StatusOr<Trade> trade = ConvertStoredRow(row, nullptr);
-    if (!trade.ok()) {
-      AddUnreadable(row.id, std::string(trade.status().message()));
+    const Slot slot = Next(row.id);
+    if (absl::Status s = ConvertStoredRowInto(row, nullptr, *slot.trade);
+        !s.ok()) {
+      Unreadable(row.id, s);
       return;
     }
-    const Slot slot = Next(row.id);
-    *slot.trade = *std::move(trade);
     // Most stores have no legacy columns: extra stays NULL ("").
     if (!row.extra.empty()) *slot.extra = verify::ExtraJsonbText(row);
   }
@@ -94,22 +93,30 @@ struct Chunk : pg::TradeSink {
 };
 
 // A full scan's SQLite rows with each trade kept only as Postgres would
-// send it (pg::AppendTradeRows), not also as a Trade: the merge compares
-// bytes, and decodes a row back where it differs.
+// send it (pg::AppendTradeRow), never as a Trade of its own: the merge
+// compares bytes, and decodes a row back where it differs.
 struct EncodedChunk {
   std::vector<Chunk::Row> rows;  // `trade` indexes ends
   std::vector<std::string> reasons;
   std::string encoded;
   std::vector<size_t> ends;  // trade i is encoded[ends[i - 1], ends[i])
 
-  // Takes `read`'s rows and encodes its trades; `read` is left to be
-  // restarted, with the capacity this chunk had.
-  void Fill(Chunk& read) {
-    rows.swap(read.rows);
-    reasons.swap(read.reasons);
+  // A SQLite row, read by the backfill's rules into `scratch` (reused from
+  // row to row, so its strings keep their room), tallied in `money` and
+  // encoded.
+  void Add(const StoredRow& row, Trade& scratch, MoneyTally* money);
+  // A trade already converted, its extra as jsonb prints it ("" for NULL).
+  void AddTrade(int64_t id, const Trade& trade, absl::string_view extra) {
+    rows.push_back({id, static_cast<int32_t>(ends.size()), -1});
+    pg::AppendTradeRow(&encoded, trade, extra);
+    ends.push_back(encoded.size());
+  }
+  // Empties the chunk, keeping its capacity.
+  void Restart() {
+    rows.clear();
+    reasons.clear();
     encoded.clear();
     ends.clear();
-    pg::AppendTradeRows(&encoded, read.trades, read.extras, &ends);
   }
   absl::string_view EncodedOf(const Chunk::Row& row) const {
     return pg::RowAt(encoded, ends, static_cast<size_t>(row.trade));
@@ -122,6 +129,19 @@ inline void TallyTrade(const Trade& t, MoneyTally* tally) {
 
 inline void TallyTrades(const Chunk& chunk, MoneyTally* tally) {
   for (const Trade& t : chunk.trades) TallyTrade(t, tally);
+}
+
+inline void EncodedChunk::Add(const StoredRow& row, Trade& scratch,
+                              MoneyTally* money) {
+  if (absl::Status s = ConvertStoredRowInto(row, nullptr, scratch); !s.ok()) {
+    rows.push_back({row.id, -1, static_cast<int32_t>(reasons.size())});
+    reasons.emplace_back(s.message());
+    return;
+  }
+  TallyTrade(scratch, money);
+  std::string extra;  // NULL ("") in most stores
+  if (!row.extra.empty()) extra = ExtraJsonbText(row);
+  AddTrade(row.id, scratch, extra);
 }
 
 }  // namespace tradestore::verify

@@ -114,26 +114,23 @@ absl::Status Verifier::FullScan() {
 }
 
 absl::Status Verifier::ReadSqliteRanges(ScanPipes& pipes, MoneyTally& money) {
-  Chunk chunk;  // read into, then encoded into a chunk for the merge
-  chunk.trades.reserve(pipes.batch);
+  Trade scratch;  // each row is converted into it, then encoded
   for (;;) {
     TS_ASSIGN_OR_RETURN(
         const auto range, pipes.planner->Next([&](const IdRanges::Range& r) {
           pipes.ranges[r.seq % kPgLanes]->Push({r.after_id, r.last_id});
         }));
     if (!range) return absl::OkStatus();
-    chunk.Restart();
+    EncodedChunk encoded = pipes.spare_chunks.Take();
+    encoded.Restart();
     TS_RETURN_IF_ERROR(sqlite_
                            ->ScanStoredRows(range->after_id, pipes.batch,
                                             range->last_id,
                                             [&](const StoredRow& row) {
-                                              chunk.Add(row);
+                                              encoded.Add(row, scratch, &money);
                                               return absl::OkStatus();
                                             })
                            .status());
-    TallyTrades(chunk, &money);
-    EncodedChunk encoded = pipes.spare_chunks.Take();
-    encoded.Fill(chunk);
     if (!pipes.sqlite_chunks.Push(range->seq,
                                   {std::move(encoded), range->last_id})) {
       return absl::OkStatus();
