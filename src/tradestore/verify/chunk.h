@@ -118,6 +118,12 @@ struct EncodedChunk {
     encoded.clear();
     ends.clear();
   }
+  // Room for `count` rows of `row_bytes` each.
+  void Reserve(size_t count, size_t row_bytes) {
+    rows.reserve(count);
+    ends.reserve(count);
+    encoded.reserve(count * row_bytes);
+  }
   absl::string_view EncodedOf(const Chunk::Row& row) const {
     return pg::RowAt(encoded, ends, static_cast<size_t>(row.trade));
   }

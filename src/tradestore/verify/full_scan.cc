@@ -20,6 +20,11 @@ namespace tradestore::verify {
 using internal::ChunkQueue;
 using internal::OrderedQueue;
 
+// Room for a chunk's rows of the usual size up front, on both sides:
+// growing by doubling would copy each chunk's bytes over and over, fault
+// fresh pages in for every copy and leave up to twice the room it needs.
+constexpr size_t kUsualRowBytes = 192;
+
 // The queues between a full scan's readers and its merge. SQLite is read
 // on kSqliteReaders threads side by side, each taking the next id range of
 // `batch` rows (IdRanges); Postgres reads the same ranges on kPgLanes
@@ -123,6 +128,7 @@ absl::Status Verifier::ReadSqliteRanges(ScanPipes& pipes, MoneyTally& money) {
     if (!range) return absl::OkStatus();
     EncodedChunk encoded = pipes.spare_chunks.Take();
     encoded.Restart();
+    encoded.Reserve(static_cast<size_t>(pipes.batch), kUsualRowBytes);
     TS_RETURN_IF_ERROR(sqlite_
                            ->ScanStoredRows(range->after_id, pipes.batch,
                                             range->last_id,
@@ -143,10 +149,8 @@ void Verifier::ReadPostgresLane(ScanPipes& pipes, int lane) {
   while (auto range = pipes.ranges[lane]->Pop()) {
     // Kept as sent: compared as bytes, decoded only where they differ.
     pg::RawRows rows = pipes.spare_rows.Take();
-    // Room for rows of the usual size up front: growing by doubling would
-    // leave each chunk with up to twice the room it needs.
     const auto batch = static_cast<size_t>(pipes.batch);
-    rows.bytes.reserve(batch * 192);
+    rows.bytes.reserve(batch * kUsualRowBytes);
     rows.ids.reserve(batch);
     rows.ends.reserve(batch);
     status = pg::CopyOutRawRows(*pg_readers_[lane], range->first, range->second,
