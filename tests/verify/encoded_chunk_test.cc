@@ -4,11 +4,11 @@
 // byte for byte what converting every row afresh gives: a field one row
 // leaves unset must never carry over from the row before.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <string>
 #include <vector>
 
+#include "testing/sqlite_file.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "testing/trades.h"
@@ -22,22 +22,14 @@ namespace {
 
 constexpr int kBatch = 700;  // several chunks, so a scratch crosses them
 
-void SqliteExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
-}
-
 // Legacy columns on some rows, NULL on others; a row of every storage class.
 void AddExtraColumns(const std::string& path) {
-  SqliteExec(path,
-             "ALTER TABLE trades ADD COLUMN venue TEXT;"
-             "ALTER TABLE trades ADD COLUMN lot REAL;"
-             "UPDATE trades SET venue = CASE id % 3 WHEN 0 THEN 'XLON' "
-             "WHEN 1 THEN 'caf\xc3\xa9' END, "
-             "lot = CASE WHEN id % 4 = 0 THEN id / 7.0 END");
+  testing::SqliteFile(path).Exec(
+      "ALTER TABLE trades ADD COLUMN venue TEXT;"
+      "ALTER TABLE trades ADD COLUMN lot REAL;"
+      "UPDATE trades SET venue = CASE id % 3 WHEN 0 THEN 'XLON' "
+      "WHEN 1 THEN 'caf\xc3\xa9' END, "
+      "lot = CASE WHEN id % 4 = 0 THEN id / 7.0 END");
 }
 
 // Trades as the new code writes them, taking turns with a fee, a key and a
@@ -97,9 +89,7 @@ void ExpectDirectIsAfresh(const std::string& path, int64_t expect_unreadable) {
       absl::StatusOr<Trade> trade = ConvertStoredRow(row, nullptr);
       if (!trade.ok()) {
         ++unreadable;
-        afresh.chunk.rows.push_back(
-            {row.id, -1, static_cast<int32_t>(afresh.chunk.reasons.size())});
-        afresh.chunk.reasons.emplace_back(trade.status().message());
+        afresh.chunk.AddUnreadable(row.id, trade.status().message());
         continue;
       }
       TallyTrade(*trade, &afresh.money);
@@ -154,7 +144,8 @@ TEST_F(EncodedChunkTest, NewStoreWhoseRowsTakeTurnsWithEachField) {
   WriteNewStore(path, 3000);
   AddExtraColumns(path);
   // A bad row among good ones: the next good row starts from its leftovers.
-  SqliteExec(path, "UPDATE trades SET price = 'abc' WHERE id % 101 = 0");
+  testing::SqliteFile(path).Exec(
+      "UPDATE trades SET price = 'abc' WHERE id % 101 = 0");
   ExpectDirectIsAfresh(path, 3000 / 101);
 }
 

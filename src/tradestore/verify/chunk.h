@@ -105,6 +105,10 @@ struct EncodedChunk {
   // row to row, so its strings keep their room), tallied in `money` and
   // encoded.
   void Add(const StoredRow& row, Trade& scratch, MoneyTally* money);
+  void AddUnreadable(int64_t id, absl::string_view why) {
+    rows.push_back({id, -1, static_cast<int32_t>(reasons.size())});
+    reasons.emplace_back(why);
+  }
   // A trade already converted, its extra as jsonb prints it ("" for NULL).
   void AddTrade(int64_t id, const Trade& trade, absl::string_view extra) {
     rows.push_back({id, static_cast<int32_t>(ends.size()), -1});
@@ -140,8 +144,7 @@ inline void TallyTrades(const Chunk& chunk, MoneyTally* tally) {
 inline void EncodedChunk::Add(const StoredRow& row, Trade& scratch,
                               MoneyTally* money) {
   if (absl::Status s = ConvertStoredRowInto(row, nullptr, scratch); !s.ok()) {
-    rows.push_back({row.id, -1, static_cast<int32_t>(reasons.size())});
-    reasons.emplace_back(s.message());
+    AddUnreadable(row.id, s.message());
     return;
   }
   TallyTrade(scratch, money);
